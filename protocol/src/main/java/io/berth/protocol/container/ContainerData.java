@@ -1,0 +1,79 @@
+package io.berth.protocol.container;
+
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ContainerSpec;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * What every phase of a defined container knows.
+ *
+ * @param spec            what the operator asked for (limits as last changed)
+ * @param host            where placement put it; empty until placed
+ * @param address         its address in the cluster's range; empty until assigned
+ * @param prefixLength    the prefix length of that range
+ * @param pending         the operation in progress, if any (intent persisted, outcome not yet)
+ * @param lastExit        how its init last ended
+ * @param lastError       the error of the last failed operation; empty when the last one succeeded
+ * @param restartAttempts restarts by the restart policy since the last start the operator asked for
+ * @param lastEventHash   hex SHA-256 of the stored bytes of the last event applied (the hash chain's head)
+ * @param updatedAt       when the last event was decided
+ */
+public record ContainerData(
+    ContainerSpec spec,
+    Optional<HostId> host,
+    String address,
+    int prefixLength,
+    Optional<Pending> pending,
+    Optional<ExitStatus> lastExit,
+    String lastError,
+    int restartAttempts,
+    String lastEventHash,
+    Instant updatedAt) {
+
+  public ContainerId id() {
+    return spec.id();
+  }
+
+  static ContainerData defined(ContainerSpec spec, Instant at) {
+    return new ContainerData(spec, Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, "", at);
+  }
+
+  ContainerData withSpec(ContainerSpec v) {
+    return new ContainerData(v, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+  }
+
+  ContainerData withHost(HostId v) {
+    return new ContainerData(spec, Optional.of(v), address, prefixLength, pending, lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+  }
+
+  ContainerData withAddress(String v, int prefix) {
+    return new ContainerData(spec, host, v, prefix, pending, lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+  }
+
+  ContainerData withPending(Pending v) {
+    return new ContainerData(spec, host, address, prefixLength, Optional.of(v), lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+  }
+
+  /** The outcome arrived: nothing is in progress, and the last operation succeeded. */
+  ContainerData settled() {
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, "", restartAttempts, lastEventHash, updatedAt);
+  }
+
+  ContainerData failed(String error) {
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, error, restartAttempts, lastEventHash, updatedAt);
+  }
+
+  ContainerData withExit(ExitStatus v) {
+    return new ContainerData(spec, host, address, prefixLength, pending, Optional.of(v), lastError, restartAttempts, lastEventHash, updatedAt);
+  }
+
+  ContainerData withRestartAttempts(int v) {
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, v, lastEventHash, updatedAt);
+  }
+
+  ContainerData stamped(String hash, Instant at) {
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, hash, at);
+  }
+}

@@ -1,0 +1,98 @@
+package io.berth.protocol.container;
+
+import io.berth.protocol.event.BerthEvent;
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+
+/**
+ * Everything that happens to a container, in its own log (persistence id {@code container|<id>}).
+ *
+ * <p>Operations follow <em>intent, act, outcome</em>: an {@code ...Requested} event is persisted before
+ * the kernel is touched, and an outcome event (or {@link OperationFailed}) after. The migration saga's
+ * steps are events too, so a crash anywhere resumes or compensates from the log.
+ *
+ * <p>These types are stored: never edit one that has shipped. Add a new type and an upcaster.
+ */
+public sealed interface ContainerEvent extends BerthEvent {
+
+  /** The operator defined the container. */
+  record ContainerDefined(EventMeta meta, ContainerSpec spec) implements ContainerEvent {}
+
+  /** Placement chose a host, saying why (resource fit, least allocated, pinned, labels, anti-affinity). */
+  record ContainerPlaced(EventMeta meta, HostId host, String decision) implements ContainerEvent {}
+
+  /** The container's address in the cluster's range; held until destroy. */
+  record AddressAssigned(EventMeta meta, String address, int prefixLength) implements ContainerEvent {}
+
+  record StartRequested(EventMeta meta) implements ContainerEvent {}
+
+  /** The init runs as PID {@code pid} (in the host's pid namespace) on {@code host}. */
+  record ContainerStarted(EventMeta meta, HostId host, long pid) implements ContainerEvent {}
+
+  record StopRequested(EventMeta meta, long timeoutMillis) implements ContainerEvent {}
+
+  record KillRequested(EventMeta meta, int signal) implements ContainerEvent {}
+
+  /** A requested stop or kill finished: the init is gone. {@code signal} is 0 when it exited by itself. */
+  record ContainerStopped(EventMeta meta, int exitCode, int signal) implements ContainerEvent {}
+
+  /** The init exited without being asked to (crash, OOM kill, normal end of its program). */
+  record ContainerExited(EventMeta meta, int exitCode, int signal) implements ContainerEvent {}
+
+  record LimitsChangeRequested(EventMeta meta, Limits limits) implements ContainerEvent {}
+
+  record LimitsChanged(EventMeta meta, Limits limits) implements ContainerEvent {}
+
+  record DestroyRequested(EventMeta meta) implements ContainerEvent {}
+
+  /** Nothing of the container is left on any host; its address is released. */
+  record ContainerDestroyed(EventMeta meta) implements ContainerEvent {}
+
+  /** An intent's outcome was a failure; the container is back in the phase it was in before. */
+  record OperationFailed(EventMeta meta, Operation operation, String error) implements ContainerEvent {}
+
+  /** After its node restarted, the container was found still running and taken back (not restarted). */
+  record ContainerAdopted(EventMeta meta, HostId host, long pid) implements ContainerEvent {}
+
+  /** The restart policy will start the container again after {@code delayMillis} (backoff). */
+  record RestartScheduled(EventMeta meta, int attempt, long delayMillis, String cause) implements ContainerEvent {}
+
+  // --- the migration saga --------------------------------------------------------------------------
+
+  record MigrationRequested(EventMeta meta, String migrationId, HostId source, HostId target, MigrationMode mode)
+      implements ContainerEvent {}
+
+  /** The writable layer was copied to the target while the container still ran. */
+  record RootfsPreCopied(EventMeta meta, String migrationId, long bytes, String sha256) implements ContainerEvent {}
+
+  /** The container was frozen and checkpointed (live) or stopped (cold) on the source. */
+  record CheckpointTaken(EventMeta meta, String migrationId, long imageBytes) implements ContainerEvent {}
+
+  /** The checkpoint image and the final layer delta reached the target, checksums verified. */
+  record ImageTransferred(EventMeta meta, String migrationId, long bytes, String sha256) implements ContainerEvent {}
+
+  /** The container's entity (and so its shard) now lives on the target host. */
+  record ContainerMoved(EventMeta meta, String migrationId, HostId target) implements ContainerEvent {}
+
+  /** The container runs on the target (restored from the image, or started for a cold move). */
+  record ContainerRestored(EventMeta meta, String migrationId, HostId host, long pid) implements ContainerEvent {}
+
+  record MigrationCompleted(EventMeta meta, String migrationId, long downtimeMillis, long totalMillis)
+      implements ContainerEvent {}
+
+  /** CRIU could not checkpoint this container: the migration goes on cold, for the recorded reason. */
+  record MigrationFellBackToCold(EventMeta meta, String migrationId, String cause) implements ContainerEvent {}
+
+  /**
+   * The saga was compensated: the container is on its source host again, running as {@code pid} when
+   * {@code pid > 0} (restored or never stopped), stopped otherwise.
+   */
+  record MigrationAborted(EventMeta meta, String migrationId, String cause, long pid) implements ContainerEvent {}
+
+  // --- failover ---------------------------------------------------------------------------------
+
+  /** Its host was declared dead and fenced; the container no longer runs there. */
+  record ContainerFenced(EventMeta meta, HostId deadHost) implements ContainerEvent {}
+}

@@ -1,0 +1,157 @@
+package io.berth.protocol.container;
+
+import io.berth.protocol.container.ContainerEvent.*;
+import io.berth.protocol.container.ContainerState.*;
+import io.berth.protocol.container.MigrationProgress.Step;
+import java.time.Instant;
+
+/** The transition table behind {@link ContainerState#apply}; package-private, pure. */
+final class ContainerFold {
+  private ContainerFold() {}
+
+  static ContainerState next(ContainerState state, ContainerEvent event) {
+    if (state instanceof Empty) {
+      if (event instanceof ContainerDefined e) {
+        if (!e.spec().id().equals(state.id())) throw mismatch(state, event, "it defines " + e.spec().id());
+        return new Defined(ContainerData.defined(e.spec(), e.meta().at()));
+      }
+      throw mismatch(state, event, "a container must be defined first");
+    }
+    if (state instanceof Destroyed) throw mismatch(state, event, "a destroyed container takes no more events");
+    Live live = (Live) state;
+    ContainerData d = live.data();
+    Instant at = event.meta().at();
+
+    if (event instanceof ContainerPlaced e) return with(live, d.withHost(e.host()));
+    if (event instanceof AddressAssigned e) return with(live, d.withAddress(e.address(), e.prefixLength()));
+    if (event instanceof StartRequested) {
+      requirePhase(state, event, Defined.class, Stopped.class);
+      return with(live, d.withPending(pending(Operation.START, event)).withRestartAttempts(0));
+    }
+    if (event instanceof RestartScheduled e) {
+      requirePhase(state, event, Stopped.class);
+      return with(live, d.withPending(pending(Operation.RESTART, event)).withRestartAttempts(e.attempt()));
+    }
+    if (event instanceof ContainerStarted e) {
+      requirePhase(state, event, Defined.class, Stopped.class);
+      return new Running(d.withHost(e.host()).settled(), e.pid(), at);
+    }
+    if (event instanceof ContainerAdopted e) {
+      return new Running(d.withHost(e.host()).settled(), e.pid(), at);
+    }
+    if (event instanceof StopRequested) {
+      requirePhase(state, event, Running.class);
+      return with(live, d.withPending(pending(Operation.STOP, event)));
+    }
+    if (event instanceof KillRequested) {
+      requirePhase(state, event, Running.class);
+      return with(live, d.withPending(pending(Operation.KILL, event)));
+    }
+    if (event instanceof ContainerStopped e) {
+      requirePhase(state, event, Running.class);
+      return new Stopped(d.withExit(new ExitStatus(e.exitCode(), e.signal(), at)).settled());
+    }
+    if (event instanceof ContainerExited e) {
+      // An exit can race with a stop the operator asked for: the pending stop is then answered by it.
+      requirePhase(state, event, Running.class);
+      return new Stopped(d.withExit(new ExitStatus(e.exitCode(), e.signal(), at)).settled());
+    }
+    if (event instanceof LimitsChangeRequested) {
+      return with(live, d.withPending(pending(Operation.SET_LIMITS, event)));
+    }
+    if (event instanceof LimitsChanged e) {
+      return with(live, d.withSpec(d.spec().withLimits(e.limits())).settled());
+    }
+    if (event instanceof DestroyRequested) {
+      return with(live, d.withPending(pending(Operation.DESTROY, event)));
+    }
+    if (event instanceof ContainerDestroyed) {
+      return new Destroyed(d.withAddress("", 0).settled());
+    }
+    if (event instanceof OperationFailed e) {
+      return with(live, d.failed(e.operation().name().toLowerCase(java.util.Locale.ROOT) + ": " + e.error()));
+    }
+    if (event instanceof ContainerFenced e) {
+      if (state instanceof Running) {
+        return new Stopped(d.withExit(new ExitStatus(0, 9, at)).settled());
+      }
+      return with(live, d);
+    }
+    return migration(live, d, event, at);
+  }
+
+  private static ContainerState migration(Live live, ContainerData d, ContainerEvent event, Instant at) {
+    if (event instanceof MigrationRequested e) {
+      requirePhase(live, event, Defined.class, Running.class, Stopped.class);
+      long pid = live instanceof Running r ? r.pid() : 0;
+      MigrationProgress p = new MigrationProgress(e.migrationId(), e.source(), e.target(), e.mode(), Step.REQUESTED, pid, 0);
+      return new Migrating(d.withPending(pending(Operation.MIGRATE, event)), p);
+    }
+    if (!(live instanceof Migrating m)) throw mismatch(live, event, "no migration is under way");
+    String id = migrationIdOf(event);
+    if (!m.progress().migrationId().equals(id)) {
+      throw mismatch(live, event, "it belongs to migration " + id + ", not " + m.progress().migrationId());
+    }
+    MigrationProgress p = m.progress();
+    if (event instanceof RootfsPreCopied) return new Migrating(d, p.at(Step.ROOTFS_PRE_COPIED));
+    if (event instanceof CheckpointTaken) return new Migrating(d, p.at(Step.CHECKPOINTED));
+    if (event instanceof ImageTransferred) return new Migrating(d, p.at(Step.IMAGE_TRANSFERRED));
+    if (event instanceof ContainerMoved e) return new Migrating(d.withHost(e.target()), p.at(Step.MOVED));
+    if (event instanceof ContainerRestored e) return new Migrating(d.withHost(e.host()), p.restored(e.pid()));
+    if (event instanceof MigrationFellBackToCold) return new Migrating(d, p.cold());
+    if (event instanceof MigrationCompleted) {
+      return p.pidAfter() > 0 ? new Running(d.settled(), p.pidAfter(), at) : stoppedOrDefined(d.settled());
+    }
+    if (event instanceof MigrationAborted e) {
+      ContainerData back = d.withHost(p.source()).failed("migrate: " + e.cause());
+      return e.pid() > 0 ? new Running(back, e.pid(), at) : stoppedOrDefined(back);
+    }
+    throw mismatch(live, event, "unknown event type");
+  }
+
+  private static ContainerState stoppedOrDefined(ContainerData d) {
+    return d.lastExit().isPresent() ? new Stopped(d) : new Defined(d);
+  }
+
+  private static String migrationIdOf(ContainerEvent event) {
+    if (event instanceof RootfsPreCopied e) return e.migrationId();
+    if (event instanceof CheckpointTaken e) return e.migrationId();
+    if (event instanceof ImageTransferred e) return e.migrationId();
+    if (event instanceof ContainerMoved e) return e.migrationId();
+    if (event instanceof ContainerRestored e) return e.migrationId();
+    if (event instanceof MigrationCompleted e) return e.migrationId();
+    if (event instanceof MigrationFellBackToCold e) return e.migrationId();
+    if (event instanceof MigrationAborted e) return e.migrationId();
+    throw new IllegalStateException("not a migration step: " + event.getClass().getSimpleName());
+  }
+
+  private static Pending pending(Operation op, ContainerEvent event) {
+    return new Pending(op, event.meta().correlationId(), event.meta().at());
+  }
+
+  private static ContainerState with(Live live, ContainerData d) {
+    if (live instanceof Defined) return new Defined(d);
+    if (live instanceof Running r) return new Running(d, r.pid(), r.since());
+    if (live instanceof Stopped) return new Stopped(d);
+    if (live instanceof Migrating m) return new Migrating(d, m.progress());
+    return new Destroyed(d);
+  }
+
+  @SafeVarargs
+  private static void requirePhase(ContainerState state, ContainerEvent event, Class<? extends ContainerState>... phases) {
+    for (Class<? extends ContainerState> p : phases) {
+      if (p.isInstance(state)) return;
+    }
+    throw mismatch(state, event, "not in this phase");
+  }
+
+  static ContainerState stamp(ContainerState state, String hash, Instant at) {
+    if (state instanceof Live live) return with(live, live.data().stamped(hash, at));
+    return state;
+  }
+
+  private static IllegalStateException mismatch(ContainerState state, ContainerEvent event, String why) {
+    return new IllegalStateException("container " + state.id() + " is " + state.phase() + ": cannot apply "
+        + event.getClass().getSimpleName() + " (" + why + ")");
+  }
+}

@@ -1,0 +1,27 @@
+package io.berth.protocol.host;
+
+import io.berth.protocol.BerthMessage;
+import io.berth.protocol.event.CommandContext;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** What a host entity is asked to do; {@code replyTo} last. */
+public sealed interface HostCommand extends BerthMessage {
+
+  record Register(HostCapacity capacity, Map<String, String> labels, String address, CommandContext context,
+      ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  record Cordon(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  record Uncordon(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  record Drain(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  record MarkDrained(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  record MarkFenced(String by, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  record MarkRejoined(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  record Get(ActorRef<HostReply> replyTo) implements HostCommand {}
+}

@@ -1,0 +1,35 @@
+package io.berth.protocol.host;
+
+import io.berth.protocol.event.BerthEvent;
+import io.berth.protocol.event.EventMeta;
+import java.util.Map;
+
+/**
+ * Everything that happens to a host, in its own log (persistence id {@code host|<id>}). What is allocated
+ * on a host is not here: it is derived from the container events.
+ *
+ * <p>These types are stored: never edit one that has shipped. Add a new type and an upcaster.
+ */
+public sealed interface HostEvent extends BerthEvent {
+
+  /** The node started (or restarted) on this host and offers this capacity. */
+  record HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address)
+      implements HostEvent {}
+
+  /** No new containers are placed here. */
+  record HostCordoned(EventMeta meta) implements HostEvent {}
+
+  record HostUncordoned(EventMeta meta) implements HostEvent {}
+
+  /** Every container is to be moved off this host; it is cordoned meanwhile. */
+  record DrainRequested(EventMeta meta) implements HostEvent {}
+
+  /** The drain finished: no container is left on the host. */
+  record HostDrained(EventMeta meta) implements HostEvent {}
+
+  /** The host lost the cluster and its containers were made sure to be gone; {@code by} recorded it. */
+  record HostFenced(EventMeta meta, String by) implements HostEvent {}
+
+  /** A fenced host came back, empty, and may take containers again. */
+  record HostRejoined(EventMeta meta) implements HostEvent {}
+}

@@ -1,0 +1,100 @@
+package io.berth.protocol.host;
+
+import io.berth.protocol.event.EventHashes;
+import io.berth.protocol.host.HostEvent.*;
+import io.berth.protocol.ids.HostId;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A host's state, one record per phase, and the pure fold {@link #apply} the host entity and the audit
+ * service share. An event impossible in the current phase throws (a corrupt or foreign log).
+ */
+public sealed interface HostState {
+
+  HostId id();
+
+  String phase();
+
+  String lastEventHash();
+
+  static HostState empty(HostId id) {
+    return new Unregistered(id, "");
+  }
+
+  /** No node has registered this host yet. */
+  record Unregistered(HostId id, String lastEventHash) implements HostState {
+    @Override
+    public String phase() {
+      return "unregistered";
+    }
+  }
+
+  /**
+   * A registered host.
+   *
+   * @param cordoned takes no new containers
+   * @param draining its containers are being moved off
+   */
+  record Active(HostInfo info, boolean cordoned, boolean draining, String lastEventHash) implements HostState {
+    @Override
+    public HostId id() {
+      return info.id();
+    }
+
+    @Override
+    public String phase() {
+      return draining ? "draining" : cordoned ? "cordoned" : "ready";
+    }
+  }
+
+  /** Lost the cluster and fenced; takes nothing until it rejoins. */
+  record Fenced(HostInfo info, String by, Instant since, String lastEventHash) implements HostState {
+    @Override
+    public HostId id() {
+      return info.id();
+    }
+
+    @Override
+    public String phase() {
+      return "fenced";
+    }
+  }
+
+  /** What a registered host told about itself. */
+  record HostInfo(HostId id, HostCapacity capacity, Map<String, String> labels, String address, Instant registeredAt) {}
+
+  /** Whether placement may put a new container here. */
+  default boolean schedulable() {
+    return this instanceof Active a && !a.cordoned() && !a.draining();
+  }
+
+  /** The fold: the state after {@code event}. Pure. */
+  default HostState apply(HostEvent event) {
+    String hash = EventHashes.hashOf(event);
+    Instant at = event.meta().at();
+    if (event instanceof HostRegistered e) {
+      HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at);
+      if (this instanceof Active a) return new Active(info, a.cordoned(), a.draining(), hash);
+      if (this instanceof Fenced) throw mismatch(event, "a fenced host must rejoin first");
+      return new Active(info, false, false, hash);
+    }
+    if (this instanceof Active a) {
+      if (event instanceof HostCordoned) return new Active(a.info(), true, a.draining(), hash);
+      if (event instanceof HostUncordoned) return new Active(a.info(), false, false, hash);
+      if (event instanceof DrainRequested) return new Active(a.info(), true, true, hash);
+      if (event instanceof HostDrained) return new Active(a.info(), true, false, hash);
+      if (event instanceof HostFenced e) return new Fenced(a.info(), e.by(), at, hash);
+    }
+    if (this instanceof Fenced f) {
+      if (event instanceof HostRejoined) return new Active(f.info(), false, false, hash);
+      if (event instanceof HostFenced) return new Fenced(f.info(), f.by(), f.since(), hash);
+    }
+    throw mismatch(event, "not in this phase");
+  }
+
+  private IllegalStateException mismatch(HostEvent event, String why) {
+    return new IllegalStateException("host " + id() + " is " + phase() + ": cannot apply "
+        + event.getClass().getSimpleName() + " (" + why + ")");
+  }
+}
