@@ -1,0 +1,73 @@
+package io.berth.protocol.serialization;
+
+import static io.berth.protocol.serialization.ValueCodecs.readMeta;
+import static io.berth.protocol.serialization.ValueCodecs.writeMeta;
+import static io.berth.protocol.serialization.Wire.readString;
+import static io.berth.protocol.serialization.Wire.writeString;
+
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.host.HostCapacity;
+import io.berth.protocol.host.HostEvent.*;
+import java.util.List;
+
+/** Version 1 of every {@link io.berth.protocol.host.HostEvent}; frozen like {@link ContainerEventFormats}. */
+final class HostEventFormats {
+  private HostEventFormats() {}
+
+  static final EventFormat<HostRegistered> HOST_REGISTERED = EventFormat.of(HostRegistered.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeCapacity(out, e.capacity());
+        Wire.writeStringMap(out, e.labels());
+        writeString(out, e.address());
+      },
+      in -> new HostRegistered(readMeta(in), readCapacity(in), Wire.readStringMap(in, "labels", Wire.MAX_COUNT), readString(in, "address")));
+
+  static final EventFormat<HostCordoned> HOST_CORDONED = EventFormat.of(HostCordoned.class, 1,
+      (out, e) -> writeMeta(out, e.meta()),
+      in -> new HostCordoned(readMeta(in)));
+
+  static final EventFormat<HostUncordoned> HOST_UNCORDONED = EventFormat.of(HostUncordoned.class, 1,
+      (out, e) -> writeMeta(out, e.meta()),
+      in -> new HostUncordoned(readMeta(in)));
+
+  static final EventFormat<DrainRequested> DRAIN_REQUESTED = EventFormat.of(DrainRequested.class, 1,
+      (out, e) -> writeMeta(out, e.meta()),
+      in -> new DrainRequested(readMeta(in)));
+
+  static final EventFormat<HostDrained> HOST_DRAINED = EventFormat.of(HostDrained.class, 1,
+      (out, e) -> writeMeta(out, e.meta()),
+      in -> new HostDrained(readMeta(in)));
+
+  static final EventFormat<HostFenced> HOST_FENCED = EventFormat.of(HostFenced.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeString(out, e.by()); },
+      in -> new HostFenced(readMeta(in), readString(in, "by")));
+
+  static final EventFormat<HostRejoined> HOST_REJOINED = EventFormat.of(HostRejoined.class, 1,
+      (out, e) -> writeMeta(out, e.meta()),
+      in -> new HostRejoined(readMeta(in)));
+
+  static final List<EventFormat<?>> ALL = List.of(
+      HOST_REGISTERED, HOST_CORDONED, HOST_UNCORDONED, DRAIN_REQUESTED, HOST_DRAINED, HOST_FENCED, HOST_REJOINED);
+
+  /** cpu millis, memory bytes, pids: three varlongs (layout 1 of {@link HostCapacity}). */
+  static void writeCapacity(Output out, HostCapacity c) {
+    ValueCodecs.required("capacity", c);
+    Wire.writeLong(out, c.cpuMillis());
+    Wire.writeLong(out, c.memoryBytes());
+    Wire.writeLong(out, c.pids());
+  }
+
+  static HostCapacity readCapacity(Input in) {
+    long cpu = Wire.readLong(in, "capacity.cpuMillis");
+    long memory = Wire.readLong(in, "capacity.memoryBytes");
+    long pids = Wire.readLong(in, "capacity.pids");
+    try {
+      return new HostCapacity(cpu, memory, pids);
+    } catch (InvalidFieldException e) {
+      throw ValueCodecs.invalid("capacity", HostCapacity.class, e);
+    }
+  }
+}

@@ -1,0 +1,229 @@
+package io.berth.protocol.serialization;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
+import io.berth.protocol.container.ContainerCommand;
+import io.berth.protocol.container.ContainerData;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.container.ExitStatus;
+import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.container.MigrationProgress;
+import io.berth.protocol.container.Operation;
+import io.berth.protocol.container.Pending;
+import io.berth.protocol.event.BerthEvent;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.host.HostCapacity;
+import io.berth.protocol.host.HostCommand;
+import io.berth.protocol.host.HostReply;
+import io.berth.protocol.host.HostState;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.reply.Rejection;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.PlacementConstraints;
+import io.berth.protocol.spec.RestartPolicy;
+import io.berth.protocol.spec.TemplateRef;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one list of every class Berth puts on the wire, each with a fixed Kryo id. Every node must hold
+ * the same list, so: <b>ids are never changed and never reused</b>. A removed class moves its id to
+ * {@link #RETIRED_IDS}; a new class takes the next free id of its block. Kryo's own defaults (ids 0-9:
+ * primitives and String) stay as they are.
+ *
+ * <p>Blocks: 100 value types, 200 container events, 300 host events, 400 container commands, 450 host
+ * commands, 500 container replies, 550 host replies, 600 shared replies, 700 container state, 750 host
+ * state.
+ */
+public final class KryoRegistry {
+
+  /** One registration: its id, its class, the manifest name for non-event messages, and its serializer. */
+  public record Entry(int id, Class<?> type, String name, Serializer<?> serializer) {}
+
+  /** Ids of classes that were removed: never to be used again. */
+  public static final Set<Integer> RETIRED_IDS = Set.of();
+
+  private static final List<Entry> ENTRIES = new ArrayList<>();
+  private static final Map<Class<?>, Entry> BY_TYPE = new HashMap<>();
+  private static final Map<String, Entry> BY_NAME = new HashMap<>();
+
+  static {
+    // --- 100: value types, by their frozen ValueCodecs layouts -----------------------------------
+    value(100, ContainerId.class, KryoSerializers.value(ContainerId.class, ValueCodecs::writeContainerId, ValueCodecs::readContainerId));
+    value(101, HostId.class, KryoSerializers.value(HostId.class, ValueCodecs::writeHostId, ValueCodecs::readHostId));
+    value(102, TemplateRef.class, KryoSerializers.value(TemplateRef.class, ValueCodecs::writeTemplate, ValueCodecs::readTemplate));
+    value(103, Limits.class, KryoSerializers.value(Limits.class, ValueCodecs::writeLimits, ValueCodecs::readLimits));
+    enumeration(104, RestartPolicy.class);
+    value(105, PlacementConstraints.class, KryoSerializers.value(PlacementConstraints.class, ValueCodecs::writePlacement, ValueCodecs::readPlacement));
+    value(106, ContainerSpec.class, KryoSerializers.value(ContainerSpec.class, ValueCodecs::writeSpec, ValueCodecs::readSpec));
+    value(107, EventMeta.class, KryoSerializers.value(EventMeta.class, (out, m, f) -> ValueCodecs.writeMeta(out, m), (in, f) -> ValueCodecs.readMeta(in)));
+    record(108, CommandContext.class);
+    value(109, HostCapacity.class, KryoSerializers.value(HostCapacity.class, (out, c, f) -> HostEventFormats.writeCapacity(out, c), (in, f) -> HostEventFormats.readCapacity(in)));
+
+    // --- 200: container events, 300: host events (their versioned EventFormats) -----------------
+    event(200, ContainerEventFormats.CONTAINER_DEFINED);
+    event(201, ContainerEventFormats.CONTAINER_PLACED);
+    event(202, ContainerEventFormats.ADDRESS_ASSIGNED);
+    event(203, ContainerEventFormats.START_REQUESTED);
+    event(204, ContainerEventFormats.CONTAINER_STARTED);
+    event(205, ContainerEventFormats.STOP_REQUESTED);
+    event(206, ContainerEventFormats.KILL_REQUESTED);
+    event(207, ContainerEventFormats.CONTAINER_STOPPED);
+    event(208, ContainerEventFormats.CONTAINER_EXITED);
+    event(209, ContainerEventFormats.LIMITS_CHANGE_REQUESTED);
+    event(210, ContainerEventFormats.LIMITS_CHANGED);
+    event(211, ContainerEventFormats.DESTROY_REQUESTED);
+    event(212, ContainerEventFormats.CONTAINER_DESTROYED);
+    event(213, ContainerEventFormats.OPERATION_FAILED);
+    event(214, ContainerEventFormats.CONTAINER_ADOPTED);
+    event(215, ContainerEventFormats.RESTART_SCHEDULED);
+    event(216, ContainerEventFormats.MIGRATION_REQUESTED);
+    event(217, ContainerEventFormats.ROOTFS_PRE_COPIED);
+    event(218, ContainerEventFormats.CHECKPOINT_TAKEN);
+    event(219, ContainerEventFormats.IMAGE_TRANSFERRED);
+    event(220, ContainerEventFormats.CONTAINER_MOVED);
+    event(221, ContainerEventFormats.CONTAINER_RESTORED);
+    event(222, ContainerEventFormats.MIGRATION_COMPLETED);
+    event(223, ContainerEventFormats.MIGRATION_FELL_BACK_TO_COLD);
+    event(224, ContainerEventFormats.MIGRATION_ABORTED);
+    event(225, ContainerEventFormats.CONTAINER_FENCED);
+
+    event(300, HostEventFormats.HOST_REGISTERED);
+    event(301, HostEventFormats.HOST_CORDONED);
+    event(302, HostEventFormats.HOST_UNCORDONED);
+    event(303, HostEventFormats.DRAIN_REQUESTED);
+    event(304, HostEventFormats.HOST_DRAINED);
+    event(305, HostEventFormats.HOST_FENCED);
+    event(306, HostEventFormats.HOST_REJOINED);
+
+    // --- 400: container commands, 450: host commands --------------------------------------------
+    record(400, ContainerCommand.Define.class);
+    record(401, ContainerCommand.Start.class);
+    record(402, ContainerCommand.Stop.class);
+    record(403, ContainerCommand.Kill.class);
+    record(404, ContainerCommand.SetLimits.class);
+    record(405, ContainerCommand.Destroy.class);
+    record(406, ContainerCommand.Migrate.class);
+    record(407, ContainerCommand.Exec.class);
+    record(408, ContainerCommand.Get.class);
+
+    record(450, HostCommand.Register.class);
+    record(451, HostCommand.Cordon.class);
+    record(452, HostCommand.Uncordon.class);
+    record(453, HostCommand.Drain.class);
+    record(454, HostCommand.MarkDrained.class);
+    record(455, HostCommand.MarkFenced.class);
+    record(456, HostCommand.MarkRejoined.class);
+    record(457, HostCommand.Get.class);
+
+    // --- 500: container replies, 550: host replies, 600: shared ----------------------------------
+    record(500, ContainerReply.Done.class);
+    record(501, ContainerReply.Refused.class);
+    record(502, ContainerReply.ExecResult.class);
+    record(503, ContainerReply.States.class);
+
+    record(550, HostReply.Done.class);
+    record(551, HostReply.Refused.class);
+
+    record(600, Rejection.class);
+    enumeration(601, Rejection.Code.class);
+
+    // --- 700: container state (sent in replies), 750: host state ---------------------------------
+    record(700, ContainerState.Empty.class);
+    record(701, ContainerState.Defined.class);
+    record(702, ContainerState.Running.class);
+    record(703, ContainerState.Stopped.class);
+    record(704, ContainerState.Migrating.class);
+    record(705, ContainerState.Destroyed.class);
+    record(706, ContainerData.class);
+    record(707, Pending.class);
+    record(708, ExitStatus.class);
+    record(709, MigrationProgress.class);
+    enumeration(710, MigrationProgress.Step.class);
+    enumeration(711, MigrationMode.class);
+    enumeration(712, Operation.class);
+
+    record(750, HostState.Unregistered.class);
+    record(751, HostState.Active.class);
+    record(752, HostState.Fenced.class);
+    record(753, HostState.HostInfo.class);
+  }
+
+  private KryoRegistry() {}
+
+  /** Every registration, in id order. */
+  public static List<Entry> entries() {
+    return Collections.unmodifiableList(ENTRIES);
+  }
+
+  /** The registration of {@code type}, or null. */
+  public static Entry byType(Class<?> type) {
+    return BY_TYPE.get(type);
+  }
+
+  /** The registration whose manifest name is {@code name}, or null. */
+  public static Entry byName(String name) {
+    return BY_NAME.get(name);
+  }
+
+  /**
+   * The manifest name of a non-event message: the class name inside its package, nested classes
+   * joined with '.', e.g. {@code ContainerCommand.Start}.
+   */
+  public static String nameOf(Class<?> type) {
+    return type.getName().substring(type.getPackageName().length() + 1).replace('$', '.');
+  }
+
+  static void registerAll(Kryo kryo) {
+    // Kryo's default String serializer reads a length and allocates before checking the input.
+    kryo.getRegistration(String.class).setSerializer(new com.esotericsoftware.kryo.Serializer<String>(false, true) {
+      @Override
+      public void write(Kryo k, com.esotericsoftware.kryo.io.Output out, String s) {
+        Wire.writeString(out, s);
+      }
+
+      @Override
+      public String read(Kryo k, com.esotericsoftware.kryo.io.Input in, Class<? extends String> t) {
+        return Wire.readString(in, "string");
+      }
+    });
+    for (Entry e : ENTRIES) kryo.register(e.type(), e.serializer(), e.id());
+  }
+
+  // --- building the table --------------------------------------------------------------------------
+
+  private static void value(int id, Class<?> type, Serializer<?> serializer) {
+    add(new Entry(id, type, nameOf(type), serializer));
+  }
+
+  private static <E extends BerthEvent> void event(int id, EventFormat<E> format) {
+    add(new Entry(id, format.type(), nameOf(format.type()), KryoSerializers.event(format)));
+  }
+
+  private static <T> void record(int id, Class<T> type) {
+    add(new Entry(id, type, nameOf(type), new GuardedRecordSerializer<>(type)));
+  }
+
+  private static <E extends Enum<E>> void enumeration(int id, Class<E> type) {
+    add(new Entry(id, type, nameOf(type), KryoSerializers.enumeration(type)));
+  }
+
+  private static void add(Entry e) {
+    if (e.id() < 100) throw new IllegalStateException("Kryo ids below 100 are Kryo's and reserved: " + e);
+    if (RETIRED_IDS.contains(e.id())) throw new IllegalStateException("id " + e.id() + " is retired and must not be reused: " + e.type().getName());
+    for (Entry other : ENTRIES) {
+      if (other.id() == e.id()) throw new IllegalStateException("id " + e.id() + " is taken by " + other.type().getName() + ", not free for " + e.type().getName());
+    }
+    if (BY_TYPE.put(e.type(), e) != null) throw new IllegalStateException(e.type().getName() + " is registered twice");
+    if (BY_NAME.put(e.name(), e) != null) throw new IllegalStateException("two classes named " + e.name());
+    ENTRIES.add(e);
+  }
+}

@@ -1,0 +1,201 @@
+package io.berth.protocol.serialization;
+
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Labels;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.PlacementConstraints;
+import io.berth.protocol.spec.RestartPolicy;
+import io.berth.protocol.spec.TemplateRef;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Hand-written layouts of the protocol's value types, shared by every event format and registered in
+ * Kryo for commands and replies. Reading builds each value through its constructor, so stored or
+ * received data is validated exactly like operator input; a broken rule becomes a
+ * {@link WireFormatException} naming where in the message it sat, the type, the field and the rule.
+ *
+ * <p><b>These layouts are part of every stored event that holds the value: they are frozen.</b> A
+ * value type that changes shape gets a new layout method, and the events that hold it get a new
+ * version that uses it (see SERIALIZATION.md).
+ */
+public final class ValueCodecs {
+  private ValueCodecs() {}
+
+  /** Stored events hold no nulls except in strings: fail while writing, naming the field. */
+  static <T> T required(String field, T value) {
+    if (value == null) throw new WireFormatException(field, "must not be null in a serialized message");
+    return value;
+  }
+
+  static WireFormatException invalid(String field, Class<?> type, InvalidFieldException e) {
+    return new WireFormatException(field, "not a valid " + type.getSimpleName() + ": " + e.getMessage(), e);
+  }
+
+  // --- ids -------------------------------------------------------------------------------------
+
+  public static void writeContainerId(Output out, ContainerId id, String field) {
+    Wire.writeString(out, required(field, id).value());
+  }
+
+  public static ContainerId readContainerId(Input in, String field) {
+    String s = Wire.readRequiredString(in, field);
+    try {
+      return new ContainerId(s);
+    } catch (InvalidFieldException e) {
+      throw invalid(field, ContainerId.class, e);
+    }
+  }
+
+  public static void writeHostId(Output out, HostId id, String field) {
+    Wire.writeString(out, required(field, id).value());
+  }
+
+  public static HostId readHostId(Input in, String field) {
+    String s = Wire.readRequiredString(in, field);
+    try {
+      return new HostId(s);
+    } catch (InvalidFieldException e) {
+      throw invalid(field, HostId.class, e);
+    }
+  }
+
+  /** An optional host: an absent one is the null string. */
+  public static void writeOptionalHostId(Output out, Optional<HostId> id, String field) {
+    Wire.writeString(out, required(field, id).map(HostId::value).orElse(null));
+  }
+
+  public static Optional<HostId> readOptionalHostId(Input in, String field) {
+    String s = Wire.readString(in, field);
+    if (s == null) return Optional.empty();
+    try {
+      return Optional.of(new HostId(s));
+    } catch (InvalidFieldException e) {
+      throw invalid(field, HostId.class, e);
+    }
+  }
+
+  // --- event meta ------------------------------------------------------------------------------
+
+  /** at (epoch millis), principal, reason, correlation id, previous hash (32 raw bytes). */
+  public static void writeMeta(Output out, EventMeta meta) {
+    required("meta", meta);
+    Wire.writeInstantMillis(out, meta.at());
+    Wire.writeString(out, meta.principal());
+    Wire.writeString(out, meta.reason());
+    Wire.writeString(out, meta.correlationId());
+    Wire.writeHash(out, meta.prevHash());
+  }
+
+  public static EventMeta readMeta(Input in) {
+    var at = Wire.readInstantMillis(in, "meta.at");
+    String principal = Wire.readString(in, "meta.principal");
+    String reason = Wire.readString(in, "meta.reason");
+    String correlationId = Wire.readString(in, "meta.correlationId");
+    String prevHash = Wire.readHash(in, "meta.prevHash");
+    try {
+      return new EventMeta(at, principal, reason, correlationId, prevHash);
+    } catch (InvalidFieldException e) {
+      throw invalid("meta", EventMeta.class, e);
+    }
+  }
+
+  // --- spec ------------------------------------------------------------------------------------
+
+  /** cpu millis, memory bytes, disk bytes, pids: four varlongs. */
+  public static void writeLimits(Output out, Limits limits, String field) {
+    required(field, limits);
+    Wire.writeLong(out, limits.cpuMillis());
+    Wire.writeLong(out, limits.memoryBytes());
+    Wire.writeLong(out, limits.diskBytes());
+    Wire.writeLong(out, limits.pids());
+  }
+
+  public static Limits readLimits(Input in, String field) {
+    long cpu = Wire.readLong(in, field + ".cpuMillis");
+    long memory = Wire.readLong(in, field + ".memoryBytes");
+    long disk = Wire.readLong(in, field + ".diskBytes");
+    long pids = Wire.readLong(in, field + ".pids");
+    try {
+      return new Limits(cpu, memory, disk, pids);
+    } catch (InvalidFieldException e) {
+      throw invalid(field, Limits.class, e);
+    }
+  }
+
+  public static void writeTemplate(Output out, TemplateRef template, String field) {
+    Wire.writeString(out, required(field, template).value());
+  }
+
+  public static TemplateRef readTemplate(Input in, String field) {
+    String s = Wire.readRequiredString(in, field);
+    try {
+      return new TemplateRef(s);
+    } catch (InvalidFieldException e) {
+      throw invalid(field, TemplateRef.class, e);
+    }
+  }
+
+  /** pinned host (null string when none), host labels (sorted map), anti-affinity group. */
+  public static void writePlacement(Output out, PlacementConstraints p, String field) {
+    required(field, p);
+    writeOptionalHostId(out, p.pinnedHost(), field + ".pinnedHost");
+    Wire.writeStringMap(out, p.hostLabels());
+    Wire.writeString(out, p.antiAffinityGroup());
+  }
+
+  public static PlacementConstraints readPlacement(Input in, String field) {
+    Optional<HostId> pinned = readOptionalHostId(in, field + ".pinnedHost");
+    Map<String, String> labels = Wire.readStringMap(in, field + ".hostLabels", Labels.MAX_LABELS);
+    String group = Wire.readString(in, field + ".antiAffinityGroup");
+    try {
+      return new PlacementConstraints(pinned, labels, group);
+    } catch (InvalidFieldException e) {
+      throw invalid(field, PlacementConstraints.class, e);
+    }
+  }
+
+  /**
+   * Layout 1 of {@link ContainerSpec}: id, template, hostname, command (count + strings), limits,
+   * restart policy (by name), labels (sorted map), placement.
+   */
+  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+    required(field, spec);
+    writeContainerId(out, spec.id(), field + ".id");
+    writeTemplate(out, spec.template(), field + ".template");
+    Wire.writeString(out, spec.hostname());
+    List<String> command = spec.command();
+    Wire.writeCount(out, command.size());
+    for (String arg : command) Wire.writeString(out, arg);
+    writeLimits(out, spec.limits(), field + ".limits");
+    Wire.writeEnumName(out, required(field + ".restart", spec.restart()));
+    Wire.writeStringMap(out, spec.labels());
+    writePlacement(out, spec.placement(), field + ".placement");
+  }
+
+  public static ContainerSpec readSpec(Input in, String field) {
+    ContainerId id = readContainerId(in, field + ".id");
+    TemplateRef template = readTemplate(in, field + ".template");
+    String hostname = Wire.readString(in, field + ".hostname");
+    int argc = Wire.readRequiredCount(in, field + ".command", ContainerSpec.MAX_COMMAND_ARGS, 1);
+    List<String> command = new ArrayList<>(argc);
+    for (int i = 0; i < argc; i++) command.add(Wire.readRequiredString(in, field + ".command[" + i + "]"));
+    Limits limits = readLimits(in, field + ".limits");
+    RestartPolicy restart = Wire.readEnumName(in, field + ".restart", RestartPolicy.class);
+    Map<String, String> labels = Wire.readStringMap(in, field + ".labels", Labels.MAX_LABELS);
+    PlacementConstraints placement = readPlacement(in, field + ".placement");
+    try {
+      return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement);
+    } catch (InvalidFieldException e) {
+      throw invalid(field, ContainerSpec.class, e);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+package io.berth.protocol.serialization;
+
+/**
+ * Bytes that cannot be Berth data, or a value that cannot be written: names the field and the rule it
+ * broke ({@code meta.reason: length 4000000 exceeds the 12 bytes left}). Unchecked inside the codecs;
+ * {@link BerthSerializer} and {@link BerthEventCodec#fromBytes} turn it into a
+ * {@link java.io.NotSerializableException} naming the manifest as well.
+ */
+public final class WireFormatException extends IllegalArgumentException {
+  private static final long serialVersionUID = 1L;
+
+  private final String field;
+
+  public WireFormatException(String field, String rule) {
+    super(field + ": " + rule);
+    this.field = field;
+  }
+
+  public WireFormatException(String field, String rule, Throwable cause) {
+    super(field + ": " + rule, cause);
+    this.field = field;
+  }
+
+  /** The field being read or written, e.g. {@code spec.labels}. */
+  public String field() {
+    return field;
+  }
+}

@@ -1,0 +1,75 @@
+package io.berth.protocol.serialization;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.berth.protocol.event.BerthEvent;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Compatibility: every event type's stored bytes, as first written, are committed under
+ * {@code src/test/resources/golden}. This build must read each of them back to the expected event, and
+ * write today's sample to exactly the same bytes. A failure here means stored events would no longer
+ * read: change the event as a new type or version with an upcaster, never by editing the old one.
+ */
+class GoldenFileTest {
+
+  /**
+   * Golden files of versions no longer written (kept forever once a version is superseded) and the
+   * event their upcaster must produce. Empty while every type is at its first version.
+   */
+  static final Map<String, BerthEvent> OLD_VERSIONS = Map.of();
+
+  @Test
+  void everyEventFormatHasAGoldenFile() {
+    List<String> missing = new ArrayList<>();
+    for (EventFormat<?> f : BerthEventCodec.allFormats()) {
+      if (!Files.isRegularFile(GoldenFiles.of(f.manifest()))) missing.add(f.manifest());
+    }
+    if (!missing.isEmpty()) {
+      fail("no golden file for " + missing + " in " + GoldenFiles.dir() + ": add the sample to Samples.events() and run "
+          + "mvn -o -pl protocol test -Dtest=GoldenFileGenerator -Dberth.golden.generate=true, then commit the file");
+    }
+  }
+
+  @Test
+  void everyGoldenFileReadsBackToItsSampleAndTodaysBytesAreTheSame() throws Exception {
+    List<Path> files = goldenFiles();
+    assertFalse(files.isEmpty(), "no golden files in " + GoldenFiles.dir());
+    for (Path file : files) {
+      String manifest = GoldenFiles.manifestOf(file);
+      byte[] golden = Files.readAllBytes(file);
+      BerthEvent read = BerthEventCodec.fromBytes(manifest, golden);
+      if (OLD_VERSIONS.containsKey(manifest)) {
+        assertEquals(OLD_VERSIONS.get(manifest), read, manifest + ": the upcast of the old version differs");
+        continue;
+      }
+      String current = BerthEventCodec.manifest(read);
+      if (!current.equals(manifest)) {
+        fail(manifest + " is no longer written (today: " + current + "): add its expected upcast to GoldenFileTest.OLD_VERSIONS");
+      }
+      BerthEvent sample = Samples.event(read.getClass());
+      assertEquals(sample, read, manifest + ": the golden bytes no longer read back to the sample");
+      byte[] today = BerthEventCodec.toBytes(sample);
+      assertArrayEquals(golden, today, manifest + ": today's bytes differ from the golden file\n golden " + HexFormat.of().formatHex(golden)
+          + "\n today  " + HexFormat.of().formatHex(today));
+    }
+  }
+
+  private static List<Path> goldenFiles() throws IOException {
+    if (!Files.isDirectory(GoldenFiles.dir())) return List.of();
+    try (Stream<Path> s = Files.list(GoldenFiles.dir())) {
+      return s.filter(p -> p.getFileName().toString().endsWith(".bin")).sorted().toList();
+    }
+  }
+}

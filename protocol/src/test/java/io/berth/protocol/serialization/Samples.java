@@ -1,0 +1,219 @@
+package io.berth.protocol.serialization;
+
+import io.berth.protocol.BerthMessage;
+import io.berth.protocol.container.ContainerCommand;
+import io.berth.protocol.container.ContainerData;
+import io.berth.protocol.container.ContainerEvent;
+import io.berth.protocol.container.ContainerEvent.*;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.container.ExitStatus;
+import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.container.MigrationProgress;
+import io.berth.protocol.container.Operation;
+import io.berth.protocol.container.Pending;
+import io.berth.protocol.event.BerthEvent;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.host.HostCapacity;
+import io.berth.protocol.host.HostCommand;
+import io.berth.protocol.host.HostEvent;
+import io.berth.protocol.host.HostEvent.*;
+import io.berth.protocol.host.HostReply;
+import io.berth.protocol.host.HostState;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.reply.Rejection;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.PlacementConstraints;
+import io.berth.protocol.spec.RestartPolicy;
+import io.berth.protocol.spec.TemplateRef;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * One fixed sample of every event, command, reply and state type. The event samples are what the
+ * golden files hold: <b>never change an event sample</b> (the golden test compares with it); a new
+ * event type adds its sample here, then its golden file (GoldenFileGenerator).
+ */
+public final class Samples {
+  private Samples() {}
+
+  public static final Instant AT = Instant.parse("2025-03-01T12:00:00.123Z");
+  public static final String HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  public static final ContainerId CT = ContainerId.of("web-1");
+  public static final HostId H1 = HostId.of("host-a");
+  public static final HostId H2 = HostId.of("host-b");
+
+  public static EventMeta meta() {
+    return new EventMeta(AT, "alice", "roll out v2", "8d0b8f9e-6a0e-4f4e-9a55-1f6d2d0c9b11", HASH);
+  }
+
+  /** A spec with every field set, non-ASCII included, so every part of its layout is exercised. */
+  public static ContainerSpec fullSpec() {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put("tier", "frontend");
+    labels.put("app", "shop");
+    labels.put("team.io/owner", "web@example");
+    return new ContainerSpec(CT, TemplateRef.of("busybox"), "web-1", List.of("/bin/httpd", "-f", "-p", "8080", "-h", "/www/é"),
+        new Limits(1500, 512L << 20, 2L << 30, 256), RestartPolicy.ON_FAILURE, labels,
+        new PlacementConstraints(Optional.of(H1), Map.of("zone", "z1", "ssd", "true"), "web"));
+  }
+
+  /** A spec with only what is required: defaults everywhere else. */
+  public static ContainerSpec minimalSpec() {
+    return new ContainerSpec(ContainerId.of("db"), TemplateRef.of("sha256:" + HASH), null, null, null, null, null, null);
+  }
+
+  /** One sample of every event type, in a fixed order. */
+  public static List<BerthEvent> events() {
+    EventMeta m = meta();
+    String mig = "mig-7";
+    return List.of(
+        new ContainerDefined(m, fullSpec()),
+        new ContainerPlaced(m, H1, "resource fit: least allocated (cpu 12%, memory 30%)"),
+        new AddressAssigned(m, "198.18.0.17", 15),
+        new StartRequested(m),
+        new ContainerStarted(m, H1, 48213),
+        new StopRequested(m, 10_000),
+        new KillRequested(m, 9),
+        new ContainerStopped(m, 0, 15),
+        new ContainerExited(m, 137, 0),
+        new LimitsChangeRequested(m, new Limits(2000, 1L << 30, 0, 1024)),
+        new LimitsChanged(m, new Limits(2000, 1L << 30, 0, 1024)),
+        new DestroyRequested(m),
+        new ContainerDestroyed(m),
+        new OperationFailed(m, Operation.START, "exec /bin/httpd: no such file or directory"),
+        new ContainerAdopted(m, H2, 777),
+        new RestartScheduled(m, 3, 4_000, "exit code 1"),
+        new MigrationRequested(m, mig, H1, H2, MigrationMode.LIVE),
+        new RootfsPreCopied(m, mig, 734_003_200L, HASH),
+        new CheckpointTaken(m, mig, 28_311_552L),
+        new ImageTransferred(m, mig, 29_000_000L, HASH),
+        new ContainerMoved(m, mig, H2),
+        new ContainerRestored(m, mig, H2, 51_002),
+        new MigrationCompleted(m, mig, 312, 4_870),
+        new MigrationFellBackToCold(m, mig, "criu dump: unsupported socket type"),
+        new MigrationAborted(m, mig, "target host-b unreachable", 48_213),
+        new ContainerFenced(m, H1),
+        new HostRegistered(m, new HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2"),
+        new HostCordoned(m),
+        new HostUncordoned(m),
+        new DrainRequested(m),
+        new HostDrained(m),
+        new HostFenced(m, "host-b"),
+        new HostRejoined(m));
+  }
+
+  /** Other instances with edge values (empty strings, minimal spec, empty meta fields, negative numbers). */
+  public static List<BerthEvent> edgeEvents() {
+    EventMeta m = new EventMeta(Instant.EPOCH.minusMillis(1), EventMeta.SYSTEM_PRINCIPAL, "", "c", "");
+    return List.of(
+        new ContainerDefined(m, minimalSpec()),
+        new ContainerPlaced(m, H1, ""),
+        new ContainerStopped(m, -1, Integer.MAX_VALUE),
+        new ContainerStarted(m, H2, Long.MAX_VALUE),
+        new RootfsPreCopied(m, "", 0, ""),
+        new HostRegistered(m, new HostCapacity(1, 1, 1), Map.of(), ""),
+        new HostFenced(m, ""));
+  }
+
+  /** The sample of {@code type}. */
+  public static BerthEvent event(Class<?> type) {
+    for (BerthEvent e : events()) if (e.getClass() == type) return e;
+    throw new AssertionError("no sample event of " + type.getName() + ": add one to Samples.events()");
+  }
+
+  /** Every concrete event type: the permitted subclasses of the sealed event interfaces. */
+  public static List<Class<?>> eventTypes() {
+    List<Class<?>> types = new ArrayList<>();
+    for (Class<?> root : List.of(ContainerEvent.class, HostEvent.class)) collectLeaves(root, types);
+    return types;
+  }
+
+  static void collectLeaves(Class<?> type, List<Class<?>> into) {
+    if (type.isSealed()) {
+      for (Class<?> sub : type.getPermittedSubclasses()) collectLeaves(sub, into);
+    } else {
+      into.add(type);
+    }
+  }
+
+  // --- states ------------------------------------------------------------------------------------
+
+  public static ContainerData data() {
+    return new ContainerData(fullSpec(), Optional.of(H1), "198.18.0.17", 15,
+        Optional.of(new Pending(Operation.STOP, "corr-1", AT)), Optional.of(new ExitStatus(1, 0, AT)),
+        "start: exec failed", 2, HASH, AT);
+  }
+
+  public static ContainerData bareData() {
+    return new ContainerData(minimalSpec(), Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, "", AT);
+  }
+
+  public static List<ContainerState> containerStates() {
+    return List.of(
+        ContainerState.empty(CT),
+        new ContainerState.Defined(bareData()),
+        new ContainerState.Running(data(), 48213, AT),
+        new ContainerState.Stopped(data()),
+        new ContainerState.Migrating(data(),
+            new MigrationProgress("mig-7", H1, H2, MigrationMode.LIVE, MigrationProgress.Step.IMAGE_TRANSFERRED, 48213, 0)),
+        new ContainerState.Destroyed(bareData()));
+  }
+
+  public static List<HostState> hostStates() {
+    HostState.HostInfo info = new HostState.HostInfo(H1, new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", AT);
+    return List.of(
+        HostState.empty(H1),
+        new HostState.Active(info, true, false, HASH),
+        new HostState.Fenced(info, "host-b", AT, HASH));
+  }
+
+  // --- commands and replies ------------------------------------------------------------------------
+
+  public static CommandContext context() {
+    return new CommandContext("alice", "because", "corr-42");
+  }
+
+  public static List<BerthMessage> commands(ActorRef<ContainerReply> c, ActorRef<HostReply> h) {
+    CommandContext ctx = context();
+    return List.of(
+        new ContainerCommand.Define(fullSpec(), H1, "pinned", "198.18.0.17", 15, ctx, c),
+        new ContainerCommand.Start(ctx, c),
+        new ContainerCommand.Stop(10_000, ctx, c),
+        new ContainerCommand.Kill(9, ctx, c),
+        new ContainerCommand.SetLimits(Limits.DEFAULT, ctx, c),
+        new ContainerCommand.Destroy(ctx, c),
+        new ContainerCommand.Migrate(H2, MigrationMode.COLD, ctx, c),
+        new ContainerCommand.Exec(List.of("/bin/echo", "hi"), 5_000, ctx, c),
+        new ContainerCommand.Get(c),
+        new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", ctx, h),
+        new HostCommand.Cordon(ctx, h),
+        new HostCommand.Uncordon(ctx, h),
+        new HostCommand.Drain(ctx, h),
+        new HostCommand.MarkDrained(ctx, h),
+        new HostCommand.MarkFenced("host-b", ctx, h),
+        new HostCommand.MarkRejoined(ctx, h),
+        new HostCommand.Get(h));
+  }
+
+  public static List<BerthMessage> replies() {
+    Rejection rejection = new Rejection(Rejection.Code.WRONG_PHASE, "phase", "container web-1 is running: cannot start");
+    List<BerthMessage> all = new ArrayList<>();
+    for (ContainerState s : containerStates()) all.add(new ContainerReply.Done(s));
+    all.add(new ContainerReply.Refused(rejection));
+    all.add(new ContainerReply.ExecResult(0, "hi\n", "", false));
+    all.add(new ContainerReply.States(containerStates()));
+    for (HostState s : hostStates()) all.add(new HostReply.Done(s));
+    all.add(new HostReply.Refused(new Rejection(Rejection.Code.NOT_FOUND, null, "no host x")));
+    all.add(rejection);
+    return all;
+  }
+}
