@@ -1,0 +1,541 @@
+/*
+ * berth-nsexec: the small single-threaded helper that does for the Berth isolation layer what a
+ * multi-threaded JVM must not do itself: unshare/clone into new namespaces, pivot_root, setns.
+ * See README.md beside this file for why it exists and how it is fed.
+ *
+ * Modes (argv[1]):
+ *   start    stdin: NUL-separated key=value records. Forks a shim (setsid, no fds from the JVM),
+ *            which clones the container's init into new pid, mount, uts and ipc namespaces (joining
+ *            the prepared net namespace first), puts it in its cgroups, and waits for it. Prints
+ *            "ok <init-pid> <shim-pid>" once the init has exec'd, or "error <step> <errno> <arg>".
+ *   restore  stdin: records. Forks a shim that is a child subreaper and runs `criu restore
+ *            --restore-detached`; the restored init is re-parented to the shim, which waits for it.
+ *   exec     stdin: records. Joins a running container's namespaces and cgroups and runs a command;
+ *            its stdio are this helper's; exits with its status (128+signal when killed).
+ *   netns    argv[2]=path: creates a new net namespace and bind-mounts it on path.
+ *   netrun   argv[2]=nsfile argv[3..]=command: runs command inside the net namespace at nsfile.
+ *
+ * Exit codes: 0 ok; 125 the helper itself failed (a line "berth-nsexec: error <step> <errno> <arg>"
+ * on stderr or stdout says where); exec mode passes the command's own status through.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HELPER_FAILED 125
+#define MAX_RECORDS 1024
+
+/* ---- the config records read from stdin ------------------------------------------------------ */
+
+struct config {
+  const char *rootfs, *hostname, *netns, *exitfile, *log, *pid, *criu, *pidfile, *cwd;
+  const char *cgroups[16];
+  int ncgroups;
+  char *args[MAX_RECORDS + 1];
+  int nargs;
+  char *envs[MAX_RECORDS + 1];
+  int nenvs;
+};
+
+static void fail(int out, const char *step, int err, const char *arg) {
+  dprintf(out, "error %s %s %s\n", step, err ? strerrorname_np(err) : "none", arg ? arg : "-");
+}
+
+static void die(const char *step, int err, const char *arg) {
+  fprintf(stderr, "berth-nsexec: error %s %s %s\n", step, err ? strerrorname_np(err) : "none", arg ? arg : "-");
+  exit(HELPER_FAILED);
+}
+
+static char *read_all(int fd, size_t *len) {
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap + 1);
+  if (!buf) die("read-config", ENOMEM, "stdin");
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap + 1);
+      if (!buf) die("read-config", ENOMEM, "stdin");
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("read-config", errno, "stdin");
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+static void parse_config(struct config *c) {
+  size_t len;
+  char *buf = read_all(0, &len);
+  memset(c, 0, sizeof(*c));
+  for (size_t off = 0; off < len;) {
+    char *rec = buf + off;
+    off += strlen(rec) + 1;
+    char *eq = strchr(rec, '=');
+    if (!eq) die("parse-config", EINVAL, rec);
+    *eq = '\0';
+    const char *k = rec;
+    char *v = eq + 1;
+    if (!strcmp(k, "rootfs")) c->rootfs = v;
+    else if (!strcmp(k, "hostname")) c->hostname = v;
+    else if (!strcmp(k, "netns")) c->netns = v;
+    else if (!strcmp(k, "exitfile")) c->exitfile = v;
+    else if (!strcmp(k, "log")) c->log = v;
+    else if (!strcmp(k, "pid")) c->pid = v;
+    else if (!strcmp(k, "criu")) c->criu = v;
+    else if (!strcmp(k, "pidfile")) c->pidfile = v;
+    else if (!strcmp(k, "cwd")) c->cwd = v;
+    else if (!strcmp(k, "cgroup")) {
+      if (c->ncgroups == 16) die("parse-config", E2BIG, "cgroup");
+      c->cgroups[c->ncgroups++] = v;
+    } else if (!strcmp(k, "arg")) {
+      if (c->nargs == MAX_RECORDS) die("parse-config", E2BIG, "arg");
+      c->args[c->nargs++] = v;
+    } else if (!strcmp(k, "env")) {
+      if (c->nenvs == MAX_RECORDS) die("parse-config", E2BIG, "env");
+      c->envs[c->nenvs++] = v;
+    } else die("parse-config", EINVAL, k);
+  }
+  if (c->nargs == 0) die("parse-config", EINVAL, "no arg records");
+}
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+static int write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, text, strlen(text));
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+static int join_cgroups(struct config *c, pid_t pid, const char **failed) {
+  char num[32];
+  snprintf(num, sizeof num, "%d", (int)pid);
+  for (int i = 0; i < c->ncgroups; i++) {
+    if (write_file(c->cgroups[i], num) < 0) {
+      *failed = c->cgroups[i];
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* The exit status as the shim records it: "exited N" or "signaled N"; written to a temp file and
+ * renamed, so a reader never sees half of it. */
+static void record_exit(const char *exitfile, int status) {
+  if (!exitfile) return;
+  char tmp[4096], text[64];
+  snprintf(tmp, sizeof tmp, "%s.tmp", exitfile);
+  if (WIFEXITED(status)) snprintf(text, sizeof text, "exited %d\n", WEXITSTATUS(status));
+  else snprintf(text, sizeof text, "signaled %d\n", WTERMSIG(status));
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  if (write(fd, text, strlen(text)) < 0) { /* nothing better to do in a shim */ }
+  fsync(fd);
+  close(fd);
+  rename(tmp, exitfile);
+}
+
+/* The shim must hold nothing of the JVM's: /dev/null on 0 and 1, its log (or /dev/null) on 2,
+ * and only the descriptors it names kept above that. */
+static void detach_stdio(const char *log) {
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    close(null);
+  }
+  int err = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+  if (err < 0) err = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (err >= 0) {
+    dup2(err, 2);
+    close(err);
+  }
+}
+
+/* Close every descriptor above 2 except keep1/keep2 (-1 for none). CRIU cannot dump an init that
+ * holds descriptors leaked from its launcher, and the JVM's must never reach a container. */
+static void close_fds_except(int keep1, int keep2) {
+  int lo = 3;
+  int keep[2] = {keep1 < keep2 ? keep1 : keep2, keep1 < keep2 ? keep2 : keep1};
+  for (int i = 0; i < 2; i++) {
+    if (keep[i] < lo) continue;
+    if (keep[i] > lo) close_range(lo, keep[i] - 1, 0);
+    lo = keep[i] + 1;
+  }
+  close_range(lo, ~0U, 0);
+}
+
+/* ---- start: the container's init ---------------------------------------------------------- */
+
+struct init_args {
+  struct config *c;
+  int go_read;  /* the shim writes one byte once the init is in its cgroups */
+  int err_write; /* close-on-exec: a message here means the init failed before exec */
+};
+
+static void init_fail(int fd, const char *step, const char *arg) {
+  int err = errno;
+  dprintf(fd, "%s %s %s", step, strerrorname_np(err) ? strerrorname_np(err) : "unknown", arg ? arg : "-");
+  _exit(HELPER_FAILED);
+}
+
+static void make_dev(int errfd) {
+  /* A tmpfs /dev with nodes made by mknod, not bind mounts of the host's: CRIU dumps a tmpfs and
+   * its nodes as they are, where bind mounts of host files would need --external mappings. */
+  struct { const char *name; mode_t mode; int major, minor; } nodes[] = {
+      {"null", 0666, 1, 3}, {"zero", 0666, 1, 5}, {"full", 0666, 1, 7},
+      {"random", 0666, 1, 8}, {"urandom", 0666, 1, 9}, {"tty", 0666, 5, 0},
+  };
+  if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k") < 0)
+    init_fail(errfd, "mount-dev", "/dev");
+  for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+    char path[64];
+    snprintf(path, sizeof path, "dev/%s", nodes[i].name);
+    if (mknod(path, S_IFCHR | nodes[i].mode, makedev(nodes[i].major, nodes[i].minor)) < 0)
+      init_fail(errfd, "mknod", path);
+    chmod(path, nodes[i].mode); /* mknod applies the umask */
+  }
+  const char *links[][2] = {{"/proc/self/fd", "dev/fd"}, {"/proc/self/fd/0", "dev/stdin"},
+                            {"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"}};
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    if (symlink(links[i][0], links[i][1]) < 0) init_fail(errfd, "symlink", links[i][1]);
+  if (mkdir("dev/shm", 01777) < 0) init_fail(errfd, "mkdir", "dev/shm");
+  chmod("dev/shm", 01777);
+}
+
+static int container_init(void *arg) {
+  struct init_args *a = arg;
+  struct config *c = a->c;
+  int errfd = a->err_write;
+  char b;
+
+  /* Wait until the shim has put us in our cgroups, so nothing we do is unaccounted. */
+  if (read(a->go_read, &b, 1) != 1) init_fail(errfd, "wait-for-shim", "pipe");
+  close(a->go_read);
+
+  /* Our own session: CRIU refuses a tree whose session leader lives outside it. */
+  if (setsid() < 0) init_fail(errfd, "setsid", "-");
+  /* Nothing we mount may propagate back to the host (mount_namespaces(7)). */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) init_fail(errfd, "make-private", "/");
+  if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) init_fail(errfd, "sethostname", c->hostname);
+  if (chdir(c->rootfs) < 0) init_fail(errfd, "chdir", c->rootfs);
+  if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) init_fail(errfd, "mount-proc", "/proc");
+  make_dev(errfd);
+  /* pivot_root(".", ".") stacks the old root on top of the new one; unmounting "." then drops it,
+   * so no host path stays reachable (pivot_root(2), "new_root and put_old may be the same"). */
+  if (syscall(SYS_pivot_root, ".", ".") < 0) init_fail(errfd, "pivot_root", c->rootfs);
+  if (umount2(".", MNT_DETACH) < 0) init_fail(errfd, "umount-old-root", "/");
+  if (chdir("/") < 0) init_fail(errfd, "chdir", "/");
+
+  int null = open("/dev/null", O_RDWR);
+  if (null < 0) init_fail(errfd, "open", "/dev/null");
+  dup2(null, 0);
+  dup2(null, 1);
+  dup2(null, 2);
+  if (null > 2) close(null);
+
+  c->args[c->nargs] = NULL;
+  c->envs[c->nenvs] = NULL;
+  execve(c->args[0], c->args, c->envs);
+  init_fail(errfd, "exec", c->args[0]);
+  return HELPER_FAILED;
+}
+
+static int mode_start(void) {
+  struct config c;
+  parse_config(&c);
+  if (!c.rootfs) die("parse-config", EINVAL, "rootfs missing");
+
+  int status_pipe[2];
+  if (pipe2(status_pipe, O_CLOEXEC) < 0) die("pipe", errno, "status");
+  pid_t shim = fork();
+  if (shim < 0) die("fork", errno, "shim");
+  if (shim == 0) {
+    /* The shim: its own session, no descriptor of the JVM's, parent of the init. Once the first
+     * helper exits it is re-parented to init (or a subreaper), so the JVM's death never reaches it. */
+    int out = status_pipe[1];
+    close(status_pipe[0]);
+    setsid();
+    detach_stdio(c.log);
+    close_fds_except(out, -1);
+
+    if (c.netns) {
+      int fd = open(c.netns, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) { fail(out, "open-netns", errno, c.netns); _exit(HELPER_FAILED); }
+      if (setns(fd, CLONE_NEWNET) < 0) { fail(out, "setns-net", errno, c.netns); _exit(HELPER_FAILED); }
+      close(fd);
+    }
+    int go[2], err[2];
+    if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) { fail(out, "pipe", errno, "init"); _exit(HELPER_FAILED); }
+
+    struct init_args a = {&c, go[0], err[1]};
+    size_t stack_size = 256 * 1024;
+    char *stack = malloc(stack_size);
+    if (!stack) { fail(out, "malloc", ENOMEM, "stack"); _exit(HELPER_FAILED); }
+    int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+    if (!c.netns) flags |= CLONE_NEWNET;
+    pid_t init = clone(container_init, stack + stack_size, flags, &a);
+    if (init < 0) { fail(out, "clone", errno, "init"); _exit(HELPER_FAILED); }
+    close(go[0]);
+    close(err[1]);
+
+    const char *failed = NULL;
+    if (join_cgroups(&c, init, &failed) < 0) {
+      fail(out, "join-cgroup", errno, failed);
+      kill(init, SIGKILL);
+      waitpid(init, NULL, 0);
+      _exit(HELPER_FAILED);
+    }
+    if (write(go[1], "g", 1) != 1) { fail(out, "signal-init", errno, "pipe"); _exit(HELPER_FAILED); }
+    close(go[1]);
+
+    /* The init's close-on-exec pipe reaches EOF when exec succeeds; a message means it failed. */
+    char msg[512];
+    ssize_t n, total = 0;
+    while ((n = read(err[0], msg + total, sizeof msg - 1 - total)) > 0) total += n;
+    msg[total] = '\0';
+    close(err[0]);
+    if (total > 0) {
+      int status;
+      waitpid(init, &status, 0);
+      dprintf(out, "error %s\n", msg);
+      _exit(HELPER_FAILED);
+    }
+    dprintf(out, "ok %d %d\n", (int)init, (int)getpid());
+    close(out);
+
+    int status;
+    while (waitpid(init, &status, 0) < 0 && errno == EINTR) {}
+    record_exit(c.exitfile, status);
+    _exit(0);
+  }
+
+  close(status_pipe[1]);
+  char line[1024];
+  ssize_t n, total = 0;
+  while ((n = read(status_pipe[0], line + total, sizeof line - 1 - total)) > 0) total += n;
+  line[total] = '\0';
+  if (total == 0) {
+    int status;
+    waitpid(shim, &status, 0);
+    printf("error shim none exited-without-a-word\n");
+    return HELPER_FAILED;
+  }
+  fputs(line, stdout);
+  if (strncmp(line, "ok ", 3) != 0) {
+    waitpid(shim, NULL, 0);
+    return HELPER_FAILED;
+  }
+  return 0;
+}
+
+/* ---- restore: a subreaper shim around `criu restore --restore-detached` --------------------- */
+
+static int mode_restore(void) {
+  struct config c;
+  parse_config(&c);
+  if (!c.criu || !c.pidfile) die("parse-config", EINVAL, "criu and pidfile are needed");
+
+  int status_pipe[2];
+  if (pipe2(status_pipe, O_CLOEXEC) < 0) die("pipe", errno, "status");
+  pid_t shim = fork();
+  if (shim < 0) die("fork", errno, "shim");
+  if (shim == 0) {
+    int out = status_pipe[1];
+    close(status_pipe[0]);
+    setsid();
+    detach_stdio(c.log);
+    close_fds_except(out, -1);
+    /* CRIU's restored root task is orphaned when criu exits; as a child subreaper we become its
+     * parent (prctl(2) PR_SET_CHILD_SUBREAPER), so we can wait for it and record how it ended. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) { fail(out, "prctl-subreaper", errno, "-"); _exit(HELPER_FAILED); }
+    pid_t criu = fork();
+    if (criu < 0) { fail(out, "fork", errno, "criu"); _exit(HELPER_FAILED); }
+    if (criu == 0) {
+      char *argv[MAX_RECORDS + 3];
+      argv[0] = (char *)c.criu;
+      argv[1] = "restore";
+      for (int i = 0; i < c.nargs; i++) argv[i + 2] = c.args[i];
+      argv[c.nargs + 2] = NULL;
+      execv(c.criu, argv);
+      _exit(127);
+    }
+    int status;
+    while (waitpid(criu, &status, 0) < 0 && errno == EINTR) {}
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      dprintf(out, "error criu-restore %s %d\n", WIFEXITED(status) ? "exit" : "signal",
+              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+      _exit(HELPER_FAILED);
+    }
+    char buf[32] = {0};
+    int fd = open(c.pidfile, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, buf, sizeof buf - 1) <= 0) { fail(out, "read-pidfile", errno, c.pidfile); _exit(HELPER_FAILED); }
+    close(fd);
+    pid_t init = (pid_t)atoi(buf);
+    dprintf(out, "ok %d %d\n", (int)init, (int)getpid());
+    close(out);
+    for (;;) {
+      pid_t p = waitpid(-1, &status, 0);
+      if (p < 0 && errno == EINTR) continue;
+      if (p < 0) break; /* ECHILD: nothing left, the init is gone without a status we saw */
+      if (p == init) {
+        record_exit(c.exitfile, status);
+        break;
+      }
+    }
+    _exit(0);
+  }
+  close(status_pipe[1]);
+  char line[1024];
+  ssize_t n, total = 0;
+  while ((n = read(status_pipe[0], line + total, sizeof line - 1 - total)) > 0) total += n;
+  line[total] = '\0';
+  if (total == 0) {
+    waitpid(shim, NULL, 0);
+    printf("error shim none exited-without-a-word\n");
+    return HELPER_FAILED;
+  }
+  fputs(line, stdout);
+  if (strncmp(line, "ok ", 3) != 0) {
+    waitpid(shim, NULL, 0);
+    return HELPER_FAILED;
+  }
+  return 0;
+}
+
+/* ---- exec: run a command in a running container ------------------------------------------- */
+
+static pid_t exec_child = -1;
+
+static void forward_kill(int sig) {
+  (void)sig;
+  if (exec_child > 0) kill(exec_child, SIGKILL);
+}
+
+static int mode_exec(void) {
+  struct config c;
+  parse_config(&c);
+  if (!c.pid) die("parse-config", EINVAL, "pid missing");
+
+  /* Open every namespace and the root before joining any: after setns(mnt), /proc is the
+   * container's and the host pid names nothing there. */
+  const char *kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
+  const int types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS};
+  int fds[5];
+  char path[128];
+  for (int i = 0; i < 5; i++) {
+    snprintf(path, sizeof path, "/proc/%s/ns/%s", c.pid, kinds[i]);
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) die("open-ns", errno, path);
+  }
+  snprintf(path, sizeof path, "/proc/%s/root", c.pid);
+  int rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) die("open-root", errno, path);
+
+  const char *failed = NULL;
+  if (join_cgroups(&c, getpid(), &failed) < 0) die("join-cgroup", errno, failed);
+  for (int i = 0; i < 5; i++) {
+    if (setns(fds[i], types[i]) < 0) die("setns", errno, kinds[i]);
+    close(fds[i]);
+  }
+  if (fchdir(rootfd) < 0) die("fchdir", errno, "root");
+  if (chroot(".") < 0) die("chroot", errno, "root");
+  close(rootfd);
+  if (chdir(c.cwd ? c.cwd : "/") < 0) die("chdir", errno, c.cwd ? c.cwd : "/");
+
+  int err[2];
+  if (pipe2(err, O_CLOEXEC) < 0) die("pipe", errno, "exec");
+  /* setns(CLONE_NEWPID) only places our children in the container's pid namespace. */
+  pid_t child = fork();
+  if (child < 0) die("fork", errno, "exec");
+  if (child == 0) {
+    close(err[0]);
+    close_fds_except(err[1], -1);
+    c.args[c.nargs] = NULL;
+    c.envs[c.nenvs] = NULL;
+    execvpe(c.args[0], c.args, c.envs);
+    dprintf(err[1], "%s %s", strerrorname_np(errno), c.args[0]);
+    _exit(127);
+  }
+  exec_child = child;
+  close(err[1]);
+  struct sigaction sa = {0};
+  sa.sa_handler = forward_kill;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+
+  char msg[512];
+  ssize_t n, total = 0;
+  while ((n = read(err[0], msg + total, sizeof msg - 1 - total)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    total += n;
+  }
+  msg[total] = '\0';
+  int status;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  if (total > 0) {
+    fprintf(stderr, "berth-nsexec: error exec %s\n", msg);
+    return HELPER_FAILED;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+/* ---- netns / netrun ------------------------------------------------------------------------ */
+
+static int mode_netns(const char *path) {
+  /* A net namespace that outlives this process: bind-mount its nsfs file, as ip-netns(8) does. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) die("create", errno, path);
+  close(fd);
+  if (unshare(CLONE_NEWNET) < 0) { unlink(path); die("unshare-net", errno, path); }
+  if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0) { unlink(path); die("bind-netns", errno, path); }
+  return 0;
+}
+
+static int mode_netrun(const char *nsfile, char **argv) {
+  int fd = open(nsfile, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open-netns", errno, nsfile);
+  if (setns(fd, CLONE_NEWNET) < 0) die("setns-net", errno, nsfile);
+  close(fd);
+  execvp(argv[0], argv);
+  die("exec", errno, argv[0]);
+  return HELPER_FAILED;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: berth-nsexec start|restore|exec < records; netns PATH; netrun NSFILE CMD...\n");
+    return 2;
+  }
+  if (!strcmp(argv[1], "start")) return mode_start();
+  if (!strcmp(argv[1], "restore")) return mode_restore();
+  if (!strcmp(argv[1], "exec")) return mode_exec();
+  if (!strcmp(argv[1], "netns") && argc == 3) return mode_netns(argv[2]);
+  if (!strcmp(argv[1], "netrun") && argc >= 4) return mode_netrun(argv[2], argv + 3);
+  fprintf(stderr, "berth-nsexec: unknown mode or arguments: %s\n", argv[1]);
+  return 2;
+}

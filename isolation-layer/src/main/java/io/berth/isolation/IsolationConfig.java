@@ -1,0 +1,82 @@
+package io.berth.isolation;
+
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.ids.DnsLabel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything the isolation layer needs to know about its host, validated before anything touches
+ * the kernel.
+ *
+ * @param dataRoot       where containers, templates and the helper live; absolute, no ',' ':' or
+ *                       whitespace (overlayfs options cannot carry them)
+ * @param bridge         the default bridge containers join
+ * @param criu           the CRIU binary
+ * @param cgroupRoot     the cgroup under which every container's cgroup is made, e.g. {@code berth}
+ * @param host           the most one container may get
+ * @param helper         a berth-nsexec binary to use instead of the one in the jar; empty normally
+ * @param templateSources names that import a directory on first use, e.g. busybox → the set-up's template
+ */
+public record IsolationConfig(
+    Path dataRoot, String bridge, Path criu, String cgroupRoot, HostResources host, Optional<Path> helper,
+    Map<String, Path> templateSources) {
+
+  public IsolationConfig {
+    InvalidFieldException.required("dataRoot", dataRoot);
+    if (!dataRoot.isAbsolute()) throw new InvalidFieldException("dataRoot", "must be an absolute path", dataRoot);
+    if (dataRoot.toString().matches(".*[,:\\s].*")) {
+      throw new InvalidFieldException("dataRoot", "must not contain ',', ':' or whitespace (overlayfs option syntax)", dataRoot);
+    }
+    if (bridge == null || !bridge.matches("[A-Za-z0-9_.-]{1,15}")) {
+      throw new InvalidFieldException("bridge", "must be an interface name of 1-15 letters, digits, '_', '.', '-'", bridge);
+    }
+    InvalidFieldException.required("criu", criu);
+    if (cgroupRoot == null || !DnsLabel.isValid(cgroupRoot)) throw new InvalidFieldException("cgroupRoot", DnsLabel.RULE, cgroupRoot);
+    InvalidFieldException.required("host", host);
+    helper = helper == null ? Optional.empty() : helper;
+    templateSources = templateSources == null ? Map.of() : Map.copyOf(templateSources);
+  }
+
+  /**
+   * The defaults for this machine: CRIU at {@code <repo>/.local/bin/criu} (repo from BERTH_REPO or
+   * found upward from the working directory), else {@code criu} on PATH; the busybox template
+   * from {@code <repo>/.local/templates/busybox}; the host's cores and RAM.
+   */
+  public static IsolationConfig defaults(Path dataRoot, String bridge, String cgroupRoot) {
+    Optional<Path> repo = repo();
+    Path criu = repo.map(r -> r.resolve(".local/bin/criu")).filter(Files::isExecutable).orElseGet(IsolationConfig::criuOnPath);
+    Map<String, Path> sources = repo.map(r -> r.resolve(".local/templates/busybox")).filter(Files::isDirectory)
+        .map(p -> Map.of("busybox", p)).orElse(Map.of());
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, HostResources.detect(), Optional.empty(), sources);
+  }
+
+  public IsolationConfig withDataRoot(Path newRoot) {
+    return new IsolationConfig(newRoot, bridge, criu, cgroupRoot, host, helper, templateSources);
+  }
+
+  public IsolationConfig withCgroupRoot(String newRoot) {
+    return new IsolationConfig(dataRoot, bridge, criu, newRoot, host, helper, templateSources);
+  }
+
+  /** BERTH_REPO, or the first directory upward from the working directory holding .local/bin/criu or bin/setup-host. */
+  public static Optional<Path> repo() {
+    String env = System.getenv("BERTH_REPO");
+    if (env != null && !env.isBlank()) return Optional.of(Path.of(env).toAbsolutePath());
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve("bin/setup-host")) || Files.exists(p.resolve(".local/bin/criu"))) return Optional.of(p);
+    }
+    return Optional.empty();
+  }
+
+  private static Path criuOnPath() {
+    String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
+      Path p = Path.of(dir, "criu");
+      if (!dir.isEmpty() && Files.isExecutable(p)) return p;
+    }
+    return Path.of("criu");
+  }
+}

@@ -1,0 +1,547 @@
+package io.berth.isolation;
+
+import io.berth.isolation.cgroup.CgroupFiles;
+import io.berth.isolation.cgroup.CgroupStats;
+import io.berth.isolation.cgroup.Cgroups;
+import io.berth.isolation.checkpoint.Criu;
+import io.berth.isolation.checkpoint.CriuException;
+import io.berth.isolation.config.LimitRules;
+import io.berth.isolation.nativ.Syscalls;
+import io.berth.isolation.network.Network;
+import io.berth.isolation.process.Commands;
+import io.berth.isolation.process.ExitWatcher;
+import io.berth.isolation.process.Helper;
+import io.berth.isolation.process.HelperException;
+import io.berth.isolation.process.Procs;
+import io.berth.isolation.rootfs.Rootfs;
+import io.berth.isolation.rootfs.RootfsPaths;
+import io.berth.isolation.store.ContainerRecord;
+import io.berth.isolation.store.ContainerStore;
+import io.berth.isolation.template.Template;
+import io.berth.isolation.template.TemplateStore;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Berth's local OS-virtualization layer: the facade the host agent drives. One class per kernel
+ * concern sits behind it (rootfs, cgroups, network, checkpoint, templates, the namespace helper);
+ * this class orders their steps, validates before any syscall, reverts a failed prepare, and
+ * keeps one lifecycle operation per container at a time.
+ *
+ * <p>What must survive the owner's restart lives in the container's directory and in the kernel;
+ * containers are never children of this JVM (a shim per container, re-parented to init), so the
+ * owner can restart at will and {@link #adopt()} takes them back.
+ */
+public final class IsolationLayer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(IsolationLayer.class);
+  /** Where the container's command is searched when it names no directory (execvp in the container). */
+  private static final List<String> SEARCH_PATH = List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin");
+  private static final List<String> ENV = List.of("PATH=" + String.join(":", SEARCH_PATH), "HOME=/root", "TERM=xterm");
+  private static final int SIGKILL = 9;
+  private static final int SIGTERM = 15;
+  private static final Duration DESTROY_GRACE = Duration.ofSeconds(10);
+
+  private final IsolationConfig config;
+  private final ContainerStore store;
+  private final TemplateStore templates;
+  private final Cgroups cgroups;
+  private final Network network;
+  private final Helper helper;
+  private final Criu criu;
+  private final ExitWatcher watcher = new ExitWatcher();
+  private final Map<ContainerId, ReentrantLock> locks = new ConcurrentHashMap<>();
+  /** Containers whose init Berth itself is ending (stop, kill, destroy, checkpoint). */
+  private final Set<ContainerId> expectedExits = ConcurrentHashMap.newKeySet();
+  private volatile Consumer<ContainerExit> exitListener = e -> {};
+
+  public IsolationLayer(IsolationConfig config) {
+    this.config = config;
+    try {
+      Files.createDirectories(config.dataRoot().resolve("containers"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("make data root " + config.dataRoot(), e);
+    }
+    this.store = new ContainerStore(config.dataRoot());
+    this.templates = new TemplateStore(config.dataRoot().resolve("templates"), config.templateSources());
+    this.cgroups = new Cgroups(CgroupFiles.host(), config.cgroupRoot());
+    this.helper = Helper.locate(config.helper().orElse(null), config.dataRoot().resolve("bin"));
+    this.network = new Network(helper);
+    this.criu = new Criu(config.criu());
+  }
+
+  public IsolationConfig config() {
+    return config;
+  }
+
+  public TemplateStore templates() {
+    return templates;
+  }
+
+  /** Called on a watcher thread each time a container's init ends. */
+  public void onExit(Consumer<ContainerExit> listener) {
+    this.exitListener = listener == null ? e -> {} : listener;
+  }
+
+  /** Creates {@code name} with {@code gatewayCidr} (e.g. 198.18.0.1/24) unless it exists. */
+  public void ensureBridge(String name, String gatewayCidr) {
+    network.ensureBridge(name, gatewayCidr);
+  }
+
+  // ---- prepare ------------------------------------------------------------------------------
+
+  /**
+   * Sets up everything but the init: overlay rootfs, cgroup with limits, net namespace with the
+   * veth (when {@code net} is given; otherwise loopback only). One reversible step: on failure
+   * nothing of it is left.
+   */
+  public void prepare(ContainerSpec spec, NetworkAttachment net) {
+    InvalidFieldException.required("spec", spec);
+    ContainerId id = spec.id();
+    // Validation first, before any syscall: limits against this host, the template, the command.
+    LimitRules.check(spec.limits(), config.host());
+    Template template = templates.resolve(spec.template());
+    String argv0 = spec.argv().get(0);
+    if (RootfsPaths.findProgram(template.rootfs(), argv0, SEARCH_PATH).isEmpty()) {
+      throw new InvalidFieldException("command[0]", "must name an executable file in the template's root filesystem", argv0);
+    }
+    if (net != null && !network.isBridge(net.bridge())) {
+      throw new InvalidFieldException("network.bridge", "must name an existing bridge on this host", net.bridge());
+    }
+    withLock(id, () -> {
+      if (Files.exists(store.dir(id))) throw new ContainerStateException("prepare", id.value(), status(id), "it must not exist yet");
+      Optional<String> veth = Optional.ofNullable(net).map(n -> Network.vethName(config.dataRoot().toString(), id.value()));
+      try (Reverter revert = new Reverter()) {
+        try {
+          step(id, "make container directory", () -> {
+            Files.createDirectories(store.upper(id));
+            Files.createDirectories(store.work(id));
+            Files.createDirectories(store.rootfs(id));
+          });
+          revert.add(() -> deleteDir(store.dir(id)));
+          step(id, "mount overlay rootfs", () -> Rootfs.mountOverlay(template.rootfs(), store.upper(id), store.work(id), store.rootfs(id)));
+          revert.add(() -> Rootfs.unmount(store.rootfs(id)));
+          step(id, "create cgroup", () -> cgroups.create(id.value(), revert::add));
+          step(id, "write cgroup limits", () -> cgroups.apply(id.value(), spec.limits()));
+          step(id, "create net namespace", () -> helper.createNetns(store.netns(id), id.value()));
+          revert.add(() -> removeNetns(id));
+          if (net != null) {
+            step(id, "attach veth", () -> network.attach(store.netns(id), net, veth.get(), () -> revert.add(() -> network.deleteLink(veth.get()))));
+          } else {
+            step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
+          }
+          store.save(new ContainerRecord(id, spec.hostname(), spec.argv(), template.digest(), spec.limits(),
+              Optional.ofNullable(net), veth, 0, 0, 0));
+          revert.success();
+          LOG.info("prepared container={} template={} limits=[{}] address={}", id, template.digest(), spec.limits(),
+              net == null ? "-" : net.address());
+        } catch (RuntimeException e) {
+          throw revert.fail(e);
+        }
+      }
+      return null;
+    });
+  }
+
+  // ---- start / stop / kill / destroy --------------------------------------------------------
+
+  /** Runs the container's init as PID 1 of its own namespaces; returns once it has exec'd. */
+  public int start(ContainerId id) {
+    return withLock(id, () -> {
+      ContainerRecord r = record(id, "start");
+      if (isRunning(r)) throw new ContainerStateException("start", id.value(), ContainerStatus.RUNNING, "it must not be running");
+      String argv0 = r.command().get(0);
+      if (RootfsPaths.findProgram(store.rootfs(id), argv0, SEARCH_PATH).isEmpty()) {
+        throw new InvalidFieldException("command[0]", "must name an executable file in the container's root filesystem", argv0);
+      }
+      Files.deleteIfExists(store.exitFile(id));
+      String program = argv0.contains("/") ? argv0 : resolveInContainer(id, argv0);
+      Helper.Records rec = new Helper.Records()
+          .put("rootfs", store.rootfs(id).toString())
+          .put("hostname", r.hostname())
+          .put("netns", store.netns(id).toString())
+          .put("exitfile", store.exitFile(id).toString())
+          .put("log", store.shimLog(id).toString())
+          .putAll("cgroup", cgroups.procsFiles(id.value()))
+          .put("arg", program);
+      rec.putAll("arg", r.command().subList(1, r.command().size()));
+      rec.putAll("env", ENV);
+      rec.put("env", "HOSTNAME=" + r.hostname());
+      Helper.Started s;
+      try {
+        s = helper.start(rec, "start container " + id);
+      } catch (HelperException e) {
+        throw new IsolationException("start init", id.value(), e);
+      }
+      store.save(r.withInit(s.initPid(), Procs.startTime(s.initPid()), s.shimPid()));
+      expectedExits.remove(id);
+      watch(id, s.shimPid());
+      LOG.info("started container={} init={} shim={}", id, s.initPid(), s.shimPid());
+      return s.initPid();
+    });
+  }
+
+  /** SIGTERM to the init, SIGKILL after {@code timeout}; returns once it has ended. */
+  public void stop(ContainerId id, Duration timeout) {
+    withLock(id, () -> {
+      ContainerRecord r = record(id, "stop");
+      if (!isRunning(r)) return null;
+      expectedExits.add(id);
+      if (signal(r, SIGTERM) && awaitExit(r, timeout)) return null;
+      signal(r, SIGKILL);
+      if (!awaitExit(r, DESTROY_GRACE)) throw new IsolationException("stop", id.value(), "init " + r.initPid() + " still alive after SIGKILL");
+      return null;
+    });
+  }
+
+  /** Sends {@code signal} to the container's init. */
+  public void kill(ContainerId id, int signal) {
+    if (signal < 1 || signal > 64) throw new InvalidFieldException("signal", "must be between 1 and 64", signal);
+    withLock(id, () -> {
+      ContainerRecord r = record(id, "kill");
+      if (!isRunning(r)) throw new ContainerStateException("kill", id.value(), ContainerStatus.STOPPED, "it must be running");
+      if (signal == SIGKILL || signal == SIGTERM) expectedExits.add(id);
+      signal(r, signal);
+      return null;
+    });
+  }
+
+  /** Removes everything: processes, veth, net namespace, mounts, cgroup, directory. Idempotent. */
+  public void destroy(ContainerId id) {
+    withLock(id, () -> {
+      Optional<ContainerRecord> r = store.load(id);
+      if (r.isPresent() && isRunning(r.get())) {
+        expectedExits.add(id);
+        signal(r.get(), SIGKILL);
+        if (!awaitExit(r.get(), DESTROY_GRACE)) {
+          throw new IsolationException("destroy", id.value(), "init " + r.get().initPid() + " still alive after SIGKILL");
+        }
+      }
+      watcher.cancel(id.value());
+      // Stragglers (an exec'd process that left the pid namespace is impossible, but be thorough).
+      for (int pid : cgroups.procs(id.value())) Syscalls.kill(pid, SIGKILL);
+      r.flatMap(ContainerRecord::veth).ifPresent(network::deleteLink);
+      if (r.isEmpty()) network.deleteLink(Network.vethName(config.dataRoot().toString(), id.value()));
+      removeNetns(id);
+      Rootfs.unmount(store.rootfs(id));
+      cgroups.remove(id.value(), System.nanoTime() + DESTROY_GRACE.toNanos());
+      deleteDir(store.dir(id));
+      expectedExits.remove(id);
+      LOG.info("destroyed container={}", id);
+      return null;
+    });
+  }
+
+  // ---- limits, exec, inspect, stats ---------------------------------------------------------
+
+  /** Changes a container's limits (running or not), after the host rules. */
+  public void setLimits(ContainerId id, Limits limits) {
+    LimitRules.check(limits, config.host());
+    withLock(id, () -> {
+      ContainerRecord r = record(id, "set limits");
+      step(id, "write cgroup limits", () -> cgroups.apply(id.value(), limits));
+      store.save(r.withLimits(limits));
+      return null;
+    });
+  }
+
+  /** Runs argv inside the running container (its namespaces, root and cgroup) and returns its outcome. */
+  public ExecResult exec(ContainerId id, List<String> argv, Duration timeout) {
+    if (argv == null || argv.isEmpty() || argv.get(0).isEmpty()) throw new InvalidFieldException("argv", "must name a program", argv);
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) throw new InvalidFieldException("timeout", "must be positive", timeout);
+    ContainerRecord r = record(id, "exec");
+    if (!isRunning(r)) throw new ContainerStateException("exec", id.value(), ContainerStatus.STOPPED, "it must be running");
+    if (RootfsPaths.findProgram(store.rootfs(id), argv.get(0), SEARCH_PATH).isEmpty()) {
+      throw new InvalidFieldException("argv[0]", "must name an executable file in the container's root filesystem", argv.get(0));
+    }
+    Helper.Records rec = new Helper.Records().put("pid", Integer.toString(r.initPid()))
+        .putAll("cgroup", cgroups.procsFiles(id.value())).putAll("arg", argv).putAll("env", ENV);
+    Commands.Result res = helper.exec(rec, timeout);
+    HelperException failed = Helper.helperFailure(res, "exec in container " + id);
+    if (failed != null) throw new IsolationException("exec " + argv.get(0), id.value(), failed);
+    return new ExecResult(res.exitCode(), res.stdout(), res.stderr(), res.timedOut());
+  }
+
+  /** The container as the kernel shows it now; ABSENT when nothing of it is here. */
+  public ContainerInfo inspect(ContainerId id) {
+    Optional<ContainerRecord> or = store.load(id);
+    if (or.isEmpty()) {
+      return new ContainerInfo(id, ContainerStatus.ABSENT, 0, null, List.of(), null, null, Optional.empty(), Optional.empty(),
+          store.rootfs(id), cgroups.path(id.value()));
+    }
+    ContainerRecord r = or.get();
+    boolean running = isRunning(r);
+    Limits limits = cgroups.exists(id.value()) ? cgroups.read(id.value()) : null;
+    return new ContainerInfo(id, running ? ContainerStatus.RUNNING : ContainerStatus.STOPPED, running ? r.initPid() : 0,
+        r.hostname(), r.command(), r.templateDigest(), limits, r.network(), r.veth().filter(network::linkExists),
+        store.rootfs(id), cgroups.path(id.value()));
+  }
+
+  /** Every container with a directory under this data root, inspected. */
+  public List<ContainerInfo> list() {
+    List<ContainerInfo> out = new ArrayList<>();
+    for (ContainerId id : store.ids()) out.add(inspect(id));
+    return out;
+  }
+
+  public ContainerStats stats(ContainerId id) {
+    record(id, "stats");
+    CgroupStats s;
+    try {
+      s = cgroups.stats(id.value());
+    } catch (RuntimeException e) {
+      throw new IsolationException("read cgroup counters", id.value(), e);
+    }
+    return new ContainerStats(id, s.cpuNanos(), s.memoryBytes(), s.pids(), s.oomKills());
+  }
+
+  /**
+   * After the owner restarted: finds the containers whose init still runs (pid alive with the
+   * recorded start time, in the container's cgroup) and watches them again.
+   */
+  public List<ContainerInfo> adopt() {
+    List<ContainerInfo> running = new ArrayList<>();
+    for (ContainerId id : store.ids()) {
+      Optional<ContainerRecord> r = store.load(id);
+      if (r.isEmpty() || !isRunning(r.get())) continue;
+      if (!cgroups.procs(id.value()).contains(r.get().initPid())) {
+        LOG.warn("adopt: container={} init={} is alive but not in its cgroup {}", id, r.get().initPid(), cgroups.path(id.value()));
+      }
+      watch(id, r.get().shimPid());
+      running.add(inspect(id));
+      LOG.info("adopted container={} init={}", id, r.get().initPid());
+    }
+    return running;
+  }
+
+  /** The container's writable layer: what moves with it to another host. */
+  public Path upperDir(ContainerId id) {
+    return store.upper(id);
+  }
+
+  // ---- checkpoint / restore -----------------------------------------------------------------
+
+  /**
+   * CRIU dump of the running container into {@code imagesDir} (made with mode 0700, must be empty).
+   * Without {@code leaveRunning} the container is stopped afterwards (still prepared).
+   */
+  public void checkpoint(ContainerId id, Path imagesDir, boolean leaveRunning) {
+    InvalidFieldException.required("imagesDir", imagesDir);
+    withLock(id, () -> {
+      ContainerRecord r = record(id, "checkpoint");
+      if (!isRunning(r)) throw new ContainerStateException("checkpoint", id.value(), ContainerStatus.STOPPED, "it must be running");
+      criu.preflight();
+      Criu.prepareImagesDir(imagesDir);
+      if (!leaveRunning) expectedExits.add(id);
+      try {
+        criu.dump(r.initPid(), imagesDir, r.veth().isPresent(), leaveRunning, "container " + id);
+      } catch (CriuException e) {
+        expectedExits.remove(id);
+        throw new IsolationException("checkpoint", id.value(), e);
+      }
+      if (!leaveRunning && !awaitExit(r, DESTROY_GRACE)) {
+        throw new IsolationException("checkpoint", id.value(), "init " + r.initPid() + " still alive after criu dump");
+      }
+      LOG.info("checkpointed container={} images={} leaveRunning={}", id, imagesDir, leaveRunning);
+      return null;
+    });
+  }
+
+  /**
+   * Restores a checkpointed container into this data root. The container must be prepared here
+   * and not running (its rootfs upper layer as it was at the dump). The prepared net namespace
+   * and veth are replaced by the ones CRIU restores (the veth re-created on the same bridge).
+   */
+  public int restore(ContainerId id, Path imagesDir) {
+    InvalidFieldException.required("imagesDir", imagesDir);
+    if (!Files.isRegularFile(imagesDir.resolve("inventory.img"))) {
+      throw new InvalidFieldException("imagesDir", "must hold a CRIU checkpoint (inventory.img)", imagesDir);
+    }
+    return withLock(id, () -> {
+      ContainerRecord r = record(id, "restore");
+      if (isRunning(r)) throw new ContainerStateException("restore", id.value(), ContainerStatus.RUNNING, "it must not be running");
+      criu.preflight();
+      // CRIU re-creates the veth under the same host name: the prepared one must go first.
+      r.veth().ifPresent(network::deleteLink);
+      removeNetns(id);
+      Files.deleteIfExists(store.exitFile(id));
+      Path pidfile = imagesDir.resolve("restore.pid");
+      Files.deleteIfExists(pidfile);
+      Helper.Records rec = new Helper.Records().put("criu", criu.binary().toString()).put("pidfile", pidfile.toString())
+          .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString())
+          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, r.veth().orElse(null),
+              r.network().map(NetworkAttachment::bridge).orElse(null), "/" + cgroups.path(id.value())));
+      Helper.Started s;
+      try {
+        s = helper.restore(rec, Duration.ofMinutes(5), "restore container " + id);
+      } catch (HelperException e) {
+        throw new IsolationException("restore", id.value(), new CriuException(e.getMessage(), Criu.logTail(imagesDir.resolve(Criu.RESTORE_LOG))));
+      }
+      // Keep the restored net namespace reachable as before, for a later start after a stop.
+      step(id, "bind restored net namespace", () -> {
+        Files.createFile(store.netns(id));
+        Syscalls.mount("/proc/" + s.initPid() + "/ns/net", store.netns(id).toString(), null, Syscalls.MS_BIND, null);
+      });
+      store.save(r.withInit(s.initPid(), Procs.startTime(s.initPid()), s.shimPid()));
+      expectedExits.remove(id);
+      watch(id, s.shimPid());
+      LOG.info("restored container={} init={} images={}", id, s.initPid(), imagesDir);
+      return s.initPid();
+    });
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private ContainerStatus status(ContainerId id) {
+    return inspect(id).status();
+  }
+
+  private ContainerRecord record(ContainerId id, String operation) {
+    InvalidFieldException.required("id", id);
+    return store.load(id).orElseThrow(() -> new ContainerStateException(operation, id.value(), ContainerStatus.ABSENT, "it must be prepared first"));
+  }
+
+  private static boolean isRunning(ContainerRecord r) {
+    return r.initPid() > 0 && Procs.isAlive(r.initPid(), r.initStartTime());
+  }
+
+  /** Signals the init through a pidfd (no pid-reuse race); false when it has already gone. */
+  private boolean signal(ContainerRecord r, int signal) {
+    int fd = Syscalls.pidfdOpen(r.initPid());
+    if (fd < 0) return false;
+    try {
+      if (!Procs.isAlive(r.initPid(), r.initStartTime())) return false; // the pid was reused: not ours
+      return Syscalls.pidfdSendSignal(fd, signal, "container " + r.id() + " init " + r.initPid());
+    } finally {
+      Syscalls.close(fd);
+    }
+  }
+
+  /** Waits until the init is gone and its shim has recorded the status (bounded). */
+  private boolean awaitExit(ContainerRecord r, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!Procs.isAlive(r.initPid(), r.initStartTime()) && (Files.exists(store.exitFile(r.id())) || Procs.startTime(r.shimPid()) < 0)) {
+        return true;
+      }
+      sleep(2);
+    }
+    return false;
+  }
+
+  private void watch(ContainerId id, int shimPid) {
+    watcher.watch(id.value(), shimPid, () -> {
+      ContainerExit exit = readExit(id);
+      try {
+        exitListener.accept(exit);
+      } catch (RuntimeException e) {
+        LOG.warn("exit listener failed for container={}", id, e);
+      }
+    });
+  }
+
+  private ContainerExit readExit(ContainerId id) {
+    boolean requested = expectedExits.remove(id);
+    try {
+      String[] f = Files.readString(store.exitFile(id)).strip().split(" ");
+      int n = Integer.parseInt(f[1]);
+      return f[0].equals("exited") ? new ContainerExit(id, OptionalInt.of(n), OptionalInt.empty(), requested)
+          : new ContainerExit(id, OptionalInt.empty(), OptionalInt.of(n), requested);
+    } catch (IOException | RuntimeException e) {
+      return new ContainerExit(id, OptionalInt.empty(), OptionalInt.empty(), requested);
+    }
+  }
+
+  /** The absolute path of a bare command name inside the container, as execvp would find it. */
+  private String resolveInContainer(ContainerId id, String name) {
+    for (String dir : SEARCH_PATH) {
+      if (RootfsPaths.resolve(store.rootfs(id), dir + "/" + name).filter(Files::isRegularFile).isPresent()) return dir + "/" + name;
+    }
+    return name;
+  }
+
+  private void removeNetns(ContainerId id) {
+    Path ns = store.netns(id);
+    if (Rootfs.isMountPoint(ns)) Syscalls.umount2(ns.toString(), Syscalls.MNT_DETACH);
+    try {
+      Files.deleteIfExists(ns);
+    } catch (IOException e) {
+      throw new UncheckedIOException("remove " + ns, e);
+    }
+  }
+
+  private static void deleteDir(Path dir) {
+    if (!Files.exists(dir)) return;
+    // --one-file-system: never descend into a mount (a rootfs not unmounted must not be emptied).
+    Commands.Result r = Commands.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), null, Duration.ofMinutes(2));
+    if (!r.ok()) throw new UncheckedIOException(new IOException("remove " + dir + ": " + r.describe()));
+  }
+
+  @FunctionalInterface
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  @FunctionalInterface
+  private interface Locked<T> {
+    T run() throws Exception;
+  }
+
+  private static void step(ContainerId id, String name, Step step) {
+    try {
+      step.run();
+    } catch (InvalidFieldException | IsolationException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IsolationException(name, id.value(), e);
+    }
+  }
+
+  /** One lifecycle operation per container at a time. */
+  private <T> T withLock(ContainerId id, Locked<T> body) {
+    InvalidFieldException.required("id", id);
+    ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
+    lock.lock();
+    try {
+      return body.run();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IsolationException("operate", id.value(), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** Stops watching; the containers keep running (they never depend on this object). */
+  @Override
+  public void close() {
+    watcher.close();
+  }
+}

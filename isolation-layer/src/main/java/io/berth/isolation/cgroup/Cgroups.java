@@ -1,0 +1,214 @@
+package io.berth.isolation.cgroup;
+
+import io.berth.protocol.spec.Limits;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A container's cgroup on either cgroup version: created under {@code <root>/<container>} in each
+ * controller Berth limits (cpu, memory, pids; cpuacct on v1 for the usage counter), its limits
+ * written, its counters read, removed when empty.
+ */
+public final class Cgroups {
+  /** CFS period: 100 ms, the kernel's default; the quota is the container's share of it. */
+  public static final long CPU_PERIOD_US = 100_000;
+
+  private static final List<String> V1_CONTROLLERS = List.of("cpu", "cpuacct", "memory", "pids");
+  private static final List<String> V2_CONTROLLERS = List.of("cpu", "memory", "pids");
+
+  private final CgroupFiles fs;
+  private final String root;
+
+  public Cgroups(CgroupFiles fs, String root) {
+    this.fs = fs;
+    this.root = root;
+  }
+
+  public CgroupVersion version() {
+    return fs.version();
+  }
+
+  /** e.g. {@code berth/web-1}. */
+  public String path(String container) {
+    return root + "/" + container;
+  }
+
+  private List<String> controllers() {
+    return fs.version() == CgroupVersion.V1 ? V1_CONTROLLERS : V2_CONTROLLERS;
+  }
+
+  /** The cgroup.procs files a process writes itself into to join the container's cgroups. */
+  public List<Path> procsFiles(String container) {
+    List<String> ctls = fs.version() == CgroupVersion.V1 ? V1_CONTROLLERS : List.of("");
+    List<Path> files = new ArrayList<>();
+    for (String c : ctls) files.add(fs.dir(c, path(container)).resolve("cgroup.procs"));
+    return files;
+  }
+
+  /**
+   * Creates the cgroup in every controller and registers each removal with {@code undo} as soon as
+   * it exists, so a failure half-way leaves nothing.
+   */
+  public void create(String container, java.util.function.Consumer<Runnable> undo) {
+    if (fs.version() == CgroupVersion.V2) enableV2Controllers();
+    for (String c : controllers()) {
+      fs.create(c, root);
+      if (fs.create(c, path(container))) undo.accept(() -> fs.remove(c, path(container)));
+    }
+  }
+
+  private void enableV2Controllers() {
+    // v2 controllers reach a child only when every ancestor lists them in cgroup.subtree_control.
+    String enable = "+cpu +memory +pids";
+    fs.write("", "", "cgroup.subtree_control", enable);
+    fs.create("", root);
+    fs.write("", root, "cgroup.subtree_control", enable);
+  }
+
+  /** Writes cpu, memory and pids limits; raising and lowering memory both keep memsw ≥ memory. */
+  public void apply(String container, Limits limits) {
+    String cg = path(container);
+    long quota = limits.cpuMillis() * CPU_PERIOD_US / 1000;
+    if (fs.version() == CgroupVersion.V1) {
+      fs.write("cpu", cg, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_US));
+      fs.write("cpu", cg, "cpu.cfs_quota_us", Long.toString(quota));
+      String mem = Long.toString(limits.memoryBytes());
+      if (fs.exists("memory", cg, "memory.memsw.limit_in_bytes")) {
+        // memsw (memory+swap) must never be below memory.limit: order the two writes so it never is.
+        // Equal values mean no swap at all for the container.
+        long current = parseLimit(fs.read("memory", cg, "memory.limit_in_bytes"));
+        if (limits.memoryBytes() > current) {
+          fs.write("memory", cg, "memory.memsw.limit_in_bytes", mem);
+          fs.write("memory", cg, "memory.limit_in_bytes", mem);
+        } else {
+          fs.write("memory", cg, "memory.limit_in_bytes", mem);
+          fs.write("memory", cg, "memory.memsw.limit_in_bytes", mem);
+        }
+      } else {
+        fs.write("memory", cg, "memory.limit_in_bytes", mem);
+      }
+      fs.write("pids", cg, "pids.max", Long.toString(limits.pids()));
+    } else {
+      fs.write("cpu", cg, "cpu.max", quota + " " + CPU_PERIOD_US);
+      fs.write("memory", cg, "memory.max", Long.toString(limits.memoryBytes()));
+      if (fs.exists("memory", cg, "memory.swap.max")) fs.write("memory", cg, "memory.swap.max", "0");
+      fs.write("pids", cg, "pids.max", Long.toString(limits.pids()));
+    }
+  }
+
+  /** The limits as the kernel holds them now; disk is not a cgroup limit and reads as 0. */
+  public Limits read(String container) {
+    String cg = path(container);
+    long quota;
+    long period;
+    long memory;
+    if (fs.version() == CgroupVersion.V1) {
+      quota = Long.parseLong(fs.read("cpu", cg, "cpu.cfs_quota_us"));
+      period = Long.parseLong(fs.read("cpu", cg, "cpu.cfs_period_us"));
+      memory = parseLimit(fs.read("memory", cg, "memory.limit_in_bytes"));
+    } else {
+      String[] max = fs.read("cpu", cg, "cpu.max").split("\\s+");
+      quota = max[0].equals("max") ? -1 : Long.parseLong(max[0]);
+      period = Long.parseLong(max[1]);
+      memory = parseLimit(fs.read("memory", cg, "memory.max"));
+    }
+    long pids = parseLimit(fs.read("pids", cg, "pids.max"));
+    long cpu = quota < 0 ? Limits.MAX_CPU_MILLIS : Math.max(1, quota * 1000 / period);
+    return new Limits(cpu, Math.min(memory, Limits.MAX_MEMORY), 0, Math.min(pids, Limits.MAX_PIDS));
+  }
+
+  /** Counters: cpu time used, memory in use, tasks, OOM kills. */
+  public CgroupStats stats(String container) {
+    String cg = path(container);
+    if (fs.version() == CgroupVersion.V1) {
+      long cpuNanos = Long.parseLong(fs.read("cpuacct", cg, "cpuacct.usage"));
+      long mem = Long.parseLong(fs.read("memory", cg, "memory.usage_in_bytes"));
+      long oom = keyed(fs.read("memory", cg, "memory.oom_control"), "oom_kill");
+      long pids = Long.parseLong(fs.read("pids", cg, "pids.current"));
+      return new CgroupStats(cpuNanos, mem, pids, oom);
+    }
+    long cpuNanos = keyed(fs.read("cpu", cg, "cpu.stat"), "usage_usec") * 1000;
+    long mem = Long.parseLong(fs.read("memory", cg, "memory.current"));
+    long oom = keyed(fs.read("memory", cg, "memory.events"), "oom_kill");
+    long pids = Long.parseLong(fs.read("pids", cg, "pids.current"));
+    return new CgroupStats(cpuNanos, mem, pids, oom);
+  }
+
+  /** The pids in the container's cgroup (host view), from the pids controller's cgroup.procs. */
+  public List<Integer> procs(String container) {
+    String text;
+    try {
+      text = fs.read("pids", path(container), "cgroup.procs");
+    } catch (CgroupException e) {
+      if (!fs.exists("pids", path(container))) return List.of();
+      throw e;
+    }
+    List<Integer> pids = new ArrayList<>();
+    for (String line : text.split("\n")) if (!line.isBlank()) pids.add(Integer.parseInt(line.trim()));
+    return pids;
+  }
+
+  public boolean exists(String container) {
+    for (String c : controllers()) if (fs.exists(c, path(container))) return true;
+    return false;
+  }
+
+  /** Every container cgroup under the root (the pids controller's view). */
+  public List<String> list() {
+    Path dir = fs.dir("pids", root);
+    List<String> names = new ArrayList<>();
+    try (var s = java.nio.file.Files.list(dir)) {
+      s.filter(java.nio.file.Files::isDirectory).forEach(p -> names.add(p.getFileName().toString()));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return List.of();
+    } catch (java.io.IOException e) {
+      throw new CgroupException("list " + dir + ": " + e.getMessage(), e);
+    }
+    return names;
+  }
+
+  /**
+   * Removes the cgroup from every controller. The kernel refuses while tasks remain (an exited
+   * init's children may take a moment to be reaped), so this retries until {@code deadlineNanos}.
+   */
+  public void remove(String container, long deadlineNanos) {
+    for (String c : controllers()) {
+      while (true) {
+        try {
+          fs.remove(c, path(container));
+          break;
+        } catch (CgroupException e) {
+          if (System.nanoTime() > deadlineNanos) {
+            throw new CgroupException("remove cgroup " + path(container) + " (" + c + "): tasks " + procs(container)
+                + " still in it after the deadline", e);
+          }
+          sleep(10);
+        }
+      }
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CgroupException("interrupted while waiting for a cgroup to empty", e);
+    }
+  }
+
+  /** "max" or a number; the v1 "unlimited" value is a huge number rounded to the page size. */
+  static long parseLimit(String text) {
+    return text.equals("max") ? Long.MAX_VALUE : Long.parseLong(text);
+  }
+
+  /** The value of {@code key} in a "key value" per line file such as memory.events. */
+  static long keyed(String text, String key) {
+    for (String line : text.split("\n")) {
+      String[] kv = line.trim().split("\\s+");
+      if (kv.length == 2 && kv[0].equals(key)) return Long.parseLong(kv[1]);
+    }
+    return 0;
+  }
+}

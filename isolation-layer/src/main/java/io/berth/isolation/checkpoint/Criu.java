@@ -1,0 +1,110 @@
+package io.berth.isolation.checkpoint;
+
+import io.berth.isolation.process.Commands;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * CRIU through its command line. Before the first dump or restore it checks the version (4.2 or
+ * newer: 3.17 fails `criu check` on this kernel and 4.1 cannot dump TCP sockets here) and runs
+ * `criu check`. Every failure carries the tail of CRIU's own log.
+ */
+public final class Criu {
+  public static final String DUMP_LOG = "dump.log";
+  public static final String RESTORE_LOG = "restore.log";
+  private static final Duration TIMEOUT = Duration.ofMinutes(5);
+  private static final Pattern VERSION = Pattern.compile("Version:\\s*(\\d+)\\.(\\d+)");
+
+  private final Path binary;
+  private volatile boolean checked;
+
+  public Criu(Path binary) {
+    this.binary = binary;
+  }
+
+  public Path binary() {
+    return binary;
+  }
+
+  /** Version and `criu check`, once per instance; throws when CRIU cannot serve here. */
+  public void preflight() {
+    if (checked) return;
+    synchronized (this) {
+      if (checked) return;
+      if (!Files.isExecutable(binary)) throw new CriuException("criu preflight: " + binary + " is not an executable file", "");
+      Commands.Result v = Commands.run(List.of(binary.toString(), "--version"), null, TIMEOUT);
+      Matcher m = VERSION.matcher(v.stdout());
+      if (!v.ok() || !m.find()) throw new CriuException("criu preflight: cannot read the version: " + v.describe(), "");
+      int major = Integer.parseInt(m.group(1));
+      int minor = Integer.parseInt(m.group(2));
+      if (major < 4 || (major == 4 && minor < 2)) {
+        throw new CriuException("criu preflight: " + binary + " is " + major + "." + minor + "; Berth needs 4.2 or newer on this kernel", "");
+      }
+      Commands.Result c = Commands.run(List.of(binary.toString(), "check"), null, TIMEOUT);
+      if (!c.ok()) throw new CriuException("criu preflight: criu check failed: " + c.describe(), "");
+      checked = true;
+    }
+  }
+
+  /** Makes the images directory with mode 0700 (images hold the processes' memory); it must be empty. */
+  public static void prepareImagesDir(Path dir) {
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var s = Files.list(dir)) {
+          if (s.findAny().isPresent()) throw new CriuException("images directory " + dir + " is not empty", "");
+        }
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+      } else {
+        Files.createDirectories(dir.getParent());
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("make images directory " + dir, e);
+    }
+  }
+
+  /**
+   * criu dump of the tree under {@code pid}. With a veth, the container end is declared external
+   * ({@code veth[eth0]}) so restore can re-create the pair on the target's bridge; established TCP
+   * connections are kept.
+   */
+  public void dump(int pid, Path images, boolean hasVeth, boolean leaveRunning, String context) {
+    preflight();
+    List<String> argv = new ArrayList<>(List.of(binary.toString(), "dump", "-t", Integer.toString(pid), "-D", images.toString(),
+        "-o", DUMP_LOG, "-v4", "--tcp-established"));
+    if (hasVeth) argv.addAll(List.of("--external", "veth[eth0]"));
+    if (leaveRunning) argv.add("--leave-running");
+    Commands.Result r = Commands.run(argv, null, TIMEOUT);
+    if (!r.ok()) throw new CriuException("criu dump of " + context + " (pid " + pid + "): " + r.describe(), logTail(images.resolve(DUMP_LOG)));
+  }
+
+  /**
+   * The arguments after {@code criu restore} for the restore shim: detached, into {@code rootfs},
+   * the veth re-created as {@code hostVeth} on {@code bridge}, tasks into {@code cgroupRoot}.
+   */
+  public List<String> restoreArgs(Path images, Path rootfs, Path pidfile, String hostVeth, String bridge, String cgroupRoot) {
+    List<String> args = new ArrayList<>(List.of("-D", images.toString(), "-o", RESTORE_LOG, "-v4", "--root", rootfs.toString(),
+        "--restore-detached", "--pidfile", pidfile.toString(), "--tcp-established", "--cgroup-root", cgroupRoot));
+    if (hostVeth != null) args.addAll(List.of("--external", "veth[eth0]:" + hostVeth + "@" + bridge));
+    return args;
+  }
+
+  /** The last lines of a CRIU log, for error messages. */
+  public static String logTail(Path log) {
+    try {
+      if (!Files.exists(log)) return "(no log at " + log + ")";
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 25), lines.size()));
+    } catch (IOException | UncheckedIOException e) {
+      return "(cannot read " + log + ": " + e.getMessage() + ")";
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package io.berth.isolation.nativ;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.SaveError;
+
+/**
+ * The C library calls the JVM makes itself, with their C names and C argument order (glibc 2.36
+ * has pidfd_open and pidfd_send_signal as functions). Public only because jnr-ffi generates the
+ * implementation in its own class loader, which cannot implement a package-private interface;
+ * nothing outside this package uses it: everything goes through {@link Syscalls}, which reads
+ * errno right after each call and throws.
+ *
+ * <p>Namespace entry (setns, unshare, clone, pivot_root) is deliberately absent: the JVM is
+ * multi-threaded and never enters a namespace itself; the berth-nsexec helper does.
+ */
+public interface LibC {
+  @SaveError
+  int mount(@In String source, @In String target, @In String filesystemtype, long mountflags, @In String data);
+
+  @SaveError
+  int umount2(@In String target, int flags);
+
+  @SaveError
+  int kill(int pid, int sig);
+
+  @SaveError
+  int pidfd_open(int pid, int flags);
+
+  @SaveError
+  int pidfd_send_signal(int pidfd, int sig, Pointer info, int flags);
+
+  @SaveError
+  int poll(Pointer fds, long nfds, int timeout);
+
+  @SaveError
+  int close(int fd);
+
+  int geteuid();
+
+  String strerrorname_np(int errnum);
+}

@@ -1,0 +1,100 @@
+package io.berth.isolation.process;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a host tool ({@code ip}, {@code criu}, {@code tar}, the helper) to completion with a bounded
+ * wait, capturing its output. A process that outlives its timeout is killed and reported as such.
+ */
+public final class Commands {
+  private Commands() {}
+
+  /**
+   * The outcome of a finished command.
+   *
+   * @param exitCode its status (128+signal when a signal ended it), -1 when it timed out
+   */
+  public record Result(List<String> argv, int exitCode, String stdout, String stderr, boolean timedOut) {
+    public boolean ok() {
+      return exitCode == 0 && !timedOut;
+    }
+
+    /** A one-line account for error messages: the command, how it ended and what it said. */
+    public String describe() {
+      String said = (stderr.isBlank() ? stdout : stderr).strip();
+      if (said.length() > 2000) said = "..." + said.substring(said.length() - 2000);
+      return String.join(" ", argv) + (timedOut ? " timed out" : " exited " + exitCode) + (said.isEmpty() ? "" : ": " + said);
+    }
+  }
+
+  public static Result run(List<String> argv, byte[] stdin, Duration timeout) {
+    ProcessBuilder pb = new ProcessBuilder(argv);
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("start " + argv.get(0), e);
+    }
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Thread errReader = new Thread(() -> copy(p.getErrorStream(), err), "stderr-" + argv.get(0));
+    errReader.setDaemon(true);
+    errReader.start();
+    try (OutputStream in = p.getOutputStream()) {
+      if (stdin != null) in.write(stdin);
+    } catch (IOException e) {
+      // The tool closed its stdin early (it failed before reading); its exit status says why.
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Thread outReader = new Thread(() -> copy(p.getInputStream(), out), "stdout-" + argv.get(0));
+    outReader.setDaemon(true);
+    outReader.start();
+    boolean finished;
+    try {
+      finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (!finished) {
+        p.destroy(); // SIGTERM first: the helper forwards it as SIGKILL to what it runs
+        if (!p.waitFor(2, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          p.waitFor(5, TimeUnit.SECONDS);
+        }
+      }
+      outReader.join(5000);
+      errReader.join(5000);
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running " + argv.get(0), e);
+    }
+    String o;
+    String e;
+    synchronized (out) {
+      o = out.toString(StandardCharsets.UTF_8);
+    }
+    synchronized (err) {
+      e = err.toString(StandardCharsets.UTF_8);
+    }
+    return new Result(List.copyOf(argv), finished ? p.exitValue() : -1, o, e, !finished);
+  }
+
+  private static void copy(InputStream in, ByteArrayOutputStream to) {
+    byte[] buf = new byte[8192];
+    try (in) {
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        synchronized (to) {
+          to.write(buf, 0, n);
+        }
+      }
+    } catch (IOException e) {
+      // stream closed when the process was killed: what was read so far is kept
+    }
+  }
+}

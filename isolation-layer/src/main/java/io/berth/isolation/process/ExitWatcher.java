@@ -1,0 +1,60 @@
+package io.berth.isolation.process;
+
+import io.berth.isolation.nativ.Syscalls;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Tells promptly when a shim exits (its container's init ended and the shim recorded how): one
+ * daemon thread per watched shim waits on a pidfd with poll(2), which reports it readable when the
+ * process exits (pidfd_open(2)). The shim is not our child, so waitpid is not an option; the pidfd
+ * also rules out pid reuse.
+ */
+public final class ExitWatcher implements AutoCloseable {
+  private static final int POLL_MILLIS = 500;
+  private final Map<String, Thread> threads = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /**
+   * Watches {@code shimPid}; calls {@code onExit} once when it exits (immediately when it is
+   * already gone). Replaces an earlier watch under the same key.
+   */
+  public void watch(String key, int shimPid, Runnable onExit) {
+    int fd = Syscalls.pidfdOpen(shimPid);
+    if (fd < 0) {
+      onExit.run();
+      return;
+    }
+    Thread t = new Thread(() -> loop(key, fd, onExit), "berth-exit-" + key);
+    t.setDaemon(true);
+    Thread old = threads.put(key, t);
+    if (old != null) old.interrupt();
+    t.start();
+  }
+
+  /** Stops watching {@code key}; no callback follows. */
+  public void cancel(String key) {
+    Thread t = threads.remove(key);
+    if (t != null) t.interrupt();
+  }
+
+  private void loop(String key, int fd, Runnable onExit) {
+    try {
+      while (!closed && !Thread.currentThread().isInterrupted()) {
+        if (Syscalls.pollExited(fd, POLL_MILLIS)) {
+          if (threads.remove(key, Thread.currentThread())) onExit.run();
+          return;
+        }
+      }
+    } finally {
+      Syscalls.close(fd);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    threads.values().forEach(Thread::interrupt);
+    threads.clear();
+  }
+}

@@ -1,0 +1,35 @@
+package io.berth.isolation.store;
+
+import io.berth.isolation.NetworkAttachment;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.Limits;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the layer keeps on disk about a container so a restarted owner can take it back: the parts
+ * of its spec the kernel does not hold, and the init it last started (pid, the kernel's start
+ * time of that pid to rule out reuse, and the shim that waits for it).
+ *
+ * @param initStartTime field 22 of /proc/PID/stat (clock ticks since boot), 0 when never started
+ */
+public record ContainerRecord(
+    ContainerId id,
+    String hostname,
+    List<String> command,
+    String templateDigest,
+    Limits limits,
+    Optional<NetworkAttachment> network,
+    Optional<String> veth,
+    int initPid,
+    long initStartTime,
+    int shimPid) {
+
+  public ContainerRecord withInit(int pid, long startTime, int shim) {
+    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, pid, startTime, shim);
+  }
+
+  public ContainerRecord withLimits(Limits newLimits) {
+    return new ContainerRecord(id, hostname, command, templateDigest, newLimits, network, veth, initPid, initStartTime, shimPid);
+  }
+}

@@ -1,0 +1,134 @@
+package io.berth.isolation.store;
+
+import io.berth.isolation.NetworkAttachment;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.Limits;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * The container directories under {@code <dataRoot>/containers/<id>}: {@code container.properties}
+ * (the record, written to a temp file and renamed so a crash never leaves half of it),
+ * {@code upper} and {@code work} (the overlay's writable layer), {@code rootfs} (the mount point),
+ * {@code netns} (the bind-mounted net namespace), {@code exit} (written by the shim).
+ */
+public final class ContainerStore {
+  private final Path containers;
+
+  public ContainerStore(Path dataRoot) {
+    this.containers = dataRoot.resolve("containers");
+  }
+
+  public Path dir(ContainerId id) {
+    return containers.resolve(id.value());
+  }
+
+  public Path rootfs(ContainerId id) {
+    return dir(id).resolve("rootfs");
+  }
+
+  public Path upper(ContainerId id) {
+    return dir(id).resolve("upper");
+  }
+
+  public Path work(ContainerId id) {
+    return dir(id).resolve("work");
+  }
+
+  public Path netns(ContainerId id) {
+    return dir(id).resolve("netns");
+  }
+
+  public Path exitFile(ContainerId id) {
+    return dir(id).resolve("exit");
+  }
+
+  public Path shimLog(ContainerId id) {
+    return dir(id).resolve("shim.log");
+  }
+
+  private Path file(ContainerId id) {
+    return dir(id).resolve("container.properties");
+  }
+
+  public boolean exists(ContainerId id) {
+    return Files.isRegularFile(file(id));
+  }
+
+  /** The ids of every container directory (with or without a record). */
+  public List<ContainerId> ids() {
+    if (!Files.isDirectory(containers)) return List.of();
+    try (Stream<Path> s = Files.list(containers)) {
+      return s.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+          .filter(io.berth.protocol.ids.DnsLabel::isValid).sorted().map(ContainerId::of).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("list " + containers, e);
+    }
+  }
+
+  public void save(ContainerRecord r) {
+    Properties p = new Properties();
+    p.setProperty("id", r.id().value());
+    p.setProperty("hostname", r.hostname());
+    p.setProperty("command.count", Integer.toString(r.command().size()));
+    for (int i = 0; i < r.command().size(); i++) p.setProperty("command." + i, r.command().get(i));
+    p.setProperty("template", r.templateDigest());
+    p.setProperty("limits.cpuMillis", Long.toString(r.limits().cpuMillis()));
+    p.setProperty("limits.memoryBytes", Long.toString(r.limits().memoryBytes()));
+    p.setProperty("limits.diskBytes", Long.toString(r.limits().diskBytes()));
+    p.setProperty("limits.pids", Long.toString(r.limits().pids()));
+    r.network().ifPresent(n -> {
+      p.setProperty("network.address", n.address());
+      p.setProperty("network.prefixLength", Integer.toString(n.prefixLength()));
+      p.setProperty("network.gateway", n.gateway());
+      p.setProperty("network.bridge", n.bridge());
+    });
+    r.veth().ifPresent(v -> p.setProperty("veth", v));
+    p.setProperty("init.pid", Integer.toString(r.initPid()));
+    p.setProperty("init.startTime", Long.toString(r.initStartTime()));
+    p.setProperty("shim.pid", Integer.toString(r.shimPid()));
+    Path target = file(r.id());
+    try {
+      Path tmp = Files.createTempFile(dir(r.id()), ".container", ".tmp");
+      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        p.store(w, "berth container " + r.id());
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("write " + target, e);
+    }
+  }
+
+  public Optional<ContainerRecord> load(ContainerId id) {
+    Path f = file(id);
+    if (!Files.isRegularFile(f)) return Optional.empty();
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+      p.load(r);
+    } catch (IOException e) {
+      throw new UncheckedIOException("read " + f, e);
+    }
+    int n = Integer.parseInt(p.getProperty("command.count", "0"));
+    List<String> command = new ArrayList<>();
+    for (int i = 0; i < n; i++) command.add(p.getProperty("command." + i));
+    Limits limits = new Limits(Long.parseLong(p.getProperty("limits.cpuMillis")), Long.parseLong(p.getProperty("limits.memoryBytes")),
+        Long.parseLong(p.getProperty("limits.diskBytes")), Long.parseLong(p.getProperty("limits.pids")));
+    Optional<NetworkAttachment> net = p.getProperty("network.address") == null ? Optional.empty()
+        : Optional.of(new NetworkAttachment(p.getProperty("network.address"), Integer.parseInt(p.getProperty("network.prefixLength")),
+            p.getProperty("network.gateway"), p.getProperty("network.bridge")));
+    return Optional.of(new ContainerRecord(id, p.getProperty("hostname"), List.copyOf(command), p.getProperty("template"), limits, net,
+        Optional.ofNullable(p.getProperty("veth")), Integer.parseInt(p.getProperty("init.pid", "0")),
+        Long.parseLong(p.getProperty("init.startTime", "0")), Integer.parseInt(p.getProperty("shim.pid", "0"))));
+  }
+}

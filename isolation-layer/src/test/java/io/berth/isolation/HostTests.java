@@ -1,0 +1,47 @@
+package io.berth.isolation;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.berth.isolation.nativ.Syscalls;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/** What host tests need (Linux, root, the set-up's CRIU and template), and bounded waits. */
+final class HostTests {
+  private HostTests() {}
+
+  /** Skips with the reason when this is not a root Linux host; under CI=true fails instead. */
+  static void requireRootLinux() {
+    String reason = null;
+    if (!System.getProperty("os.name").toLowerCase().contains("linux")) reason = "host tests need Linux (this is " + System.getProperty("os.name") + ")";
+    else if (!Syscalls.isRoot()) reason = "host tests need root: they create namespaces, mounts, cgroups and veths";
+    else if (IsolationConfig.repo().map(r -> r.resolve(".local/templates/busybox")).filter(Files::isDirectory).isEmpty()) {
+      reason = "host tests need the busybox template: run bin/setup-host";
+    }
+    if (reason == null) return;
+    if ("true".equals(System.getenv("CI"))) fail("CI=true and " + reason);
+    assumeTrue(false, reason);
+  }
+
+  static Path criu() {
+    return IsolationConfig.repo().orElseThrow().resolve(".local/bin/criu");
+  }
+
+  /** Polls {@code condition} until it holds or {@code timeout} passes; fails saying what did not happen. */
+  static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) return;
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        fail("interrupted while waiting until " + what);
+      }
+    }
+    fail("within " + timeout.toMillis() + " ms, " + what + " did not happen");
+  }
+}

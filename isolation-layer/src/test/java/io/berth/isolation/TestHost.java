@@ -1,0 +1,145 @@
+package io.berth.isolation;
+
+import io.berth.isolation.network.Network;
+import io.berth.isolation.process.Commands;
+import io.berth.isolation.rootfs.Rootfs;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.TemplateRef;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One test run's corner of the host: a data root under /tmp/berth-it/RUN, a cgroup root
+ * {@code berth-it-RUN}, a bridge {@code btitRUN} on 198.18.N.1/24. Closing it destroys every
+ * container and removes bridge, cgroups, mounts and directories; {@link #sweep()} does the same
+ * for runs that crashed before they could.
+ */
+final class TestHost implements AutoCloseable {
+  static final Path BASE = Path.of("/tmp/berth-it");
+  private static final String BRIDGE_PREFIX = "btit";
+  private static final String CGROUP_PREFIX = "berth-it-";
+
+  final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
+  final int subnet = ThreadLocalRandom.current().nextInt(1, 250);
+  final String bridge = BRIDGE_PREFIX + run;
+  final String gateway = "198.18." + subnet + ".1";
+  final List<IsolationLayer> layers = Collections.synchronizedList(new ArrayList<>());
+  private boolean bridgeMade;
+
+  TestHost() {
+    sweep();
+  }
+
+  IsolationLayer layer(String name) {
+    Path root = BASE.resolve(run).resolve(name);
+    IsolationConfig defaults = IsolationConfig.defaults(root, bridge, CGROUP_PREFIX + run);
+    IsolationLayer layer = new IsolationLayer(defaults);
+    layers.add(layer);
+    return layer;
+  }
+
+  NetworkAttachment bridged(int host) {
+    if (!bridgeMade) {
+      layers.get(0).ensureBridge(bridge, gateway + "/24");
+      bridgeMade = true;
+    }
+    return new NetworkAttachment("198.18." + subnet + "." + host, 24, gateway, bridge);
+  }
+
+  ContainerId newId(String what) {
+    return ContainerId.of("it-" + run + "-" + what);
+  }
+
+  static ContainerSpec spec(ContainerId id, Limits limits, String... command) {
+    return new ContainerSpec(id, TemplateRef.of("busybox"), null, List.of(command), limits, null, null, null);
+  }
+
+  @Override
+  public void close() {
+    for (IsolationLayer l : layers) {
+      for (ContainerInfo c : l.list()) {
+        try {
+          l.destroy(c.id());
+        } catch (RuntimeException e) {
+          System.err.println("cleanup: destroy " + c.id() + ": " + e);
+        }
+      }
+      l.close();
+    }
+    cleanup(BASE.resolve(run), CGROUP_PREFIX + run, bridge);
+  }
+
+  /** Removes what earlier runs left (their data roots, cgroup roots and bridges). */
+  static void sweep() {
+    if (Files.isDirectory(BASE)) {
+      try (var s = Files.list(BASE)) {
+        for (Path runDir : s.toList()) {
+          String r = runDir.getFileName().toString();
+          try (var roots = Files.list(runDir)) {
+            for (Path root : roots.toList()) {
+              try (IsolationLayer l = new IsolationLayer(IsolationConfig.defaults(root, BRIDGE_PREFIX + r, CGROUP_PREFIX + r))) {
+                for (ContainerInfo c : l.list()) l.destroy(c.id());
+              } catch (RuntimeException e) {
+                System.err.println("sweep: " + root + ": " + e);
+              }
+            }
+          }
+          cleanup(runDir, CGROUP_PREFIX + r, BRIDGE_PREFIX + r);
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  private static void cleanup(Path runDir, String cgroupRoot, String bridge) {
+    for (String m : Rootfs.mountsUnder(runDir)) {
+      Commands.run(List.of("umount", "-l", m), null, Duration.ofSeconds(10));
+    }
+    for (String ctl : List.of("cpu", "cpuacct", "memory", "pids")) {
+      Path dir = Path.of("/sys/fs/cgroup", ctl, cgroupRoot);
+      if (!Files.isDirectory(dir)) continue;
+      try (var s = Files.list(dir)) {
+        for (Path child : s.filter(Files::isDirectory).toList()) Files.deleteIfExists(child);
+        Files.deleteIfExists(dir);
+      } catch (IOException e) {
+        System.err.println("cleanup: " + dir + ": " + e);
+      }
+    }
+    Path unified = Path.of("/sys/fs/cgroup", cgroupRoot);
+    if (Files.exists(unified.resolve("cgroup.procs"))) {
+      try {
+        Files.deleteIfExists(unified);
+      } catch (IOException e) {
+        System.err.println("cleanup: " + unified + ": " + e);
+      }
+    }
+    if (Files.exists(Path.of("/sys/class/net", bridge))) Commands.run(List.of("ip", "link", "del", bridge), null, Duration.ofSeconds(10));
+    Commands.run(List.of("rm", "-rf", "--one-file-system", runDir.toString()), null, Duration.ofSeconds(60));
+  }
+
+  static Optional<String> readIfExists(Path p) {
+    try {
+      return Files.exists(p) ? Optional.of(Files.readString(p)) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  static final Map<String, String> NONE = Map.of();
+
+  static String vethOf(IsolationLayer layer, ContainerId id) {
+    return Network.vethName(layer.config().dataRoot().toString(), id.value());
+  }
+}
