@@ -1,0 +1,74 @@
+package io.berth.persistence;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.persistence.cassandra.KeyspaceAndTableStatements;
+import org.apache.pekko.persistence.cassandra.PluginSettings;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+
+/**
+ * The keyspaces and tables of the journal and the snapshot store. The statements are the plugin's own
+ * ({@link KeyspaceAndTableStatements}) for the configured keyspaces and replication, so what Berth creates is exactly
+ * what the plugin reads and writes; {@code io/berth/persistence/schema.cql} holds them for the default settings,
+ * for operators who create the schema by hand ({@code create-schema-at-start = off}).
+ *
+ * <p>Run {@link #ensure} from one process before the entities start: concurrent CREATE TABLE from several
+ * coordinators can leave Cassandra with two table ids for one table.
+ */
+public final class CassandraSchema {
+  private CassandraSchema() {}
+
+  /** Every statement, in order: journal keyspace and tables, snapshot keyspace and tables. */
+  public static List<String> statements(ClassicActorSystemProvider system) {
+    KeyspaceAndTableStatements s = new KeyspaceAndTableStatements(
+        system, PekkoPersistenceConfig.PLUGIN, PluginSettings.apply(system.classicSystem()));
+    List<String> all = new ArrayList<>();
+    all.add(s.createJournalKeyspaceStatement());
+    all.addAll(s.getCreateJournalTablesStatements());
+    all.add(s.createSnapshotKeyspaceStatement());
+    all.addAll(s.getCreateSnapshotTablesStatements());
+    return all;
+  }
+
+  /** Creates what is missing (IF NOT EXISTS) when {@code create-schema-at-start} is on; checks the tables otherwise. */
+  public static CompletionStage<Done> ensure(ActorSystem<?> system, PersistenceSettings settings) {
+    CassandraSession session = session(system);
+    if (!settings.createSchemaAtStart()) return checkExists(session, settings);
+    CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
+    for (String statement : statements(system)) {
+      chain = chain.thenCompose(done -> session.executeDDL(statement).exceptionally(e -> {
+        throw new PersistenceUnavailableException("create schema: " + firstLine(statement) + " failed: " + e.getMessage(), e);
+      }));
+    }
+    return chain;
+  }
+
+  static CassandraSession session(ActorSystem<?> system) {
+    return CassandraSessionRegistry.get(system).sessionFor(PekkoPersistenceConfig.PLUGIN);
+  }
+
+  private static CompletionStage<Done> checkExists(CassandraSession session, PersistenceSettings s) {
+    String cql = "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?";
+    return session.selectOne(cql, s.journalKeyspace(), "messages")
+        .thenCombine(session.selectOne(cql, s.snapshotKeyspace(), "snapshots"), (journal, snapshot) -> {
+          if (journal.isEmpty() || snapshot.isEmpty()) {
+            throw new PersistenceUnavailableException("check schema: " + PersistenceSettings.PATH
+                + ".create-schema-at-start is off but " + (journal.isEmpty() ? s.journalKeyspace() + ".messages" : s.snapshotKeyspace() + ".snapshots")
+                + " does not exist; create the schema from io/berth/persistence/schema.cql first");
+          }
+          return Done.getInstance();
+        });
+  }
+
+  private static String firstLine(String statement) {
+    String trimmed = statement.strip();
+    int nl = trimmed.indexOf('\n');
+    return nl < 0 ? trimmed : trimmed.substring(0, nl);
+  }
+}

@@ -1,0 +1,91 @@
+package io.berth.persistence.embedded;
+
+import com.typesafe.config.Config;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * How to run the embedded node. Validated on construction: a bad value is an {@link IllegalArgumentException} naming
+ * the field and the rule, before anything is written or started.
+ *
+ * @param dataRoot     the node's own directory (configuration, data, commit log, log, node file)
+ * @param address      listen and native-transport address; loopback only (the embedded node serves this machine)
+ * @param nativePort   CQL port; 0 picks a free port at start
+ * @param storagePort  inter-node port (bound even by a single node); 0 picks a free port at start
+ * @param heap         the child JVM's -Xmx and -Xms, e.g. {@code 768m}
+ * @param owner        whose death ends the node
+ * @param startTimeout how long to wait for CQL to answer
+ */
+public record EmbeddedCassandraSettings(
+    Path dataRoot, String address, int nativePort, int storagePort, String heap, Owner owner, Duration startTimeout) {
+
+  private static final Pattern HEAP = Pattern.compile("[1-9][0-9]*[mMgG]");
+
+  /** Whose life bounds the node's. */
+  public sealed interface Owner {
+    /** The starting JVM, through a pipe on the child's stdin: its end (even by SIGKILL) stops the node. */
+    record ParentPipe() implements Owner {}
+
+    /** Any process by id, e.g. the Maven process that runs several modules' tests against one node. */
+    record Process(long pid) implements Owner {}
+
+    /** Nobody: runs until {@link EmbeddedCassandra#stop(Path)} (for a supervisor such as {@code bin/berth}). */
+    record Detached() implements Owner {}
+
+    /** The child's {@code berth.cassandra.owner} property. */
+    default String property() {
+      if (this instanceof Process p) return "pid:" + p.pid();
+      if (this instanceof Detached) return "none";
+      return "stdin";
+    }
+  }
+
+  public EmbeddedCassandraSettings {
+    Objects.requireNonNull(dataRoot, "embedded.data-root: must be set");
+    if (!dataRoot.isAbsolute()) throw new IllegalArgumentException("embedded.data-root: must be an absolute path, was '" + dataRoot + "'");
+    Objects.requireNonNull(address, "embedded.address: must be set");
+    try {
+      if (!InetAddress.getByName(address).isLoopbackAddress()) {
+        throw new IllegalArgumentException("embedded.address: must be a loopback address (the embedded node serves this machine only), was '" + address + "'");
+      }
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("embedded.address: must be an IP address, was '" + address + "'", e);
+    }
+    checkPort("embedded.native-port", nativePort);
+    checkPort("embedded.storage-port", storagePort);
+    if (nativePort != 0 && nativePort == storagePort) {
+      throw new IllegalArgumentException("embedded.storage-port: must differ from embedded.native-port, both were " + nativePort);
+    }
+    if (heap == null || !HEAP.matcher(heap).matches()) {
+      throw new IllegalArgumentException("embedded.heap: must be a size like 512m or 1g, was '" + heap + "'");
+    }
+    Objects.requireNonNull(owner, "owner: must be set");
+    if (startTimeout == null || startTimeout.isNegative() || startTimeout.isZero()) {
+      throw new IllegalArgumentException("embedded.start-timeout: must be positive, was " + startTimeout);
+    }
+  }
+
+  private static void checkPort(String field, int port) {
+    if (port < 0 || port > 65535) throw new IllegalArgumentException(field + ": must be 0 (pick a free one) or 1-65535, was " + port);
+  }
+
+  /** Reads {@code berth.persistence.embedded}; the data root is given (it lives under the node's data root). */
+  public static EmbeddedCassandraSettings fromConfig(Config embedded, Path dataRoot, Owner owner) {
+    return new EmbeddedCassandraSettings(
+        dataRoot,
+        embedded.getString("address"),
+        embedded.getInt("native-port"),
+        embedded.getInt("storage-port"),
+        embedded.getString("heap"),
+        owner,
+        embedded.getDuration("start-timeout"));
+  }
+
+  public EmbeddedCassandraSettings withPorts(int nativePort, int storagePort) {
+    return new EmbeddedCassandraSettings(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout);
+  }
+}
