@@ -17,7 +17,11 @@ final class ContainerFold {
       }
       throw mismatch(state, event, "a container must be defined first");
     }
-    if (state instanceof Destroyed) throw mismatch(state, event, "a destroyed container takes no more events");
+    if (state instanceof Destroyed) {
+      // A destroyed container's name may be used again: a new incarnation, continuing the same log.
+      if (event instanceof ContainerDefined e) return new Defined(ContainerData.defined(e.spec(), e.meta().at()));
+      throw mismatch(state, event, "a destroyed container takes no more events until it is defined again");
+    }
     Live live = (Live) state;
     ContainerData d = live.data();
     Instant at = event.meta().at();

@@ -15,7 +15,7 @@ import java.time.Instant;
  * different program: the fold throws {@link IllegalStateException} rather than guess, so an entity
  * never starts with a silently wrong state.
  */
-public sealed interface ContainerState {
+public sealed interface ContainerState extends io.berth.protocol.BerthMessage {
 
   ContainerId id();
 

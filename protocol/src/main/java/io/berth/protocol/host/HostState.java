@@ -10,7 +10,7 @@ import java.util.Map;
  * A host's state, one record per phase, and the pure fold {@link #apply} the host entity and the audit
  * service share. An event impossible in the current phase throws (a corrupt or foreign log).
  */
-public sealed interface HostState {
+public sealed interface HostState extends io.berth.protocol.BerthMessage {
 
   HostId id();
 

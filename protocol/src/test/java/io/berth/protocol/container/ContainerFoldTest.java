@@ -1,0 +1,122 @@
+package io.berth.protocol.container;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.protocol.container.ContainerEvent.*;
+import io.berth.protocol.event.EventHashes;
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.TemplateRef;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ContainerFoldTest {
+  private static final ContainerId ID = ContainerId.of("web-1");
+  private static final HostId H1 = HostId.of("node-1");
+  private static final HostId H2 = HostId.of("node-2");
+  private static final ContainerSpec SPEC = new ContainerSpec(ID, TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"), null, null, null, null);
+
+  private static EventMeta meta(int second) {
+    return new EventMeta(Instant.ofEpochSecond(1_700_000_000L + second), "alice", "test", "c-" + second, "");
+  }
+
+  private static ContainerState fold(ContainerEvent... events) {
+    ContainerState s = ContainerState.empty(ID);
+    for (ContainerEvent e : events) s = s.apply(e);
+    return s;
+  }
+
+  @Test
+  void lifecycleFoldsThroughEachPhase() {
+    ContainerState defined = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "only host"),
+        new AddressAssigned(meta(3), "198.18.1.1", 16));
+    ContainerState.Defined d = assertInstanceOf(ContainerState.Defined.class, defined);
+    assertEquals(H1, d.data().host().orElseThrow());
+    assertEquals("198.18.1.1", d.data().address());
+
+    ContainerState starting = defined.apply(new StartRequested(meta(4)));
+    assertEquals(Operation.START, ((ContainerState.Live) starting).data().pending().orElseThrow().operation());
+    ContainerState running = starting.apply(new ContainerStarted(meta(5), H1, 4242));
+    ContainerState.Running r = assertInstanceOf(ContainerState.Running.class, running);
+    assertEquals(4242, r.pid());
+    assertTrue(r.data().pending().isEmpty());
+
+    ContainerState resized = running.apply(new LimitsChangeRequested(meta(6), Limits.DEFAULT.withPids(64)))
+        .apply(new LimitsChanged(meta(7), Limits.DEFAULT.withPids(64)));
+    assertEquals(64, ((ContainerState.Live) resized).data().spec().limits().pids());
+
+    ContainerState stopped = resized.apply(new StopRequested(meta(8), 5000)).apply(new ContainerStopped(meta(9), 0, 15));
+    ContainerState.Stopped st = assertInstanceOf(ContainerState.Stopped.class, stopped);
+    assertEquals(15, st.data().lastExit().orElseThrow().signal());
+
+    ContainerState gone = stopped.apply(new DestroyRequested(meta(10))).apply(new ContainerDestroyed(meta(11)));
+    assertInstanceOf(ContainerState.Destroyed.class, gone);
+    assertEquals("", ((ContainerState.Live) gone).data().address());
+    // The name can be used again: a new incarnation continues the same log.
+    assertInstanceOf(ContainerState.Defined.class, gone.apply(new ContainerDefined(meta(12), SPEC)));
+  }
+
+  @Test
+  void theStateKeepsTheHashOfTheLastEvent() {
+    ContainerDefined first = new ContainerDefined(meta(1), SPEC);
+    assertEquals(EventHashes.hashOf(first), fold(first).lastEventHash());
+    assertEquals(64, fold(first).lastEventHash().length());
+  }
+
+  @Test
+  void failedOperationsSettleAndAreRemembered() {
+    ContainerState s = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
+        new StartRequested(meta(3)), new OperationFailed(meta(4), Operation.START, "no such command"));
+    ContainerState.Defined d = assertInstanceOf(ContainerState.Defined.class, s);
+    assertTrue(d.data().pending().isEmpty());
+    assertEquals("start: no such command", d.data().lastError());
+  }
+
+  @Test
+  void anExitByItselfStopsTheContainerAndRestartsArePending() {
+    ContainerState s = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
+        new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10), new ContainerExited(meta(5), 1, 0),
+        new RestartScheduled(meta(6), 1, 1000, "on-failure"));
+    ContainerState.Stopped st = assertInstanceOf(ContainerState.Stopped.class, s);
+    assertEquals(Operation.RESTART, st.data().pending().orElseThrow().operation());
+    assertEquals(1, st.data().restartAttempts());
+  }
+
+  @Test
+  void migrationStepsFoldAndCompleteOnTheTarget() {
+    String m = "mig-1";
+    ContainerState s = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
+        new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10),
+        new MigrationRequested(meta(5), m, H1, H2, MigrationMode.LIVE), new RootfsPreCopied(meta(6), m, 10, "a".repeat(64)),
+        new CheckpointTaken(meta(7), m, 100), new ImageTransferred(meta(8), m, 110, "b".repeat(64)),
+        new ContainerMoved(meta(9), m, H2), new ContainerRestored(meta(10), m, H2, 77));
+    ContainerState.Migrating mig = assertInstanceOf(ContainerState.Migrating.class, s);
+    assertEquals(MigrationProgress.Step.RESTORED, mig.progress().step());
+    ContainerState.Running r = assertInstanceOf(ContainerState.Running.class, s.apply(new MigrationCompleted(meta(11), m, 150, 900)));
+    assertEquals(77, r.pid());
+    assertEquals(H2, r.data().host().orElseThrow());
+
+    ContainerState aborted = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
+        new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10),
+        new MigrationRequested(meta(5), m, H1, H2, MigrationMode.LIVE), new MigrationAborted(meta(6), m, "criu failed", 10));
+    ContainerState.Running back = assertInstanceOf(ContainerState.Running.class, aborted);
+    assertEquals(H1, back.data().host().orElseThrow());
+  }
+
+  @Test
+  void impossibleEventsAreRefusedNotGuessed() {
+    assertThrows(IllegalStateException.class, () -> fold(new StartRequested(meta(1))));
+    assertThrows(IllegalStateException.class, () -> fold(new ContainerDefined(meta(1), SPEC), new ContainerStopped(meta(2), 0, 0)));
+    ContainerSpec other = new ContainerSpec(ContainerId.of("other"), TemplateRef.of("busybox"), null, null, null, null, null, null);
+    assertThrows(IllegalStateException.class, () -> fold(new ContainerDefined(meta(1), other)));
+    assertThrows(IllegalStateException.class, () -> fold(new ContainerDefined(meta(1), SPEC),
+        new MigrationRequested(meta(2), "m1", H1, H2, MigrationMode.COLD), new CheckpointTaken(meta(3), "m2", 1)));
+  }
+}

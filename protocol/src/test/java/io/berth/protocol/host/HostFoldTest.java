@@ -1,0 +1,40 @@
+package io.berth.protocol.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.host.HostEvent.*;
+import io.berth.protocol.ids.HostId;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HostFoldTest {
+  private static EventMeta meta(int s) {
+    return new EventMeta(Instant.ofEpochSecond(1_700_000_000L + s), "berth", "", "c" + s, "");
+  }
+
+  @Test
+  void registerCordonDrainFenceRejoin() {
+    HostState s = HostState.empty(HostId.of("node-1"));
+    assertFalse(s.schedulable());
+    s = s.apply(new HostRegistered(meta(1), new HostCapacity(2000, 1L << 30, 4096), Map.of("zone", "a"), "198.18.0.11"));
+    assertEquals("ready", s.phase());
+    assertTrue(s.schedulable());
+    s = s.apply(new HostCordoned(meta(2)));
+    assertEquals("cordoned", s.phase());
+    assertFalse(s.schedulable());
+    s = s.apply(new HostUncordoned(meta(3))).apply(new DrainRequested(meta(4)));
+    assertEquals("draining", s.phase());
+    s = s.apply(new HostDrained(meta(5))).apply(new HostFenced(meta(6), "node-2"));
+    assertEquals("fenced", s.phase());
+    HostState fenced = s;
+    assertThrows(IllegalStateException.class, () -> fenced.apply(new HostCordoned(meta(7))));
+    s = s.apply(new HostRejoined(meta(8)));
+    assertTrue(s.schedulable());
+    assertEquals(64, s.lastEventHash().length());
+  }
+}

@@ -1,0 +1,96 @@
+package io.berth.protocol.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ValueTypesTest {
+
+  @Test
+  void idsFollowTheDnsLabelRule() {
+    assertEquals("web-1", ContainerId.of("web-1").value());
+    assertEquals("a", HostId.of("a").value());
+    assertEquals("x".repeat(63), ContainerId.of("x".repeat(63)).value());
+    for (String bad : new String[] {"", "-web", "web-", "Web", "web_1", "web.1", "x".repeat(64), "wéb"}) {
+      InvalidFieldException e = assertThrows(InvalidFieldException.class, () -> ContainerId.of(bad), bad);
+      assertEquals("container", e.field());
+      assertTrue(e.getMessage().contains("1-63 characters"), e.getMessage());
+    }
+    assertEquals("host", assertThrows(InvalidFieldException.class, () -> HostId.of(null)).field());
+  }
+
+  @Test
+  void byteSizesParseBinaryUnitsInOnePlace() {
+    assertEquals(512L << 20, ByteSizes.parse("memory", "512M"));
+    assertEquals(512L << 20, ByteSizes.parse("memory", "512MiB"));
+    assertEquals(1L << 30, ByteSizes.parse("memory", "1g"));
+    assertEquals(4096, ByteSizes.parse("memory", "4096"));
+    assertEquals(4096, ByteSizes.parse("memory", "4K"));
+    assertEquals("512M", ByteSizes.format(512L << 20));
+    assertEquals("1000", ByteSizes.format(1000));
+    for (String bad : new String[] {"", "M", "12X", "-1M", "1.5G", "99999999999999999999", "9223372036854775807T"}) {
+      InvalidFieldException e = assertThrows(InvalidFieldException.class, () -> ByteSizes.parse("limits.memory", bad), bad);
+      assertEquals("limits.memory", e.field());
+    }
+  }
+
+  @Test
+  void cpuAmountsAcceptCoresAndMillicores() {
+    assertEquals(500, CpuAmounts.parseMillis("cpus", "0.5"));
+    assertEquals(2000, CpuAmounts.parseMillis("cpus", "2"));
+    assertEquals(250, CpuAmounts.parseMillis("cpus", "250m"));
+    assertEquals("0.5", CpuAmounts.format(500));
+    assertEquals("2", CpuAmounts.format(2000));
+    assertThrows(InvalidFieldException.class, () -> CpuAmounts.parseMillis("cpus", "0.0005"));
+    assertThrows(InvalidFieldException.class, () -> CpuAmounts.parseMillis("cpus", "lots"));
+  }
+
+  @Test
+  void limitsAreBoundedAndNameTheField() {
+    assertEquals("limits.memory", assertThrows(InvalidFieldException.class, () -> Limits.DEFAULT.withMemoryBytes((4L << 20) - 1)).field());
+    assertEquals("limits.cpu", assertThrows(InvalidFieldException.class, () -> Limits.DEFAULT.withCpuMillis(0)).field());
+    assertEquals("limits.pids", assertThrows(InvalidFieldException.class, () -> Limits.DEFAULT.withPids(0)).field());
+    assertEquals("limits.disk", assertThrows(InvalidFieldException.class, () -> Limits.DEFAULT.withDiskBytes(-1)).field());
+    assertEquals(4L << 20, Limits.DEFAULT.withMemoryBytes(4L << 20).memoryBytes());
+  }
+
+  @Test
+  void specValidatesEveryFieldAndFillsDefaults() {
+    ContainerSpec spec = new ContainerSpec(ContainerId.of("web-1"), TemplateRef.of("busybox"), null, null, null, null, null, null);
+    assertEquals("web-1", spec.hostname());
+    assertEquals(List.of("/bin/sh"), spec.argv());
+    assertEquals(Limits.DEFAULT, spec.limits());
+    assertEquals(RestartPolicy.NEVER, spec.restart());
+    assertEquals("hostname", assertThrows(InvalidFieldException.class,
+        () -> new ContainerSpec(ContainerId.of("a"), TemplateRef.of("busybox"), "Bad_Host", null, null, null, null, null)).field());
+    assertEquals("command[1]", assertThrows(InvalidFieldException.class,
+        () -> new ContainerSpec(ContainerId.of("a"), TemplateRef.of("busybox"), null, List.of("/bin/echo", "a\0b"), null, null, null, null)).field());
+    assertEquals("labels", assertThrows(InvalidFieldException.class,
+        () -> new ContainerSpec(ContainerId.of("a"), TemplateRef.of("busybox"), null, null, null, null, Map.of("Bad Key", "v"), null)).field());
+    assertEquals("placement.antiAffinityGroup", assertThrows(InvalidFieldException.class,
+        () -> new PlacementConstraints(Optional.empty(), Map.of(), "Not_A_Label")).field());
+  }
+
+  @Test
+  void templateReferencesCannotEscapeTheStore() {
+    for (String bad : new String[] {"../etc", "/abs", ".hidden", "a/b", "sha256:xyz", ""}) {
+      assertEquals("template", assertThrows(InvalidFieldException.class, () -> TemplateRef.of(bad), bad).field());
+    }
+    assertTrue(TemplateRef.of("sha256:" + "a".repeat(64)).isDigest());
+  }
+
+  @Test
+  void restartPolicyUsesTheCliSpelling() {
+    assertEquals(RestartPolicy.ON_FAILURE, RestartPolicy.parse("restart", "on-failure"));
+    assertEquals("on-failure", RestartPolicy.ON_FAILURE.wireName());
+    assertEquals("restart", assertThrows(InvalidFieldException.class, () -> RestartPolicy.parse("restart", "sometimes")).field());
+  }
+}
