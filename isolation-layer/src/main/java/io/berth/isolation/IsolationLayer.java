@@ -387,7 +387,7 @@ public final class IsolationLayer implements AutoCloseable {
       Helper.Records rec = new Helper.Records().put("criu", criu.binary().toString()).put("pidfile", pidfile.toString())
           .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString())
           .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, r.veth().orElse(null),
-              r.network().map(NetworkAttachment::bridge).orElse(null), "/" + cgroups.path(id.value())));
+              r.network().map(NetworkAttachment::bridge).orElse(null), cgroups.criuRoots(id.value())));
       Helper.Started s;
       try {
         s = helper.restore(rec, Duration.ofMinutes(5), "restore container " + id);

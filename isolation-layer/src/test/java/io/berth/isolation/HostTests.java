@@ -1,9 +1,16 @@
 package io.berth.isolation;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.berth.isolation.nativ.Syscalls;
+import io.berth.isolation.rootfs.Rootfs;
+import io.berth.protocol.ids.ContainerId;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,5 +50,22 @@ final class HostTests {
       }
     }
     fail("within " + timeout.toMillis() + " ms, " + what + " did not happen");
+  }
+
+  /** Destroy's promise, on the kernel's view: no mount, cgroup (in any hierarchy), veth, process or directory. */
+  static void assertNothingLeft(IsolationLayer layer, Path dir, ContainerId id, String veth, int pid) {
+    assertEquals(List.of(), Rootfs.mountsUnder(dir), "no mount left under " + dir);
+    try (var h = Files.list(Path.of("/sys/fs/cgroup"))) {
+      for (Path hierarchy : h.toList()) {
+        Path cg = hierarchy.resolve(layer.config().cgroupRoot()).resolve(id.value());
+        assertFalse(Files.exists(cg), "no cgroup left: " + cg);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    assertFalse(Files.exists(Path.of("/sys/class/net", veth)), "no veth left: " + veth);
+    if (pid > 0) assertFalse(Files.exists(Path.of("/proc", Integer.toString(pid))), "no process left: " + pid);
+    assertFalse(Files.exists(dir), "no directory left: " + dir);
+    assertEquals(ContainerStatus.ABSENT, layer.inspect(id).status());
   }
 }

@@ -153,14 +153,6 @@ class LifecycleIT {
   }
 
   private void assertNothingLeft(Path dir, ContainerId id, String veth, int pid) throws IOException {
-    assertEquals(List.of(), Rootfs.mountsUnder(dir), "no mount left under " + dir);
-    for (String ctl : List.of("cpu", "cpuacct", "memory", "pids")) {
-      Path cg = Path.of("/sys/fs/cgroup", ctl, layer.config().cgroupRoot(), id.value());
-      assertFalse(Files.exists(cg), "no cgroup left: " + cg);
-    }
-    assertFalse(Files.exists(Path.of("/sys/class/net", veth)), "no veth left: " + veth);
-    if (pid > 0) assertFalse(Files.exists(Path.of("/proc", Integer.toString(pid))), "no process left: " + pid);
-    assertFalse(Files.exists(dir), "no directory left: " + dir);
-    assertEquals(ContainerStatus.ABSENT, layer.inspect(id).status());
+    HostTests.assertNothingLeft(layer, dir, id, veth, pid);
   }
 }

@@ -83,8 +83,8 @@ class LimitsIT {
     ContainerId id = host.newId("pids");
     layer.prepare(TestHost.spec(id, Limits.DEFAULT.withPids(20), "/bin/sleep", "1000"), null);
     layer.start(id);
-    // A bounded bomb: 200 sleepers wanted, the kernel must stop it at 20 tasks in all.
-    ExecResult bomb = layer.exec(id, List.of("sh", "-c", "for i in $(seq 1 200); do sleep 60 & done; echo spawned"),
+    // A bounded bomb: 30 sleepers wanted, the kernel must stop it at 20 tasks in all.
+    ExecResult bomb = layer.exec(id, List.of("sh", "-c", "for i in $(seq 1 30); do sleep 60 & done; echo spawned"),
         Duration.ofSeconds(30));
     assertTrue(bomb.stderr().contains("fork") || bomb.stderr().contains("Resource temporarily unavailable") || bomb.exitCode() != 0,
         "the bomb hit the limit: exit " + bomb.exitCode() + " " + bomb.stderr());

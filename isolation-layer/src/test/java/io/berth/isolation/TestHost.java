@@ -57,6 +57,11 @@ final class TestHost implements AutoCloseable {
     return new NetworkAttachment("198.18." + subnet + "." + host, 24, gateway, bridge);
   }
 
+  /** A scratch directory of this run (images, copies). */
+  Path runDir() {
+    return BASE.resolve(run);
+  }
+
   ContainerId newId(String what) {
     return ContainerId.of("it-" + run + "-" + what);
   }
@@ -107,8 +112,14 @@ final class TestHost implements AutoCloseable {
     for (String m : Rootfs.mountsUnder(runDir)) {
       Commands.run(List.of("umount", "-l", m), null, Duration.ofSeconds(10));
     }
-    for (String ctl : List.of("cpu", "cpuacct", "memory", "pids")) {
-      Path dir = Path.of("/sys/fs/cgroup", ctl, cgroupRoot);
+    List<Path> hierarchies;
+    try (var h = Files.list(Path.of("/sys/fs/cgroup"))) {
+      hierarchies = h.filter(Files::isDirectory).toList();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    for (Path hierarchy : hierarchies) {
+      Path dir = hierarchy.resolve(cgroupRoot);
       if (!Files.isDirectory(dir)) continue;
       try (var s = Files.list(dir)) {
         for (Path child : s.filter(Files::isDirectory).toList()) Files.deleteIfExists(child);

@@ -38,6 +38,12 @@ public final class Cgroups {
     return fs.version() == CgroupVersion.V1 ? V1_CONTROLLERS : V2_CONTROLLERS;
   }
 
+  /** CRIU's --cgroup-root values that put restored tasks into this container's cgroup. */
+  public List<String> criuRoots(String container) {
+    if (fs.version() == CgroupVersion.V2) return List.of("/" + path(container));
+    return V1_CONTROLLERS.stream().map(c -> c + ":/" + path(container)).toList();
+  }
+
   /** The cgroup.procs files a process writes itself into to join the container's cgroups. */
   public List<Path> procsFiles(String container) {
     List<String> ctls = fs.version() == CgroupVersion.V1 ? V1_CONTROLLERS : List.of("");

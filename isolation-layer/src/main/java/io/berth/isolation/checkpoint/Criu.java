@@ -88,11 +88,16 @@ public final class Criu {
 
   /**
    * The arguments after {@code criu restore} for the restore shim: detached, into {@code rootfs},
-   * the veth re-created as {@code hostVeth} on {@code bridge}, tasks into {@code cgroupRoot}.
+   * the veth re-created as {@code hostVeth} on {@code bridge}, tasks into the given cgroup roots.
+   *
+   * @param cgroupRoots {@code controller:/path} per controller Berth manages (or one bare path on
+   *                    cgroup v2): CRIU applies a bare {@code --cgroup-root} to every v1 controller
+   *                    and would make cgroups in cpuset, devices, freezer... that destroy never removes
    */
-  public List<String> restoreArgs(Path images, Path rootfs, Path pidfile, String hostVeth, String bridge, String cgroupRoot) {
+  public List<String> restoreArgs(Path images, Path rootfs, Path pidfile, String hostVeth, String bridge, List<String> cgroupRoots) {
     List<String> args = new ArrayList<>(List.of("-D", images.toString(), "-o", RESTORE_LOG, "-v4", "--root", rootfs.toString(),
-        "--restore-detached", "--pidfile", pidfile.toString(), "--tcp-established", "--cgroup-root", cgroupRoot));
+        "--restore-detached", "--pidfile", pidfile.toString(), "--tcp-established"));
+    for (String root : cgroupRoots) args.addAll(List.of("--cgroup-root", root));
     if (hostVeth != null) args.addAll(List.of("--external", "veth[eth0]:" + hostVeth + "@" + bridge));
     return args;
   }

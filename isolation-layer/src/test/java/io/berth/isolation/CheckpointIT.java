@@ -1,0 +1,124 @@
+package io.berth.isolation;
+
+import static io.berth.isolation.HostTests.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.isolation.process.Commands;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CRIU checkpoint and restore of a process whose counter lives only in its memory: after restore
+ * it goes on from where it was, in place and under another data root (image and upper layer
+ * copied there), keeping its hostname and address.
+ */
+class CheckpointIT {
+  /** The counter is a shell variable; the file is only where it is shown, overwritten each tick. */
+  private static final String COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /tmp/counter; usleep 50000; done";
+
+  private TestHost host;
+
+  @BeforeEach
+  void setUp() {
+    HostTests.requireRootLinux();
+    host = new TestHost();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (host != null) host.close();
+  }
+
+  private static long counter(IsolationLayer layer, ContainerId id) {
+    ExecResult r = layer.exec(id, List.of("cat", "/tmp/counter"), Duration.ofSeconds(10));
+    String s = r.stdout().strip();
+    return s.isEmpty() ? 0 : Long.parseLong(s);
+  }
+
+  private static void awaitCounter(IsolationLayer layer, ContainerId id, long atLeast) {
+    await("the counter in " + id + " reaches " + atLeast, Duration.ofSeconds(20), () -> counter(layer, id) >= atLeast);
+  }
+
+  @Test
+  void counterGoesOnAfterRestoreInPlaceAndUnderAnotherDataRoot() throws Exception {
+    IsolationLayer a = host.layer("a");
+    ContainerId id = host.newId("cr");
+    NetworkAttachment net = host.bridged(20);
+    ContainerSpec spec = TestHost.spec(id, Limits.DEFAULT, "/bin/sh", "-c", COUNTER);
+    a.prepare(spec, net);
+    a.start(id);
+    awaitCounter(a, id, 20);
+
+    // 1. In place, leaving it stopped.
+    Path images1 = host.runDir().resolve("images-1");
+    a.checkpoint(id, images1, false);
+    assertEquals("700", Integer.toOctalString(Files.getPosixFilePermissions(images1).stream()
+        .mapToInt(p -> 1 << (8 - p.ordinal())).sum()), "images directory mode");
+    assertEquals(ContainerStatus.STOPPED, a.inspect(id).status());
+    long frozen = Long.parseLong(Files.readString(a.upperDir(id).resolve("tmp/counter")).strip());
+    assertTrue(frozen >= 20);
+    Thread.sleep(300);
+    assertEquals(frozen, Long.parseLong(Files.readString(a.upperDir(id).resolve("tmp/counter")).strip()), "nothing counts while checkpointed");
+
+    int pid = a.restore(id, images1);
+    assertEquals(ContainerStatus.RUNNING, a.inspect(id).status());
+    assertTrue(pid > 0);
+    awaitCounter(a, id, frozen + 10);
+    long afterRestore = counter(a, id);
+    assertTrue(afterRestore > frozen, "counting went on from " + frozen + " (now " + afterRestore + "), not from 1");
+    assertEquals(id.value(), a.exec(id, List.of("hostname"), Duration.ofSeconds(10)).stdout().strip());
+    assertTrue(a.exec(id, List.of("ip", "-4", "-o", "addr"), Duration.ofSeconds(10)).stdout().contains(net.address() + "/24"));
+    assertEquals(0, a.exec(id, List.of("ping", "-c", "1", "-W", "2", net.gateway()), Duration.ofSeconds(10)).exitCode(),
+        "the restored container reaches the bridge");
+
+    // 2. To another data root on this machine: dump, copy image and upper layer, restore there.
+    Path images2 = host.runDir().resolve("images-2");
+    a.checkpoint(id, images2, false);
+    long frozen2 = Long.parseLong(Files.readString(a.upperDir(id).resolve("tmp/counter")).strip());
+    IsolationLayer b = host.layer("b");
+    Path movedImages = host.runDir().resolve("images-moved");
+    copy(images2, movedImages);
+    Path upperCopy = host.runDir().resolve("upper-copy");
+    copy(a.upperDir(id), upperCopy);
+    int oldPid = a.inspect(id).initPid();
+    a.destroy(id);
+    HostTests.assertNothingLeft(a, a.config().dataRoot().resolve("containers").resolve(id.value()), id, TestHost.vethOf(a, id), oldPid);
+
+    b.prepare(spec, net);
+    Commands.Result r = Commands.run(List.of("cp", "-a", upperCopy + "/.", b.upperDir(id).toString()), null, Duration.ofSeconds(60));
+    assertTrue(r.ok(), r.describe());
+    b.restore(id, movedImages);
+    assertEquals(ContainerStatus.RUNNING, b.inspect(id).status());
+    awaitCounter(b, id, frozen2 + 10);
+    assertTrue(counter(b, id) > frozen2, "counting went on under the other data root");
+    assertEquals(id.value(), b.exec(id, List.of("hostname"), Duration.ofSeconds(10)).stdout().strip());
+    assertTrue(b.exec(id, List.of("ip", "-4", "-o", "addr"), Duration.ofSeconds(10)).stdout().contains(net.address() + "/24"));
+    assertEquals(0, b.exec(id, List.of("ping", "-c", "1", "-W", "2", net.gateway()), Duration.ofSeconds(10)).exitCode());
+
+    // 3. Checkpoint leaving it running: it keeps counting.
+    Path images3 = host.runDir().resolve("images-3");
+    b.checkpoint(id, images3, true);
+    assertEquals(ContainerStatus.RUNNING, b.inspect(id).status());
+    long now = counter(b, id);
+    awaitCounter(b, id, now + 5);
+
+    assertEquals("imagesDir", assertThrows(InvalidFieldException.class, () -> b.restore(id, host.runDir().resolve("nothing-here"))).field());
+    assertThrows(ContainerStateException.class, () -> b.restore(id, images3), "restore over a running container");
+  }
+
+  private static void copy(Path from, Path to) {
+    Commands.Result r = Commands.run(List.of("cp", "-a", from.toString(), to.toString()), null, Duration.ofSeconds(60));
+    assertTrue(r.ok(), r.describe());
+  }
+}
