@@ -20,6 +20,7 @@ public final class BerthEventCodec {
   public static List<EventFormat<?>> allFormats() {
     List<EventFormat<?>> all = new ArrayList<>(ContainerEventFormats.ALL);
     all.addAll(HostEventFormats.ALL);
+    all.addAll(DirectoryEventFormats.ALL);
     return List.copyOf(all);
   }
 

@@ -11,6 +11,10 @@ import io.berth.protocol.container.MigrationMode;
 import io.berth.protocol.container.MigrationProgress;
 import io.berth.protocol.container.Operation;
 import io.berth.protocol.container.Pending;
+import io.berth.protocol.directory.Allocation;
+import io.berth.protocol.directory.DirectoryCommand;
+import io.berth.protocol.directory.DirectoryReply;
+import io.berth.protocol.directory.DirectoryState;
 import io.berth.protocol.event.BerthEvent;
 import io.berth.protocol.event.CommandContext;
 import io.berth.protocol.event.EventMeta;
@@ -39,9 +43,9 @@ import java.util.Set;
  * {@link #RETIRED_IDS}; a new class takes the next free id of its block. Kryo's own defaults (ids 0-9:
  * primitives and String) stay as they are.
  *
- * <p>Blocks: 100 value types, 200 container events, 300 host events, 400 container commands, 450 host
- * commands, 500 container replies, 550 host replies, 600 shared replies, 700 container state, 750 host
- * state.
+ * <p>Blocks: 100 value types; 200 container events, 300 host events, 350 directory events; 400 container
+ * commands, 450 host commands, 470 directory commands; 500 container replies, 550 host replies, 570
+ * directory replies, 600 shared replies; 700 container state, 750 host state, 770 directory state.
  */
 public final class KryoRegistry {
 
@@ -104,6 +108,11 @@ public final class KryoRegistry {
     event(305, HostEventFormats.HOST_FENCED);
     event(306, HostEventFormats.HOST_REJOINED);
 
+    event(350, DirectoryEventFormats.CONTAINER_ALLOCATED);
+    event(351, DirectoryEventFormats.ALLOCATION_RESIZED);
+    event(352, DirectoryEventFormats.ALLOCATION_MOVED);
+    event(353, DirectoryEventFormats.ALLOCATION_RELEASED);
+
     // --- 400: container commands, 450: host commands --------------------------------------------
     record(400, ContainerCommand.Define.class);
     record(401, ContainerCommand.Start.class);
@@ -124,6 +133,11 @@ public final class KryoRegistry {
     record(456, HostCommand.MarkRejoined.class);
     record(457, HostCommand.Get.class);
 
+    record(470, DirectoryCommand.Allocate.class);
+    record(471, DirectoryCommand.Resize.class);
+    record(472, DirectoryCommand.Release.class);
+    record(473, DirectoryCommand.Read.class);
+
     // --- 500: container replies, 550: host replies, 600: shared ----------------------------------
     record(500, ContainerReply.Done.class);
     record(501, ContainerReply.Refused.class);
@@ -132,6 +146,11 @@ public final class KryoRegistry {
 
     record(550, HostReply.Done.class);
     record(551, HostReply.Refused.class);
+
+    record(570, DirectoryReply.Allocated.class);
+    record(571, DirectoryReply.Done.class);
+    record(572, DirectoryReply.Snapshot.class);
+    record(573, DirectoryReply.Refused.class);
 
     record(600, Rejection.class);
     enumeration(601, Rejection.Code.class);
@@ -155,6 +174,9 @@ public final class KryoRegistry {
     record(751, HostState.Active.class);
     record(752, HostState.Fenced.class);
     record(753, HostState.HostInfo.class);
+
+    record(770, DirectoryState.class);
+    record(771, Allocation.class);
   }
 
   private KryoRegistry() {}

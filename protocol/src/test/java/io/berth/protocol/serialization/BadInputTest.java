@@ -68,7 +68,8 @@ class BadInputTest {
     for (BerthEvent e : events) {
       cases.add(new Case(BerthEventCodec.manifest(e), BerthEventCodec.toBytes(e), e.getClass(), BerthEventCodec::fromBytes));
     }
-    List<Object> messages = new ArrayList<>(Samples.commands(kit.createTestProbe(ContainerReply.class).ref(), kit.createTestProbe(HostReply.class).ref()));
+    List<Object> messages = new ArrayList<>(Samples.commands(kit.createTestProbe(ContainerReply.class).ref(), kit.createTestProbe(HostReply.class).ref(),
+        kit.createTestProbe(io.berth.protocol.directory.DirectoryReply.class).ref()));
     messages.addAll(Samples.replies());
     messages.addAll(Samples.containerStates());
     messages.addAll(Samples.hostStates());

@@ -57,7 +57,7 @@ class BerthSerializerTest {
     List<Object> all = new ArrayList<>();
     all.addAll(Samples.events());
     all.addAll(Samples.edgeEvents());
-    all.addAll(Samples.commands(containerReplies.ref(), hostReplies.ref()));
+    all.addAll(Samples.commands(containerReplies.ref(), hostReplies.ref(), kit.createTestProbe(io.berth.protocol.directory.DirectoryReply.class).ref()));
     all.addAll(Samples.replies());
     return all;
   }

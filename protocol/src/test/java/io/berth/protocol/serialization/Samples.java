@@ -12,6 +12,12 @@ import io.berth.protocol.container.MigrationMode;
 import io.berth.protocol.container.MigrationProgress;
 import io.berth.protocol.container.Operation;
 import io.berth.protocol.container.Pending;
+import io.berth.protocol.directory.Allocation;
+import io.berth.protocol.directory.DirectoryCommand;
+import io.berth.protocol.directory.DirectoryEvent;
+import io.berth.protocol.directory.DirectoryEvent.*;
+import io.berth.protocol.directory.DirectoryReply;
+import io.berth.protocol.directory.DirectoryState;
 import io.berth.protocol.event.BerthEvent;
 import io.berth.protocol.event.CommandContext;
 import io.berth.protocol.event.EventMeta;
@@ -108,7 +114,11 @@ public final class Samples {
         new DrainRequested(m),
         new HostDrained(m),
         new HostFenced(m, "host-b"),
-        new HostRejoined(m));
+        new HostRejoined(m),
+        new ContainerAllocated(m, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
+        new AllocationResized(m, CT, new Limits(2000, 1L << 30, 0, 1024)),
+        new AllocationMoved(m, CT, H2),
+        new AllocationReleased(m, CT));
   }
 
   /** Other instances with edge values (empty strings, minimal spec, empty meta fields, negative numbers). */
@@ -133,7 +143,7 @@ public final class Samples {
   /** Every concrete event type: the permitted subclasses of the sealed event interfaces. */
   public static List<Class<?>> eventTypes() {
     List<Class<?>> types = new ArrayList<>();
-    for (Class<?> root : List.of(ContainerEvent.class, HostEvent.class)) collectLeaves(root, types);
+    for (Class<?> root : List.of(ContainerEvent.class, HostEvent.class, DirectoryEvent.class)) collectLeaves(root, types);
     return types;
   }
 
@@ -182,7 +192,13 @@ public final class Samples {
     return new CommandContext("alice", "because", "corr-42");
   }
 
-  public static List<BerthMessage> commands(ActorRef<ContainerReply> c, ActorRef<HostReply> h) {
+  public static DirectoryState directoryState() {
+    return new DirectoryState(Map.of(
+        CT, new Allocation(H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
+        ContainerId.of("db"), new Allocation(H2, Limits.DEFAULT, "", "198.18.0.18")), HASH);
+  }
+
+  public static List<BerthMessage> commands(ActorRef<ContainerReply> c, ActorRef<HostReply> h, ActorRef<DirectoryReply> d) {
     CommandContext ctx = context();
     return List.of(
         new ContainerCommand.Define(fullSpec(), H1, "pinned", "198.18.0.17", 15, ctx, c),
@@ -201,7 +217,11 @@ public final class Samples {
         new HostCommand.MarkDrained(ctx, h),
         new HostCommand.MarkFenced("host-b", ctx, h),
         new HostCommand.MarkRejoined(ctx, h),
-        new HostCommand.Get(h));
+        new HostCommand.Get(h),
+        new DirectoryCommand.Allocate(fullSpec(), ctx, d),
+        new DirectoryCommand.Resize(CT, Limits.DEFAULT, ctx, d),
+        new DirectoryCommand.Release(CT, ctx, d),
+        new DirectoryCommand.Read(d));
   }
 
   public static List<BerthMessage> replies() {
@@ -213,6 +233,10 @@ public final class Samples {
     all.add(new ContainerReply.States(containerStates()));
     for (HostState s : hostStates()) all.add(new HostReply.Done(s));
     all.add(new HostReply.Refused(new Rejection(Rejection.Code.NOT_FOUND, null, "no host x")));
+    all.add(new DirectoryReply.Allocated(H1, "least allocated", "198.18.0.17", 15));
+    all.add(new DirectoryReply.Done(directoryState()));
+    all.add(new DirectoryReply.Snapshot(DirectoryState.EMPTY));
+    all.add(new DirectoryReply.Refused(rejection));
     all.add(rejection);
     return all;
   }
