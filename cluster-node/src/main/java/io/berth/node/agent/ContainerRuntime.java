@@ -1,0 +1,62 @@
+package io.berth.node.agent;
+
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What a container entity needs of its host's OS-virtualization layer: the narrow interface between
+ * the entities and the isolation layer (style habit 10), so the entity logic is testable on its own.
+ * The product runs {@link IsolationRuntime}, backed by the real isolation layer.
+ *
+ * <p>Every method blocks (syscalls, CRIU, iproute2): entities call them on the blocking dispatcher,
+ * never on an actor thread. Failures throw {@link RuntimeException}s whose message names the step and
+ * the container.
+ */
+public interface ContainerRuntime {
+
+  /**
+   * Makes sure the container's rootfs, cgroup and network exist (creates what is missing), then starts
+   * its init. Returns the init's pid in the host's pid namespace.
+   */
+  long start(ContainerSpec spec, String address, int prefixLength);
+
+  /** SIGTERM to the init, SIGKILL after {@code timeout}; returns how it ended. */
+  Exit stop(ContainerId id, Duration timeout);
+
+  /** Sends {@code signal} to the init and waits up to {@code wait} for it to end; empty if it did not. */
+  java.util.Optional<Exit> kill(ContainerId id, int signal, Duration wait);
+
+  /** Removes processes, mounts, cgroup, veth and directories: nothing is left. Idempotent. */
+  void destroy(ContainerId id);
+
+  /** Applies new limits to a running container's cgroup. */
+  void setLimits(ContainerId id, Limits limits);
+
+  /** Runs {@code argv} inside the running container's namespaces and cgroup. */
+  ExecOutput exec(ContainerId id, List<String> argv, Duration timeout);
+
+  /** What the kernel says of the container right now. */
+  Observed observe(ContainerId id);
+
+  /**
+   * Calls {@code onExit} once, promptly (not by slow polling), when the init {@code pid} ends. If it has
+   * already ended, calls it at once.
+   */
+  void watchExit(ContainerId id, long pid, Consumer<Exit> onExit);
+
+  /** How an init ended: exit code, or the signal that killed it (then {@code exitCode} is 128 + signal). */
+  record Exit(int exitCode, int signal) {}
+
+  record ExecOutput(int exitCode, String stdout, String stderr, boolean truncated) {}
+
+  /** {@code pid > 0} when the init runs; {@code prepared} when its rootfs/cgroup/network exist. */
+  record Observed(long pid, boolean prepared) {
+    public boolean running() {
+      return pid > 0;
+    }
+  }
+}

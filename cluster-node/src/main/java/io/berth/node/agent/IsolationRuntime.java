@@ -1,0 +1,143 @@
+package io.berth.node.agent;
+
+import io.berth.isolation.ContainerExit;
+import io.berth.isolation.ContainerInfo;
+import io.berth.isolation.ContainerStatus;
+import io.berth.isolation.ExecResult;
+import io.berth.isolation.IsolationException;
+import io.berth.isolation.IsolationLayer;
+import io.berth.isolation.NetworkAttachment;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The container runtime the product runs: the host's real isolation layer (namespaces, overlayfs,
+ * cgroups, veth on the host's bridge). Exits reach the entities through the layer's exit watcher, so an
+ * init that ends is noticed at once, not by polling.
+ */
+public final class IsolationRuntime implements ContainerRuntime {
+  /** Extra time, past a stop's own timeout, to wait for the watcher to report the exit. */
+  private static final Duration EXIT_REPORT_GRACE = Duration.ofSeconds(5);
+
+  private final IsolationLayer layer;
+  private final String bridge;
+  private final String gateway;
+  private final Map<ContainerId, Consumer<Exit>> watchers = new ConcurrentHashMap<>();
+  private final Map<ContainerId, CompletableFuture<Exit>> awaited = new ConcurrentHashMap<>();
+
+  /**
+   * @param bridge  the host's container bridge, joined to the cluster's layer-2 segment
+   * @param gateway the bridge's own address, the containers' default route
+   */
+  public IsolationRuntime(IsolationLayer layer, String bridge, String gateway) {
+    this.layer = layer;
+    this.bridge = bridge;
+    this.gateway = gateway;
+    layer.onExit(this::exited);
+  }
+
+  @Override
+  public long start(ContainerSpec spec, String address, int prefixLength) {
+    ContainerInfo info = layer.inspect(spec.id());
+    if (info.status() == ContainerStatus.ABSENT) {
+      layer.prepare(spec, new NetworkAttachment(address, prefixLength, gateway, bridge));
+    } else if (!Objects.equals(info.limits(), spec.limits())) {
+      // Limits changed while it was stopped: the cgroup takes them before the init starts.
+      layer.setLimits(spec.id(), spec.limits());
+    }
+    return layer.start(spec.id());
+  }
+
+  @Override
+  public Exit stop(ContainerId id, Duration timeout) {
+    CompletableFuture<Exit> exit = expectExit(id);
+    layer.stop(id, timeout);
+    return awaitExit(id, exit, timeout.plus(EXIT_REPORT_GRACE)).orElse(new Exit(-1, 0));
+  }
+
+  @Override
+  public Optional<Exit> kill(ContainerId id, int signal, Duration wait) {
+    CompletableFuture<Exit> exit = expectExit(id);
+    layer.kill(id, signal);
+    return awaitExit(id, exit, wait);
+  }
+
+  @Override
+  public void destroy(ContainerId id) {
+    watchers.remove(id);
+    layer.destroy(id);
+  }
+
+  @Override
+  public void setLimits(ContainerId id, Limits limits) {
+    layer.setLimits(id, limits);
+  }
+
+  @Override
+  public ExecOutput exec(ContainerId id, List<String> argv, Duration timeout) {
+    ExecResult r = layer.exec(id, argv, timeout);
+    String stderr = r.timedOut() ? r.stderr() + "berth: exec timed out after " + timeout.toSeconds() + " s\n" : r.stderr();
+    return new ExecOutput(r.exitCode(), r.stdout(), stderr, false);
+  }
+
+  @Override
+  public Observed observe(ContainerId id) {
+    ContainerInfo info = layer.inspect(id);
+    return new Observed(info.status() == ContainerStatus.RUNNING ? info.initPid() : 0, info.status() != ContainerStatus.ABSENT);
+  }
+
+  @Override
+  public void watchExit(ContainerId id, long pid, Consumer<Exit> onExit) {
+    watchers.put(id, onExit);
+    ContainerInfo info = layer.inspect(id);
+    if (info.status() != ContainerStatus.RUNNING || info.initPid() != pid) {
+      // It ended before the watch was set: report it now, with its status unknown.
+      Consumer<Exit> w = watchers.remove(id);
+      if (w != null) w.accept(new Exit(-1, 0));
+    }
+  }
+
+  private CompletableFuture<Exit> expectExit(ContainerId id) {
+    CompletableFuture<Exit> f = new CompletableFuture<>();
+    awaited.put(id, f);
+    return f;
+  }
+
+  private Optional<Exit> awaitExit(ContainerId id, CompletableFuture<Exit> exit, Duration within) {
+    try {
+      return Optional.of(exit.get(within.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (TimeoutException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IsolationException("await exit", id.value(), e);
+    } catch (ExecutionException e) {
+      throw new IsolationException("await exit", id.value(), e.getCause());
+    } finally {
+      awaited.remove(id, exit);
+    }
+  }
+
+  private void exited(ContainerExit e) {
+    Exit exit = e.exitCode().isPresent() ? new Exit(e.exitCode().getAsInt(), 0)
+        : e.signal().isPresent() ? new Exit(128 + e.signal().getAsInt(), e.signal().getAsInt())
+        : new Exit(-1, 0);
+    CompletableFuture<Exit> waiting = awaited.get(e.id());
+    if (waiting != null) waiting.complete(exit);
+    // An exit somebody asked for is the outcome of that request; the others go to the entity as exits.
+    Consumer<Exit> watcher = watchers.remove(e.id());
+    if (watcher != null && waiting == null) watcher.accept(exit);
+  }
+}

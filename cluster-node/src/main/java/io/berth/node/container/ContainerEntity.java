@@ -1,0 +1,538 @@
+package io.berth.node.container;
+
+import io.berth.node.agent.ContainerRuntime;
+import io.berth.node.agent.ContainerRuntime.Exit;
+import io.berth.node.common.EventChain;
+import io.berth.protocol.container.ContainerCommand;
+import io.berth.protocol.container.ContainerData;
+import io.berth.protocol.container.ContainerEvent;
+import io.berth.protocol.container.ContainerEvent.*;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerReply.Done;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.container.ContainerState.*;
+import io.berth.protocol.container.Operation;
+import io.berth.protocol.container.Pending;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.reply.Rejection.Code;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.RestartPolicy;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One container, as a persistent entity under Cluster Sharding (one shard per container). The member that
+ * hosts the entity is the host that runs the container, so this entity's events drive its host's
+ * isolation layer through {@link ContainerRuntime}.
+ *
+ * <p>Every operation is <em>persist intent, act on the kernel, persist outcome</em>; the reply goes out
+ * when the outcome is durable. One operation at a time: a second gets {@code BUSY}. Kernel work runs on
+ * the blocking executor and comes back as a private message. After recovery the entity reconciles its
+ * log with what the kernel reports (adopt, finish or undo the pending intent, restart per policy).
+ *
+ * <p>The entity acts on the kernel only when it runs on the container's own host; anywhere else (a
+ * shard allocated elsewhere while the host was gone) it answers reads and refuses changes.
+ */
+public final class ContainerEntity extends EventSourcedBehavior<Object, ContainerEvent, ContainerState> {
+
+  public static final EntityTypeKey<ContainerCommand> TYPE_KEY = EntityTypeKey.create(ContainerCommand.class, "container");
+
+  /** Backoff of the restart policy: 1 s, 2 s, 4 s ... capped here. */
+  static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(60);
+  /** An init that ran this long before exiting starts its restart count afresh. */
+  static final Duration STABLE_RUN = Duration.ofSeconds(60);
+  /** How long a kill waits for the init to end before recording the kill as failed. */
+  static final Duration KILL_WAIT = Duration.ofSeconds(10);
+
+  /** What every container entity on this node shares. */
+  public record Deps(HostId localHost, ContainerRuntime runtime, Executor blocking, Clock clock,
+      Function<ContainerEvent, Set<String>> tagger) {}
+
+  public static Behavior<ContainerCommand> create(String entityId, Deps deps) {
+    ContainerId id = ContainerId.of(entityId);
+    Behavior<Object> behavior = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ContainerEntity(id, ctx, timers, deps)));
+    return behavior.narrow();
+  }
+
+  // --- private messages: outcomes of kernel work, sent by the entity to itself (never leave the JVM) --
+
+  private record Started(long pid, Throwable error) implements NoSerializationVerificationNeeded {}
+
+  private record Stopped(Exit exit, Throwable error) implements NoSerializationVerificationNeeded {}
+
+  private record Killed(Optional<Exit> exit, int signal, Throwable error) implements NoSerializationVerificationNeeded {}
+
+  private record Destroyed(Throwable error) implements NoSerializationVerificationNeeded {}
+
+  private record LimitsApplied(Limits limits, Throwable error) implements NoSerializationVerificationNeeded {}
+
+  private record ExitObserved(long pid, Exit exit) implements NoSerializationVerificationNeeded {}
+
+  private record RestartDue(int attempt) implements NoSerializationVerificationNeeded {}
+
+  private record Reconciled(ContainerRuntime.Observed observed, Throwable error) implements NoSerializationVerificationNeeded {}
+
+  private record Converged(Throwable error) implements NoSerializationVerificationNeeded {}
+
+  private final ContainerId id;
+  private final ActorContext<Object> ctx;
+  private final TimerScheduler<Object> timers;
+  private final Deps deps;
+
+  // Transient, actor-confined: who waits for the outcome of the pending operation, and for whom it runs.
+  // Lost when the entity restarts; the client then times out and the reconciliation finishes the work.
+  private ActorRef<ContainerReply> waiting;
+  private CommandContext current;
+
+  private ContainerEntity(ContainerId id, ActorContext<Object> ctx, TimerScheduler<Object> timers, Deps deps) {
+    super(PersistenceId.of(TYPE_KEY.name(), id.value()),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.id = id;
+    this.ctx = ctx;
+    this.timers = timers;
+    this.deps = deps;
+  }
+
+  @Override
+  public ContainerState emptyState() {
+    return ContainerState.empty(id);
+  }
+
+  @Override
+  public EventHandler<ContainerState, ContainerEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(ContainerState::apply);
+  }
+
+  @Override
+  public Set<String> tagsFor(ContainerEvent event) {
+    return deps.tagger().apply(event);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<ContainerState> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::reconcile).build();
+  }
+
+  @Override
+  public CommandHandler<Object, ContainerEvent, ContainerState> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::handle);
+  }
+
+  private Effect<ContainerEvent, ContainerState> handle(ContainerState state, Object message) {
+    if (message instanceof ContainerCommand.Get c) return Effect().reply(c.replyTo(), new Done(state));
+    if (message instanceof ContainerCommand command) return onCommand(state, command);
+    return onInternal(state, message);
+  }
+
+  // --- commands ------------------------------------------------------------------------------------
+
+  private Effect<ContainerEvent, ContainerState> onCommand(ContainerState state, ContainerCommand command) {
+    if (command instanceof ContainerCommand.Define c) return define(state, c);
+    ActorRef<ContainerReply> replyTo = replyTo(command);
+    if (state instanceof Empty) return Effect().reply(replyTo, Replies.notFound(state));
+    if (state instanceof ContainerState.Destroyed) return Effect().reply(replyTo, Replies.wrongPhase(state, verb(command), "a container that exists"));
+    Live live = (Live) state;
+    Optional<Pending> pending = live.data().pending();
+    if (pending.isPresent()) return Effect().reply(replyTo, Replies.busy(state, pending.get()));
+    if (!onOwnHost(live)) {
+      return Effect().reply(replyTo, Replies.refused(Code.UNAVAILABLE, "host",
+          "container " + id + " belongs on host " + live.data().host().map(HostId::value).orElse("?")
+              + " but its entity runs on " + deps.localHost() + "; try again once that host is back"));
+    }
+    if (command instanceof ContainerCommand.Start c) return start(live, c);
+    if (command instanceof ContainerCommand.Stop c) return stop(live, c);
+    if (command instanceof ContainerCommand.Kill c) return kill(live, c);
+    if (command instanceof ContainerCommand.SetLimits c) return setLimits(live, c);
+    if (command instanceof ContainerCommand.Destroy c) return destroy(live, c);
+    if (command instanceof ContainerCommand.Exec c) return exec(live, c);
+    if (command instanceof ContainerCommand.Migrate c) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.FAILED, "mode",
+          "migration of container " + id + " is not available yet: the migration saga is not part of this release"));
+    }
+    throw new IllegalArgumentException("unknown container command " + command.getClass().getName());
+  }
+
+  private Effect<ContainerEvent, ContainerState> define(ContainerState state, ContainerCommand.Define c) {
+    if (!(state instanceof Empty || state instanceof ContainerState.Destroyed)) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.ALREADY_EXISTS, "container", "container " + id + " exists already"));
+    }
+    if (!c.spec().id().equals(id)) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "id", "the spec names container " + c.spec().id() + ", not " + id));
+    }
+    if (!c.host().equals(deps.localHost())) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.UNAVAILABLE, "host",
+          "container " + id + " was placed on " + c.host() + " but its entity started on " + deps.localHost()));
+    }
+    var events = chain(state, c.context())
+        .add(m -> new ContainerDefined(m, c.spec()))
+        .add(m -> new ContainerPlaced(m, c.host(), c.placementDecision()))
+        .add(m -> new AddressAssigned(m, c.address(), c.prefixLength()))
+        .events();
+    return Effect().persist(events).thenReply(c.replyTo(), Done::new);
+  }
+
+  private Effect<ContainerEvent, ContainerState> start(Live live, ContainerCommand.Start c) {
+    if (!(live instanceof Defined || live instanceof ContainerState.Stopped)) {
+      return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "start", "defined or stopped"));
+    }
+    ContainerData d = live.data();
+    return intent(c.context(), c.replyTo(), chain(live, c.context()).add(StartRequested::new),
+        () -> runStart(d));
+  }
+
+  private Effect<ContainerEvent, ContainerState> stop(Live live, ContainerCommand.Stop c) {
+    if (!(live instanceof Running)) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "stop", "running"));
+    Duration timeout = Duration.ofMillis(Math.max(0, c.timeoutMillis()));
+    return intent(c.context(), c.replyTo(), chain(live, c.context()).add(m -> new StopRequested(m, timeout.toMillis())),
+        () -> blocking(() -> deps.runtime().stop(id, timeout), Stopped::new));
+  }
+
+  private Effect<ContainerEvent, ContainerState> kill(Live live, ContainerCommand.Kill c) {
+    if (!(live instanceof Running)) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "kill", "running"));
+    if (c.signal() < 1 || c.signal() > 64) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "signal", "signal: must be between 1 and 64 (got " + c.signal() + ")"));
+    }
+    return intent(c.context(), c.replyTo(), chain(live, c.context()).add(m -> new KillRequested(m, c.signal())),
+        () -> blocking(() -> deps.runtime().kill(id, c.signal(), KILL_WAIT), (exit, error) -> new Killed(exit, c.signal(), error)));
+  }
+
+  private Effect<ContainerEvent, ContainerState> setLimits(Live live, ContainerCommand.SetLimits c) {
+    if (live instanceof Migrating) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "set limits", "defined, running or stopped"));
+    if (!(live instanceof Running)) {
+      // Nothing runs: the new limits apply at the next start.
+      var events = chain(live, c.context())
+          .add(m -> new LimitsChangeRequested(m, c.limits()))
+          .add(m -> new LimitsChanged(m, c.limits()))
+          .events();
+      return Effect().persist(events).thenReply(c.replyTo(), Done::new);
+    }
+    return intent(c.context(), c.replyTo(), chain(live, c.context()).add(m -> new LimitsChangeRequested(m, c.limits())),
+        () -> blocking(() -> {
+          deps.runtime().setLimits(id, c.limits());
+          return c.limits();
+        }, LimitsApplied::new));
+  }
+
+  private Effect<ContainerEvent, ContainerState> destroy(Live live, ContainerCommand.Destroy c) {
+    if (live instanceof Migrating) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "destroy", "defined, running or stopped"));
+    timers.cancelAll();
+    return intent(c.context(), c.replyTo(), chain(live, c.context()).add(DestroyRequested::new),
+        () -> blocking(() -> {
+          deps.runtime().destroy(id);
+          return Boolean.TRUE;
+        }, (ok, error) -> new Destroyed(error)));
+  }
+
+  private Effect<ContainerEvent, ContainerState> exec(Live live, ContainerCommand.Exec c) {
+    if (!(live instanceof Running)) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "exec", "running"));
+    Duration timeout = Duration.ofMillis(Math.max(1, c.timeoutMillis()));
+    CompletableFuture.supplyAsync(() -> deps.runtime().exec(id, c.argv(), timeout), deps.blocking())
+        .whenComplete((out, error) -> c.replyTo().tell(error != null
+            ? Replies.failed(live, "exec in", Replies.describe(error))
+            : new ContainerReply.ExecResult(out.exitCode(), out.stdout(), out.stderr(), out.truncated())));
+    return Effect().none();
+  }
+
+  // --- outcomes ------------------------------------------------------------------------------------
+
+  private Effect<ContainerEvent, ContainerState> onInternal(ContainerState state, Object message) {
+    if (message instanceof Started m) return onStarted(state, m);
+    if (message instanceof Stopped m) return onStopped(state, m);
+    if (message instanceof Killed m) return onKilled(state, m);
+    if (message instanceof Destroyed m) return onDestroyed(state, m);
+    if (message instanceof LimitsApplied m) return onLimitsApplied(state, m);
+    if (message instanceof ExitObserved m) return onExitObserved(state, m);
+    if (message instanceof RestartDue m) return onRestartDue(state, m);
+    if (message instanceof Reconciled m) return onReconciled(state, m);
+    if (message instanceof Converged m) {
+      if (m.error() != null) ctx.getLog().error("container {}: could not stop the unexpected init: {}", id, Replies.describe(m.error()));
+      return Effect().none();
+    }
+    ctx.getLog().warn("container {}: unexpected message {}", id, message.getClass().getName());
+    return Effect().unhandled();
+  }
+
+  private Effect<ContainerEvent, ContainerState> onStarted(ContainerState state, Started m) {
+    if (m.error() != null && isRestarting(state)) return restartFailed((ContainerState.Stopped) state, m.error());
+    if (m.error() != null) return outcomeFailed(state, Operation.START, m.error());
+    return outcome(state, chain(state, context()).add(meta -> new ContainerStarted(meta, deps.localHost(), m.pid())))
+        .thenRun(s -> watch(m.pid()));
+  }
+
+  /** A restart by policy failed: record it and try again later, with a longer backoff. */
+  private Effect<ContainerEvent, ContainerState> restartFailed(ContainerState.Stopped state, Throwable error) {
+    String message = Replies.describe(error);
+    int attempt = state.data().restartAttempts() + 1;
+    Duration delay = backoff(attempt);
+    ctx.getLog().warn("container {}: restart failed: {}; next attempt in {}", id, message, delay);
+    EventChain<ContainerEvent> events = chain(state, context())
+        .add(m -> new OperationFailed(m, Operation.RESTART, message))
+        .add(m -> new RestartScheduled(m, attempt, delay.toMillis(), "the previous restart failed: " + message));
+    return Effect().persist(events.events()).thenRun(s -> timers.startSingleTimer("restart", new RestartDue(attempt), delay));
+  }
+
+  private static boolean isRestarting(ContainerState state) {
+    return state instanceof Live l && l.data().pending().map(p -> p.operation() == Operation.RESTART).orElse(false);
+  }
+
+  private Effect<ContainerEvent, ContainerState> onStopped(ContainerState state, Stopped m) {
+    if (m.error() != null) return outcomeFailed(state, Operation.STOP, m.error());
+    if (!(state instanceof Running)) return settleWithoutEvent(state);
+    return outcome(state, chain(state, context()).add(meta -> new ContainerStopped(meta, m.exit().exitCode(), m.exit().signal())));
+  }
+
+  private Effect<ContainerEvent, ContainerState> onKilled(ContainerState state, Killed m) {
+    if (m.error() != null) return outcomeFailed(state, Operation.KILL, m.error());
+    if (!(state instanceof Running)) return settleWithoutEvent(state);
+    if (m.exit().isEmpty()) {
+      return outcomeFailed(state, Operation.KILL,
+          new IllegalStateException("the init still runs " + KILL_WAIT.toSeconds() + " s after signal " + m.signal()));
+    }
+    Exit exit = m.exit().get();
+    return outcome(state, chain(state, context()).add(meta -> new ContainerStopped(meta, exit.exitCode(), exit.signal())));
+  }
+
+  private Effect<ContainerEvent, ContainerState> onDestroyed(ContainerState state, Destroyed m) {
+    if (m.error() != null) return outcomeFailed(state, Operation.DESTROY, m.error());
+    return outcome(state, chain(state, context()).add(ContainerDestroyed::new));
+  }
+
+  private Effect<ContainerEvent, ContainerState> onLimitsApplied(ContainerState state, LimitsApplied m) {
+    if (m.error() != null) return outcomeFailed(state, Operation.SET_LIMITS, m.error());
+    return outcome(state, chain(state, context()).add(meta -> new LimitsChanged(meta, m.limits())));
+  }
+
+  /** The init ended. If a stop or kill is pending, its own outcome records it; otherwise this is an exit. */
+  private Effect<ContainerEvent, ContainerState> onExitObserved(ContainerState state, ExitObserved m) {
+    if (!(state instanceof Running r) || r.pid() != m.pid()) return Effect().none();
+    // A pending stop, kill or destroy records the end of the init as its own outcome.
+    Optional<Operation> op = r.data().pending().map(Pending::operation);
+    if (op.isPresent() && Set.of(Operation.STOP, Operation.KILL, Operation.DESTROY).contains(op.get())) return Effect().none();
+    CommandContext system = CommandContext.system("the init exited by itself");
+    EventChain<ContainerEvent> events = chain(state, system).add(meta -> new ContainerExited(meta, m.exit().exitCode(), m.exit().signal()));
+    ctx.getLog().info("container {}: init {} exited ({})", id, m.pid(), describe(m.exit()));
+    Optional<Duration> restart = restartDelay(r, m.exit());
+    if (restart.isEmpty()) return Effect().persist(events.events());
+    int attempt = attemptAfter(r);
+    Duration delay = restart.get();
+    events.add(meta -> new RestartScheduled(meta, attempt, delay.toMillis(),
+        "restart policy " + r.data().spec().restart().wireName() + " after " + describe(m.exit())));
+    return Effect().persist(events.events()).thenRun(s -> timers.startSingleTimer("restart", new RestartDue(attempt), delay));
+  }
+
+  private Effect<ContainerEvent, ContainerState> onRestartDue(ContainerState state, RestartDue m) {
+    if (!(state instanceof ContainerState.Stopped s) || s.data().pending().map(p -> p.operation() != Operation.RESTART).orElse(true)) {
+      return Effect().none();
+    }
+    current = CommandContext.system("restart attempt " + m.attempt());
+    ContainerData d = s.data();
+    runStart(d);
+    return Effect().none();
+  }
+
+  // --- recovery ------------------------------------------------------------------------------------
+
+  private void reconcile(ContainerState state) {
+    if (!(state instanceof Live live) || state instanceof ContainerState.Destroyed && live.data().pending().isEmpty()) return;
+    if (!onOwnHost(live)) {
+      ctx.getLog().warn("container {} belongs on {} but its entity recovered on {}: not touching this host's kernel",
+          id, live.data().host().map(HostId::value).orElse("?"), deps.localHost());
+      return;
+    }
+    blocking(() -> deps.runtime().observe(id), Reconciled::new);
+  }
+
+  private Effect<ContainerEvent, ContainerState> onReconciled(ContainerState state, Reconciled m) {
+    if (m.error() != null) {
+      ctx.getLog().error("container {}: cannot observe the kernel after recovery: {}", id, Replies.describe(m.error()));
+      return Effect().none();
+    }
+    Live live = (Live) state;
+    ContainerRuntime.Observed seen = m.observed();
+    current = CommandContext.system("reconcile after recovery");
+    Optional<Pending> pending = live.data().pending();
+    if (pending.isPresent()) {
+      current = new CommandContext(EventMeta.SYSTEM_PRINCIPAL, "finish " + pending.get().operation() + " after recovery", pending.get().correlationId());
+      return finishPending(live, pending.get(), seen);
+    }
+    if (live instanceof Running r) {
+      if (seen.running()) {
+        return Effect().persist(chain(state, current).add(meta -> new ContainerAdopted(meta, deps.localHost(), seen.pid())).events())
+            .thenRun(s -> watch(seen.pid()));
+      }
+      // It ended while nobody watched (node down, host rebooted): an exit with an unknown status.
+      return onExitObserved(state, new ExitObserved(r.pid(), new Exit(-1, 0)));
+    }
+    if (seen.running() && (live instanceof Defined || live instanceof ContainerState.Stopped)) {
+      // The log says it does not run: converge the kernel to the log (invariant 3).
+      ctx.getLog().warn("container {}: running as {} although the log says {}: stopping it", id, seen.pid(), live.phase());
+      blocking(() -> deps.runtime().stop(id, Duration.ofSeconds(10)), (exit, error) -> new Converged(error));
+    }
+    return Effect().none();
+  }
+
+  private Effect<ContainerEvent, ContainerState> finishPending(Live live, Pending pending, ContainerRuntime.Observed seen) {
+    switch (pending.operation()) {
+      case START, RESTART -> {
+        if (seen.running()) return onStarted(live, new Started(seen.pid(), null));
+        runStart(live.data());
+      }
+      case STOP, KILL -> {
+        if (!seen.running()) return onStopped(live, new Stopped(new Exit(-1, 0), null));
+        blocking(() -> deps.runtime().stop(id, Duration.ofSeconds(10)), Stopped::new);
+      }
+      case SET_LIMITS -> {
+        // Whether the new limits reached the cgroup is unknown: put the last confirmed ones back, so the
+        // kernel matches the log, and record the change as failed (the operator may ask again).
+        Limits confirmed = live.data().spec().limits();
+        if (seen.running()) {
+          blocking(() -> {
+            deps.runtime().setLimits(id, confirmed);
+            return Boolean.TRUE;
+          }, (ok, error) -> new Converged(error));
+        }
+        return outcomeFailed(live, Operation.SET_LIMITS, new IllegalStateException("interrupted by a restart of its node; limits stay " + confirmed));
+      }
+      case DESTROY -> blocking(() -> {
+        deps.runtime().destroy(id);
+        return Boolean.TRUE;
+      }, (ok, error) -> new Destroyed(error));
+      default -> {
+        return outcomeFailed(live, pending.operation(), new IllegalStateException("interrupted by a restart of its node"));
+      }
+    }
+    return Effect().none();
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------
+
+  /** Persists the intent, then starts the kernel work; the outcome arrives as a private message. */
+  private Effect<ContainerEvent, ContainerState> intent(CommandContext context, ActorRef<ContainerReply> replyTo,
+      EventChain<ContainerEvent> events, Runnable work) {
+    this.waiting = replyTo;
+    this.current = context;
+    return Effect().persist(events.events()).thenRun(s -> work.run());
+  }
+
+  /** Persists the outcome, then answers whoever waits for it. */
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<ContainerEvent, ContainerState> outcome(
+      ContainerState state, EventChain<ContainerEvent> events) {
+    ActorRef<ContainerReply> replyTo = waiting;
+    waiting = null;
+    return Effect().persist(events.events()).thenRun(s -> {
+      if (replyTo != null) replyTo.tell(new Done(s));
+    });
+  }
+
+  private Effect<ContainerEvent, ContainerState> outcomeFailed(ContainerState state, Operation op, Throwable error) {
+    String message = Replies.describe(error);
+    ctx.getLog().warn("container {}: {} failed: {}", id, op, message);
+    ActorRef<ContainerReply> replyTo = waiting;
+    waiting = null;
+    return Effect().persist(chain(state, context()).add(m -> new OperationFailed(m, op, message)).events())
+        .thenRun(s -> {
+          if (replyTo != null) replyTo.tell(Replies.failed(s, op.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), message));
+        });
+  }
+
+  private Effect<ContainerEvent, ContainerState> settleWithoutEvent(ContainerState state) {
+    ActorRef<ContainerReply> replyTo = waiting;
+    waiting = null;
+    if (replyTo != null) replyTo.tell(new Done(state));
+    return Effect().none();
+  }
+
+  private void runStart(ContainerData d) {
+    blocking(() -> deps.runtime().start(d.spec(), d.address(), d.prefixLength()), (pid, error) -> new Started(pid == null ? 0 : pid, error));
+  }
+
+  private void watch(long pid) {
+    ActorRef<Object> self = ctx.getSelf();
+    deps.runtime().watchExit(id, pid, exit -> self.tell(new ExitObserved(pid, exit)));
+  }
+
+  /** Runs {@code work} on the blocking executor and sends its result (or error) back as a message. */
+  private <T> void blocking(Supplier<T> work, java.util.function.BiFunction<T, Throwable, Object> toMessage) {
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(work, deps.blocking()), toMessage::apply);
+  }
+
+  private Optional<Duration> restartDelay(Running r, Exit exit) {
+    RestartPolicy policy = r.data().spec().restart();
+    boolean failed = exit.signal() != 0 || exit.exitCode() != 0;
+    if (policy == RestartPolicy.NEVER || policy == RestartPolicy.ON_FAILURE && !failed) return Optional.empty();
+    return Optional.of(backoff(attemptAfter(r)));
+  }
+
+  /** 1 s, 2 s, 4 s ... up to {@link #MAX_RESTART_DELAY}. */
+  static Duration backoff(int attempt) {
+    return Duration.ofMillis(Math.min(MAX_RESTART_DELAY.toMillis(), 1000L << Math.min(16, Math.max(0, attempt - 1))));
+  }
+
+  private int attemptAfter(Running r) {
+    boolean ranLongEnough = Duration.between(r.since(), deps.clock().instant()).compareTo(STABLE_RUN) >= 0;
+    return ranLongEnough ? 1 : r.data().restartAttempts() + 1;
+  }
+
+  private boolean onOwnHost(Live live) {
+    return live.data().host().map(deps.localHost()::equals).orElse(false);
+  }
+
+  private EventChain<ContainerEvent> chain(ContainerState state, CommandContext context) {
+    return new EventChain<>(deps.clock(), context, state.lastEventHash());
+  }
+
+  private CommandContext context() {
+    return current != null ? current : CommandContext.system("outcome of an operation");
+  }
+
+  private static String describe(Exit exit) {
+    return exit.signal() != 0 ? "signal " + exit.signal() : "exit code " + exit.exitCode();
+  }
+
+  private static String verb(ContainerCommand command) {
+    return command.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static ActorRef<ContainerReply> replyTo(ContainerCommand command) {
+    if (command instanceof ContainerCommand.Start c) return c.replyTo();
+    if (command instanceof ContainerCommand.Stop c) return c.replyTo();
+    if (command instanceof ContainerCommand.Kill c) return c.replyTo();
+    if (command instanceof ContainerCommand.SetLimits c) return c.replyTo();
+    if (command instanceof ContainerCommand.Destroy c) return c.replyTo();
+    if (command instanceof ContainerCommand.Migrate c) return c.replyTo();
+    if (command instanceof ContainerCommand.Exec c) return c.replyTo();
+    if (command instanceof ContainerCommand.Define c) return c.replyTo();
+    if (command instanceof ContainerCommand.Get c) return c.replyTo();
+    throw new IllegalArgumentException("unknown container command " + command.getClass().getName());
+  }
+}

@@ -1,0 +1,133 @@
+package io.berth.node.ops;
+
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.host.HostReply;
+import io.berth.protocol.host.HostState;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * Everything an operator can do to a Berth cluster: what the REST API exposes (and so the CLI). One
+ * implementation runs in every node (it places containers, talks to the sharded entities and reads the
+ * audit log); the REST layer only maps HTTP to these calls and their answers to JSON.
+ *
+ * <p>Every changing call takes a {@link CommandContext} (principal, reason, correlation id) that ends up in
+ * the events. Refusals come back as {@link ContainerReply.Refused} / {@link HostReply.Refused}, never as
+ * exceptions; a failed future means Berth could not reach the entity or make the outcome durable.
+ */
+public interface BerthOperations {
+
+  // --- containers ---------------------------------------------------------------------------------
+
+  /** Places, defines and (when {@code start}) starts a container. */
+  CompletionStage<ContainerReply> create(ContainerSpec spec, boolean start, CommandContext context);
+
+  CompletionStage<ContainerReply> start(ContainerId id, CommandContext context);
+
+  CompletionStage<ContainerReply> stop(ContainerId id, long timeoutMillis, CommandContext context);
+
+  CompletionStage<ContainerReply> kill(ContainerId id, int signal, CommandContext context);
+
+  CompletionStage<ContainerReply> destroy(ContainerId id, CommandContext context);
+
+  CompletionStage<ContainerReply> setLimits(ContainerId id, Limits limits, CommandContext context);
+
+  CompletionStage<ContainerReply> migrate(ContainerId id, HostId target, MigrationMode mode, CommandContext context);
+
+  /** Answered with {@link ContainerReply.ExecResult}. */
+  CompletionStage<ContainerReply> exec(ContainerId id, List<String> argv, long timeoutMillis, CommandContext context);
+
+  /** The container's current state; {@link ContainerState.Empty} when it was never defined. */
+  CompletionStage<ContainerState> get(ContainerId id);
+
+  /** Every container defined and not destroyed, by id. */
+  CompletionStage<List<ContainerState>> list();
+
+  // --- hosts --------------------------------------------------------------------------------------
+
+  CompletionStage<List<HostView>> hosts();
+
+  CompletionStage<HostReply> host(HostId id);
+
+  CompletionStage<HostReply> cordon(HostId id, CommandContext context);
+
+  CompletionStage<HostReply> uncordon(HostId id, CommandContext context);
+
+  // --- templates ----------------------------------------------------------------------------------
+
+  CompletionStage<List<TemplateView>> templates();
+
+  /** Imports a directory or a tarball (on the node's filesystem) under {@code name}, on every host. */
+  CompletionStage<TemplateView> importTemplate(String name, Path source, CommandContext context);
+
+  // --- audit --------------------------------------------------------------------------------------
+
+  /** One entity's events in order, from sequence number {@code fromSeqNr}, at most {@code limit}. */
+  CompletionStage<List<AuditEntry>> history(EntityRef entity, long fromSeqNr, int limit);
+
+  /** Every event in {@code [since, until)} across the cluster, in time order. */
+  CompletionStage<List<AuditEntry>> timeline(Instant since, Instant until, int limit);
+
+  /** The container's state at {@code at}: the fold of its events up to then. */
+  CompletionStage<ContainerState> containerAt(ContainerId id, Instant at);
+
+  /** Recomputes every entity's hash chain (or one's) and reports the first broken link of each. */
+  CompletionStage<VerifyReport> verify(Optional<EntityRef> entity);
+
+  /**
+   * The live event stream: every event from {@code offset} on (an opaque string from a previous
+   * {@link AuditEntry#offset()}, or empty for "from now"), and those still to come.
+   */
+  Source<AuditEntry, NotUsed> events(Optional<String> offset);
+
+  // --- views --------------------------------------------------------------------------------------
+
+  /** A container or a host, as audit names them. */
+  record EntityRef(String kind, String id) {
+    public static EntityRef container(ContainerId id) {
+      return new EntityRef("container", id.value());
+    }
+
+    public static EntityRef host(HostId id) {
+      return new EntityRef("host", id.value());
+    }
+
+    public String persistenceId() {
+      return kind + "|" + id;
+    }
+  }
+
+  /** A host with what is allocated on it (derived from the container events) and whether its node is up. */
+  record HostView(HostState state, long cpuMillisAllocated, long memoryBytesAllocated, long pidsAllocated,
+      int containers, boolean reachable) {}
+
+  record TemplateView(String name, String digest, long bytes, Instant importedAt) {}
+
+  /**
+   * One event as audit shows it.
+   *
+   * @param offset an opaque position in the cluster-wide stream, for resuming; empty in per-entity history
+   * @param type   the event's type name, e.g. {@code ContainerStarted}
+   * @param event  the event itself
+   */
+  record AuditEntry(String persistenceId, long sequenceNr, Instant at, String type, String principal, String reason,
+      String correlationId, String offset, io.berth.protocol.event.BerthEvent event) {}
+
+  /** {@code brokenLinks} is empty when every chain checked is intact. */
+  record VerifyReport(int entitiesChecked, long eventsChecked, List<BrokenLink> brokenLinks) {}
+
+  /** The first event of an entity whose {@code prevHash} does not match the stored previous event. */
+  record BrokenLink(String persistenceId, long sequenceNr, String detail) {}
+}

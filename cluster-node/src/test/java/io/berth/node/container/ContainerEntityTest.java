@@ -1,0 +1,209 @@
+package io.berth.node.container;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.berth.protocol.container.ContainerCommand;
+import io.berth.protocol.container.ContainerEvent;
+import io.berth.protocol.container.ContainerEvent.*;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.reply.Rejection.Code;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.RestartPolicy;
+import io.berth.protocol.spec.TemplateRef;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Entity tests: for each command, the reply, the events and the state together. The journal is the
+ * testkit's in-memory one (unit test only); commands, events and state go through the real Berth
+ * serializer on every step (the testkit's serialization checks are on).
+ */
+class ContainerEntityTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(
+      EventSourcedBehaviorTestKit.config().withFallback(PersistenceTestKitPlugin.getInstance().config())
+          .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on")).withFallback(ConfigFactory.load()));
+  private static final ExecutorService blocking = Executors.newFixedThreadPool(2);
+
+  private static final HostId HOST = HostId.of("node-1");
+  private static final ContainerId ID = ContainerId.of("web-1");
+  private static final CommandContext ALICE = new CommandContext("alice", "testing", "corr-1");
+
+  private RecordingRuntime runtime;
+  private EventSourcedBehaviorTestKit<ContainerCommand, ContainerEvent, ContainerState> kit;
+  private TestProbe<ContainerReply> probe;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+    blocking.shutdownNow();
+  }
+
+  @BeforeEach
+  void setUp() {
+    runtime = new RecordingRuntime();
+    var deps = new ContainerEntity.Deps(HOST, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"));
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(ID.value(), deps));
+    probe = testKit.createTestProbe();
+  }
+
+  private static ContainerSpec spec(RestartPolicy restart) {
+    return new ContainerSpec(ID, TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"), Limits.DEFAULT, restart, null, null);
+  }
+
+  private void define(RestartPolicy restart) {
+    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(restart), HOST, "least allocated", "198.18.1.1", 16, ALICE, r));
+    assertInstanceOf(ContainerReply.Done.class, result.reply());
+    assertEquals(3, result.events().size());
+    assertInstanceOf(ContainerDefined.class, result.events().get(0));
+    assertInstanceOf(ContainerPlaced.class, result.events().get(1));
+    assertInstanceOf(ContainerState.Defined.class, result.state());
+    // Each event links to the one before it.
+    assertEquals(result.events().get(0).meta().principal(), "alice");
+    assertEquals(io.berth.protocol.event.EventHashes.hashOf(result.events().get(0)), result.events().get(1).meta().prevHash());
+  }
+
+  private ContainerState.Running start() {
+    kit.runCommand(new ContainerCommand.Start(ALICE, probe.ref()));
+    ContainerReply.Done done = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    return assertInstanceOf(ContainerState.Running.class, done.state());
+  }
+
+  @Test
+  void defineThenStartPersistsIntentThenOutcomeAndRepliesAfterTheOutcome() {
+    define(RestartPolicy.NEVER);
+    ContainerState.Running running = start();
+    assertTrue(running.pid() > 0);
+    assertEquals(List.of("start web-1 198.18.1.1/16"), runtime.calls);
+    assertInstanceOf(ContainerState.Running.class, kit.getState());
+  }
+
+  @Test
+  void aCommandIllegalInThePhaseIsRefusedNamingThePhaseAndPersistsNothing() {
+    define(RestartPolicy.NEVER);
+    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Stop(1000, ALICE, r));
+    ContainerReply.Refused refused = assertInstanceOf(ContainerReply.Refused.class, result.reply());
+    assertEquals(Code.WRONG_PHASE, refused.rejection().code());
+    assertTrue(refused.rejection().message().contains("is defined"), refused.rejection().message());
+    assertTrue(result.events().isEmpty());
+    assertTrue(runtime.calls.isEmpty());
+  }
+
+  @Test
+  void unknownContainerIsNotFound() {
+    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Start(ALICE, r));
+    assertEquals(Code.NOT_FOUND, assertInstanceOf(ContainerReply.Refused.class, result.reply()).rejection().code());
+  }
+
+  @Test
+  void defineTwiceIsRefused() {
+    define(RestartPolicy.NEVER);
+    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(RestartPolicy.NEVER), HOST, "x", "198.18.1.1", 16, ALICE, r));
+    assertEquals(Code.ALREADY_EXISTS, assertInstanceOf(ContainerReply.Refused.class, result.reply()).rejection().code());
+  }
+
+  @Test
+  void stopKillSetLimitsAndDestroyEachRecordIntentAndOutcome() {
+    define(RestartPolicy.NEVER);
+    start();
+    kit.runCommand(new ContainerCommand.SetLimits(Limits.DEFAULT.withPids(64), ALICE, probe.ref()));
+    ContainerReply.Done limits = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(64, ((ContainerState.Live) limits.state()).data().spec().limits().pids());
+
+    kit.runCommand(new ContainerCommand.Stop(1000, ALICE, probe.ref()));
+    ContainerReply.Done stopped = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertInstanceOf(ContainerState.Stopped.class, stopped.state());
+
+    start();
+    kit.runCommand(new ContainerCommand.Kill(9, ALICE, probe.ref()));
+    ContainerReply.Done killed = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(9, ((ContainerState.Live) killed.state()).data().lastExit().orElseThrow().signal());
+
+    kit.runCommand(new ContainerCommand.Destroy(ALICE, probe.ref()));
+    ContainerReply.Done destroyed = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertInstanceOf(ContainerState.Destroyed.class, destroyed.state());
+    assertTrue(runtime.calls.contains("destroy web-1"), runtime.calls.toString());
+  }
+
+  @Test
+  void aSecondOperationWhileOneIsPendingGetsBusy() {
+    define(RestartPolicy.NEVER);
+    runtime.failStartWith = null;
+    // Persist the intent without letting the outcome in: the start is pending until its message arrives.
+    kit.runCommand(new ContainerCommand.Start(ALICE, probe.ref()));
+    var second = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Start(ALICE, r));
+    ContainerReply reply = second.reply();
+    if (reply instanceof ContainerReply.Refused refused) {
+      assertTrue(refused.rejection().code() == Code.BUSY || refused.rejection().code() == Code.WRONG_PHASE, refused.toString());
+    } else {
+      throw new AssertionError("a second start must be refused, got " + reply);
+    }
+    probe.receiveMessage(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aFailedStartIsRecordedAndRepliedAsFailed() {
+    define(RestartPolicy.NEVER);
+    runtime.failStartWith = new IllegalStateException("start container web-1: /bin/sleep not found in the rootfs");
+    kit.runCommand(new ContainerCommand.Start(ALICE, probe.ref()));
+    ContainerReply.Refused failed = assertInstanceOf(ContainerReply.Refused.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(Code.FAILED, failed.rejection().code());
+    ContainerState.Defined state = assertInstanceOf(ContainerState.Defined.class, kit.getState());
+    assertTrue(state.data().lastError().contains("not found"), state.data().lastError());
+  }
+
+  @Test
+  void anExitIsNoticedAndTheRestartPolicyRestartsWithBackoff() throws Exception {
+    define(RestartPolicy.ON_FAILURE);
+    long firstPid = start().pid();
+    runtime.exit(ID, 3);
+    ContainerState.Running again = awaitRunningOtherThan(firstPid, Duration.ofSeconds(10));
+    assertEquals(1, again.data().restartAttempts());
+    assertEquals(3, again.data().lastExit().orElseThrow().exitCode());
+  }
+
+  @Test
+  void recoveryAdoptsAContainerStillRunning() {
+    define(RestartPolicy.NEVER);
+    long pid = start().pid();
+    kit.restart();
+    ContainerState.Running adopted = awaitRunningOtherThan(-1, Duration.ofSeconds(5));
+    assertEquals(pid, adopted.pid());
+    assertEquals(1, runtime.calls.stream().filter(c -> c.startsWith("start")).count(), "adopted, not restarted: " + runtime.calls);
+  }
+
+  private ContainerState.Running awaitRunningOtherThan(long pid, Duration within) {
+    long deadline = System.nanoTime() + within.toNanos();
+    ContainerState last = null;
+    while (System.nanoTime() < deadline) {
+      last = kit.getState();
+      if (last instanceof ContainerState.Running r && r.pid() != pid) return r;
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw new AssertionError("container did not run (again) within " + within + "; last state " + last);
+  }
+}

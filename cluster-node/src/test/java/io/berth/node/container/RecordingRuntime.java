@@ -1,0 +1,83 @@
+package io.berth.node.container;
+
+import io.berth.node.agent.ContainerRuntime;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A test double of the host's runtime for the entity unit tests only: it records the calls and keeps
+ * pids in memory, so the entity's logic (intents, outcomes, phases, replies) is checked without a kernel.
+ * The real runtime is exercised by the isolation layer's tests and the node's integration tests.
+ */
+final class RecordingRuntime implements ContainerRuntime {
+  final List<String> calls = new CopyOnWriteArrayList<>();
+  final Map<ContainerId, Long> running = new ConcurrentHashMap<>();
+  final Map<ContainerId, Consumer<Exit>> watchers = new ConcurrentHashMap<>();
+  private final AtomicLong nextPid = new AtomicLong(1000);
+  volatile RuntimeException failStartWith;
+
+  @Override
+  public long start(ContainerSpec spec, String address, int prefixLength) {
+    calls.add("start " + spec.id() + " " + address + "/" + prefixLength);
+    if (failStartWith != null) throw failStartWith;
+    long pid = nextPid.incrementAndGet();
+    running.put(spec.id(), pid);
+    return pid;
+  }
+
+  @Override
+  public Exit stop(ContainerId id, Duration timeout) {
+    calls.add("stop " + id);
+    running.remove(id);
+    return new Exit(143, 15);
+  }
+
+  @Override
+  public Optional<Exit> kill(ContainerId id, int signal, Duration wait) {
+    calls.add("kill " + id + " " + signal);
+    running.remove(id);
+    return Optional.of(new Exit(128 + signal, signal));
+  }
+
+  @Override
+  public void destroy(ContainerId id) {
+    calls.add("destroy " + id);
+    running.remove(id);
+  }
+
+  @Override
+  public void setLimits(ContainerId id, Limits limits) {
+    calls.add("limits " + id + " " + limits);
+  }
+
+  @Override
+  public ExecOutput exec(ContainerId id, List<String> argv, Duration timeout) {
+    calls.add("exec " + id + " " + argv);
+    return new ExecOutput(0, String.join(" ", argv) + "\n", "", false);
+  }
+
+  @Override
+  public Observed observe(ContainerId id) {
+    return new Observed(running.getOrDefault(id, 0L), true);
+  }
+
+  @Override
+  public void watchExit(ContainerId id, long pid, Consumer<Exit> onExit) {
+    watchers.put(id, onExit);
+  }
+
+  /** The init ends by itself, as the kernel would report it. */
+  void exit(ContainerId id, int code) {
+    running.remove(id);
+    watchers.remove(id).accept(new Exit(code, 0));
+  }
+}
