@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
  * wait, capturing its output. A process that outlives its timeout is killed and reported as such.
  */
 public final class Commands {
+  private static final long LINGER_MILLIS = 300;
+
   private Commands() {}
 
   /**
@@ -66,8 +68,10 @@ public final class Commands {
           p.waitFor(5, TimeUnit.SECONDS);
         }
       }
-      outReader.join(5000);
-      errReader.join(5000);
+      // What the tool wrote is in the pipe already; a background process it left holding the pipe
+      // (e.g. `sleep 60 &` under exec) must not hold the caller too, so the wait is short.
+      outReader.join(LINGER_MILLIS);
+      errReader.join(LINGER_MILLIS);
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
