@@ -26,16 +26,29 @@ import java.util.Optional;
  * host's own container map, so a running view of 10,000 containers stays cheap to update.
  */
 public final class ClusterAllocation {
-  private static final ClusterAllocation EMPTY = new ClusterAllocation(new HostCandidate[0], Map.of(), Map.of());
+  private static final ClusterAllocation EMPTY = new ClusterAllocation(new HostCandidate[0], Map.of(), Map.of(), Map.of());
 
   /** Sorted by host id: placement scans in this order, which makes ties go to the smallest id. */
   private final HostCandidate[] hosts;
   private final Map<HostId, HostCandidate> byId;
+  /** Each host's position in {@link #hosts}. */
+  private final Map<HostId, Integer> index;
+  /** The allocation of {@code hosts[i]} at {@code aligned[i]}: placement reads it without a map lookup per host. */
+  private final HostAllocation[] aligned;
+  /** The source of truth, also for hosts not registered (yet); never holds an empty allocation. */
   private final Map<HostId, HostAllocation> allocations;
 
-  private ClusterAllocation(HostCandidate[] hosts, Map<HostId, HostCandidate> byId, Map<HostId, HostAllocation> allocations) {
+  private ClusterAllocation(HostCandidate[] hosts, Map<HostId, HostCandidate> byId, Map<HostId, Integer> index,
+      Map<HostId, HostAllocation> allocations) {
+    this(hosts, byId, index, align(hosts, allocations), allocations);
+  }
+
+  private ClusterAllocation(HostCandidate[] hosts, Map<HostId, HostCandidate> byId, Map<HostId, Integer> index, HostAllocation[] aligned,
+      Map<HostId, HostAllocation> allocations) {
     this.hosts = hosts;
     this.byId = byId;
+    this.index = index;
+    this.aligned = aligned;
     this.allocations = allocations;
   }
 
@@ -49,14 +62,16 @@ public final class ClusterAllocation {
     for (HostCandidate h : hosts) {
       if (byId.put(h.id(), h) != null) throw new IllegalArgumentException("host " + h.id() + " is listed twice");
     }
-    return new ClusterAllocation(sorted(byId), Collections.unmodifiableMap(byId), Map.of());
+    HostCandidate[] sorted = sorted(byId);
+    return new ClusterAllocation(sorted, Collections.unmodifiableMap(byId), indexOf(sorted), Map.of());
   }
 
   /** Registers {@code host}, or replaces its capacity, labels and condition (cordon, fence, unreachable). */
   public ClusterAllocation withHost(HostCandidate host) {
     Map<HostId, HostCandidate> copy = new HashMap<>(byId);
     copy.put(host.id(), host);
-    return new ClusterAllocation(sorted(copy), Collections.unmodifiableMap(copy), allocations);
+    HostCandidate[] sorted = sorted(copy);
+    return new ClusterAllocation(sorted, Collections.unmodifiableMap(copy), indexOf(sorted), allocations);
   }
 
   /**
@@ -68,7 +83,7 @@ public final class ClusterAllocation {
     HostAllocation updated = allocation(host).with(container, share);
     Map<HostId, HostAllocation> copy = new HashMap<>(allocations);
     copy.put(host, updated);
-    return new ClusterAllocation(hosts, byId, Collections.unmodifiableMap(copy));
+    return new ClusterAllocation(hosts, byId, index, realign(host, updated), Collections.unmodifiableMap(copy));
   }
 
   /** {@code container} no longer holds anything on {@code host} (destroyed, or moved away). */
@@ -79,7 +94,7 @@ public final class ClusterAllocation {
     Map<HostId, HostAllocation> copy = new HashMap<>(allocations);
     if (updated.containerCount() == 0) copy.remove(host);
     else copy.put(host, updated);
-    return new ClusterAllocation(hosts, byId, Collections.unmodifiableMap(copy));
+    return new ClusterAllocation(hosts, byId, index, realign(host, updated), Collections.unmodifiableMap(copy));
   }
 
   /** The registered hosts, sorted by id. */
@@ -132,6 +147,31 @@ public final class ClusterAllocation {
   /** For {@link Placer}: the sorted array itself, not copied on every decision. */
   HostCandidate[] hostArray() {
     return hosts;
+  }
+
+  /** For {@link Placer}: the allocation of {@code hostArray()[i]}. */
+  HostAllocation allocationAt(int i) {
+    return aligned[i];
+  }
+
+  private HostAllocation[] realign(HostId host, HostAllocation updated) {
+    Integer i = index.get(host);
+    if (i == null) return aligned;
+    HostAllocation[] copy = aligned.clone();
+    copy[i] = updated;
+    return copy;
+  }
+
+  private static HostAllocation[] align(HostCandidate[] hosts, Map<HostId, HostAllocation> allocations) {
+    HostAllocation[] a = new HostAllocation[hosts.length];
+    for (int i = 0; i < hosts.length; i++) a[i] = allocations.getOrDefault(hosts[i].id(), HostAllocation.EMPTY);
+    return a;
+  }
+
+  private static Map<HostId, Integer> indexOf(HostCandidate[] sorted) {
+    Map<HostId, Integer> index = new HashMap<>();
+    for (int i = 0; i < sorted.length; i++) index.put(sorted[i].id(), i);
+    return Collections.unmodifiableMap(index);
   }
 
   private static HostCandidate[] sorted(Map<HostId, HostCandidate> byId) {

@@ -81,11 +81,12 @@ public final class Placer {
     int fitting = 0;
     int fewestMembers = Integer.MAX_VALUE;
     int withFewest = 0;
-    for (HostCandidate h : candidates) {
+    for (int i = 0; i < candidates.length; i++) {
+      HostCandidate h = candidates[i];
       if (!h.condition().schedulable()) continue;
       if (!exclude.isEmpty() && exclude.containsKey(h.id())) continue;
       if (!labels.isEmpty() && !h.hasLabels(labels)) continue;
-      HostAllocation a = cluster.allocation(h.id());
+      HostAllocation a = pinned ? cluster.allocation(h.id()) : cluster.allocationAt(i);
       if (!Fit.fits(h.capacity(), a, limits)) continue;
       fitting++;
       int members = a.groupCount(group);
