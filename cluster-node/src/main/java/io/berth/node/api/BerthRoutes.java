@@ -1,0 +1,463 @@
+package io.berth.node.api;
+
+import io.berth.node.ops.BerthOperations;
+import io.berth.node.ops.BerthOperations.EntityRef;
+import io.berth.node.ops.BerthOperations.HostView;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.event.EventMeta;
+import io.berth.protocol.host.HostReply;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The REST API, {@code /v1}: maps HTTP to {@link BerthOperations} and its answers to JSON. Every input is
+ * validated here before any operation is called, so bad input persists nothing; every error is a problem
+ * detail (RFC 9457) naming the field and the rule. The routes are a table ({@link #endpoints()}) that the
+ * OpenAPI document is checked against.
+ */
+public final class BerthRoutes extends AllDirectives {
+  /** The largest request body accepted; bigger ones get 413 before anything is parsed. */
+  public static final long MAX_BODY_BYTES = 256 * 1024;
+  static final ContentType PROBLEM_JSON = ContentTypes.create(MediaTypes.applicationWithFixedCharset("problem+json",
+      org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
+  static final ContentType JSON_LINES = ContentTypes.create(MediaTypes.applicationWithFixedCharset("jsonl",
+      org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
+  private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
+  private static final Pattern PRINCIPAL = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
+
+  private final BerthOperations ops;
+  private final String defaultPrincipal;
+  private final Clock clock;
+  private final byte[] openApi;
+  private final List<Endpoint> endpoints;
+
+  public BerthRoutes(BerthOperations ops, String defaultPrincipal) {
+    this(ops, defaultPrincipal, Clock.systemUTC());
+  }
+
+  BerthRoutes(BerthOperations ops, String defaultPrincipal, Clock clock) {
+    this.ops = ops;
+    // Checked once, at start, as a request's principal would be.
+    this.defaultPrincipal = new io.berth.protocol.event.CommandContext(defaultPrincipal, "", "start").principal();
+    this.clock = clock;
+    this.openApi = loadOpenApi();
+    this.endpoints = table();
+  }
+
+  /** The principal for requests without {@code X-Berth-Principal}: the node's OS user, when it is a valid name. */
+  public static String osPrincipal() {
+    String user = System.getProperty("user.name", "");
+    return PRINCIPAL.matcher(user).matches() ? user : "operator";
+  }
+
+  /** Every route served, as "METHOD /template". */
+  public List<String> endpoints() {
+    return endpoints.stream().map(e -> e.method() + " " + e.template()).toList();
+  }
+
+  public Route route() {
+    return handleExceptions(ExceptionHandler.newBuilder().matchAny(t -> complete(problem(toProblem(t)))).build(),
+        () -> extractRequest(req -> extractMaterializer(mat -> completeWithFuture(dispatch(req, mat)))));
+  }
+
+  // --- the table ---------------------------------------------------------------------------------
+
+  private List<Endpoint> table() {
+    List<Endpoint> t = new ArrayList<>();
+    t.add(new Endpoint("GET", "/v1/status", this::status));
+    t.add(new Endpoint("GET", "/v1/openapi.json", c -> done(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, openApi))));
+    t.add(new Endpoint("GET", "/v1/containers", this::listContainers));
+    t.add(new Endpoint("POST", "/v1/containers", this::create));
+    t.add(new Endpoint("GET", "/v1/containers/{id}", this::showContainer));
+    t.add(new Endpoint("DELETE", "/v1/containers/{id}", c -> containerReply(ops.destroy(cid(c), c.context()), 200)));
+    t.add(new Endpoint("POST", "/v1/containers/{id}/start", c -> {
+      noBody(c);
+      return containerReply(ops.start(cid(c), c.context()), 200);
+    }));
+    t.add(new Endpoint("POST", "/v1/containers/{id}/stop", c -> {
+      long timeout = Validation.stopTimeout(c.body(Requests.Stop.class));
+      return containerReply(ops.stop(cid(c), timeout, c.context()), 200);
+    }));
+    t.add(new Endpoint("POST", "/v1/containers/{id}/kill", c -> {
+      int signal = Validation.signal(c.body(Requests.Kill.class));
+      return containerReply(ops.kill(cid(c), signal, c.context()), 200);
+    }));
+    t.add(new Endpoint("POST", "/v1/containers/{id}/exec", c -> {
+      Requests.Exec body = c.body(Requests.Exec.class);
+      List<String> argv = Validation.execCommand(body);
+      long timeout = Validation.execTimeout(body);
+      return containerReply(ops.exec(cid(c), argv, timeout, c.context()), 200);
+    }));
+    t.add(new Endpoint("POST", "/v1/containers/{id}/migrate", c -> {
+      Requests.Migrate body = c.body(Requests.Migrate.class);
+      HostId target = Validation.hostId("to", InvalidFieldException.required("to", body.to()));
+      var mode = Validation.mode(body.mode());
+      return containerReply(ops.migrate(cid(c), target, mode, c.context()), 200);
+    }));
+    t.add(new Endpoint("PUT", "/v1/containers/{id}/limits", c -> {
+      Limits limits = Validation.limits(c.body(Requests.LimitsBody.class), Limits.DEFAULT);
+      return containerReply(ops.setLimits(cid(c), limits, c.context()), 200);
+    }));
+    t.add(new Endpoint("PATCH", "/v1/containers/{id}/limits", this::patchLimits));
+    t.add(new Endpoint("GET", "/v1/containers/{id}/history", c -> history(c, EntityRef.container(cid(c)))));
+    t.add(new Endpoint("GET", "/v1/hosts", this::listHosts));
+    t.add(new Endpoint("GET", "/v1/hosts/{id}", this::showHost));
+    t.add(new Endpoint("POST", "/v1/hosts/{id}/cordon", c -> {
+      noBody(c);
+      return hostReply(ops.cordon(hid(c), c.context()));
+    }));
+    t.add(new Endpoint("POST", "/v1/hosts/{id}/uncordon", c -> {
+      noBody(c);
+      return hostReply(ops.uncordon(hid(c), c.context()));
+    }));
+    t.add(new Endpoint("GET", "/v1/hosts/{id}/history", c -> history(c, EntityRef.host(hid(c)))));
+    t.add(new Endpoint("GET", "/v1/templates", c -> fromOps(ops.templates()).thenApply(list ->
+        json(200, new Views.Items<>(list.stream().map(Views.TemplateJson::of).toList())))));
+    t.add(new Endpoint("POST", "/v1/templates", c -> {
+      Requests.ImportTemplate body = c.body(Requests.ImportTemplate.class);
+      String name = Validation.templateName(body.name());
+      var source = Validation.templateSource(body.path());
+      var context = c.context();
+      return fromOps(ops.importTemplate(name, source, context)).thenApply(v -> json(201, Views.TemplateJson.of(v)));
+    }));
+    t.add(new Endpoint("GET", "/v1/audit/timeline", this::timeline));
+    t.add(new Endpoint("POST", "/v1/audit/verify", this::verify));
+    t.add(new Endpoint("GET", "/v1/events", this::events));
+    return List.copyOf(t);
+  }
+
+  // --- containers --------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> create(Call c) {
+    Requests.CreateContainer body = c.body(Requests.CreateContainer.class);
+    ContainerSpec spec = Validation.spec(body);
+    boolean start = body.start() != null && body.start();
+    var context = c.context();
+    return fromOps(ops.create(spec, start, context)).thenApply(reply -> {
+      HttpResponse r = containerResponse(reply, 201);
+      return r.status().intValue() == 201 ? r.addHeader(RawHeader.create("Location", "/v1/containers/" + spec.id().value())) : r;
+    });
+  }
+
+  private CompletionStage<HttpResponse> listContainers(Call c) {
+    return fromOps(ops.list()).thenApply(states -> json(200, new Views.Items<>(states.stream()
+        .filter(s -> s instanceof ContainerState.Live).map(s -> Views.container((ContainerState.Live) s))
+        .sorted((a, b) -> a.id().compareTo(b.id())).toList())));
+  }
+
+  private CompletionStage<HttpResponse> showContainer(Call c) {
+    ContainerId id = cid(c);
+    Optional<String> at = c.query("at");
+    if (at.isPresent()) {
+      Instant when = Validation.instant("at", at.get());
+      return fromOps(ops.containerAt(id, when)).thenApply(s -> s instanceof ContainerState.Live live
+          ? json(200, Views.container(live))
+          : problem(Problem.of("not-found", "Not found", 404, "container " + id + " did not exist at " + when, "container", "must exist")));
+    }
+    return fromOps(ops.get(id)).thenApply(s -> s instanceof ContainerState.Live live
+        ? json(200, Views.container(live))
+        : problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")));
+  }
+
+  private CompletionStage<HttpResponse> patchLimits(Call c) {
+    ContainerId id = cid(c);
+    Requests.LimitsBody body = c.body(Requests.LimitsBody.class);
+    var context = c.context();
+    // Parse against the defaults first, so a malformed field is refused even before the current limits are read.
+    Validation.limits(body, Limits.DEFAULT);
+    return fromOps(ops.get(id)).thenCompose(s -> {
+      if (!(s instanceof ContainerState.Live live)) {
+        return done(problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")));
+      }
+      Limits limits = Validation.limits(body, live.data().spec().limits());
+      return containerReply(ops.setLimits(id, limits, context), 200);
+    });
+  }
+
+  // --- hosts -------------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> listHosts(Call c) {
+    return fromOps(ops.hosts()).thenApply(hosts -> json(200, new Views.Items<>(hosts.stream()
+        .map(h -> Views.host(h.state(), h)).sorted((a, b) -> a.id().compareTo(b.id())).toList())));
+  }
+
+  private CompletionStage<HttpResponse> showHost(Call c) {
+    HostId id = hid(c);
+    return fromOps(ops.host(id)).thenCompose(reply -> {
+      if (reply instanceof HostReply.Refused r) return done(problem(Problem.of(r.rejection())));
+      HostReply.Done d = (HostReply.Done) reply;
+      return fromOps(ops.hosts()).thenApply(views -> {
+        HostView view = views.stream().filter(v -> v.state().id().equals(id)).findFirst().orElse(null);
+        return json(200, Views.host(d.state(), view));
+      });
+    });
+  }
+
+  // --- audit -------------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> history(Call c, EntityRef entity) {
+    long from = Validation.fromSeqNr(c.query("from"));
+    int limit = Validation.pageSize(c.query("limit"));
+    boolean lines = jsonLines(c);
+    return fromOps(ops.history(entity, from, limit)).thenApply(entries -> {
+      List<Views.AuditJson> items = entries.stream().map(Views.AuditJson::of).toList();
+      Long next = entries.size() == limit ? entries.get(entries.size() - 1).sequenceNr() + 1 : null;
+      if (lines) {
+        HttpResponse r = jsonLinesResponse(items);
+        return next == null ? r : r.addHeader(RawHeader.create("X-Next-From", Long.toString(next)));
+      }
+      return json(200, new Views.HistoryJson(items, next));
+    });
+  }
+
+  private CompletionStage<HttpResponse> timeline(Call c) {
+    Instant now = clock.instant();
+    Instant since = c.query("since").map(s -> Validation.instant("since", s)).orElse(now.minus(Duration.ofHours(1)));
+    Instant until = c.query("until").map(s -> Validation.instant("until", s)).orElse(now);
+    if (!until.isAfter(since)) throw new InvalidFieldException("until", "must be after since (" + since + ")", until.toString());
+    int limit = Validation.pageSize(c.query("limit"));
+    boolean lines = jsonLines(c);
+    return fromOps(ops.timeline(since, until, limit)).thenApply(entries -> {
+      List<Views.AuditJson> items = entries.stream().map(Views.AuditJson::of).toList();
+      return lines ? jsonLinesResponse(items) : json(200, new Views.Items<>(items));
+    });
+  }
+
+  private CompletionStage<HttpResponse> verify(Call c) {
+    Requests.Verify body = c.body(Requests.Verify.class);
+    if (body.container() != null && body.host() != null) {
+      throw new InvalidFieldException("host", "must not be given with container (verify one entity, or all)", body.host());
+    }
+    Optional<EntityRef> entity = body.container() != null ? Optional.of(EntityRef.container(Validation.containerId("container", body.container())))
+        : body.host() != null ? Optional.of(EntityRef.host(Validation.hostId("host", body.host()))) : Optional.empty();
+    return fromOps(ops.verify(entity)).thenApply(r -> json(200, Views.VerifyJson.of(r)));
+  }
+
+  /**
+   * Server-sent events: each audit entry as {@code id: <offset>}, {@code event: <type>}, {@code data: <json>}.
+   * A client resumes with {@code Last-Event-ID} (what browsers send on reconnect) or {@code ?offset=}; the
+   * header wins, being the later position.
+   */
+  private CompletionStage<HttpResponse> events(Call c) {
+    Optional<String> offset = c.header("Last-Event-ID").or(() -> c.query("offset")).filter(s -> !s.isEmpty())
+        .map(Validation::offset);
+    var source = ops.events(offset).map(BerthRoutes::sse)
+        .keepAlive(SSE_HEARTBEAT, () -> ByteString.fromString(":\n\n"));
+    return done(HttpResponse.create()
+        .withEntity(HttpEntities.createChunked(ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM), source))
+        .addHeader(RawHeader.create("Cache-Control", "no-cache")));
+  }
+
+  static ByteString sse(BerthOperations.AuditEntry entry) {
+    StringBuilder sb = new StringBuilder();
+    if (entry.offset() != null && !entry.offset().isEmpty()) sb.append("id: ").append(entry.offset()).append('\n');
+    sb.append("event: ").append(entry.type()).append('\n');
+    sb.append("data: ").append(Json.line(Views.AuditJson.of(entry))).append("\n\n");
+    return ByteString.fromString(sb.toString());
+  }
+
+  // --- status ------------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> status(Call c) {
+    return fromOps(ops.hosts()).thenCombine(fromOps(ops.list()),
+        (hosts, containers) -> json(200, Views.status(hosts, containers, clock.instant())));
+  }
+
+  // --- plumbing ----------------------------------------------------------------------------------
+
+  private CompletionStage<HttpResponse> dispatch(HttpRequest req, Materializer mat) {
+    String correlation = req.getHeader(Call.CORRELATION).map(HttpHeader::value).orElse(null);
+    HttpRequest request = correlation == null || correlation.isEmpty()
+        ? req.addHeader(RawHeader.create(Call.CORRELATION, UUID.randomUUID().toString())) : req;
+    String cid = request.getHeader(Call.CORRELATION).map(HttpHeader::value).orElseThrow();
+    CompletionStage<HttpResponse> response;
+    try {
+      response = route(request, mat);
+    } catch (Throwable t) {
+      response = CompletableFuture.failedFuture(t);
+    }
+    return response.exceptionally(t -> problem(toProblem(t)))
+        .thenApply(r -> r.addHeader(RawHeader.create(Call.CORRELATION, cid.length() > EventMeta.MAX_CORRELATION ? cid.substring(0, EventMeta.MAX_CORRELATION) : cid)));
+  }
+
+  private CompletionStage<HttpResponse> route(HttpRequest request, Materializer mat) throws Exception {
+    List<String> path = new ArrayList<>();
+    request.getUri().pathSegments().forEach(s -> { if (!s.isEmpty()) path.add(s); });
+    String method = request.method().value();
+    List<String> allowed = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      Map<String, String> params = e.match(path);
+      if (params == null) continue;
+      if (!e.method().equals(method)) {
+        allowed.add(e.method());
+        continue;
+      }
+      return readBody(request, mat).thenCompose(body -> {
+        try {
+          return e.handler().handle(new Call(request, params, body, defaultPrincipal));
+        } catch (Throwable t) {
+          return CompletableFuture.failedFuture(t);
+        }
+      });
+    }
+    request.discardEntityBytes(mat);
+    if (!allowed.isEmpty()) {
+      return done(problem(Problem.of("method-not-allowed", "Method not allowed", 405,
+          method + " " + request.getUri().path() + ": allowed are " + String.join(", ", allowed), "method", "must be one of " + String.join(", ", allowed)))
+          .addHeader(RawHeader.create("Allow", String.join(", ", allowed))));
+    }
+    return done(problem(Problem.of("no-route", "Not found", 404, "no route for " + method + " " + request.getUri().path()
+        + " (see GET /v1/openapi.json)", "path", "must be a route of the API")));
+  }
+
+  /** The body as text, at most {@link #MAX_BODY_BYTES}; JSON only when there is one. */
+  private CompletionStage<String> readBody(HttpRequest request, Materializer mat) {
+    HttpEntity entity = request.entity();
+    var length = entity.getContentLengthOption();
+    if (length.isPresent() && length.getAsLong() > MAX_BODY_BYTES) {
+      entity.discardBytes(mat);
+      return CompletableFuture.failedFuture(tooLarge());
+    }
+    if (entity.isKnownEmpty()) return done("");
+    var mediaType = entity.getContentType().mediaType();
+    if (!mediaType.equals(MediaTypes.APPLICATION_JSON)) {
+      entity.discardBytes(mat);
+      return CompletableFuture.failedFuture(new ProblemException(Problem.of("unsupported-media-type", "Unsupported media type", 415,
+          "body: must be application/json (got " + mediaType + ")", "Content-Type", "must be application/json")));
+    }
+    return entity.withSizeLimit(MAX_BODY_BYTES).toStrict(10_000, mat)
+        .thenApply(strict -> strict.getData().decodeString(StandardCharsets.UTF_8));
+  }
+
+  private static ProblemException tooLarge() {
+    return new ProblemException(Problem.of("body-too-large", "Body too large", 413,
+        "body: must be at most " + MAX_BODY_BYTES + " bytes", "body", "must be at most " + MAX_BODY_BYTES + " bytes"));
+  }
+
+  private static void noBody(Call c) {
+    c.body(NoFields.class);
+  }
+
+  /** A body with no fields: {@code {}} or nothing; any field is unknown. */
+  record NoFields() {}
+
+  private static ContainerId cid(Call c) {
+    return Validation.containerId("container", c.param("id"));
+  }
+
+  private static HostId hid(Call c) {
+    return Validation.hostId("host", c.param("id"));
+  }
+
+  private static boolean jsonLines(Call c) {
+    Optional<String> format = c.query("format");
+    if (format.isEmpty() || format.get().equals("json")) return false;
+    if (format.get().equals("jsonl")) return true;
+    throw new InvalidFieldException("format", "must be json or jsonl", format.get());
+  }
+
+  private CompletionStage<HttpResponse> containerReply(CompletionStage<ContainerReply> reply, int okStatus) {
+    return fromOps(reply).thenApply(r -> containerResponse(r, okStatus));
+  }
+
+  private static HttpResponse containerResponse(ContainerReply reply, int okStatus) {
+    if (reply instanceof ContainerReply.Refused r) return problem(Problem.of(r.rejection()));
+    if (reply instanceof ContainerReply.ExecResult e) return json(200, Views.ExecJson.of(e));
+    if (reply instanceof ContainerReply.Done d && d.state() instanceof ContainerState.Live live) {
+      return json(okStatus, Views.container(live));
+    }
+    throw new IllegalStateException("unexpected reply " + reply.getClass().getSimpleName());
+  }
+
+  private CompletionStage<HttpResponse> hostReply(CompletionStage<HostReply> reply) {
+    return fromOps(reply).thenApply(r -> r instanceof HostReply.Done d ? json(200, Views.host(d.state(), null))
+        : problem(Problem.of(((HostReply.Refused) r).rejection())));
+  }
+
+  /** A failed future from Berth means it could not reach the entity or make the outcome durable: 503. */
+  private static <T> CompletionStage<T> fromOps(CompletionStage<T> stage) {
+    return stage.handle((v, t) -> {
+      if (t == null) return v;
+      Throwable cause = unwrap(t);
+      if (cause instanceof ProblemException || cause instanceof InvalidFieldException) throw new CompletionException(cause);
+      throw new CompletionException(new ProblemException(Problem.of("unavailable", "Unavailable", 503,
+          "Berth could not complete the request: " + cause.getMessage(), "", "")));
+    });
+  }
+
+  static Problem toProblem(Throwable t) {
+    Throwable cause = unwrap(t);
+    if (cause instanceof ProblemException p) return p.problem;
+    if (cause instanceof InvalidFieldException e) return Problem.invalid(e);
+    if (cause instanceof EntityStreamSizeException) return tooLarge().problem;
+    return Problem.of("internal", "Internal error", 500, "the API failed: " + cause, "", "");
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) t = t.getCause();
+    return t;
+  }
+
+  static HttpResponse json(int status, Object value) {
+    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, Json.write(value));
+  }
+
+  private static HttpResponse jsonLinesResponse(List<?> items) {
+    String body = items.stream().map(Json::line).collect(Collectors.joining("\n", "", items.isEmpty() ? "" : "\n"));
+    return HttpResponse.create().withStatus(StatusCodes.OK).withEntity(JSON_LINES, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static HttpResponse problem(Problem p) {
+    return HttpResponse.create().withStatus(p.status()).withEntity(PROBLEM_JSON, Json.write(p));
+  }
+
+  private static <T> CompletionStage<T> done(T value) {
+    return CompletableFuture.completedFuture(value);
+  }
+
+  private static byte[] loadOpenApi() {
+    try (InputStream in = BerthRoutes.class.getResourceAsStream("/openapi/berth-v1.json")) {
+      if (in == null) throw new IllegalStateException("resource /openapi/berth-v1.json is missing from the classpath");
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException("read /openapi/berth-v1.json", e);
+    }
+  }
+}

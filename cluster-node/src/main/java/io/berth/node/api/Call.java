@@ -1,0 +1,67 @@
+package io.berth.node.api;
+
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.event.CommandContext;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+
+/**
+ * One request as a handler sees it: path parameters, query, the body (already read within the size limit) and
+ * the command context built from the headers.
+ */
+final class Call {
+  static final String PRINCIPAL = "X-Berth-Principal";
+  static final String REASON = "X-Berth-Reason";
+  static final String CORRELATION = "X-Correlation-Id";
+
+  final HttpRequest request;
+  final Map<String, String> params;
+  final String body;
+  private final String defaultPrincipal;
+
+  Call(HttpRequest request, Map<String, String> params, String body, String defaultPrincipal) {
+    this.request = request;
+    this.params = params;
+    this.body = body;
+    this.defaultPrincipal = defaultPrincipal;
+  }
+
+  String param(String name) {
+    return params.get(name);
+  }
+
+  Optional<String> query(String name) {
+    return request.getUri().query().get(name);
+  }
+
+  Optional<String> header(String name) {
+    return request.getHeader(name).map(h -> h.value());
+  }
+
+  <T> T body(Class<T> type) {
+    return Json.read(body, type);
+  }
+
+  /** Who asks and why: validated like the event meta it becomes, the header named when it breaks a rule. */
+  CommandContext context() {
+    String principal = header(PRINCIPAL).orElse(defaultPrincipal);
+    String reason = header(REASON).orElse("");
+    String correlation = header(CORRELATION).orElse("");
+    try {
+      return new CommandContext(principal, reason, correlation);
+    } catch (InvalidFieldException e) {
+      String field = switch (e.field()) {
+        case "principal" -> PRINCIPAL;
+        case "reason" -> REASON;
+        case "correlationId" -> CORRELATION;
+        default -> e.field();
+      };
+      throw new InvalidFieldException(field, e.rule(), switch (field) {
+        case PRINCIPAL -> principal;
+        case REASON -> reason.length() + " characters";
+        default -> correlation;
+      });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package io.berth.node.api;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The request bodies the API accepts, exactly: an unknown field is refused (400, {@code unknown-field}).
+ * Fields are nullable here; {@link Validation} turns them into protocol values, naming the field that breaks a
+ * rule, before anything is asked of Berth.
+ */
+final class Requests {
+  private Requests() {}
+
+  /**
+   * Limits as people write them. Strings or numbers: {@code "64M"} or {@code 67108864} for bytes, {@code "0.5"},
+   * {@code 0.5} or {@code "500m"} for cpu.
+   */
+  record LimitsBody(String cpu, String memory, String pids, String disk) {}
+
+  record PlacementBody(String host, Map<String, String> hostLabels, String antiAffinityGroup) {}
+
+  /** POST /v1/containers. {@code start}: start it once defined. */
+  record CreateContainer(String name, String template, String hostname, List<String> command, LimitsBody limits,
+      String restart, Map<String, String> labels, PlacementBody placement, Boolean start) {}
+
+  /** POST /v1/containers/{id}/stop: the init gets SIGTERM, then SIGKILL after the timeout. */
+  record Stop(Long timeoutMillis) {}
+
+  /** POST /v1/containers/{id}/kill: a signal number (9) or name (KILL, SIGKILL); SIGKILL by default. */
+  record Kill(String signal) {}
+
+  record Exec(List<String> command, Long timeoutMillis) {}
+
+  /** POST /v1/containers/{id}/migrate: {@code mode} live (default) or cold. */
+  record Migrate(String to, String mode) {}
+
+  /** POST /v1/templates: a directory or tarball on the node's filesystem. */
+  record ImportTemplate(String name, String path) {}
+
+  /** POST /v1/audit/verify: one entity, or every one when empty. */
+  record Verify(String container, String host) {}
+}

@@ -1,0 +1,187 @@
+package io.berth.node.api;
+
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ByteSizes;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.CpuAmounts;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.PlacementConstraints;
+import io.berth.protocol.spec.RestartPolicy;
+import io.berth.protocol.spec.TemplateRef;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Request bodies and parameters to protocol values. Everything is checked here, before any call to
+ * {@code BerthOperations}: bad input persists nothing (invariant 6). Every failure is an
+ * {@link InvalidFieldException} naming the field as the client wrote it ({@code name}, {@code limits.memory}).
+ */
+final class Validation {
+  static final long MAX_TIMEOUT_MILLIS = 3_600_000;
+  static final long DEFAULT_STOP_TIMEOUT_MILLIS = 10_000;
+  static final long DEFAULT_EXEC_TIMEOUT_MILLIS = 30_000;
+  static final int MAX_PAGE = 1000;
+  static final int DEFAULT_PAGE = 100;
+
+  /** The signals an operator may name; numbers 1-64 are accepted too. */
+  private static final Map<String, Integer> SIGNALS = Map.ofEntries(
+      Map.entry("HUP", 1), Map.entry("INT", 2), Map.entry("QUIT", 3), Map.entry("KILL", 9), Map.entry("USR1", 10),
+      Map.entry("USR2", 12), Map.entry("TERM", 15), Map.entry("CONT", 18), Map.entry("STOP", 19));
+
+  private Validation() {}
+
+  static ContainerId containerId(String field, String value) {
+    return renamed(field, value, () -> ContainerId.of(value));
+  }
+
+  static HostId hostId(String field, String value) {
+    return renamed(field, value, () -> HostId.of(value));
+  }
+
+  static ContainerSpec spec(Requests.CreateContainer body) {
+    ContainerId id = containerId("name", InvalidFieldException.required("name", body.name()));
+    TemplateRef template = renamed("template", body.template(), () -> TemplateRef.of(body.template()));
+    Limits limits = limits(body.limits(), Limits.DEFAULT);
+    RestartPolicy restart = body.restart() == null ? RestartPolicy.NEVER : RestartPolicy.parse("restart", body.restart());
+    PlacementConstraints placement = PlacementConstraints.NONE;
+    if (body.placement() != null) {
+      Requests.PlacementBody p = body.placement();
+      Optional<HostId> pinned = p.host() == null || p.host().isEmpty() ? Optional.empty() : Optional.of(hostId("placement.host", p.host()));
+      placement = new PlacementConstraints(pinned, p.hostLabels(), p.antiAffinityGroup());
+    }
+    return new ContainerSpec(id, template, body.hostname(), body.command(), limits, restart, body.labels(), placement);
+  }
+
+  /** {@code body} over {@code base}: fields not given keep the base's value. */
+  static Limits limits(Requests.LimitsBody body, Limits base) {
+    if (body == null) return base;
+    long cpu = body.cpu() == null ? base.cpuMillis() : CpuAmounts.parseMillis("limits.cpu", body.cpu());
+    long memory = body.memory() == null ? base.memoryBytes() : ByteSizes.parse("limits.memory", body.memory());
+    long disk = body.disk() == null ? base.diskBytes() : ByteSizes.parse("limits.disk", body.disk());
+    long pids = body.pids() == null ? base.pids() : wholeNumber("limits.pids", body.pids());
+    return new Limits(cpu, memory, disk, pids);
+  }
+
+  static long stopTimeout(Requests.Stop body) {
+    return timeout("timeoutMillis", body.timeoutMillis(), DEFAULT_STOP_TIMEOUT_MILLIS, 0);
+  }
+
+  static long execTimeout(Requests.Exec body) {
+    return timeout("timeoutMillis", body.timeoutMillis(), DEFAULT_EXEC_TIMEOUT_MILLIS, 1);
+  }
+
+  private static long timeout(String field, Long value, long dflt, long min) {
+    if (value == null) return dflt;
+    if (value < min || value > MAX_TIMEOUT_MILLIS) {
+      throw new InvalidFieldException(field, "must be between " + min + " and " + MAX_TIMEOUT_MILLIS + " milliseconds", value);
+    }
+    return value;
+  }
+
+  static int signal(Requests.Kill body) {
+    String s = body.signal();
+    if (s == null) return 9;
+    String t = s.trim().toUpperCase(Locale.ROOT);
+    if (t.startsWith("SIG")) t = t.substring(3);
+    Integer named = SIGNALS.get(t);
+    if (named != null) return named;
+    try {
+      int n = Integer.parseInt(t);
+      if (n >= 1 && n <= 64) return n;
+    } catch (NumberFormatException ignored) {
+      // falls through to the error below
+    }
+    throw new InvalidFieldException("signal", "must be a signal number 1-64 or a name such as TERM or KILL", s);
+  }
+
+  static java.util.List<String> execCommand(Requests.Exec body) {
+    java.util.List<String> argv = InvalidFieldException.required("command", body.command());
+    if (argv.isEmpty()) throw new InvalidFieldException("command", "must name a program", "[]");
+    // The spec's rules for an argv (count, size, NUL bytes) apply to exec too.
+    new ContainerSpec(ContainerId.of("x"), TemplateRef.of("x"), null, argv, null, null, null, null);
+    return argv;
+  }
+
+  static MigrationMode mode(String text) {
+    if (text == null) return MigrationMode.LIVE;
+    return switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "live" -> MigrationMode.LIVE;
+      case "cold" -> MigrationMode.COLD;
+      default -> throw new InvalidFieldException("mode", "must be live or cold", text);
+    };
+  }
+
+  static String templateName(String name) {
+    InvalidFieldException.required("name", name);
+    TemplateRef ref = renamed("name", name, () -> TemplateRef.of(name));
+    if (ref.isDigest()) throw new InvalidFieldException("name", "must be a name, not a digest", name);
+    return name;
+  }
+
+  static Path templateSource(String path) {
+    InvalidFieldException.required("path", path);
+    if (path.indexOf('\0') >= 0 || path.length() > 4096) throw new InvalidFieldException("path", "must be a file system path of at most 4096 characters", path);
+    Path p = Path.of(path);
+    if (!p.isAbsolute()) throw new InvalidFieldException("path", "must be absolute (a path on the node)", path);
+    return p.normalize();
+  }
+
+  static Instant instant(String field, String text) {
+    try {
+      return Instant.parse(text.trim());
+    } catch (DateTimeParseException e) {
+      throw new InvalidFieldException(field, "must be an ISO-8601 time such as 2025-01-31T12:00:00Z", text);
+    }
+  }
+
+  static int pageSize(Optional<String> text) {
+    if (text.isEmpty()) return DEFAULT_PAGE;
+    long n = wholeNumber("limit", text.get());
+    if (n < 1 || n > MAX_PAGE) throw new InvalidFieldException("limit", "must be between 1 and " + MAX_PAGE, n);
+    return (int) n;
+  }
+
+  static long fromSeqNr(Optional<String> text) {
+    if (text.isEmpty()) return 1;
+    long n = wholeNumber("from", text.get());
+    if (n < 1) throw new InvalidFieldException("from", "must be a sequence number of at least 1", n);
+    return n;
+  }
+
+  static String offset(String text) {
+    if (text.length() > 256 || !text.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new InvalidFieldException("offset", "must be at most 256 printable ASCII characters (an offset the stream gave)", text);
+    }
+    return text;
+  }
+
+  static CommandContext context(String principal, String reason, String correlationId) {
+    return new CommandContext(principal, reason, correlationId);
+  }
+
+  static long wholeNumber(String field, String text) {
+    try {
+      return Long.parseLong(text.trim());
+    } catch (NumberFormatException e) {
+      throw new InvalidFieldException(field, "must be a whole number", text);
+    }
+  }
+
+  /** Runs {@code make}, reporting a broken rule under {@code field} (the name the client used). */
+  private static <T> T renamed(String field, String value, Supplier<T> make) {
+    try {
+      return make.get();
+    } catch (InvalidFieldException e) {
+      throw new InvalidFieldException(field, e.rule(), value);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package io.berth.node.api;
+
+import io.berth.node.ops.BerthOperations;
+import io.berth.node.ops.BerthOperations.AuditEntry;
+import io.berth.node.ops.BerthOperations.HostView;
+import io.berth.node.ops.BerthOperations.TemplateView;
+import io.berth.protocol.container.ContainerData;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.container.MigrationProgress;
+import io.berth.protocol.host.HostState;
+import io.berth.protocol.spec.ByteSizes;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.CpuAmounts;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.PlacementConstraints;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The JSON the API answers with: explicit shapes, not the protocol records as they are, so the wire format
+ * changes only when this file does. Sizes and cpu come in the same human forms the requests accept
+ * ({@code "64M"}, {@code "0.5"}); times are ISO-8601.
+ */
+final class Views {
+  private Views() {}
+
+  record Items<T>(List<T> items) {}
+
+  record LimitsJson(String cpu, String memory, long pids, String disk) {
+    static LimitsJson of(Limits l) {
+      return new LimitsJson(CpuAmounts.format(l.cpuMillis()), ByteSizes.format(l.memoryBytes()), l.pids(), ByteSizes.format(l.diskBytes()));
+    }
+  }
+
+  record PlacementJson(String host, Map<String, String> hostLabels, String antiAffinityGroup) {
+    static PlacementJson of(PlacementConstraints p) {
+      return new PlacementJson(p.pinnedHost().map(Object::toString).orElse(null), p.hostLabels(), p.antiAffinityGroup());
+    }
+  }
+
+  record PendingJson(String operation, String correlationId, Instant since) {}
+
+  record ExitJson(int exitCode, int signal, Instant at, String description) {}
+
+  record MigrationJson(String migrationId, String source, String target, String mode, String step) {
+    static MigrationJson of(MigrationProgress p) {
+      return new MigrationJson(p.migrationId(), p.source().value(), p.target().value(), lower(p.mode()), lower(p.step()));
+    }
+  }
+
+  /** A container as {@code GET /v1/containers/{id}} shows it. */
+  record ContainerJson(String id, String phase, String host, String address, String template, String hostname,
+      List<String> command, LimitsJson limits, String restart, Map<String, String> labels, PlacementJson placement,
+      Long pid, Instant runningSince, PendingJson pending, ExitJson lastExit, String lastError, int restartAttempts,
+      MigrationJson migration, Instant updatedAt) {}
+
+  static ContainerJson container(ContainerState.Live state) {
+    ContainerData d = state.data();
+    ContainerSpec s = d.spec();
+    Long pid = null;
+    Instant since = null;
+    MigrationJson migration = null;
+    if (state instanceof ContainerState.Running r) {
+      pid = r.pid();
+      since = r.since();
+    } else if (state instanceof ContainerState.Migrating m) {
+      migration = MigrationJson.of(m.progress());
+    }
+    return new ContainerJson(s.id().value(), state.phase(), d.host().map(Object::toString).orElse(null),
+        d.address().isEmpty() ? null : d.address() + "/" + d.prefixLength(), s.template().value(), s.hostname(), s.command(),
+        LimitsJson.of(s.limits()), s.restart().wireName(), s.labels(), PlacementJson.of(s.placement()), pid, since,
+        d.pending().map(p -> new PendingJson(lower(p.operation()), p.correlationId(), p.since())).orElse(null),
+        d.lastExit().map(e -> new ExitJson(e.exitCode(), e.signal(), e.at(), e.toString())).orElse(null),
+        d.lastError().isEmpty() ? null : d.lastError(), d.restartAttempts(), migration, d.updatedAt());
+  }
+
+  record ExecJson(int exitCode, String stdout, String stderr, boolean truncated) {
+    static ExecJson of(ContainerReply.ExecResult r) {
+      return new ExecJson(r.exitCode(), r.stdout(), r.stderr(), r.truncated());
+    }
+  }
+
+  record ResourcesJson(String cpu, String memory, long pids) {
+    static ResourcesJson of(long cpuMillis, long memoryBytes, long pids) {
+      return new ResourcesJson(CpuAmounts.format(cpuMillis), ByteSizes.format(memoryBytes), pids);
+    }
+  }
+
+  /** A host: what it offers, what is allocated on it, whether its node is up. */
+  record HostJson(String id, String phase, String address, Map<String, String> labels, ResourcesJson capacity,
+      ResourcesJson allocated, Integer containers, Boolean reachable, boolean cordoned, boolean draining,
+      Instant registeredAt, String fencedBy, Instant fencedSince) {}
+
+  static HostJson host(HostState state, HostView view) {
+    ResourcesJson allocated = view == null ? null : ResourcesJson.of(view.cpuMillisAllocated(), view.memoryBytesAllocated(), view.pidsAllocated());
+    Integer containers = view == null ? null : view.containers();
+    Boolean reachable = view == null ? null : view.reachable();
+    if (state instanceof HostState.Active a) {
+      HostState.HostInfo i = a.info();
+      return new HostJson(i.id().value(), a.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
+          a.cordoned(), a.draining(), i.registeredAt(), null, null);
+    }
+    if (state instanceof HostState.Fenced f) {
+      HostState.HostInfo i = f.info();
+      return new HostJson(i.id().value(), f.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
+          true, false, i.registeredAt(), f.by(), f.since());
+    }
+    return new HostJson(state.id().value(), state.phase(), null, Map.of(), null, allocated, containers, reachable, false, false,
+        null, null, null);
+  }
+
+  private static ResourcesJson capacity(HostState.HostInfo i) {
+    return ResourcesJson.of(i.capacity().cpuMillis(), i.capacity().memoryBytes(), i.capacity().pids());
+  }
+
+  record TemplateJson(String name, String digest, long bytes, String size, Instant importedAt) {
+    static TemplateJson of(TemplateView t) {
+      return new TemplateJson(t.name(), t.digest(), t.bytes(), ByteSizes.format(t.bytes()), t.importedAt());
+    }
+  }
+
+  record EntityJson(String kind, String id) {}
+
+  /** One audit entry; {@code details} are the event's own fields (see {@link EventDetails}). */
+  record AuditJson(String persistenceId, EntityJson entity, long sequenceNr, Instant at, String type, String principal,
+      String reason, String correlationId, String offset, Map<String, Object> details) {
+    static AuditJson of(AuditEntry e) {
+      String pid = e.persistenceId();
+      int bar = pid.indexOf('|');
+      EntityJson entity = bar < 0 ? null : new EntityJson(pid.substring(0, bar), pid.substring(bar + 1));
+      return new AuditJson(pid, entity, e.sequenceNr(), e.at(), e.type(), e.principal(), e.reason(), e.correlationId(),
+          e.offset() == null || e.offset().isEmpty() ? null : e.offset(), EventDetails.of(e.event()));
+    }
+  }
+
+  /** A page of one entity's history; {@code next} is the {@code from} of the next page, null at the end. */
+  record HistoryJson(List<AuditJson> items, Long next) {}
+
+  record BrokenLinkJson(String persistenceId, long sequenceNr, String detail) {}
+
+  record VerifyJson(boolean intact, int entitiesChecked, long eventsChecked, List<BrokenLinkJson> brokenLinks) {
+    static VerifyJson of(BerthOperations.VerifyReport r) {
+      return new VerifyJson(r.brokenLinks().isEmpty(), r.entitiesChecked(), r.eventsChecked(),
+          r.brokenLinks().stream().map(b -> new BrokenLinkJson(b.persistenceId(), b.sequenceNr(), b.detail())).toList());
+    }
+  }
+
+  record HostSummary(int total, int reachable, int ready, int cordoned, int draining, int fenced, int unregistered) {}
+
+  record ContainerSummary(int total, Map<String, Integer> byPhase) {}
+
+  /** GET /v1/status. */
+  record StatusJson(HostSummary hosts, ContainerSummary containers, Instant at) {}
+
+  static StatusJson status(List<HostView> hosts, List<ContainerState> containers, Instant now) {
+    int reachable = 0, ready = 0, cordoned = 0, draining = 0, fenced = 0, unregistered = 0;
+    for (HostView h : hosts) {
+      if (h.reachable()) reachable++;
+      switch (h.state().phase()) {
+        case "ready" -> ready++;
+        case "cordoned" -> cordoned++;
+        case "draining" -> draining++;
+        case "fenced" -> fenced++;
+        default -> unregistered++;
+      }
+    }
+    Map<String, Integer> byPhase = new TreeMap<>();
+    for (ContainerState c : containers) byPhase.merge(c.phase(), 1, Integer::sum);
+    return new StatusJson(new HostSummary(hosts.size(), reachable, ready, cordoned, draining, fenced, unregistered),
+        new ContainerSummary(containers.size(), byPhase), now);
+  }
+
+  static String lower(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+}

@@ -1,0 +1,429 @@
+package io.berth.node.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.reply.Rejection;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every endpoint through the real HTTP stack, against {@link ScriptedOperations}. */
+class BerthRoutesTest {
+  static ApiTestServer server;
+  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  static final ObjectMapper json = new ObjectMapper();
+  ScriptedOperations ops;
+
+  @BeforeAll
+  static void up() throws Exception {
+    server = new ApiTestServer();
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (server != null) server.close();
+  }
+
+  @BeforeEach
+  void reset() {
+    ops = server.ops;
+    ops.reset();
+  }
+
+  static HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url + path)).timeout(Duration.ofSeconds(20));
+    if (body != null && !List.of(headers).contains("Content-Type")) b.header("Content-Type", "application/json");
+    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode body(HttpResponse<String> r) throws Exception {
+    return json.readTree(r.body());
+  }
+
+  /** A problem detail with this status, type kind and field; returns it for more checks. */
+  static JsonNode problem(HttpResponse<String> r, int status, String kind, String field) throws Exception {
+    assertEquals(status, r.statusCode(), "status of " + r.request().method() + " " + r.uri() + ": " + r.body());
+    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"), "content type: " + r.headers());
+    JsonNode p = body(r);
+    assertEquals("urn:berth:problem:" + kind, p.get("type").asText(), r.body());
+    assertEquals(status, p.get("status").asInt());
+    assertEquals(field, p.get("field").asText(), r.body());
+    assertFalse(p.get("title").asText().isEmpty());
+    return p;
+  }
+
+  String create(String name) throws Exception {
+    HttpResponse<String> r = send("POST", "/v1/containers", "{\"name\":\"" + name + "\",\"template\":\"busybox\"}");
+    assertEquals(201, r.statusCode(), r.body());
+    return r.body();
+  }
+
+  // --- containers ----------------------------------------------------------------------------------
+
+  @Test
+  void createAnswers201WithTheContainerAndPassesPrincipalReasonAndCorrelation() throws Exception {
+    HttpResponse<String> r = send("POST", "/v1/containers",
+        "{\"name\":\"web-1\",\"template\":\"busybox\",\"command\":[\"/bin/sleep\",\"100\"],\"limits\":{\"memory\":\"64M\",\"cpu\":0.5,"
+            + "\"pids\":128},\"restart\":\"on-failure\",\"labels\":{\"app\":\"web\"},\"placement\":{\"host\":\"host-2\","
+            + "\"antiAffinityGroup\":\"web\"},\"start\":true}",
+        "X-Berth-Principal", "alice", "X-Berth-Reason", "launch", "X-Correlation-Id", "req-42");
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals("/v1/containers/web-1", r.headers().firstValue("Location").orElseThrow());
+    assertEquals("req-42", r.headers().firstValue("X-Correlation-Id").orElseThrow());
+    JsonNode c = body(r);
+    assertEquals("web-1", c.get("id").asText());
+    assertEquals("running", c.get("phase").asText());
+    assertEquals("host-2", c.get("host").asText());
+    assertEquals("198.18.1.10/16", c.get("address").asText());
+    assertEquals("0.5", c.get("limits").get("cpu").asText());
+    assertEquals("64M", c.get("limits").get("memory").asText());
+    assertEquals(128, c.get("limits").get("pids").asInt());
+    assertEquals("on-failure", c.get("restart").asText());
+    assertEquals("web", c.get("labels").get("app").asText());
+    assertEquals("/bin/sleep", c.get("command").get(0).asText());
+    assertEquals(4242, c.get("pid").asInt());
+    assertTrue(c.get("updatedAt").asText().startsWith("2025-01-31T12:00"), c.toString());
+    assertEquals(List.of("create web-1 start=true limits=cpu=0.5 memory=64M pids=128"), ops.calls);
+    var ctx = ops.contexts.get(0);
+    assertEquals("alice", ctx.principal());
+    assertEquals("launch", ctx.reason());
+    assertEquals("req-42", ctx.correlationId());
+  }
+
+  @Test
+  void aCorrelationIdIsGeneratedWhenAbsentEchoedAndUsedAndThePrincipalDefaultsToTheOsUser() throws Exception {
+    HttpResponse<String> r = send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}");
+    assertEquals(201, r.statusCode(), r.body());
+    String cid = r.headers().firstValue("X-Correlation-Id").orElseThrow();
+    assertEquals(36, cid.length(), cid);
+    assertEquals(cid, ops.contexts.get(0).correlationId());
+    assertEquals(BerthRoutes.osPrincipal(), ops.contexts.get(0).principal());
+    assertEquals("defined", body(r).get("phase").asText());
+  }
+
+  @Test
+  void unknownFieldsAreRefusedNamingThePathAndNothingIsCalled() throws Exception {
+    JsonNode p = problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"bogus\":1}"), 400, "unknown-field", "bogus");
+    assertTrue(p.get("rule").asText().startsWith("is not a known field"), p.toString());
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"memroy\":\"64M\"}}"), 400,
+        "unknown-field", "limits.memroy");
+    problem(send("POST", "/v1/containers/web-1/start", "{\"force\":true}"), 400, "unknown-field", "force");
+    assertEquals(List.of(), ops.calls);
+  }
+
+  @Test
+  void malformedAndWronglyTypedBodiesAreRefused() throws Exception {
+    JsonNode p = problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":"), 400, "malformed-body", "body");
+    assertEquals("must be well-formed JSON", p.get("rule").asText());
+    problem(send("POST", "/v1/containers", "{\"name\":\"a\",\"name\":\"b\",\"template\":\"busybox\"}"), 400, "malformed-body", "body");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"} {}"), 400, "invalid-field", "body");
+    problem(send("POST", "/v1/containers", "[1,2]"), 400, "invalid-field", "body");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"start\":\"yes\"}"), 400, "invalid-field", "start");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"command\":\"ls\"}"), 400, "invalid-field", "command");
+    problem(send("POST", "/v1/containers/web-1/stop", "{\"timeoutMillis\":\"soon\"}"), 400, "invalid-field", "timeoutMillis");
+    assertEquals(List.of(), ops.calls);
+  }
+
+  @Test
+  void oversizedBodiesGet413AndNothingIsCalled() throws Exception {
+    String big = "{\"name\":\"web-1\",\"template\":\"busybox\",\"labels\":{\"a\":\"" + "x".repeat(300 * 1024) + "\"}}";
+    problem(send("POST", "/v1/containers", big), 413, "body-too-large", "body");
+    assertEquals(List.of(), ops.calls);
+  }
+
+  @Test
+  void aBodyThatIsNotJsonGets415() throws Exception {
+    problem(send("POST", "/v1/containers/web-1/stop", "timeout=1", "Content-Type", "text/plain"), 415, "unsupported-media-type", "Content-Type");
+    assertEquals(List.of(), ops.calls);
+  }
+
+  @Test
+  void fieldsBreakingRulesAreNamedWithTheRuleAndPersistNothing() throws Exception {
+    JsonNode p = problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"memory\":\"1M\"}}"),
+        400, "invalid-field", "limits.memory");
+    assertEquals("must be between 4M and 1024T", p.get("rule").asText());
+    assertEquals("limits.memory: must be between 4M and 1024T (got \"1M\")", p.get("detail").asText());
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"cpu\":\"lots\"}}"), 400, "invalid-field", "limits.cpu");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"pids\":\"many\"}}"), 400, "invalid-field", "limits.pids");
+    problem(send("POST", "/v1/containers", "{\"name\":\"Web_1\",\"template\":\"busybox\"}"), 400, "invalid-field", "name");
+    problem(send("POST", "/v1/containers", "{\"template\":\"busybox\"}"), 400, "invalid-field", "name");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"../etc\"}"), 400, "invalid-field", "template");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"restart\":\"sometimes\"}"), 400, "invalid-field", "restart");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"placement\":{\"host\":\"HOST!\"}}"), 400,
+        "invalid-field", "placement.host");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"labels\":{\"Bad Key\":\"v\"}}"), 400, "invalid-field", "labels");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"command\":[\"\"]}"), 400, "invalid-field", "command[0]");
+    problem(send("POST", "/v1/containers/Not_A_Name/start", null), 400, "invalid-field", "container");
+    problem(send("POST", "/v1/containers/web-1/kill", "{\"signal\":\"NOPE\"}"), 400, "invalid-field", "signal");
+    problem(send("POST", "/v1/containers/web-1/stop", "{\"timeoutMillis\":-1}"), 400, "invalid-field", "timeoutMillis");
+    problem(send("POST", "/v1/containers/web-1/exec", "{\"command\":[]}"), 400, "invalid-field", "command");
+    problem(send("POST", "/v1/containers/web-1/exec", "{}"), 400, "invalid-field", "command");
+    problem(send("POST", "/v1/containers/web-1/migrate", "{\"to\":\"host-2\",\"mode\":\"warm\"}"), 400, "invalid-field", "mode");
+    problem(send("POST", "/v1/containers/web-1/migrate", "{}"), 400, "invalid-field", "to");
+    problem(send("PATCH", "/v1/containers/web-1/limits", "{\"memory\":\"lots\"}"), 400, "invalid-field", "limits.memory");
+    problem(send("PUT", "/v1/containers/web-1/limits", "{\"pids\":0}"), 400, "invalid-field", "limits.pids");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}", "X-Berth-Principal", "bad principal"), 400,
+        "invalid-field", "X-Berth-Principal");
+    problem(send("POST", "/v1/containers/web-1/start", null, "X-Berth-Reason", "r".repeat(1100)), 400, "invalid-field", "X-Berth-Reason");
+    assertEquals(List.of(), ops.calls);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"INVALID,422,invalid", "NOT_FOUND,404,not-found", "ALREADY_EXISTS,409,already-exists", "WRONG_PHASE,409,wrong-phase",
+      "BUSY,409,busy", "NO_CAPACITY,409,no-capacity", "FAILED,500,failed", "UNAVAILABLE,503,unavailable"})
+  void refusalsMapToStatusesAsProblems(Rejection.Code code, int status, String kind) throws Exception {
+    ops.override.set(CompletableFuture.completedFuture(new ContainerReply.Refused(new Rejection(code, "limits.memory",
+        "limits.memory: must be at most the host's 8G (got \"16G\")"))));
+    JsonNode p = problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}"), status, kind, "limits.memory");
+    assertEquals("limits.memory: must be at most the host's 8G (got \"16G\")", p.get("detail").asText());
+    if (code == Rejection.Code.INVALID) assertEquals("must be at most the host's 8G", p.get("rule").asText());
+  }
+
+  @Test
+  void aFailedFutureIs503() throws Exception {
+    ops.override.set(CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("ask timed out after 5 s")));
+    JsonNode p = problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}"), 503, "unavailable", "");
+    assertTrue(p.get("detail").asText().contains("ask timed out"), p.toString());
+  }
+
+  @Test
+  void lifecycleCallsReachBerthWithTheirArguments() throws Exception {
+    create("web-1");
+    assertEquals("running", body(send("POST", "/v1/containers/web-1/start", null)).get("phase").asText());
+    problem(send("POST", "/v1/containers/web-1/start", ""), 409, "wrong-phase", "phase");
+    JsonNode exec = body(send("POST", "/v1/containers/web-1/exec", "{\"command\":[\"echo\",\"hello\"],\"timeoutMillis\":5000}"));
+    assertEquals(0, exec.get("exitCode").asInt());
+    assertEquals("hello\n", exec.get("stdout").asText());
+    assertFalse(exec.get("truncated").asBoolean());
+    JsonNode patched = body(send("PATCH", "/v1/containers/web-1/limits", "{\"memory\":\"128M\"}"));
+    assertEquals("128M", patched.get("limits").get("memory").asText());
+    assertEquals("1", patched.get("limits").get("cpu").asText(), "PATCH keeps what it does not name");
+    JsonNode put = body(send("PUT", "/v1/containers/web-1/limits", "{\"cpu\":\"250m\"}"));
+    assertEquals("0.25", put.get("limits").get("cpu").asText());
+    assertEquals("256M", put.get("limits").get("memory").asText(), "PUT gives defaults to what it does not name");
+    assertEquals("host-3", body(send("POST", "/v1/containers/web-1/migrate", "{\"to\":\"host-3\",\"mode\":\"cold\"}")).get("host").asText());
+    assertEquals("stopped", body(send("POST", "/v1/containers/web-1/stop", "{\"timeoutMillis\":2500}")).get("phase").asText());
+    create("web-2");
+    send("POST", "/v1/containers/web-2/start", null);
+    assertEquals(200, send("POST", "/v1/containers/web-2/kill", "{\"signal\":\"SIGTERM\"}").statusCode());
+    assertEquals("destroyed", body(send("DELETE", "/v1/containers/web-1", null)).get("phase").asText());
+    problem(send("DELETE", "/v1/containers/web-1", null), 404, "not-found", "container");
+    assertEquals(List.of(
+        "create web-1 start=false limits=cpu=1 memory=256M pids=512",
+        "start web-1",
+        "start web-1",
+        "exec web-1 [echo, hello] timeout=5000",
+        "get web-1",
+        "setLimits web-1 cpu=1 memory=128M pids=512",
+        "setLimits web-1 cpu=0.25 memory=256M pids=512",
+        "migrate web-1 to=host-3 mode=COLD",
+        "stop web-1 timeout=2500",
+        "create web-2 start=false limits=cpu=1 memory=256M pids=512",
+        "start web-2",
+        "kill web-2 signal=15",
+        "destroy web-1",
+        "destroy web-1"), ops.calls);
+  }
+
+  @Test
+  void listShowAndStateAtATime() throws Exception {
+    create("web-2");
+    create("web-1");
+    JsonNode list = body(send("GET", "/v1/containers", null));
+    assertEquals(2, list.get("items").size());
+    assertEquals("web-1", list.get("items").get(0).get("id").asText(), "sorted by name");
+    assertEquals("web-2", body(send("GET", "/v1/containers/web-2", null)).get("id").asText());
+    JsonNode nf = problem(send("GET", "/v1/containers/nope", null), 404, "not-found", "container");
+    assertEquals("container nope: no such container", nf.get("detail").asText());
+    assertEquals("defined", body(send("GET", "/v1/containers/web-1?at=2025-02-01T00:00:00Z", null)).get("phase").asText());
+    problem(send("GET", "/v1/containers/web-1?at=2020-01-01T00:00:00Z", null), 404, "not-found", "container");
+    problem(send("GET", "/v1/containers/web-1?at=yesterday", null), 400, "invalid-field", "at");
+    assertTrue(ops.calls.contains("containerAt web-1 2025-02-01T00:00:00Z"), ops.calls.toString());
+  }
+
+  // --- hosts, templates, status ---------------------------------------------------------------------
+
+  @Test
+  void hosts() throws Exception {
+    JsonNode list = body(send("GET", "/v1/hosts", null));
+    assertEquals(3, list.get("items").size());
+    JsonNode h = list.get("items").get(0);
+    assertEquals("host-1", h.get("id").asText());
+    assertEquals("ready", h.get("phase").asText());
+    assertEquals("2", h.get("capacity").get("cpu").asText());
+    assertEquals("8G", h.get("capacity").get("memory").asText());
+    assertEquals("0.5", h.get("allocated").get("cpu").asText());
+    assertEquals("64M", h.get("allocated").get("memory").asText());
+    assertTrue(h.get("reachable").asBoolean());
+    assertEquals("198.18.0.2", body(send("GET", "/v1/hosts/host-2", null)).get("address").asText());
+    problem(send("GET", "/v1/hosts/host-9", null), 404, "not-found", "host");
+    problem(send("GET", "/v1/hosts/-x", null), 400, "invalid-field", "host");
+    assertEquals("cordoned", body(send("POST", "/v1/hosts/host-1/cordon", null, "X-Berth-Reason", "maintenance")).get("phase").asText());
+    assertEquals("maintenance", ops.contexts.get(0).reason());
+    assertEquals("ready", body(send("POST", "/v1/hosts/host-1/uncordon", null)).get("phase").asText());
+    problem(send("POST", "/v1/hosts/host-9/cordon", null), 404, "not-found", "host");
+  }
+
+  @Test
+  void templates() throws Exception {
+    JsonNode list = body(send("GET", "/v1/templates", null));
+    assertEquals("busybox", list.get("items").get(0).get("name").asText());
+    assertEquals("2M", list.get("items").get(0).get("size").asText());
+    HttpResponse<String> r = send("POST", "/v1/templates", "{\"name\":\"alpine\",\"path\":\"/srv/alpine.tar\"}");
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals("alpine", body(r).get("name").asText());
+    problem(send("POST", "/v1/templates", "{\"name\":\"alpine\",\"path\":\"relative/dir\"}"), 400, "invalid-field", "path");
+    problem(send("POST", "/v1/templates", "{\"name\":\"sha256:" + "a".repeat(64) + "\",\"path\":\"/x\"}"), 400, "invalid-field", "name");
+    problem(send("POST", "/v1/templates", "{\"name\":\"Alpine!\",\"path\":\"/x\"}"), 400, "invalid-field", "name");
+    assertEquals(List.of("templates", "importTemplate alpine /srv/alpine.tar"), ops.calls);
+  }
+
+  @Test
+  void status() throws Exception {
+    create("web-1");
+    create("web-2");
+    send("POST", "/v1/containers/web-2/start", null);
+    JsonNode s = body(send("GET", "/v1/status", null));
+    assertEquals(3, s.get("hosts").get("total").asInt());
+    assertEquals(3, s.get("hosts").get("reachable").asInt());
+    assertEquals(2, s.get("containers").get("total").asInt());
+    assertEquals(1, s.get("containers").get("byPhase").get("running").asInt());
+    assertEquals(1, s.get("containers").get("byPhase").get("defined").asInt());
+  }
+
+  // --- audit -----------------------------------------------------------------------------------------
+
+  @Test
+  void historyPagesAndJsonLines() throws Exception {
+    JsonNode page = body(send("GET", "/v1/containers/web-1/history?limit=2", null));
+    assertEquals(2, page.get("items").size());
+    assertEquals(3, page.get("next").asLong());
+    JsonNode e = page.get("items").get(1);
+    assertEquals("container|web-1", e.get("persistenceId").asText());
+    assertEquals("container", e.get("entity").get("kind").asText());
+    assertEquals("ContainerStarted", e.get("type").asText());
+    assertEquals("alice", e.get("principal").asText());
+    assertEquals("host-1", e.get("details").get("host").asText());
+    assertEquals(4242, e.get("details").get("pid").asInt());
+    assertFalse(e.get("details").has("meta"));
+    JsonNode last = body(send("GET", "/v1/containers/web-1/history?from=3", null));
+    assertEquals("64M", last.get("items").get(0).get("details").get("limits").get("memory").asText());
+    assertTrue(last.get("next").isNull());
+    HttpResponse<String> lines = send("GET", "/v1/hosts/host-1/history?format=jsonl&limit=2", null);
+    assertEquals(200, lines.statusCode());
+    assertTrue(lines.headers().firstValue("Content-Type").orElse("").startsWith("application/jsonl"));
+    assertEquals("3", lines.headers().firstValue("X-Next-From").orElseThrow());
+    String[] l = lines.body().split("\n");
+    assertEquals(2, l.length);
+    assertEquals("host|host-1", json.readTree(l[0]).get("persistenceId").asText());
+    problem(send("GET", "/v1/containers/web-1/history?limit=0", null), 400, "invalid-field", "limit");
+    problem(send("GET", "/v1/containers/web-1/history?from=x", null), 400, "invalid-field", "from");
+    problem(send("GET", "/v1/containers/web-1/history?format=xml", null), 400, "invalid-field", "format");
+    assertEquals(List.of("history container|web-1 from=1 limit=2", "history container|web-1 from=3 limit=100",
+        "history host|host-1 from=1 limit=2"), ops.calls);
+  }
+
+  @Test
+  void timelineAndVerify() throws Exception {
+    JsonNode t = body(send("GET", "/v1/audit/timeline?since=2025-01-31T00:00:00Z&until=2025-02-01T00:00:00Z&limit=50", null));
+    assertEquals(3, t.get("items").size());
+    assertEquals("o1", t.get("items").get(0).get("offset").asText());
+    problem(send("GET", "/v1/audit/timeline?since=2025-02-01T00:00:00Z&until=2025-01-31T00:00:00Z", null), 400, "invalid-field", "until");
+    problem(send("GET", "/v1/audit/timeline?since=monday", null), 400, "invalid-field", "since");
+    JsonNode v = body(send("POST", "/v1/audit/verify", null));
+    assertTrue(v.get("intact").asBoolean());
+    assertEquals(4, v.get("entitiesChecked").asInt());
+    assertEquals(1, body(send("POST", "/v1/audit/verify", "{\"container\":\"web-1\"}")).get("entitiesChecked").asInt());
+    problem(send("POST", "/v1/audit/verify", "{\"container\":\"web-1\",\"host\":\"host-1\"}"), 400, "invalid-field", "host");
+    assertEquals(List.of("timeline since=2025-01-31T00:00:00Z until=2025-02-01T00:00:00Z limit=50", "verify all",
+        "verify container|web-1"), ops.calls);
+  }
+
+  // --- events ----------------------------------------------------------------------------------------
+
+  /** The first {@code n} SSE events (id and data lines) of GET {@code path}. */
+  static List<String[]> sse(String path, int n, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url + path)).timeout(Duration.ofSeconds(20));
+    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    HttpResponse<java.util.stream.Stream<String>> r = http.send(b.build(), HttpResponse.BodyHandlers.ofLines());
+    assertEquals(200, r.statusCode());
+    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"), r.headers().toString());
+    List<String[]> events = new java.util.ArrayList<>();
+    String id = null, type = null;
+    var it = r.body().iterator();
+    while (events.size() < n && it.hasNext()) {
+      String line = it.next();
+      if (line.startsWith("id: ")) id = line.substring(4);
+      else if (line.startsWith("event: ")) type = line.substring(7);
+      else if (line.startsWith("data: ")) events.add(new String[] {id, type, line.substring(6)});
+    }
+    r.body().close();
+    return events;
+  }
+
+  @Test
+  void eventStreamResumesFromTheOffsetGivenAndEachIdIsTheEntrysOffset() throws Exception {
+    List<String[]> fromQuery = sse("/v1/events?offset=o1", 2);
+    assertEquals("o2", fromQuery.get(0)[0]);
+    assertEquals("ContainerStarted", fromQuery.get(0)[1]);
+    assertEquals("o2", json.readTree(fromQuery.get(0)[2]).get("offset").asText());
+    assertEquals("o3", fromQuery.get(1)[0]);
+    List<String[]> fromHeader = sse("/v1/events?offset=o1", 1, "Last-Event-ID", "o2");
+    assertEquals("o3", fromHeader.get(0)[0], "Last-Event-ID wins over ?offset");
+    assertEquals(List.of("events o1", "events o2"), ops.calls);
+    problem(send("GET", "/v1/events?offset=" + "x".repeat(300), null), 400, "invalid-field", "offset");
+  }
+
+  // --- routes and the OpenAPI document ----------------------------------------------------------------
+
+  @Test
+  void unknownRoutesAndMethodsAreProblems() throws Exception {
+    problem(send("GET", "/v1/nothing", null), 404, "no-route", "path");
+    HttpResponse<String> r = send("DELETE", "/v1/hosts", null);
+    problem(r, 405, "method-not-allowed", "method");
+    assertEquals("GET", r.headers().firstValue("Allow").orElseThrow());
+  }
+
+  @Test
+  void theOpenApiDocumentCoversEveryRouteAndNothingElse() throws Exception {
+    HttpResponse<String> r = send("GET", "/v1/openapi.json", null);
+    assertEquals(200, r.statusCode());
+    JsonNode doc = body(r);
+    assertEquals("3.1.0", doc.get("openapi").asText());
+    List<String> served = new BerthRoutes(ops, "tester").endpoints();
+    java.util.Set<String> documented = new java.util.TreeSet<>();
+    doc.get("paths").fields().forEachRemaining(p -> p.getValue().fieldNames().forEachRemaining(m -> {
+      documented.add(m.toUpperCase(java.util.Locale.ROOT) + " " + p.getKey());
+      assertNotNull(p.getValue().get(m).get("responses"), p.getKey() + " " + m + " has no responses");
+    }));
+    assertEquals(new java.util.TreeSet<>(served), documented);
+    // Every documented route is routed (not 404 no-route, not 405), with its path parameters filled.
+    for (String route : documented) {
+      String method = route.substring(0, route.indexOf(' '));
+      String path = route.substring(route.indexOf(' ') + 1).replace("{id}", "x1");
+      if (path.equals("/v1/events")) continue; // a stream; covered above
+      HttpResponse<String> answer = send(method, path, method.equals("GET") || method.equals("DELETE") ? null : "{}");
+      assertFalse(answer.body().contains("urn:berth:problem:no-route") || answer.statusCode() == 405, route + ": " + answer.body());
+    }
+    assertTrue(ops.containers.isEmpty() || ops.containers.containsKey(ContainerId.of("x1")));
+  }
+}
