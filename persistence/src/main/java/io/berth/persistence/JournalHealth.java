@@ -3,6 +3,9 @@ package io.berth.persistence;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Cancellable;
@@ -71,6 +74,17 @@ public final class JournalHealth implements Extension {
     unavailable().ifPresent(reason -> {
       throw new PersistenceUnavailableException(reason);
     });
+  }
+
+  /**
+   * For the sender of a command (the REST API, a saga): fails at once with {@link PersistenceUnavailableException}
+   * while the gate is closed, otherwise sends. An entity whose persist failed restarts with backoff and cannot answer
+   * until Cassandra is back, so the check must also happen before the command reaches it.
+   */
+  public <T> CompletionStage<T> guard(Supplier<CompletionStage<T>> send) {
+    Optional<String> reason = unavailable();
+    if (reason.isPresent()) return CompletableFuture.failedFuture(new PersistenceUnavailableException(reason.get()));
+    return send.get();
   }
 
   private void probe() {

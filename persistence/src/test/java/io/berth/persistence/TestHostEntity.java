@@ -28,24 +28,24 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * the hash chain in every event's meta, the timeline tag, the JournalHealth gate before persisting, restart with
  * backoff on persist failures. It writes real protocol events through the real serializer into real Cassandra.
  */
-final class TestHostEntity extends EventSourcedBehavior<TestHostEntity.Command, HostEvent, HostState> {
+public final class TestHostEntity extends EventSourcedBehavior<TestHostEntity.Command, HostEvent, HostState> {
 
-  sealed interface Command {}
+  public sealed interface Command {}
 
-  record Register(CommandContext context, ActorRef<Reply> replyTo) implements Command {}
+  public record Register(CommandContext context, ActorRef<Reply> replyTo) implements Command {}
 
-  record Cordon(CommandContext context, ActorRef<Reply> replyTo) implements Command {}
+  public record Cordon(CommandContext context, ActorRef<Reply> replyTo) implements Command {}
 
-  record Uncordon(CommandContext context, ActorRef<Reply> replyTo) implements Command {}
+  public record Uncordon(CommandContext context, ActorRef<Reply> replyTo) implements Command {}
 
-  record Get(ActorRef<HostState> replyTo) implements Command {}
+  public record Get(ActorRef<HostState> replyTo) implements Command {}
 
-  sealed interface Reply {}
+  public sealed interface Reply {}
 
   /** The event is durable at this sequence number. */
-  record Done(long sequenceNr) implements Reply {}
+  public record Done(long sequenceNr) implements Reply {}
 
-  record Rejected(String reason) implements Reply {}
+  public record Rejected(String reason) implements Reply {}
 
   private final HostId id;
   private final JournalHealth health;
