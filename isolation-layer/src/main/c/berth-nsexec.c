@@ -150,8 +150,8 @@ static void record_exit(const char *exitfile, int status) {
   else snprintf(text, sizeof text, "signaled %d\n", WTERMSIG(status));
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
+  /* No fsync: the status only matters while this host lives (a crash takes the container too). */
   if (write(fd, text, strlen(text)) < 0) { /* nothing better to do in a shim */ }
-  fsync(fd);
   close(fd);
   rename(tmp, exitfile);
 }

@@ -1,0 +1,84 @@
+package io.berth.bench.isolation;
+
+import io.berth.isolation.ContainerInfo;
+import io.berth.isolation.IsolationConfig;
+import io.berth.isolation.IsolationLayer;
+import io.berth.isolation.process.Commands;
+import io.berth.isolation.rootfs.Rootfs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The isolation benchmarks' corner of the host: a data root under /tmp/berth-bench/RUN, cgroup
+ * root {@code berth-bench-RUN}, bridge {@code btbnRUN} on 198.18.254.1/24. {@link #close()} removes
+ * all of it (containers destroyed through the layer, then mounts, cgroups, bridge, directories).
+ */
+final class BenchHost implements AutoCloseable {
+  static final Path BASE = Path.of("/tmp/berth-bench");
+  final String run = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+  final Path dir = BASE.resolve(run);
+  final String bridge = "btbn" + run;
+  final String cgroupRoot = "berth-bench-" + run;
+  final IsolationLayer layer;
+
+  BenchHost() {
+    requireRoot();
+    layer = new IsolationLayer(IsolationConfig.defaults(dir.resolve("data"), bridge, cgroupRoot));
+  }
+
+  static void requireRoot() {
+    if (!"root".equals(System.getProperty("user.name"))) {
+      System.err.println("the isolation benchmarks need root on Linux (namespaces, mounts, cgroups)");
+      System.exit(2);
+    }
+  }
+
+  /** The busybox template's rootfs (imported into the data root by digest). */
+  Path template() {
+    return layer.templates().resolve(io.berth.protocol.spec.TemplateRef.of("busybox")).rootfs();
+  }
+
+  static Commands.Result sh(String script, Duration timeout) {
+    return Commands.run(List.of("/bin/sh", "-c", script), null, timeout);
+  }
+
+  static void must(Commands.Result r) {
+    if (!r.ok()) throw new IllegalStateException(r.describe());
+  }
+
+  @Override
+  public void close() {
+    for (ContainerInfo c : layer.list()) {
+      try {
+        layer.destroy(c.id());
+      } catch (RuntimeException e) {
+        System.err.println("cleanup: " + c.id() + ": " + e.getMessage());
+      }
+    }
+    layer.close();
+    for (String m : Rootfs.mountsUnder(dir)) Commands.run(List.of("umount", "-l", m), null, Duration.ofSeconds(10));
+    try (var h = Files.list(Path.of("/sys/fs/cgroup"))) {
+      for (Path hierarchy : h.toList()) {
+        Path root = hierarchy.resolve(cgroupRoot);
+        if (!Files.isDirectory(root)) continue;
+        try (var s = Files.list(root)) {
+          for (Path c : s.filter(Files::isDirectory).toList()) Files.deleteIfExists(c);
+        }
+        Files.deleteIfExists(root);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (Files.exists(Path.of("/sys/class/net", bridge))) Commands.run(List.of("ip", "link", "del", bridge), null, Duration.ofSeconds(10));
+    Commands.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), null, Duration.ofSeconds(60));
+  }
+
+  static double ms(long nanos) {
+    return nanos / 1e6;
+  }
+}
