@@ -331,6 +331,16 @@ public final class IsolationLayer implements AutoCloseable {
     return running;
   }
 
+  /**
+   * How the container's last init ended, as its shim recorded it (also when this process was
+   * down at the time); empty when none has ended since the last start.
+   */
+  public Optional<ContainerExit> lastExit(ContainerId id) {
+    record(id, "read last exit");
+    if (!Files.exists(store.exitFile(id))) return Optional.empty();
+    return Optional.of(parseExit(id, false));
+  }
+
   /** The container's writable layer: what moves with it to another host. */
   public Path upperDir(ContainerId id) {
     return store.upper(id);
@@ -458,7 +468,10 @@ public final class IsolationLayer implements AutoCloseable {
   }
 
   private ContainerExit readExit(ContainerId id) {
-    boolean requested = expectedExits.remove(id);
+    return parseExit(id, expectedExits.remove(id));
+  }
+
+  private ContainerExit parseExit(ContainerId id, boolean requested) {
     try {
       String[] f = Files.readString(store.exitFile(id)).strip().split(" ");
       int n = Integer.parseInt(f[1]);

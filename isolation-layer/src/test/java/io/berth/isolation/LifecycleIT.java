@@ -113,6 +113,22 @@ class LifecycleIT {
     ContainerExit exit = exits.poll(5, TimeUnit.SECONDS);
     assertTrue(exit != null && exit.exitCode().orElse(-1) == 7 && !exit.requested(), "exit event with code 7: " + exit);
     assertEquals(ContainerStatus.STOPPED, layer.inspect(id).status());
+    assertEquals(exit.exitCode(), layer.lastExit(id).orElseThrow().exitCode(), "the status stays readable");
+  }
+
+  @Test
+  void execRefusesMissingProgramsAndEnforcesItsTimeout() {
+    ContainerId id = host.newId("exec");
+    layer.prepare(TestHost.spec(id, Limits.DEFAULT, "/bin/sleep", "1000"), null);
+    assertThrows(ContainerStateException.class, () -> layer.exec(id, List.of("true"), Duration.ofSeconds(5)), "exec in a stopped container");
+    layer.start(id);
+    assertEquals("argv[0]", assertThrows(InvalidFieldException.class,
+        () -> layer.exec(id, List.of("/usr/bin/no-such-tool"), Duration.ofSeconds(5))).field());
+    assertEquals(3, layer.exec(id, List.of("sh", "-c", "echo out; echo err >&2; exit 3"), Duration.ofSeconds(5)).exitCode());
+    ExecResult slow = layer.exec(id, List.of("sleep", "30"), Duration.ofMillis(300));
+    assertTrue(slow.timedOut(), "exec past its timeout is reported as timed out");
+    // The helper turns the SIGTERM it gets on timeout into SIGKILL for the command: only the init is left.
+    HostTests.await("the timed-out sleep is killed inside the container", Duration.ofSeconds(5), () -> layer.stats(id).pids() == 1);
   }
 
   @Test
