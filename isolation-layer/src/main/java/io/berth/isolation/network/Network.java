@@ -56,13 +56,46 @@ public final class Network {
     }
   }
 
+  // Links are read from /proc/net/dev and iproute2, not /sys/class/net: sysfs shows the network
+  // namespace of whoever mounted it, while /proc/net (a link to /proc/self/net) and netlink show this
+  // process's own. A node of the local cluster runs in its host's network namespace without a sysfs of
+  // its own (it must share the machine's mount namespace, where its containers' mounts live).
+
   public boolean linkExists(String name) {
-    return Files.exists(Path.of("/sys/class/net", name));
+    return links().contains(name);
   }
 
   /** True when {@code name} exists and is a bridge. */
   public boolean isBridge(String name) {
-    return Files.isDirectory(Path.of("/sys/class/net", name, "bridge"));
+    Commands.Result r = Commands.run(List.of(ip, "-o", "link", "show", "type", "bridge"), null, TIMEOUT);
+    if (!r.ok()) throw new NetworkException("list bridges: " + r.describe());
+    for (String line : r.stdout().split("\n")) {
+      if (linkName(line).equals(name)) return true;
+    }
+    return false;
+  }
+
+  /** The interfaces of this process's network namespace, from /proc/net/dev. */
+  private static List<String> links() {
+    try {
+      List<String> names = new java.util.ArrayList<>();
+      for (String line : Files.readAllLines(Path.of("/proc/net/dev"))) {
+        int colon = line.indexOf(':');
+        if (colon > 0) names.add(line.substring(0, colon).trim());
+      }
+      return names;
+    } catch (java.io.IOException e) {
+      throw new NetworkException("read /proc/net/dev: " + e.getMessage());
+    }
+  }
+
+  /** "3: br0: <BROADCAST,...> ..." or "5: veth1@if2: ..." gives br0 or veth1. */
+  private static String linkName(String ipOneLine) {
+    String[] parts = ipOneLine.split(": ", 3);
+    if (parts.length < 2) return "";
+    String name = parts[1].trim();
+    int at = name.indexOf('@');
+    return at >= 0 ? name.substring(0, at) : name;
   }
 
   /**
@@ -101,20 +134,17 @@ public final class Network {
 
   /** Every host link whose name starts with {@code prefix} (for sweeping leftovers). */
   public List<String> linksStartingWith(String prefix) {
-    try (var s = Files.list(Path.of("/sys/class/net"))) {
-      return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
-    } catch (java.io.IOException e) {
-      throw new NetworkException("list /sys/class/net: " + e.getMessage());
-    }
+    return links().stream().filter(n -> n.startsWith(prefix)).sorted().toList();
   }
 
   /** The bridge a link is enslaved to, or null. */
   public String masterOf(String link) {
-    Path master = Path.of("/sys/class/net", link, "master");
-    try {
-      return Files.isSymbolicLink(master) ? Files.readSymbolicLink(master).getFileName().toString() : null;
-    } catch (java.io.IOException e) {
-      return null;
+    Commands.Result r = Commands.run(List.of(ip, "-o", "link", "show", "dev", link), null, TIMEOUT);
+    if (!r.ok()) return null;
+    String[] words = r.stdout().split("\\s+");
+    for (int i = 0; i + 1 < words.length; i++) {
+      if (words[i].equals("master")) return words[i + 1];
     }
+    return null;
   }
 }
