@@ -1,0 +1,160 @@
+package io.berth.node.boot;
+
+import io.berth.isolation.HostResources;
+import io.berth.isolation.IsolationLayer;
+import io.berth.node.agent.ContainerRuntime;
+import io.berth.node.api.ApiServer;
+import io.berth.node.cluster.HostAllocationStrategy;
+import io.berth.node.cluster.OneShardPerEntity;
+import io.berth.node.container.ContainerEntity;
+import io.berth.node.directory.Directory;
+import io.berth.node.host.HostEntity;
+import io.berth.node.ops.ClusterOperations;
+import io.berth.persistence.BerthPersistence;
+import io.berth.persistence.BerthTags;
+import io.berth.persistence.CassandraSchema;
+import io.berth.persistence.audit.AuditService;
+import io.berth.protocol.container.ContainerCommand;
+import io.berth.protocol.directory.Allocation;
+import io.berth.protocol.directory.DirectoryCommand;
+import io.berth.protocol.directory.DirectoryReply;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.host.HostCapacity;
+import io.berth.protocol.host.HostCommand;
+import io.berth.protocol.host.HostReply;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * The node's running parts, started in order: schema, cluster membership, the directory singleton, the
+ * sharded host and container entities (placed by {@link HostAllocationStrategy}), the host's registration,
+ * the REST API. Each step is bounded and its failure names the step.
+ */
+public final class NodeServices {
+  private final ClusterOperations operations;
+  private final ServerBinding binding;
+  private final ActorRef<DirectoryCommand> directory;
+
+  private NodeServices(ClusterOperations operations, ServerBinding binding, ActorRef<DirectoryCommand> directory) {
+    this.operations = operations;
+    this.binding = binding;
+    this.directory = directory;
+  }
+
+  public static NodeServices start(ActorSystem<?> system, NodeSettings s, BerthPersistence.Resolved persistence,
+      IsolationLayer layer, ContainerRuntime runtime, HostResources detected, Duration timeout) {
+    Clock clock = Clock.systemUTC();
+    await("create the keyspaces and tables", CassandraSchema.ensure(system, persistence.settings()), timeout);
+    awaitUp(system, timeout);
+
+    ActorRef<DirectoryCommand> directory = ClusterSingleton.get(system).init(SingletonActor.of(
+        Directory.create(new Directory.Settings(s.containerAddresses(), s.placementPolicy(), clock, BerthTags::tagsFor)), "directory"));
+
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    ClusterSharding sharding = ClusterSharding.get(system);
+    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(system);
+    sharding.init(Entity.of(HostEntity.TYPE_KEY, ctx -> HostEntity.create(ctx.getEntityId(), clock, BerthTags::tagsFor))
+        .withMessageExtractor(new OneShardPerEntity<HostCommand>())
+        .withAllocationStrategy(new HostAllocationStrategy(classic, HostAllocationStrategy.hostIsShardId())));
+    var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, clock, BerthTags::tagsFor);
+    sharding.init(Entity.of(ContainerEntity.TYPE_KEY, ctx -> ContainerEntity.create(ctx.getEntityId(), deps))
+        .withMessageExtractor(new OneShardPerEntity<ContainerCommand>())
+        .withAllocationStrategy(new HostAllocationStrategy(classic, shards -> containerHosts(system, directory, shards))));
+
+    HostCapacity capacity = new HostCapacity(s.cpuMillis().orElse(detected.cpuMillis()),
+        s.memoryBytes().orElse(detected.memoryBytes()), s.pids());
+    CompletionStage<HostReply> registered = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
+        .ask(r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), CommandContext.system("node started"), r), timeout);
+    HostReply reply = await("register host " + s.hostId(), registered, timeout);
+    if (reply instanceof HostReply.Refused refused) {
+      throw new IllegalStateException("register host " + s.hostId() + ": " + refused.rejection().message());
+    }
+
+    AuditService audit = new AuditService(system);
+    ClusterOperations operations = new ClusterOperations(system, directory, audit, new LocalTemplates(layer, blocking));
+    ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
+        ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
+    return new NodeServices(operations, binding, directory);
+  }
+
+  /** For the shard allocation strategy: each container's host, from the directory. */
+  private static CompletionStage<Map<String, HostId>> containerHosts(ActorSystem<?> system, ActorRef<DirectoryCommand> directory,
+      Set<String> shards) {
+    return AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, DirectoryCommand.Read::new, Duration.ofSeconds(10), system.scheduler())
+        .thenApply(reply -> {
+          Map<String, HostId> wanted = new HashMap<>();
+          Map<ContainerId, Allocation> allocations = ((DirectoryReply.Snapshot) reply).state().allocations();
+          for (String shard : shards) {
+            Allocation a = io.berth.protocol.ids.DnsLabel.isValid(shard) ? allocations.get(ContainerId.of(shard)) : null;
+            if (a != null) wanted.put(shard, a.host());
+          }
+          return wanted;
+        });
+  }
+
+  private static void awaitUp(ActorSystem<?> system, Duration timeout) {
+    Cluster cluster = Cluster.get(system);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (cluster.selfMember().status() != MemberStatus.up()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("this node did not become an Up member of the cluster within " + timeout
+            + " (status " + cluster.selfMember().status() + "; are the seed nodes reachable?)");
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while joining the cluster", e);
+      }
+    }
+  }
+
+  private static <T> T await(String step, CompletionStage<T> stage, Duration timeout) {
+    try {
+      return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(step + ": no answer within " + timeout, e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(step + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(step + ": interrupted", e);
+    }
+  }
+
+  public ClusterOperations operations() {
+    return operations;
+  }
+
+  public ServerBinding binding() {
+    return binding;
+  }
+
+  public int apiPort() {
+    return binding.localAddress().getPort();
+  }
+
+  public ActorRef<DirectoryCommand> directory() {
+    return directory;
+  }
+}

@@ -1,0 +1,100 @@
+package io.berth.node.boot;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
+import io.berth.node.directory.AddressPool;
+import io.berth.node.placement.PlacementPolicy;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.ids.DnsLabel;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ByteSizes;
+import io.berth.protocol.spec.CpuAmounts;
+import io.berth.protocol.spec.Labels;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A node's own settings ({@code berth.*} in its config file), validated before anything starts: a bad
+ * value names its key and the rule. See {@code reference.conf} for every key and its meaning.
+ */
+public record NodeSettings(
+    HostId hostId,
+    Path dataRoot,
+    Map<String, String> labels,
+    Optional<Long> cpuMillis,
+    Optional<Long> memoryBytes,
+    long pids,
+    String clusterAddress,
+    int clusterPort,
+    List<String> seeds,
+    String apiBind,
+    int apiPort,
+    String bridge,
+    String bridgeAddress,
+    int bridgePrefix,
+    AddressPool containerAddresses,
+    String cgroupRoot,
+    PlacementPolicy placementPolicy) {
+
+  public static NodeSettings fromConfig(Config root) {
+    Config c = root.getConfig("berth");
+    HostId host = parse("berth.host-id", () -> HostId.of(c.getString("host-id")), c.getString("host-id"));
+    Path dataRoot = Path.of(c.getString("data-root")).toAbsolutePath();
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (Map.Entry<String, ConfigValue> e : c.getConfig("labels").entrySet()) {
+      labels.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
+    }
+    labels = Labels.check("berth.labels", labels);
+    Optional<Long> cpu = auto(c, "capacity.cpu").map(v -> CpuAmounts.parseMillis("berth.capacity.cpu", v));
+    Optional<Long> memory = auto(c, "capacity.memory").map(v -> ByteSizes.parse("berth.capacity.memory", v));
+    long pids = c.getLong("capacity.pids");
+    if (pids < 1) throw new InvalidFieldException("berth.capacity.pids", "must be at least 1", pids);
+    String clusterAddress = c.getString("cluster.address");
+    int clusterPort = port("berth.cluster.port", c.getInt("cluster.port"));
+    List<String> seeds = new ArrayList<>(c.getStringList("cluster.seeds"));
+    for (String s : seeds) {
+      if (!s.matches("[A-Za-z0-9.:-]+:\\d{1,5}")) throw new InvalidFieldException("berth.cluster.seeds", "each must be ADDRESS:PORT", s);
+    }
+    String apiBind = c.getString("api.bind");
+    int apiPort = c.getInt("api.port");
+    if (apiPort < 0 || apiPort > 65535) throw new InvalidFieldException("berth.api.port", "must be a port between 1 and 65535, or 0 for any free one", apiPort);
+    String bridge = c.getString("network.bridge");
+    if (!bridge.matches("[A-Za-z0-9_.-]{1,15}")) throw new InvalidFieldException("berth.network.bridge", "must be an interface name of 1-15 characters", bridge);
+    String bridgeCidr = c.getString("network.bridge-address");
+    String[] cidr = bridgeCidr.split("/");
+    if (cidr.length != 2 || !cidr[1].matches("\\d{1,2}")) {
+      throw new InvalidFieldException("berth.network.bridge-address", "must be ADDRESS/PREFIX, e.g. 198.18.0.11/16", bridgeCidr);
+    }
+    AddressPool pool = AddressPool.parse("berth.network.containers", c.getString("network.containers"), Integer.parseInt(cidr[1]));
+    String cgroupRoot = c.getString("isolation.cgroup-root");
+    if (!DnsLabel.isValid(cgroupRoot)) throw new InvalidFieldException("berth.isolation.cgroup-root", DnsLabel.RULE, cgroupRoot);
+    PlacementPolicy policy = PlacementPolicy.parse("berth.placement.policy", c.getString("placement.policy"));
+    return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
+        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy);
+  }
+
+  private static Optional<String> auto(Config c, String key) {
+    String v = c.getString(key);
+    return v.equals("auto") ? Optional.empty() : Optional.of(v);
+  }
+
+  private static int port(String key, int value) {
+    if (value < 1 || value > 65535) throw new InvalidFieldException(key, "must be a port between 1 and 65535", value);
+    return value;
+  }
+
+  private static <T> T parse(String key, java.util.function.Supplier<T> make, String raw) {
+    try {
+      return make.get();
+    } catch (InvalidFieldException e) {
+      throw new InvalidFieldException(key, e.rule(), raw);
+    } catch (ConfigException e) {
+      throw new InvalidFieldException(key, "must be given", raw);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package io.berth.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.node.ops.BerthOperations.AuditEntry;
+import io.berth.node.ops.BerthOperations.EntityRef;
+import io.berth.node.ops.ClusterOperations;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.reply.Rejection.Code;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.RestartPolicy;
+import io.berth.protocol.spec.TemplateRef;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One real node: the embedded Cassandra, the real isolation layer, the real entities and directory. Each
+ * step of a container's life is checked on the kernel's view and in the journal.
+ */
+class SingleNodeTest {
+  private static TestNode node;
+  private static ClusterOperations ops;
+
+  @BeforeAll
+  static void start() throws Exception {
+    HostRequirements.requireRootLinux();
+    node = TestNode.start("sn", 1, List.of());
+    ops = node.node().services().operations();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) node.close();
+  }
+
+  private static <T> T await(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static ContainerSpec spec(String id, String... command) {
+    return new ContainerSpec(ContainerId.of(id), TemplateRef.of("busybox"), null, List.of(command),
+        Limits.DEFAULT.withMemoryBytes(64L << 20).withCpuMillis(500).withPids(64), RestartPolicy.NEVER, null, null);
+  }
+
+  @Test
+  void aContainerLivesAndDiesOnTheKernelAndInTheLog() throws Exception {
+    CommandContext alice = new CommandContext("alice", "integration test", null);
+    String name = node.unique("web");
+    ContainerId id = ContainerId.of(name);
+
+    ContainerReply created = await(ops.create(spec(name, "/bin/sleep", "3600"), true, alice));
+    ContainerState.Running running = assertInstanceOf(ContainerState.Running.class, assertInstanceOf(ContainerReply.Done.class, created).state());
+    long pid = running.pid();
+    assertTrue(Files.exists(Path.of("/proc/" + pid)), "init " + pid + " runs");
+    assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")), Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")),
+        "the init has its own pid namespace");
+    assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")), Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")),
+        "the init has its own net namespace");
+    Path memoryLimit = node.cgroupFile("memory", name, "memory.limit_in_bytes");
+    assertEquals(64L << 20, Long.parseLong(Files.readString(memoryLimit).trim()), "memory limit in " + memoryLimit);
+
+    ContainerReply.ExecResult hostname = assertInstanceOf(ContainerReply.ExecResult.class,
+        await(ops.exec(id, List.of("/bin/hostname"), 10_000, alice)));
+    assertEquals(name, hostname.stdout().trim());
+    assertEquals(0, hostname.exitCode());
+
+    // Raise the memory limit: the cgroup follows, the event says so.
+    ContainerReply resized = await(ops.setLimits(id, running.data().spec().limits().withMemoryBytes(96L << 20), alice));
+    assertInstanceOf(ContainerReply.Done.class, resized, resized.toString());
+    assertEquals(96L << 20, Long.parseLong(Files.readString(memoryLimit).trim()));
+
+    // Bad input persists nothing: a limit beyond the host is refused by placement's fit check.
+    ContainerReply tooMuch = await(ops.setLimits(id, running.data().spec().limits().withMemoryBytes(1L << 45), alice));
+    assertEquals(Code.NO_CAPACITY, assertInstanceOf(ContainerReply.Refused.class, tooMuch).rejection().code());
+
+    ContainerReply stopped = await(ops.stop(id, 2000, alice));
+    assertInstanceOf(ContainerState.Stopped.class, assertInstanceOf(ContainerReply.Done.class, stopped).state());
+    HostRequirements.await("init " + pid + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid)));
+
+    ContainerReply restarted = await(ops.start(id, alice));
+    long pid2 = assertInstanceOf(ContainerState.Running.class, assertInstanceOf(ContainerReply.Done.class, restarted).state()).pid();
+    assertNotEquals(pid, pid2);
+
+    ContainerReply destroyed = await(ops.destroy(id, alice));
+    assertInstanceOf(ContainerState.Destroyed.class, assertInstanceOf(ContainerReply.Done.class, destroyed).state());
+    HostRequirements.await("init " + pid2 + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid2)));
+    assertFalse(Files.exists(memoryLimit.getParent()), "cgroup " + memoryLimit.getParent() + " is removed");
+    assertFalse(node.mountsMention(name), "no mount of " + name + " is left");
+
+    // The journal holds every step, with who asked and why, in order.
+    List<AuditEntry> history = await(ops.history(EntityRef.container(id), 1, 100));
+    List<String> types = history.stream().map(AuditEntry::type).toList();
+    assertEquals(List.of("ContainerDefined", "ContainerPlaced", "AddressAssigned", "StartRequested", "ContainerStarted",
+        "LimitsChangeRequested", "LimitsChanged", "StopRequested", "ContainerStopped", "StartRequested", "ContainerStarted",
+        "DestroyRequested", "ContainerDestroyed"), types);
+    assertEquals("alice", history.get(0).principal());
+    assertTrue(await(ops.verify(java.util.Optional.of(EntityRef.container(id)))).brokenLinks().isEmpty(), "the hash chain holds");
+  }
+
+  @Test
+  void badInputIsRefusedAndLeavesNothing() throws Exception {
+    CommandContext alice = new CommandContext("alice", "", null);
+    String name = node.unique("bad");
+    ContainerReply reply = await(ops.create(new ContainerSpec(ContainerId.of(name), TemplateRef.of("no-such-template"), null,
+        List.of("/bin/true"), null, null, null, null), true, alice));
+    // Defined (placement does not know templates) but the start fails naming the template: nothing runs.
+    if (reply instanceof ContainerReply.Refused refused) {
+      assertTrue(refused.rejection().message().contains("template"), refused.toString());
+    } else {
+      throw new AssertionError("expected a refusal naming the template, got " + reply);
+    }
+    assertFalse(node.mountsMention(name));
+  }
+
+  @Test
+  void unknownContainersAreNotFound() throws Exception {
+    ContainerReply reply = await(ops.start(ContainerId.of(node.unique("ghost")), new CommandContext("alice", "", null)));
+    assertEquals(Code.NOT_FOUND, assertInstanceOf(ContainerReply.Refused.class, reply).rejection().code());
+  }
+}
