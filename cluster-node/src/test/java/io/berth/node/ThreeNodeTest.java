@@ -1,0 +1,132 @@
+package io.berth.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.node.ops.BerthOperations.HostView;
+import io.berth.node.ops.ClusterOperations;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.host.HostReply;
+import io.berth.protocol.host.HostState;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.reply.Rejection.Code;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.RestartPolicy;
+import io.berth.protocol.spec.TemplateRef;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three real nodes in one JVM (one cluster, one shared Cassandra, three isolation layers): placement
+ * spreads containers over the hosts, each container runs on its host's kernel (in that host's cgroups),
+ * and a cordoned host takes no new container.
+ */
+class ThreeNodeTest {
+  private static final List<TestNode> nodes = new ArrayList<>();
+  private static final CommandContext OPS = new CommandContext("ops-team", "three-node test", null);
+
+  @BeforeAll
+  static void start() throws Exception {
+    HostRequirements.requireRootLinux();
+    String run = TestNode.newRun();
+    int seedPort = TestNode.freePort();
+    List<String> seeds = List.of("127.0.0.1:" + seedPort);
+    try {
+      nodes.add(TestNode.start("tn", run, 1, seeds, seedPort));
+      for (int i = 2; i <= 3; i++) nodes.add(TestNode.start("tn", run, i, seeds, TestNode.freePort()));
+    } catch (RuntimeException e) {
+      stop();
+      throw e;
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    for (int i = nodes.size() - 1; i >= 0; i--) nodes.get(i).close();
+    nodes.clear();
+  }
+
+  private static <T> T await(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static ContainerSpec spec(String name) {
+    return new ContainerSpec(ContainerId.of(name), TemplateRef.of("busybox"), null, List.of("/bin/sleep", "3600"),
+        Limits.DEFAULT.withMemoryBytes(32L << 20).withCpuMillis(100).withPids(32), RestartPolicy.NEVER, null, null);
+  }
+
+  private TestNode nodeOf(HostId host) {
+    return nodes.stream().filter(n -> n.hostId().equals(host.value())).findFirst()
+        .orElseThrow(() -> new AssertionError("no node runs host " + host));
+  }
+
+  @Test
+  void placementSpreadsContainersAndEachHostsKernelRunsItsOwn() throws Exception {
+    // Any node's API serves the whole cluster: ask the third one.
+    ClusterOperations ops = nodes.get(2).node().services().operations();
+    HostRequirements.await("all three hosts are registered and reachable", Duration.ofSeconds(30), () -> {
+      try {
+        return await(ops.hosts()).stream().filter(HostView::reachable).count() == 3;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+
+    Map<String, HostId> placed = new HashMap<>();
+    List<String> names = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        String name = nodes.get(0).unique("spread");
+        names.add(name);
+        ContainerReply reply = await(ops.create(spec(name), true, OPS));
+        ContainerState.Running running = assertInstanceOf(ContainerState.Running.class,
+            assertInstanceOf(ContainerReply.Done.class, reply, String.valueOf(reply)).state());
+        HostId host = running.data().host().orElseThrow();
+        placed.put(name, host);
+        // The host's own kernel runs it, in that host's cgroup.
+        Path procs = nodeOf(host).cgroupFile("pids", name, "cgroup.procs");
+        assertTrue(Files.readAllLines(procs).contains(String.valueOf(running.pid())), "init " + running.pid() + " in " + procs);
+      }
+      Set<HostId> hosts = new TreeSet<>(placed.values());
+      assertEquals(3, hosts.size(), "least allocated spreads three equal containers over three hosts: " + placed);
+
+      // A cordoned host takes nothing new; the refusal for a container pinned there says why.
+      HostId cordoned = HostId.of(nodes.get(1).hostId());
+      HostReply cordon = await(ops.cordon(cordoned, OPS));
+      assertEquals("cordoned", assertInstanceOf(HostReply.Done.class, cordon).state().phase());
+      String pinned = nodes.get(0).unique("pinned");
+      ContainerSpec pinnedSpec = new ContainerSpec(ContainerId.of(pinned), TemplateRef.of("busybox"), null, List.of("/bin/sleep", "3600"),
+          null, null, null, new io.berth.protocol.spec.PlacementConstraints(java.util.Optional.of(cordoned), Map.of(), ""));
+      ContainerReply refused = await(ops.create(pinnedSpec, false, OPS));
+      assertEquals(Code.NO_CAPACITY, assertInstanceOf(ContainerReply.Refused.class, refused).rejection().code());
+      assertTrue(((ContainerReply.Refused) refused).rejection().message().contains("cordoned"), refused.toString());
+      assertInstanceOf(HostState.Active.class, assertInstanceOf(HostReply.Done.class, await(ops.uncordon(cordoned, OPS))).state());
+
+      List<ContainerState> listed = await(ops.list());
+      assertTrue(listed.stream().map(s -> s.id().value()).toList().containsAll(names), "list shows every container: " + listed);
+    } finally {
+      for (String name : names) await(ops.destroy(ContainerId.of(name), OPS));
+    }
+    for (Map.Entry<String, HostId> e : placed.entrySet()) {
+      Path cgroup = nodeOf(e.getValue()).cgroupFile("pids", e.getKey(), "cgroup.procs").getParent();
+      assertTrue(!Files.exists(cgroup), "destroy removed " + cgroup);
+    }
+  }
+}
