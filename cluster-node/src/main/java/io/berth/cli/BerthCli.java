@@ -1,0 +1,150 @@
+package io.berth.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code berth}: the operator's command line. It talks only HTTP/JSON to the REST API and loads nothing
+ * heavy (picocli and the JDK), so it starts fast; {@code bin/berth-cli} runs it with a class-data-sharing
+ * archive. {@code up} and {@code down} are shell verbs of {@code bin/berth}, not here.
+ */
+@Command(name = "berth", sortOptions = false, usageHelpAutoWidth = true,
+    description = "Manage a Berth cluster: hosts, containers, templates and the audit log.",
+    footer = {"", "Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 not found, 4 conflict (exists, wrong phase, busy),",
+        "5 no capacity, 69 API unreachable or Berth unavailable; 'ct exec' exits with the command's own code."})
+public final class BerthCli implements Runnable {
+  static final String DEFAULT_API = "http://127.0.0.1:7480";
+
+  enum Output { table, json }
+
+  @Option(names = "--output", scope = ScopeType.INHERIT, paramLabel = "table|json",
+      description = "table for people (default), json for scripts")
+  void output(Output v) {
+    settings.output = v;
+  }
+
+  @Option(names = "--api", scope = ScopeType.INHERIT, paramLabel = "URL",
+      description = "the API's address (default: $BERTH_API, then <repo>/.local/run/api, then " + DEFAULT_API + ")")
+  void api(String v) {
+    settings.api = v;
+  }
+
+  @Option(names = "--reason", scope = ScopeType.INHERIT, paramLabel = "TEXT", description = "why: recorded in the events")
+  void reason(String v) {
+    settings.reason = v;
+  }
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, scope = ScopeType.INHERIT, description = "show this help")
+  boolean help;
+
+  /** Where global options land, whichever command level they were given on. */
+  static final class Settings {
+    Output output = Output.table;
+    String api;
+    String reason;
+  }
+
+  final Settings settings = new Settings();
+  final PrintStream out;
+  final PrintStream err;
+  final Map<String, String> env;
+  private ApiClient client;
+
+  BerthCli(PrintStream out, PrintStream err, Map<String, String> env) {
+    this.out = out;
+    this.err = err;
+    this.env = env;
+  }
+
+  public static void main(String[] args) {
+    int code = run(args, System.out, System.err, System.getenv());
+    if (Boolean.getBoolean("berth.cdsTraining")) CdsTraining.exercise();
+    System.out.flush();
+    System.exit(code);
+  }
+
+  /** Runs one command line; returns the exit code. */
+  public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    BerthCli cli = new BerthCli(out, err, env);
+    CommandLine cmd = new CommandLine(cli);
+    Subcommands.add(cmd, args);
+    cmd.setOut(new java.io.PrintWriter(out, true));
+    cmd.setErr(new java.io.PrintWriter(err, true));
+    cmd.setParameterExceptionHandler((e, a) -> {
+      String hint = e.getCommandLine().getCommandSpec().qualifiedName();
+      err.println("berth: " + firstLine(e.getMessage()) + " (see '" + hint + " --help')");
+      return ExitCodes.USAGE;
+    });
+    cmd.setExecutionExceptionHandler((e, c, p) -> {
+      if (e instanceof CliFailure f) {
+        err.println("berth: " + f.getMessage());
+        return f.exitCode;
+      }
+      err.println("berth: internal error: " + e);
+      return ExitCodes.FAILED;
+    });
+    int code = cmd.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  @Override
+  public void run() {
+    throw CliFailure.usage("a command is needed: status, host, ct, template, audit, events (see 'berth --help')");
+  }
+
+  boolean json() {
+    return settings.output == Output.json;
+  }
+
+  ApiClient client() {
+    if (client == null) client = new ApiClient(apiAddress(), settings.reason);
+    return client;
+  }
+
+  /** --api, then $BERTH_API, then the file {@code berth up} writes, then the default port on loopback. */
+  String apiAddress() {
+    if (settings.api != null && !settings.api.isBlank()) return settings.api.trim();
+    String fromEnv = env.get("BERTH_API");
+    if (fromEnv != null && !fromEnv.isBlank()) return fromEnv.trim();
+    Path file = apiFile();
+    if (file != null && Files.isRegularFile(file)) {
+      try {
+        String s = Files.readString(file).trim();
+        if (!s.isEmpty()) return s;
+      } catch (IOException e) {
+        throw new CliFailure(ExitCodes.UNAVAILABLE, "read the API address from " + file + ": " + e.getMessage());
+      }
+    }
+    return DEFAULT_API;
+  }
+
+  /** {@code -Dberth.apiFile} (the launcher's), else $BERTH_LOCAL/run/api, else $BERTH_REPO/.local/run/api. */
+  private Path apiFile() {
+    String explicit = System.getProperty("berth.apiFile", "");
+    if (!explicit.isBlank()) return Path.of(explicit);
+    String local = env.getOrDefault("BERTH_LOCAL", "");
+    if (!local.isBlank()) return Path.of(local, "run", "api");
+    String repo = env.getOrDefault("BERTH_REPO", "");
+    return repo.isBlank() ? null : Path.of(repo, ".local", "run", "api");
+  }
+
+  /** Whether stderr is a terminal: the launcher knows ({@code [ -t 2 ]}), Java cannot ask. */
+  boolean stderrIsTerminal() {
+    return "1".equals(System.getProperty("berth.stderrTty", env.getOrDefault("BERTH_STDERR_TTY", "0")));
+  }
+
+  static String firstLine(String s) {
+    if (s == null) return "";
+    int nl = s.indexOf('\n');
+    return (nl < 0 ? s : s.substring(0, nl)).trim();
+  }
+}

@@ -1,0 +1,75 @@
+package io.berth.cli;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code berth ct create NAME --template T [...] [-- CMD ARGS...]}. */
+@Command(name = "create", description = "Define a container (and start it with --start). Its init is CMD ARGS, or the template's /bin/sh.")
+final class ContainerCreate extends Verb {
+  @Parameters(index = "0", paramLabel = "NAME")
+  String name;
+
+  @Parameters(index = "1..*", paramLabel = "CMD", description = "after --: the init's argv")
+  List<String> command;
+
+  @Option(names = "--template", required = true, paramLabel = "T")
+  String template;
+
+  @Option(names = "--memory", paramLabel = "SIZE", description = "e.g. 64M (default 256M)")
+  String memory;
+
+  @Option(names = "--cpus", paramLabel = "CPUS", description = "cores (0.5) or millicores (500m); default 1")
+  String cpus;
+
+  @Option(names = "--pids", paramLabel = "N", description = "default 512")
+  String pids;
+
+  @Option(names = "--disk", paramLabel = "SIZE", description = "writable layer size; default not limited")
+  String disk;
+
+  @Option(names = "--host", paramLabel = "H", description = "run only on this host")
+  String host;
+
+  @Option(names = "--label", paramLabel = "k=v", description = "a label of the container (repeatable)")
+  List<String> labels;
+
+  @Option(names = "--host-label", paramLabel = "k=v", description = "run only on hosts with this label (repeatable)")
+  List<String> hostLabels;
+
+  @Option(names = "--anti-affinity", paramLabel = "GROUP", description = "spread containers of GROUP over distinct hosts")
+  String antiAffinity;
+
+  @Option(names = "--restart", paramLabel = "always|on-failure|never", description = "default never")
+  String restart;
+
+  @Option(names = "--hostname", paramLabel = "H", description = "default NAME")
+  String hostname;
+
+  @Option(names = "--start", description = "start it once defined")
+  boolean start;
+
+  @Override
+  int execute() {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("name", name);
+    body.put("template", template);
+    if (hostname != null) body.put("hostname", hostname);
+    if (command != null && !command.isEmpty()) body.put("command", command);
+    Map<String, Object> limits = ApiClient.map("cpu", cpus, "memory", memory, "pids", pids, "disk", disk);
+    if (!limits.isEmpty()) body.put("limits", limits);
+    if (restart != null) body.put("restart", restart);
+    Map<String, Object> l = ContainerCommand.pairs("--label", labels);
+    if (!l.isEmpty()) body.put("labels", l);
+    Map<String, Object> placement = ApiClient.map("host", host, "antiAffinityGroup", antiAffinity);
+    Map<String, Object> hl = ContainerCommand.pairs("--host-label", hostLabels);
+    if (!hl.isEmpty()) placement.put("hostLabels", hl);
+    if (!placement.isEmpty()) body.put("placement", placement);
+    if (start) body.put("start", true);
+    return ContainerCommand.printed(this, withProgress("container " + name + (start ? " to be created and started" : " to be created"),
+        () -> api().send("POST", "/v1/containers", body, "container " + name)));
+  }
+}

@@ -1,0 +1,145 @@
+package io.berth.cli;
+
+import static io.berth.cli.Verb.obj;
+import static io.berth.cli.Verb.str;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** How the API's JSON looks in tables and {@code show} listings. */
+final class Render {
+  private Render() {}
+
+  @SuppressWarnings("unchecked")
+  static List<Object> items(Map<String, Object> page) {
+    Object items = page.get("items");
+    return items instanceof List ? (List<Object>) items : List.of();
+  }
+
+  static void containers(PrintStream out, List<Object> items) {
+    Table t = new Table("NAME", "PHASE", "HOST", "ADDRESS", "TEMPLATE", "CPU", "MEMORY", "PIDS", "PENDING");
+    for (Object o : items) {
+      Map<String, Object> c = obj(o);
+      Map<String, Object> l = obj(c.get("limits"));
+      Map<String, Object> p = obj(c.get("pending"));
+      t.row(c.get("id"), c.get("phase"), c.get("host"), c.get("address"), c.get("template"), l.get("cpu"), l.get("memory"),
+          l.get("pids"), p.get("operation"));
+    }
+    t.print(out);
+  }
+
+  static void container(PrintStream out, Map<String, Object> c) {
+    Map<String, Object> l = obj(c.get("limits"));
+    List<String[]> f = new ArrayList<>();
+    f.add(new String[] {"name", str(c.get("id"))});
+    f.add(new String[] {"phase", str(c.get("phase"))});
+    f.add(new String[] {"host", str(c.get("host"))});
+    f.add(new String[] {"address", str(c.get("address"))});
+    f.add(new String[] {"template", str(c.get("template"))});
+    f.add(new String[] {"hostname", str(c.get("hostname"))});
+    Object cmd = c.get("command");
+    f.add(new String[] {"command", cmd instanceof List<?> list && !list.isEmpty()
+        ? list.stream().map(String::valueOf).collect(Collectors.joining(" ")) : "(template default)"});
+    f.add(new String[] {"limits", "cpu " + l.get("cpu") + ", memory " + l.get("memory") + ", pids " + l.get("pids")
+        + ("0".equals(str(l.get("disk"))) ? "" : ", disk " + l.get("disk"))});
+    f.add(new String[] {"restart", str(c.get("restart"))});
+    f.add(new String[] {"labels", pairs(obj(c.get("labels")))});
+    Map<String, Object> pl = obj(c.get("placement"));
+    List<String> placement = new ArrayList<>();
+    if (pl.get("host") != null) placement.add("host " + pl.get("host"));
+    if (!obj(pl.get("hostLabels")).isEmpty()) placement.add("host labels " + pairs(obj(pl.get("hostLabels"))));
+    if (pl.get("antiAffinityGroup") != null && !"".equals(pl.get("antiAffinityGroup"))) placement.add("anti-affinity " + pl.get("antiAffinityGroup"));
+    f.add(new String[] {"placement", placement.isEmpty() ? "-" : String.join(", ", placement)});
+    if (c.get("pid") != null) f.add(new String[] {"pid", str(c.get("pid")) + " (since " + Times.show(c.get("runningSince")) + ")"});
+    Map<String, Object> p = obj(c.get("pending"));
+    if (!p.isEmpty()) f.add(new String[] {"pending", p.get("operation") + " since " + Times.show(p.get("since"))});
+    Map<String, Object> m = obj(c.get("migration"));
+    if (!m.isEmpty()) f.add(new String[] {"migration", m.get("mode") + " " + m.get("source") + " -> " + m.get("target") + ", step " + m.get("step")});
+    Map<String, Object> e = obj(c.get("lastExit"));
+    if (!e.isEmpty()) f.add(new String[] {"last exit", e.get("description") + " at " + Times.show(e.get("at"))});
+    if (c.get("lastError") != null) f.add(new String[] {"last error", str(c.get("lastError"))});
+    f.add(new String[] {"updated", Times.show(c.get("updatedAt"))});
+    Table.fields(out, f);
+  }
+
+  static void hosts(PrintStream out, List<Object> items) {
+    Table t = new Table("NAME", "PHASE", "ADDRESS", "CPU", "MEMORY", "PIDS", "CONTAINERS", "REACHABLE");
+    for (Object o : items) {
+      Map<String, Object> h = obj(o);
+      Map<String, Object> cap = obj(h.get("capacity"));
+      Map<String, Object> al = obj(h.get("allocated"));
+      t.row(h.get("id"), h.get("phase"), h.get("address"), used(al, cap, "cpu"), used(al, cap, "memory"), used(al, cap, "pids"),
+          h.get("containers"), yesNo(h.get("reachable")));
+    }
+    t.print(out);
+  }
+
+  static void host(PrintStream out, Map<String, Object> h) {
+    Map<String, Object> cap = obj(h.get("capacity"));
+    Map<String, Object> al = obj(h.get("allocated"));
+    List<String[]> f = new ArrayList<>();
+    f.add(new String[] {"name", str(h.get("id"))});
+    f.add(new String[] {"phase", str(h.get("phase"))});
+    f.add(new String[] {"address", str(h.get("address"))});
+    f.add(new String[] {"labels", pairs(obj(h.get("labels")))});
+    f.add(new String[] {"cpu", used(al, cap, "cpu") + " cores"});
+    f.add(new String[] {"memory", used(al, cap, "memory")});
+    f.add(new String[] {"pids", used(al, cap, "pids")});
+    f.add(new String[] {"containers", str(h.get("containers"))});
+    f.add(new String[] {"reachable", yesNo(h.get("reachable"))});
+    f.add(new String[] {"registered", Times.show(h.get("registeredAt"))});
+    if (h.get("fencedBy") != null) f.add(new String[] {"fenced", "by " + h.get("fencedBy") + " since " + Times.show(h.get("fencedSince"))});
+    Table.fields(out, f);
+  }
+
+  /** {@code allocated/capacity}, or what is known of them. */
+  private static String used(Map<String, Object> allocated, Map<String, Object> capacity, String key) {
+    Object a = allocated.get(key);
+    Object c = capacity.get(key);
+    if (a == null && c == null) return null;
+    return (a == null ? "?" : a) + "/" + (c == null ? "?" : c);
+  }
+
+  static void audit(PrintStream out, List<Object> items, boolean entityColumn) {
+    Table t = entityColumn ? new Table("TIME", "ENTITY", "SEQ", "EVENT", "PRINCIPAL", "REASON", "DETAILS")
+        : new Table("SEQ", "TIME", "EVENT", "PRINCIPAL", "REASON", "DETAILS");
+    for (Object o : items) {
+      Map<String, Object> e = obj(o);
+      Map<String, Object> entity = obj(e.get("entity"));
+      String details = details(obj(e.get("details")));
+      String reason = str(e.get("reason"));
+      if (reason != null && reason.isEmpty()) reason = null;
+      if (entityColumn) {
+        t.row(Times.show(e.get("at")), entity.get("kind") + " " + entity.get("id"), e.get("sequenceNr"), e.get("type"), e.get("principal"), reason, details);
+      } else {
+        t.row(e.get("sequenceNr"), Times.show(e.get("at")), e.get("type"), e.get("principal"), reason, details);
+      }
+    }
+    t.print(out);
+  }
+
+  /** {@code k=v k=v}, nested objects flattened one level, long values cut. */
+  static String details(Map<String, Object> d) {
+    if (d.isEmpty()) return null;
+    List<String> parts = new ArrayList<>();
+    d.forEach((k, v) -> {
+      String s = v instanceof Map<?, ?> ? "{" + pairs(obj(v)) + "}" : String.valueOf(v);
+      if (s.length() > 60) s = s.substring(0, 57) + "...";
+      parts.add(k + "=" + s);
+    });
+    return String.join(" ", parts);
+  }
+
+  static String pairs(Map<String, Object> m) {
+    if (m.isEmpty()) return "-";
+    return m.entrySet().stream().map(e -> e.getKey() + "=" + (e.getValue() instanceof Map<?, ?> ? "{" + pairs(obj(e.getValue())) + "}"
+        : e.getValue())).collect(Collectors.joining(", "));
+  }
+
+  private static String yesNo(Object b) {
+    return b == null ? null : Boolean.TRUE.equals(b) ? "yes" : "no";
+  }
+}
