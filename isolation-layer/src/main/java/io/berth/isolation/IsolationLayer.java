@@ -18,6 +18,7 @@ import io.berth.isolation.rootfs.RootfsPaths;
 import io.berth.isolation.store.ContainerRecord;
 import io.berth.isolation.store.ContainerStore;
 import io.berth.isolation.template.Template;
+import io.berth.protocol.spec.TemplateRef;
 import io.berth.isolation.template.TemplateStore;
 import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.ids.ContainerId;
@@ -245,6 +246,81 @@ public final class IsolationLayer implements AutoCloseable {
       deleteDir(store.dir(id));
       expectedExits.remove(id);
       LOG.info("destroyed container={}", id);
+      return null;
+    });
+  }
+
+  /**
+   * Takes down what a container holds in the kernel (processes, veth, net namespace, rootfs mount,
+   * cgroup) and keeps its directory: its writable layer and its record. This is what a host reboot does,
+   * done on purpose ({@code berth down}); {@link #revive} sets it up again. The shim is killed before the
+   * init, so no exit is recorded: the container's status is "lost with its host", as after a power cut.
+   */
+  public void release(ContainerId id) {
+    withLock(id, () -> {
+      Optional<ContainerRecord> r = store.load(id);
+      if (r.isEmpty()) return null;
+      watcher.cancel(id.value());
+      if (isRunning(r.get())) {
+        expectedExits.add(id);
+        if (Procs.startTime(r.get().shimPid()) >= 0) Syscalls.kill(r.get().shimPid(), SIGKILL);
+        signal(r.get(), SIGKILL);
+      }
+      for (int pid : cgroups.procs(id.value())) Syscalls.kill(pid, SIGKILL);
+      long deadline = System.nanoTime() + DESTROY_GRACE.toNanos();
+      while (isRunning(r.get()) && System.nanoTime() < deadline) sleep(5);
+      if (isRunning(r.get())) throw new IsolationException("release", id.value(), "init " + r.get().initPid() + " still alive after SIGKILL");
+      r.get().veth().ifPresent(network::deleteLink);
+      removeNetns(id);
+      Rootfs.unmount(store.rootfs(id));
+      cgroups.remove(id.value(), System.nanoTime() + DESTROY_GRACE.toNanos());
+      Files.deleteIfExists(store.exitFile(id));
+      store.save(r.get().withInit(0, 0, 0));
+      expectedExits.remove(id);
+      LOG.info("released container={} (directory kept)", id);
+      return null;
+    });
+  }
+
+  /**
+   * Sets up again what {@link #release} (or a reboot) took down, from the container's record: the
+   * overlay rootfs on its template with its own writable layer, its cgroup with its limits, its net
+   * namespace and veth. Each part only if missing, so it is idempotent; a failure undoes what it did.
+   */
+  public void revive(ContainerId id) {
+    withLock(id, () -> {
+      ContainerRecord r = record(id, "revive");
+      if (isRunning(r)) return null;
+      Template template = templates.resolve(TemplateRef.of(r.templateDigest()));
+      try (Reverter revert = new Reverter()) {
+        try {
+          if (!Rootfs.isMountPoint(store.rootfs(id))) {
+            Files.createDirectories(store.work(id));
+            step(id, "mount overlay rootfs", () -> Rootfs.mountOverlay(template.rootfs(), store.upper(id), store.work(id), store.rootfs(id)));
+            revert.add(() -> Rootfs.unmount(store.rootfs(id)));
+          }
+          if (!cgroups.exists(id.value())) {
+            step(id, "create cgroup", () -> cgroups.create(id.value(), revert::add));
+          }
+          step(id, "write cgroup limits", () -> cgroups.apply(id.value(), r.limits()));
+          if (!Rootfs.isMountPoint(store.netns(id))) {
+            Files.deleteIfExists(store.netns(id));
+            step(id, "create net namespace", () -> helper.createNetns(store.netns(id), id.value()));
+            revert.add(() -> removeNetns(id));
+            if (r.network().isPresent() && r.veth().isPresent()) {
+              network.deleteLink(r.veth().get());
+              step(id, "attach veth", () -> network.attach(store.netns(id), r.network().get(), r.veth().get(),
+                  () -> revert.add(() -> network.deleteLink(r.veth().get()))));
+            } else {
+              step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
+            }
+          }
+          revert.success();
+          LOG.info("revived container={}", id);
+        } catch (RuntimeException e) {
+          throw revert.fail(e);
+        }
+      }
       return null;
     });
   }

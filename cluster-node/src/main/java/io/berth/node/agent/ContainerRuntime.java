@@ -53,8 +53,12 @@ public interface ContainerRuntime {
 
   record ExecOutput(int exitCode, String stdout, String stderr, boolean truncated) {}
 
-  /** {@code pid > 0} when the init runs; {@code prepared} when its rootfs/cgroup/network exist. */
-  record Observed(long pid, boolean prepared) {
+  /**
+   * {@code pid > 0} when the init runs; {@code known} when the host has anything of the container;
+   * {@code lastExit} how its last init ended, when that was recorded (empty when the status was lost,
+   * as when its host went down under it).
+   */
+  record Observed(long pid, boolean known, java.util.Optional<Exit> lastExit) {
     public boolean running() {
       return pid > 0;
     }

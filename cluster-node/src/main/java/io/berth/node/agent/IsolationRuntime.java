@@ -53,9 +53,11 @@ public final class IsolationRuntime implements ContainerRuntime {
     ContainerInfo info = layer.inspect(spec.id());
     if (info.status() == ContainerStatus.ABSENT) {
       layer.prepare(spec, new NetworkAttachment(address, prefixLength, gateway, bridge));
-    } else if (!Objects.equals(info.limits(), spec.limits())) {
+    } else {
+      // After a reboot or `berth down` its mount, cgroup and network are gone: set them up again.
+      layer.revive(spec.id());
       // Limits changed while it was stopped: the cgroup takes them before the init starts.
-      layer.setLimits(spec.id(), spec.limits());
+      if (!Objects.equals(layer.inspect(spec.id()).limits(), spec.limits())) layer.setLimits(spec.id(), spec.limits());
     }
     return layer.start(spec.id());
   }
@@ -95,7 +97,9 @@ public final class IsolationRuntime implements ContainerRuntime {
   @Override
   public Observed observe(ContainerId id) {
     ContainerInfo info = layer.inspect(id);
-    return new Observed(info.status() == ContainerStatus.RUNNING ? info.initPid() : 0, info.status() != ContainerStatus.ABSENT);
+    if (info.status() == ContainerStatus.RUNNING) return new Observed(info.initPid(), true, Optional.empty());
+    if (info.status() == ContainerStatus.ABSENT) return new Observed(0, false, Optional.empty());
+    return new Observed(0, true, layer.lastExit(id).map(IsolationRuntime::exitOf));
   }
 
   @Override
@@ -130,10 +134,14 @@ public final class IsolationRuntime implements ContainerRuntime {
     }
   }
 
-  private void exited(ContainerExit e) {
-    Exit exit = e.exitCode().isPresent() ? new Exit(e.exitCode().getAsInt(), 0)
+  private static Exit exitOf(ContainerExit e) {
+    return e.exitCode().isPresent() ? new Exit(e.exitCode().getAsInt(), 0)
         : e.signal().isPresent() ? new Exit(128 + e.signal().getAsInt(), e.signal().getAsInt())
         : new Exit(-1, 0);
+  }
+
+  private void exited(ContainerExit e) {
+    Exit exit = exitOf(e);
     CompletableFuture<Exit> waiting = awaited.get(e.id());
     if (waiting != null) waiting.complete(exit);
     // An exit somebody asked for is the outcome of that request; the others go to the entity as exits.

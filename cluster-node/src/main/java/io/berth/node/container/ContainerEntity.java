@@ -390,8 +390,16 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         return Effect().persist(chain(state, current).add(meta -> new ContainerAdopted(meta, deps.localHost(), seen.pid())).events())
             .thenRun(s -> watch(seen.pid()));
       }
-      // It ended while nobody watched (node down, host rebooted): an exit with an unknown status.
-      return onExitObserved(state, new ExitObserved(r.pid(), new Exit(-1, 0)));
+      if (seen.lastExit().isPresent()) {
+        // It ended while nobody watched, and its status was recorded: an exit like any other.
+        return onExitObserved(state, new ExitObserved(r.pid(), seen.lastExit().get()));
+      }
+      // It was lost with its host (a reboot, `berth down`): no status. The log says it runs, so it
+      // runs again (invariant 3), whatever its restart policy.
+      EventChain<ContainerEvent> events = chain(state, current)
+          .add(meta -> new ContainerExited(meta, -1, 0))
+          .add(meta -> new RestartScheduled(meta, 1, 0, "lost with its host while running; the log says it runs"));
+      return Effect().persist(events.events()).thenRun(s -> self().tell(new RestartDue(1)));
     }
     if (seen.running() && (live instanceof Defined || live instanceof ContainerState.Stopped)) {
       // The log says it does not run: converge the kernel to the log (invariant 3).
@@ -474,6 +482,10 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   private void runStart(ContainerData d) {
     blocking(() -> deps.runtime().start(d.spec(), d.address(), d.prefixLength()), (pid, error) -> new Started(pid == null ? 0 : pid, error));
+  }
+
+  private ActorRef<Object> self() {
+    return ctx.getSelf();
   }
 
   private void watch(long pid) {

@@ -191,6 +191,31 @@ class ContainerEntityTest {
     assertEquals(1, runtime.calls.stream().filter(c -> c.startsWith("start")).count(), "adopted, not restarted: " + runtime.calls);
   }
 
+  @Test
+  void aContainerLostWithItsHostRunsAgainAfterRecovery() {
+    define(RestartPolicy.NEVER);
+    long pid = start().pid();
+    // The host went down under it: the init is gone and no exit was recorded.
+    runtime.running.remove(ID);
+    kit.restart();
+    ContainerState.Running again = awaitRunningOtherThan(pid, Duration.ofSeconds(10));
+    assertTrue(again.pid() > pid);
+  }
+
+  @Test
+  void aContainerThatExitedWhileNobodyWatchedIsStoppedPerItsPolicy() throws Exception {
+    define(RestartPolicy.NEVER);
+    start();
+    runtime.running.remove(ID);
+    runtime.lastExits.put(ID, new io.berth.node.agent.ContainerRuntime.Exit(0, 0));
+    kit.restart();
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!(kit.getState() instanceof ContainerState.Stopped) && System.nanoTime() < deadline) Thread.sleep(50);
+    ContainerState.Stopped stopped = assertInstanceOf(ContainerState.Stopped.class, kit.getState());
+    assertEquals(0, stopped.data().lastExit().orElseThrow().exitCode());
+    assertEquals(1, runtime.calls.stream().filter(c -> c.startsWith("start")).count(), "not restarted: " + runtime.calls);
+  }
+
   private ContainerState.Running awaitRunningOtherThan(long pid, Duration within) {
     long deadline = System.nanoTime() + within.toNanos();
     ContainerState last = null;

@@ -22,6 +22,7 @@ final class RecordingRuntime implements ContainerRuntime {
   final List<String> calls = new CopyOnWriteArrayList<>();
   final Map<ContainerId, Long> running = new ConcurrentHashMap<>();
   final Map<ContainerId, Consumer<Exit>> watchers = new ConcurrentHashMap<>();
+  final Map<ContainerId, Exit> lastExits = new ConcurrentHashMap<>();
   private final AtomicLong nextPid = new AtomicLong(1000);
   volatile RuntimeException failStartWith;
 
@@ -67,7 +68,7 @@ final class RecordingRuntime implements ContainerRuntime {
 
   @Override
   public Observed observe(ContainerId id) {
-    return new Observed(running.getOrDefault(id, 0L), true);
+    return new Observed(running.getOrDefault(id, 0L), true, Optional.ofNullable(lastExits.get(id)));
   }
 
   @Override
