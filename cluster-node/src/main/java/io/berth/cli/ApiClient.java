@@ -3,13 +3,9 @@ package io.berth.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -17,26 +13,22 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The CLI's only way to Berth: HTTP/JSON to the REST API. A problem answer becomes a {@link CliFailure}
- * carrying the exit code for its kind and one line naming the subject, the field and the rule.
+ * The CLI's only way to Berth: HTTP/JSON to the REST API ({@link Http1}). A problem answer becomes a
+ * {@link CliFailure} carrying the exit code for its kind and one line naming the subject, the field and the rule.
  */
 final class ApiClient {
   private static final Pattern PRINCIPAL = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
   /** Reads answer quickly; changing calls answer when the outcome is durable, which may take a while. */
   static final Duration READ_TIMEOUT = Duration.ofSeconds(30);
   static final Duration CHANGE_TIMEOUT = Duration.ofMinutes(10);
+  private static final int CONNECT_TIMEOUT_MILLIS = 3000;
 
   final String base;
   private final String reason;
-  private final HttpClient http;
 
   ApiClient(String base, String reason) {
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     this.reason = reason;
-    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(3));
-    // Plain http (what a local cluster serves): no TLS machinery at all, see NoTls.
-    if (!this.base.startsWith("https:")) b.sslContext(NoTls.context()).sslParameters(NoTls.parameters());
-    this.http = b.build();
   }
 
   /** An answer: status and body; only 2xx answers come back from {@link #call}. */
@@ -55,66 +47,60 @@ final class ApiClient {
   }
 
   Answer call(String method, String path, Object body, String subject, Duration timeout) {
-    HttpRequest request = request(method, path, body, timeout);
-    HttpResponse<String> response;
+    Map<String, String> headers = headers();
+    byte[] bytes = null;
+    if (body != null) {
+      headers.put("Content-Type", "application/json");
+      bytes = JsonText.write(body).getBytes(StandardCharsets.UTF_8);
+    }
+    int status;
+    String text;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      Http1.Response r = Http1.exchange(uri(path), method, headers, bytes, CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis());
+      status = r.status();
+      text = r.text();
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliFailure(ExitCodes.FAILED, "interrupted while waiting for the API");
     }
-    if (response.statusCode() >= 200 && response.statusCode() < 300) return new Answer(response.statusCode(), response.body());
-    throw failure(response.statusCode(), response.body(), subject);
+    if (status >= 200 && status < 300) return new Answer(status, text);
+    throw failure(status, text, subject);
   }
 
-  /** A streaming GET (server-sent events): the caller reads and closes the stream. */
-  InputStream stream(String path, Map<String, String> headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET().header("Accept", "text/event-stream");
-    headers.forEach(b::header);
+  /** A streaming GET (server-sent events): the caller reads and closes the stream. No read timeout: it may be quiet. */
+  InputStream stream(String path) {
+    Map<String, String> headers = headers();
+    headers.put("Accept", "text/event-stream");
     try {
-      HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-      if (r.statusCode() != 200) {
-        String body;
-        try (InputStream in = r.body()) {
-          body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        throw failure(r.statusCode(), body, "events");
-      }
+      Http1.Response r = Http1.exchange(uri(path), "GET", headers, null, CONNECT_TIMEOUT_MILLIS, 0);
+      if (r.status() != 200) throw failure(r.status(), r.text(), "events");
       return r.body();
     } catch (IOException e) {
       throw unreachable(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliFailure(ExitCodes.FAILED, "interrupted while waiting for the API");
     }
   }
 
-  private HttpRequest request(String method, String path, Object body, Duration timeout) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(timeout).header("Accept", "application/json");
+  private Map<String, String> headers() {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("Accept", "application/json");
     String user = System.getProperty("user.name", "");
-    if (PRINCIPAL.matcher(user).matches()) b.header("X-Berth-Principal", user);
-    if (reason != null && !reason.isEmpty()) b.header("X-Berth-Reason", reason);
-    if (body == null) {
-      b.method(method, HttpRequest.BodyPublishers.noBody());
-    } else {
-      b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(JsonText.write(body), StandardCharsets.UTF_8));
-    }
-    return b.build();
+    if (PRINCIPAL.matcher(user).matches()) h.put("X-Berth-Principal", user);
+    if (reason != null && !reason.isEmpty()) h.put("X-Berth-Reason", reason.replaceAll("[\\r\\n]", " "));
+    return h;
   }
 
   private URI uri(String path) {
     try {
-      return URI.create(base + path);
+      URI u = URI.create(base + path);
+      if (u.getHost() == null) throw new IllegalArgumentException("no host");
+      return u;
     } catch (IllegalArgumentException e) {
       throw CliFailure.usage("--api " + base + ": must be a URL such as http://127.0.0.1:7480");
     }
   }
 
   private CliFailure unreachable(IOException e) {
-    String why = e instanceof ConnectException || e instanceof HttpConnectTimeoutException ? "connection refused or timed out"
-        : e instanceof HttpTimeoutException ? "no answer in time" : String.valueOf(e.getMessage());
+    String why = e instanceof ConnectException || e instanceof SocketTimeoutException && String.valueOf(e.getMessage()).contains("connect")
+        ? "connection refused or timed out" : e instanceof SocketTimeoutException ? "no answer in time" : String.valueOf(e.getMessage());
     return new CliFailure(ExitCodes.UNAVAILABLE, "cannot reach the Berth API at " + base + " (" + why + "); is the cluster up? (berth up)");
   }
 

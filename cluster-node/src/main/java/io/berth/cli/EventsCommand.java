@@ -44,7 +44,7 @@ final class EventsCommand extends Verb {
       return ExitCodes.OK;
     }
     String query = from == null ? "" : "?offset=" + ApiClient.encode(from);
-    InputStream in = api().stream("/v1/events" + query, Map.of());
+    InputStream in = api().stream("/v1/events" + query);
     BlockingQueue<Object> queue = new ArrayBlockingQueue<>(1024);
     Thread reader = new Thread(() -> read(in, queue), "berth-events");
     reader.setDaemon(true);

@@ -1,0 +1,152 @@
+package io.berth.bench.cli;
+
+import io.berth.node.ops.BerthOperations;
+import io.berth.protocol.container.ContainerData;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.host.HostReply;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.TemplateRef;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * What the CLI benchmark serves behind the real routes: a fixed list of running containers, answered at once,
+ * so the figure is the CLI's own cost (JVM start, HTTP, JSON, table) and not the cluster's. Every other
+ * operation fails (the API answers 503); the benchmark does not call them.
+ */
+final class ListOnlyOperations implements BerthOperations {
+  private final List<ContainerState> containers = new ArrayList<>();
+
+  ListOnlyOperations(int count) {
+    Instant t = Instant.parse("2025-01-31T12:00:00Z");
+    for (int i = 0; i < count; i++) {
+      ContainerSpec spec = new ContainerSpec(ContainerId.of("web-" + i), TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"),
+          new Limits(500, 64L << 20, 0, 128), null, null, null);
+      ContainerData data = new ContainerData(spec, Optional.of(HostId.of("host-" + (i % 3 + 1))), "198.18.1." + (10 + i), 16,
+          Optional.empty(), Optional.empty(), "", 0, "", t);
+      containers.add(new ContainerState.Running(data, 1000 + i, t));
+    }
+  }
+
+  @Override
+  public CompletionStage<List<ContainerState>> list() {
+    return CompletableFuture.completedFuture(containers);
+  }
+
+  private static <T> CompletionStage<T> notHere() {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException("not served by the CLI benchmark"));
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> create(ContainerSpec spec, boolean start, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> start(ContainerId id, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> stop(ContainerId id, long timeoutMillis, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> kill(ContainerId id, int signal, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> destroy(ContainerId id, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> setLimits(ContainerId id, Limits limits, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> migrate(ContainerId id, HostId target, MigrationMode mode, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> exec(ContainerId id, List<String> argv, long timeoutMillis, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerState> get(ContainerId id) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<List<HostView>> hosts() {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<HostReply> host(HostId id) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<HostReply> cordon(HostId id, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<HostReply> uncordon(HostId id, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<List<TemplateView>> templates() {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<TemplateView> importTemplate(String name, Path source, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<List<AuditEntry>> history(EntityRef entity, long fromSeqNr, int limit) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<List<AuditEntry>> timeline(Instant since, Instant until, int limit) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<ContainerState> containerAt(ContainerId id, Instant at) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<VerifyReport> verify(Optional<EntityRef> entity) {
+    return notHere();
+  }
+
+  @Override
+  public Source<AuditEntry, NotUsed> events(Optional<String> offset) {
+    return Source.failed(new UnsupportedOperationException("not served by the CLI benchmark"));
+  }
+}
