@@ -23,6 +23,10 @@ public final class EventCodec {
 
   private final Map<Class<?>, EventFormat<?>> byType;
   private final Map<String, EventFormat<?>> byName;
+  /** Every readable manifest ({@code Name:version}) and its version: one lookup on the hot path. */
+  private final Map<String, Readable> byManifest;
+
+  private record Readable(EventFormat<?> format, int version) {}
   private final Pool<Output> outputs = new Pool<>(true, false, 64) {
     @Override
     protected Output create() {
@@ -37,8 +41,13 @@ public final class EventCodec {
       if (types.put(f.type(), f) != null) throw new IllegalArgumentException("two formats for " + f.type().getName());
       if (names.put(f.name(), f) != null) throw new IllegalArgumentException("two event types named " + f.name());
     }
+    Map<String, Readable> manifests = new HashMap<>();
+    for (EventFormat<?> f : formats) {
+      for (int v : f.readableVersions()) manifests.put(f.name() + ":" + v, new Readable(f, v));
+    }
     this.byType = types;
     this.byName = names;
+    this.byManifest = manifests;
   }
 
   public static EventCodec of(Collection<EventFormat<?>> formats) {
@@ -87,6 +96,26 @@ public final class EventCodec {
    * the manifest, the field and the rule.
    */
   public BerthEvent fromBytes(String manifest, byte[] bytes) throws NotSerializableException {
+    Readable known = manifest == null ? null : byManifest.get(manifest);
+    if (known == null) throw notSerializable(manifest, bytes, whyUnknown(manifest));
+    EventFormat<?> format = known.format();
+    int version = known.version();
+    if (bytes == null) throw notSerializable(manifest, null, new WireFormatException("bytes", "must be given"));
+    try {
+      Input in = new Input(bytes);
+      BerthEvent event = format.read(in, version);
+      if (Wire.remaining(in) != 0) {
+        throw new WireFormatException(format.name(), Wire.remaining(in) + " bytes left over after the event (corrupt)");
+      }
+      return event;
+    } catch (RuntimeException e) {
+      // KryoException (underflow), WireFormatException, and whatever a record's constructor throws.
+      throw notSerializable(manifest, bytes, e);
+    }
+  }
+
+  /** Why {@code manifest} names nothing this build reads, as precisely as can be said. */
+  private WireFormatException whyUnknown(String manifest) {
     EventFormat<?> format;
     int version;
     try {
@@ -103,20 +132,9 @@ public final class EventCodec {
         throw new WireFormatException("manifest", format.name() + " version " + version + " is unknown to this build (it writes version " + format.version() + ")");
       }
     } catch (WireFormatException e) {
-      throw notSerializable(manifest, bytes, e);
+      return e;
     }
-    if (bytes == null) throw notSerializable(manifest, null, new WireFormatException("bytes", "must be given"));
-    try {
-      Input in = new Input(bytes);
-      BerthEvent event = format.read(in, version);
-      if (Wire.remaining(in) != 0) {
-        throw new WireFormatException(format.name(), Wire.remaining(in) + " bytes left over after the event (corrupt)");
-      }
-      return event;
-    } catch (RuntimeException e) {
-      // KryoException (underflow), WireFormatException, and whatever a record's constructor throws.
-      throw notSerializable(manifest, bytes, e);
-    }
+    return new WireFormatException("manifest", "'" + Wire.shorten(manifest) + "' is not a manifest this build reads");
   }
 
   static NotSerializableException notSerializable(String manifest, byte[] bytes, Throwable cause) {

@@ -34,6 +34,7 @@ public final class EventFormat<E extends BerthEvent> {
   private final String name;
   private final int version;
   private final String manifest;
+  private final String versionField;
   private final Writer<E> writer;
   private final Map<Integer, Reader<E>> readers;
 
@@ -43,6 +44,7 @@ public final class EventFormat<E extends BerthEvent> {
     this.name = type.getSimpleName();
     this.version = version;
     this.manifest = name + ":" + version;
+    this.versionField = name + ".version";
     this.writer = writer;
     this.readers = Map.copyOf(readers);
   }
@@ -88,6 +90,11 @@ public final class EventFormat<E extends BerthEvent> {
     return readers.containsKey(v);
   }
 
+  /** Every version this format reads, oldest first. */
+  public java.util.Set<Integer> readableVersions() {
+    return new java.util.TreeSet<>(readers.keySet());
+  }
+
   /** The version, then the fields. */
   public void write(Output out, E event) {
     out.writeVarInt(version, true);
@@ -99,22 +106,22 @@ public final class EventFormat<E extends BerthEvent> {
    * Does not check that the input is used up: the caller does, knowing where the event ends.
    */
   public E read(Input in, int manifestVersion) {
-    int v = Wire.readInt(in, name + ".version");
+    int v = Wire.readInt(in, versionField);
     if (v != manifestVersion) {
-      throw new WireFormatException(name + ".version", "the bytes say version " + v + " but the manifest says " + manifestVersion + " (corrupt)");
+      throw new WireFormatException(versionField, "the bytes say version " + v + " but the manifest says " + manifestVersion + " (corrupt)");
     }
     return readAnyVersion(in, v);
   }
 
   /** Reads an event whose version is known only from its bytes (an event nested in a Kryo message). */
   public E read(Input in) {
-    return readAnyVersion(in, Wire.readInt(in, name + ".version"));
+    return readAnyVersion(in, Wire.readInt(in, versionField));
   }
 
   private E readAnyVersion(Input in, int v) {
     Reader<E> reader = readers.get(v);
     if (reader == null) {
-      throw new WireFormatException(name + ".version", "version " + v + " is unknown: this build reads " + new TreeMap<>(readers).keySet());
+      throw new WireFormatException(versionField, "version " + v + " is unknown: this build reads " + new TreeMap<>(readers).keySet());
     }
     try {
       return reader.read(in);

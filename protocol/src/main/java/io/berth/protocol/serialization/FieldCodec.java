@@ -306,8 +306,7 @@ abstract class FieldCodec {
       Collection<?> c = (Collection<?>) v;
       Wire.writeCount(out, c == null ? -1 : c.size());
       if (c == null) return;
-      int i = 0;
-      for (Object e : c) element.write(k, out, e, f + "[" + i++ + "]");
+      for (Object e : c) element.write(k, out, e, f);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -315,7 +314,7 @@ abstract class FieldCodec {
       int n = Wire.readCount(in, f, Wire.MAX_COUNT, 1);
       if (n < 0) return null;
       List<Object> items = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) items.add(element.read(k, in, f + "[" + i + "]"));
+      for (int i = 0; i < n; i++) items.add(element.read(k, in, f));
       if (!set) return Collections.unmodifiableList(items);
       Set s = sorted ? new TreeSet<>() : new LinkedHashSet<>(n * 2);
       s.addAll(items);
@@ -341,8 +340,8 @@ abstract class FieldCodec {
       Wire.writeCount(out, m == null ? -1 : m.size());
       if (m == null) return;
       for (Map.Entry<?, ?> e : m.entrySet()) {
-        key.write(k, out, e.getKey(), f + ".key");
-        value.write(k, out, e.getValue(), f + "[" + e.getKey() + "]");
+        key.write(k, out, e.getKey(), f);
+        value.write(k, out, e.getValue(), f);
       }
     }
 
@@ -352,9 +351,9 @@ abstract class FieldCodec {
       if (n < 0) return null;
       Map m = sorted ? new TreeMap<>() : new LinkedHashMap<>(n * 2);
       for (int i = 0; i < n; i++) {
-        Object kv = key.read(k, in, f + ".key");
+        Object kv = key.read(k, in, f);
         if (kv == null) throw new WireFormatException(f, "a key must be given, found null");
-        Object vv = value.read(k, in, f + "[" + kv + "]");
+        Object vv = value.read(k, in, f);
         if (m.put(kv, vv) != null) throw new WireFormatException(f, "key '" + kv + "' appears twice");
       }
       return sorted ? Collections.unmodifiableSortedMap((SortedMap) m) : Collections.unmodifiableMap(m);

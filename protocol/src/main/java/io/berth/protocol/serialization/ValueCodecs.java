@@ -120,14 +120,18 @@ public final class ValueCodecs {
   }
 
   public static Limits readLimits(Input in, String field) {
-    long cpu = Wire.readLong(in, field + ".cpuMillis");
-    long memory = Wire.readLong(in, field + ".memoryBytes");
-    long disk = Wire.readLong(in, field + ".diskBytes");
-    long pids = Wire.readLong(in, field + ".pids");
     try {
-      return new Limits(cpu, memory, disk, pids);
-    } catch (InvalidFieldException e) {
-      throw invalid(field, Limits.class, e);
+      long cpu = Wire.readLong(in, "cpuMillis");
+      long memory = Wire.readLong(in, "memoryBytes");
+      long disk = Wire.readLong(in, "diskBytes");
+      long pids = Wire.readLong(in, "pids");
+      try {
+        return new Limits(cpu, memory, disk, pids);
+      } catch (InvalidFieldException e) {
+        throw invalid("", Limits.class, e);
+      }
+    } catch (WireFormatException e) {
+      throw e.under(field);
     }
   }
 
@@ -147,19 +151,27 @@ public final class ValueCodecs {
   /** pinned host (null string when none), host labels (sorted map), anti-affinity group. */
   public static void writePlacement(Output out, PlacementConstraints p, String field) {
     required(field, p);
-    writeOptionalHostId(out, p.pinnedHost(), field + ".pinnedHost");
+    try {
+      writeOptionalHostId(out, p.pinnedHost(), "pinnedHost");
+    } catch (WireFormatException e) {
+      throw e.under(field);
+    }
     Wire.writeStringMap(out, p.hostLabels());
     Wire.writeString(out, p.antiAffinityGroup());
   }
 
   public static PlacementConstraints readPlacement(Input in, String field) {
-    Optional<HostId> pinned = readOptionalHostId(in, field + ".pinnedHost");
-    Map<String, String> labels = Wire.readStringMap(in, field + ".hostLabels", Labels.MAX_LABELS);
-    String group = Wire.readString(in, field + ".antiAffinityGroup");
     try {
-      return new PlacementConstraints(pinned, labels, group);
-    } catch (InvalidFieldException e) {
-      throw invalid(field, PlacementConstraints.class, e);
+      Optional<HostId> pinned = readOptionalHostId(in, "pinnedHost");
+      Map<String, String> labels = Wire.readStringMap(in, "hostLabels", Labels.MAX_LABELS);
+      String group = Wire.readString(in, "antiAffinityGroup");
+      try {
+        return new PlacementConstraints(pinned, labels, group);
+      } catch (InvalidFieldException e) {
+        throw invalid("", PlacementConstraints.class, e);
+      }
+    } catch (WireFormatException e) {
+      throw e.under(field);
     }
   }
 
@@ -169,33 +181,41 @@ public final class ValueCodecs {
    */
   public static void writeSpec(Output out, ContainerSpec spec, String field) {
     required(field, spec);
-    writeContainerId(out, spec.id(), field + ".id");
-    writeTemplate(out, spec.template(), field + ".template");
-    Wire.writeString(out, spec.hostname());
-    List<String> command = spec.command();
-    Wire.writeCount(out, command.size());
-    for (String arg : command) Wire.writeString(out, arg);
-    writeLimits(out, spec.limits(), field + ".limits");
-    Wire.writeEnumName(out, required(field + ".restart", spec.restart()));
-    Wire.writeStringMap(out, spec.labels());
-    writePlacement(out, spec.placement(), field + ".placement");
+    try {
+      writeContainerId(out, spec.id(), "id");
+      writeTemplate(out, spec.template(), "template");
+      Wire.writeString(out, spec.hostname());
+      List<String> command = spec.command();
+      Wire.writeCount(out, command.size());
+      for (String arg : command) Wire.writeString(out, arg);
+      writeLimits(out, spec.limits(), "limits");
+      Wire.writeEnumName(out, required("restart", spec.restart()));
+      Wire.writeStringMap(out, spec.labels());
+      writePlacement(out, spec.placement(), "placement");
+    } catch (WireFormatException e) {
+      throw e.under(field);
+    }
   }
 
   public static ContainerSpec readSpec(Input in, String field) {
-    ContainerId id = readContainerId(in, field + ".id");
-    TemplateRef template = readTemplate(in, field + ".template");
-    String hostname = Wire.readString(in, field + ".hostname");
-    int argc = Wire.readRequiredCount(in, field + ".command", ContainerSpec.MAX_COMMAND_ARGS, 1);
-    List<String> command = new ArrayList<>(argc);
-    for (int i = 0; i < argc; i++) command.add(Wire.readRequiredString(in, field + ".command[" + i + "]"));
-    Limits limits = readLimits(in, field + ".limits");
-    RestartPolicy restart = Wire.readEnumName(in, field + ".restart", RestartPolicy.class);
-    Map<String, String> labels = Wire.readStringMap(in, field + ".labels", Labels.MAX_LABELS);
-    PlacementConstraints placement = readPlacement(in, field + ".placement");
     try {
-      return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement);
-    } catch (InvalidFieldException e) {
-      throw invalid(field, ContainerSpec.class, e);
+      ContainerId id = readContainerId(in, "id");
+      TemplateRef template = readTemplate(in, "template");
+      String hostname = Wire.readString(in, "hostname");
+      int argc = Wire.readRequiredCount(in, "command", ContainerSpec.MAX_COMMAND_ARGS, 1);
+      List<String> command = new ArrayList<>(argc);
+      for (int i = 0; i < argc; i++) command.add(Wire.readRequiredString(in, "command"));
+      Limits limits = readLimits(in, "limits");
+      RestartPolicy restart = Wire.readEnumName(in, "restart", RestartPolicy.class);
+      Map<String, String> labels = Wire.readStringMap(in, "labels", Labels.MAX_LABELS);
+      PlacementConstraints placement = readPlacement(in, "placement");
+      try {
+        return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement);
+      } catch (InvalidFieldException e) {
+        throw invalid("", ContainerSpec.class, e);
+      }
+    } catch (WireFormatException e) {
+      throw e.under(field);
     }
   }
 }

@@ -274,8 +274,8 @@ public final class Wire {
     if (n < 0) return null;
     TreeMap<String, String> map = new TreeMap<>();
     for (int i = 0; i < n; i++) {
-      String k = readString(in, field + "[" + i + "].key");
-      String v = readString(in, field + "[" + (k == null ? i : shorten(k)) + "]");
+      String k = readString(in, field);
+      String v = readString(in, field);
       if (k == null) throw new WireFormatException(field, "a key must be given, found null");
       if (map.put(k, v) != null) throw new WireFormatException(field, "key '" + shorten(k) + "' appears twice");
     }
