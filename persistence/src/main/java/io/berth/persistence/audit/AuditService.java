@@ -41,6 +41,8 @@ import org.apache.pekko.stream.javadsl.Source;
 public final class AuditService {
   public static final String CONTAINER_PREFIX = "container|";
   public static final String HOST_PREFIX = "host|";
+  /** The cluster directory's log (placement and addresses), chained like the entities'. */
+  public static final String DIRECTORY_ID = "directory|cluster";
   public static final int MAX_PAGE = 10_000;
 
   private final ActorSystem<?> system;
@@ -171,7 +173,9 @@ public final class AuditService {
 
   /** Verifies every entity in the journal, a few at a time. */
   public CompletionStage<VerifyReport> verifyAll() {
+    // Berth's own logs only: the journal also holds Pekko's (sharding's remembered entities, for one).
     return journal.currentPersistenceIds()
+        .filter(AuditService::isBerthLog)
         .mapAsync(4, this::verify)
         .runWith(Sink.seq(), system)
         .thenApply(reports -> {
@@ -224,10 +228,15 @@ public final class AuditService {
     }
   }
 
+  private static boolean isBerthLog(String persistenceId) {
+    return DIRECTORY_ID.equals(persistenceId)
+        || (persistenceId.startsWith(CONTAINER_PREFIX) || persistenceId.startsWith(HOST_PREFIX))
+        && persistenceId.indexOf('|') < persistenceId.length() - 1;
+  }
+
   private static void checkPersistenceId(String persistenceId) {
-    if (persistenceId == null || !(persistenceId.startsWith(CONTAINER_PREFIX) || persistenceId.startsWith(HOST_PREFIX))
-        || persistenceId.indexOf('|') == persistenceId.length() - 1) {
-      throw new IllegalArgumentException("persistenceId: must be container|<id> or host|<id>, was '" + persistenceId + "'");
+    if (persistenceId == null || !isBerthLog(persistenceId)) {
+      throw new IllegalArgumentException("persistenceId: must be container|<id>, host|<id> or " + DIRECTORY_ID + ", was '" + persistenceId + "'");
     }
   }
 

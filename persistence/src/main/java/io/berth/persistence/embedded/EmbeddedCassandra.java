@@ -64,7 +64,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
       Optional<EmbeddedCassandra> running = attach(settings, layout, deadline);
       if (running.isPresent()) return running.get();
       EmbeddedCassandra started = launch(settings, layout, deadline);
-      started.installShutdownHook();
+      // A detached node outlives this JVM on purpose (bin/berth up); every other owner stops it on exit.
+      if (!(settings.owner() instanceof EmbeddedCassandraSettings.Owner.Detached)) started.installShutdownHook();
       return started;
     } catch (IOException e) {
       throw new EmbeddedCassandraException("start embedded Cassandra on " + settings.dataRoot() + ": " + e.getMessage(), e);

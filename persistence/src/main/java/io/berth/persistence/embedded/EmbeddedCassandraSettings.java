@@ -13,15 +13,24 @@ import java.util.regex.Pattern;
  * the field and the rule, before anything is written or started.
  *
  * @param dataRoot     the node's own directory (configuration, data, commit log, log, node file)
- * @param address      listen and native-transport address; loopback only (the embedded node serves this machine)
+ * @param address      listen and native-transport address; loopback, or the local cluster's segment in 198.18.0.0/15
  * @param nativePort   CQL port; 0 picks a free port at start
  * @param storagePort  inter-node port (bound even by a single node); 0 picks a free port at start
  * @param heap         the child JVM's -Xmx and -Xms, e.g. {@code 768m}
  * @param owner        whose death ends the node
  * @param startTimeout how long to wait for CQL to answer
+ * @param commitlogSync {@code group} (default: a write is acknowledged once its commit-log section is fsynced, so an
+ *                      acknowledged write survives a killed node) or {@code periodic} (Cassandra's own default: fsync
+ *                      every 10 s; a killed single node loses up to 10 s of acknowledged writes; for comparisons only)
  */
 public record EmbeddedCassandraSettings(
-    Path dataRoot, String address, int nativePort, int storagePort, String heap, Owner owner, Duration startTimeout) {
+    Path dataRoot, String address, int nativePort, int storagePort, String heap, Owner owner, Duration startTimeout,
+    String commitlogSync) {
+
+  /** With the durable default, {@code group} commit-log sync. */
+  public EmbeddedCassandraSettings(Path dataRoot, String address, int nativePort, int storagePort, String heap, Owner owner, Duration startTimeout) {
+    this(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, "group");
+  }
 
   private static final Pattern HEAP = Pattern.compile("[1-9][0-9]*[mMgG]");
 
@@ -49,8 +58,13 @@ public record EmbeddedCassandraSettings(
     if (!dataRoot.isAbsolute()) throw new IllegalArgumentException("embedded.data-root: must be an absolute path, was '" + dataRoot + "'");
     Objects.requireNonNull(address, "embedded.address: must be set");
     try {
-      if (!InetAddress.getByName(address).isLoopbackAddress()) {
-        throw new IllegalArgumentException("embedded.address: must be a loopback address (the embedded node serves this machine only), was '" + address + "'");
+      // Loopback, or the local cluster's own segment in 198.18.0.0/15 (a bridge Berth creates on this machine,
+      // never routed out): the embedded node serves this machine only.
+      InetAddress a = InetAddress.getByName(address);
+      byte[] b = a.getAddress();
+      boolean localClusterSegment = b.length == 4 && (b[0] & 0xff) == 198 && ((b[1] & 0xff) == 18 || (b[1] & 0xff) == 19);
+      if (!a.isLoopbackAddress() && !localClusterSegment) {
+        throw new IllegalArgumentException("embedded.address: must be a loopback address or one of the local cluster's in 198.18.0.0/15 (the embedded node serves this machine only), was '" + address + "'");
       }
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("embedded.address: must be an IP address, was '" + address + "'", e);
@@ -67,6 +81,9 @@ public record EmbeddedCassandraSettings(
     if (startTimeout == null || startTimeout.isNegative() || startTimeout.isZero()) {
       throw new IllegalArgumentException("embedded.start-timeout: must be positive, was " + startTimeout);
     }
+    if (!"group".equals(commitlogSync) && !"periodic".equals(commitlogSync)) {
+      throw new IllegalArgumentException("embedded.commitlog-sync: must be group or periodic, was '" + commitlogSync + "'");
+    }
   }
 
   private static void checkPort(String field, int port) {
@@ -82,10 +99,11 @@ public record EmbeddedCassandraSettings(
         embedded.getInt("storage-port"),
         embedded.getString("heap"),
         owner,
-        embedded.getDuration("start-timeout"));
+        embedded.getDuration("start-timeout"),
+        embedded.getString("commitlog-sync"));
   }
 
   public EmbeddedCassandraSettings withPorts(int nativePort, int storagePort) {
-    return new EmbeddedCassandraSettings(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout);
+    return new EmbeddedCassandraSettings(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, commitlogSync);
   }
 }

@@ -56,8 +56,8 @@ record NodeLayout(Path root) {
         // Acknowledge a write only once its commit-log section is fsynced: with the default periodic mode a killed
         // node replays only up to the last sync marker and loses up to 10 s of acknowledged writes (seen here), and
         // the embedded node has no replica to fall back on. Group mode shares one fsync among the writes of a window.
-        "commitlog_sync: group",
-        "commitlog_sync_group_window: 10ms",
+        s.commitlogSync().equals("group") ? "commitlog_sync: group" : "commitlog_sync: periodic",
+        s.commitlogSync().equals("group") ? "commitlog_sync_group_window: 10ms" : "commitlog_sync_period: 10000ms",
         "commitlog_segment_size: 32MiB",
         "seed_provider:",
         "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",

@@ -86,7 +86,7 @@ class AuditServiceTest {
     assertTrue(lines[24].contains("\"sequenceNr\":25") && lines[24].contains("\"correlationId\":\"corr-25\""), lines[24]);
 
     IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> audit.history(id.value(), 1, 10));
-    assertTrue(bad.getMessage().startsWith("persistenceId: must be container|<id> or host|<id>"), bad.getMessage());
+    assertTrue(bad.getMessage().startsWith("persistenceId: must be container|<id>, host|<id>"), bad.getMessage());
     bad = assertThrows(IllegalArgumentException.class, () -> audit.history(pid, 1, 0));
     assertTrue(bad.getMessage().startsWith("limit: must be 1-10000"), bad.getMessage());
     bad = assertThrows(IllegalArgumentException.class, () -> audit.history(pid, 0, 10));

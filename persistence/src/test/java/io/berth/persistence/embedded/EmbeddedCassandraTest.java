@@ -51,10 +51,11 @@ class EmbeddedCassandraTest {
     Duration t = Duration.ofSeconds(10);
     record Case(Runnable make, String field) {}
     for (Case c : List.of(
-        new Case(() -> new EmbeddedCassandraSettings(root, "198.18.0.1", 0, 0, "512m", owner, t), "embedded.address"),
+        new Case(() -> new EmbeddedCassandraSettings(root, "10.0.0.1", 0, 0, "512m", owner, t), "embedded.address"),
         new Case(() -> new EmbeddedCassandraSettings(root, "127.0.0.1", 70000, 0, "512m", owner, t), "embedded.native-port"),
         new Case(() -> new EmbeddedCassandraSettings(root, "127.0.0.1", 19042, 19042, "512m", owner, t), "embedded.storage-port"),
         new Case(() -> new EmbeddedCassandraSettings(root, "127.0.0.1", 0, 0, "lots", owner, t), "embedded.heap"),
+        new Case(() -> new EmbeddedCassandraSettings(root, "127.0.0.1", 0, 0, "512m", owner, t, "never"), "embedded.commitlog-sync"),
         new Case(() -> new EmbeddedCassandraSettings(Path.of("relative"), "127.0.0.1", 0, 0, "512m", owner, t), "embedded.data-root"))) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c.make()::run);
       assertTrue(e.getMessage().startsWith(c.field() + ":"), "names " + c.field() + ": " + e.getMessage());
