@@ -1,0 +1,246 @@
+package io.berth.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The product as an operator meets it: {@code bin/berth up} starts a local cluster of three hosts (node JVMs in
+ * their own network namespaces, the embedded Cassandra), the CLI drives a container through its life, and after
+ * each step the host's kernel is asked whether it really happened. Then the faults this issue promises to
+ * survive: a node JVM killed (its containers are adopted, not restarted) and {@code down} / {@code up} (nothing
+ * is left behind, and what the log says runs, runs again).
+ */
+class LocalClusterEndToEndTest {
+  private static final Duration UP = Duration.ofMinutes(6);
+  private static Berth berth;
+
+  @BeforeAll
+  static void up() throws Exception {
+    requireRootLinux();
+    Path repo = repo();
+    Path local = repo.resolve("chaos-tests/target/e2e-local");
+    berth = new Berth(repo, local, "bte2e");
+    // A run that died half-way may have left its cluster: take it down, and start from an empty log.
+    if (Files.isDirectory(local)) {
+      berth.berth(Duration.ofMinutes(3), "down");
+      removeTree(local);
+    }
+    Berth.Run up = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, up.exit(), up.toString());
+    assertTrue(up.stdout().contains("Berth is up: 3 hosts"), up.toString());
+  }
+
+  @AfterAll
+  static void down() {
+    if (berth != null) {
+      Berth.Run down = berth.berth(Duration.ofMinutes(3), "down");
+      if (down.exit() != 0) System.err.println("clean-up: " + down);
+      removeTree(berth.local);
+    }
+  }
+
+  @Test
+  void aContainerThroughItsLifeThroughNodeDeathAndThroughDownAndUp() throws Exception {
+    Berth.Run hosts = berth.berth("host", "list", "--output", "json");
+    assertEquals(0, hosts.exit(), hosts.toString());
+    assertEquals(3, hosts.json().path("items").size(), hosts.stdout());
+    hosts.json().path("items").forEach(h -> assertTrue(h.path("reachable").asBoolean(), "reachable: " + h));
+
+    // create + start
+    String ct = "e2e-web";
+    Berth.Run created = berth.berth("ct", "create", ct, "--template", "busybox", "--memory", "64M", "--cpus", "0.5",
+        "--pids", "64", "--start", "--", "httpd", "-f", "-p", "80");
+    assertEquals(0, created.exit(), created.toString());
+    JsonNode shown = show(ct);
+    assertEquals("running", shown.path("phase").asText(), shown.toString());
+    long pid = shown.path("pid").asLong();
+    String host = shown.path("host").asText();
+    String address = shown.path("address").asText().split("/")[0];
+    assertTrue(Files.exists(Path.of("/proc/" + pid)), "init " + pid + " runs");
+    assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")), Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")));
+    assertEquals(64L << 20, readLong(berth.cgroupFile("memory", host, ct, "memory.limit_in_bytes")));
+    assertEquals("64", Files.readString(berth.cgroupFile("pids", host, ct, "pids.max")).trim());
+    String bridged = sh("ip", "netns", "exec", berth.netns(host), "ip", "-o", "link", "show", "master", "berth0");
+    assertTrue(bridged.contains(": bv"), "a veth of the container on " + host + "'s bridge: " + bridged);
+    assertTrue(sh("busybox", "ping", "-c", "1", "-W", "3", address).contains("1 packets received"),
+        "the machine reaches the container at " + address);
+
+    // exec: output and exit code pass through
+    Berth.Run hostname = berth.berth("ct", "exec", ct, "--", "hostname");
+    assertEquals(0, hostname.exit(), hostname.toString());
+    assertEquals(ct, hostname.stdout().trim());
+    assertEquals(3, berth.berth("ct", "exec", ct, "--", "sh", "-c", "exit 3").exit());
+
+    // set limits: the cgroup follows; bad input changes nothing and says why in one line
+    Berth.Run set = berth.berth("ct", "set", ct, "--memory", "96M");
+    assertEquals(0, set.exit(), set.toString());
+    assertEquals(96L << 20, readLong(berth.cgroupFile("memory", host, ct, "memory.limit_in_bytes")));
+    Berth.Run bad = berth.berth("ct", "set", ct, "--memory", "1M");
+    assertEquals(2, bad.exit(), bad.toString());
+    assertTrue(bad.stderr().contains("limits.memory") && bad.stderr().strip().lines().count() == 1, bad.toString());
+    assertEquals(96L << 20, readLong(berth.cgroupFile("memory", host, ct, "memory.limit_in_bytes")));
+
+    // stop, start
+    Berth.Run stop = berth.berth("ct", "stop", ct);
+    assertEquals(0, stop.exit(), stop.toString());
+    await("init " + pid + " is gone after stop", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid)));
+    assertEquals("stopped", show(ct).path("phase").asText());
+    Berth.Run start = berth.berth("ct", "start", ct);
+    assertEquals(0, start.exit(), start.toString());
+    long pid2 = show(ct).path("pid").asLong();
+    assertNotEquals(pid, pid2);
+    assertTrue(Files.exists(Path.of("/proc/" + pid2)));
+
+    // the node JVM dies (not the container): the restarted node adopts it, same process, not restarted
+    long nodePid = berth.nodePid(host);
+    sh("kill", "-9", Long.toString(nodePid));
+    await("node JVM " + nodePid + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + nodePid)));
+    assertTrue(Files.exists(Path.of("/proc/" + pid2)), "the container outlives its node JVM");
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    await("the restarted " + host + " adopts " + ct, Duration.ofSeconds(60), () -> eventTypes(ct).contains("ContainerAdopted"));
+    assertEquals(pid2, show(ct).path("pid").asLong(), "adopted, not restarted");
+    List<String> events = eventTypes(ct);
+    assertEquals(2, events.stream().filter("ContainerStarted"::equals).count(), "no start after the adoption: " + events);
+
+    // down leaves nothing behind; up runs again what the log says runs
+    Berth.Run down = berth.berth(Duration.ofMinutes(3), "down");
+    assertEquals(0, down.exit(), down.toString());
+    assertFalse(Files.exists(Path.of("/proc/" + pid2)), "down stopped the container's processes");
+    assertNothingOfTheClusterLeft();
+    Berth.Run upAgain = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, upAgain.exit(), upAgain.toString());
+    await(ct + " runs again after down and up", Duration.ofSeconds(60), () -> "running".equals(show(ct).path("phase").asText()));
+    long pid3 = show(ct).path("pid").asLong();
+    assertTrue(Files.exists(Path.of("/proc/" + pid3)));
+    assertEquals(96L << 20, readLong(berth.cgroupFile("memory", show(ct).path("host").asText(), ct, "memory.limit_in_bytes")),
+        "its limits came back with it");
+
+    // destroy: nothing of it is left; the audit trail has every step and its chain holds
+    String host3 = show(ct).path("host").asText();
+    Berth.Run destroy = berth.berth("ct", "destroy", ct);
+    assertEquals(0, destroy.exit(), destroy.toString());
+    await("init " + pid3 + " is gone after destroy", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid3)));
+    assertFalse(Files.exists(berth.cgroupFile("memory", host3, ct, "memory.limit_in_bytes").getParent()), "cgroup removed");
+    assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains("/" + ct + "/"), "no mount of " + ct + " left");
+    List<String> trail = eventTypes(ct);
+    for (String type : List.of("ContainerDefined", "ContainerPlaced", "ContainerStarted", "LimitsChanged", "ContainerStopped",
+        "ContainerAdopted", "ContainerDestroyed")) {
+      assertTrue(trail.contains(type), type + " in the audit trail " + trail);
+    }
+    Berth.Run verify = berth.berth("audit", "verify");
+    assertEquals(0, verify.exit(), verify.toString());
+  }
+
+  /** The container as the API shows it; while a node is (re)joining the API may answer 503 (exit 69) for a while. */
+  private static JsonNode show(String ct) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    Berth.Run r = berth.berth("ct", "show", ct, "--output", "json");
+    while (r.exit() == 69 && System.nanoTime() < deadline) {
+      sleep(500);
+      r = berth.berth("ct", "show", ct, "--output", "json");
+    }
+    if (r.exit() != 0) throw new AssertionError(r.toString());
+    return r.json();
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  private static List<String> eventTypes(String ct) {
+    Berth.Run r = berth.berth("audit", ct, "--output", "json", "--limit", "1000");
+    if (r.exit() != 0) return List.of();
+    JsonNode items = r.json().path("items");
+    List<String> types = new ArrayList<>();
+    items.forEach(e -> types.add(e.path("type").asText()));
+    return types;
+  }
+
+  private static void assertNothingOfTheClusterLeft() throws IOException {
+    String netns = sh("ip", "netns", "list");
+    assertFalse(netns.contains(berth.name + "-node-"), "no network namespace left: " + netns);
+    String links = sh("ip", "-o", "link", "show");
+    assertFalse(links.contains(berth.name + "-seg") || links.contains(berth.name + "s1"), "no bridge or uplink left: " + links);
+    try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+      for (Path h : hierarchies.toList()) {
+        for (int i = 1; i <= 3; i++) {
+          assertFalse(Files.exists(h.resolve(berth.name + "-node-" + i)), "cgroup " + h.resolve(berth.name + "-node-" + i) + " left");
+        }
+      }
+    }
+    assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(berth.local.toString()), "no mount under " + berth.local);
+  }
+
+  /** rm -rf that never crosses into a mount (a container rootfs still mounted must not be emptied). */
+  private static void removeTree(Path dir) {
+    Berth.Run rm = berth.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), Duration.ofMinutes(2));
+    if (rm.exit() != 0) System.err.println("clean-up: " + rm);
+  }
+
+  private static long readLong(Path file) throws IOException {
+    return Long.parseLong(Files.readString(file).trim());
+  }
+
+  private static String sh(String... argv) {
+    Berth.Run r = berth.run(List.of(argv), Duration.ofSeconds(30));
+    return r.stdout() + r.stderr();
+  }
+
+  private static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (condition.getAsBoolean()) return;
+      } catch (AssertionError notYet) {
+        // the API may be restarting: try again until the deadline
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        fail("interrupted while waiting until " + what);
+      }
+    }
+    fail("within " + timeout.toSeconds() + " s, " + what + " did not happen");
+  }
+
+  private static Path repo() {
+    String env = System.getenv("BERTH_REPO");
+    Path p = env != null && !env.isBlank() ? Path.of(env) : Path.of("").toAbsolutePath().getParent();
+    return p.toAbsolutePath();
+  }
+
+  private static void requireRootLinux() {
+    String reason = null;
+    if (!System.getProperty("os.name").toLowerCase().contains("linux")) reason = "the end-to-end test needs Linux";
+    else if (!"root".equals(System.getProperty("user.name"))) reason = "the end-to-end test needs root (network namespaces, cgroups, mounts)";
+    else if (!Files.isRegularFile(repo().resolve("cluster-node/target/node.classpath"))) {
+      reason = "the end-to-end test needs the packaged node (run it through mvn verify)";
+    }
+    if (reason == null) return;
+    if ("true".equals(System.getenv("CI"))) fail("CI=true and " + reason);
+    assumeTrue(false, reason);
+  }
+}
