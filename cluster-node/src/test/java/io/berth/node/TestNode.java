@@ -48,7 +48,9 @@ final class TestNode implements AutoCloseable {
     Path dataRoot = Files.createTempDirectory("berth-it-" + host + "-").toAbsolutePath();
     String bridge = "bt" + run + "x" + index;
     String cgroupRoot = "it-" + run + "-" + index;
-    int subnet = 1 + Integer.parseInt(run, 16) % 200;
+    // 198.19.201-250.0/24: apart from the local clusters' segments (198.18.0.0/16, and the end-to-end test's
+    // containers low in 198.19.0.0/16), so test bridges never shadow their routes.
+    int subnet = 201 + Integer.parseInt(run, 16) % 50;
     Config config = ConfigFactory.empty()
         .withValue("berth.host-id", ConfigValueFactory.fromAnyRef(host))
         .withValue("berth.data-root", ConfigValueFactory.fromAnyRef(dataRoot.toString()))
