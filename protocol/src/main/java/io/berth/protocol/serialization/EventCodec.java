@@ -3,7 +3,6 @@ package io.berth.protocol.serialization;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
-import com.esotericsoftware.kryo.util.Pool;
 import io.berth.protocol.event.BerthEvent;
 import java.io.NotSerializableException;
 import java.util.Collection;
@@ -27,12 +26,14 @@ public final class EventCodec {
   private final Map<String, Readable> byManifest;
 
   private record Readable(EventFormat<?> format, int version) {}
-  private final Pool<Output> outputs = new Pool<>(true, false, 64) {
-    @Override
-    protected Output create() {
-      return new Output(512, MAX_EVENT_BYTES);
-    }
-  };
+  /** Above this, a thread's buffer is dropped after use rather than kept. */
+  private static final int KEEP_BUFFER_BYTES = 64 << 10;
+  /**
+   * One output buffer per thread: an event is written and copied out within one call, so a thread
+   * never needs two, and a thread-local costs less than a pool's queue on this hot path (every persist
+   * and every hash).
+   */
+  private static final ThreadLocal<Output> OUTPUT = ThreadLocal.withInitial(() -> new Output(512, MAX_EVENT_BYTES));
 
   private EventCodec(Collection<EventFormat<?>> formats) {
     Map<Class<?>, EventFormat<?>> types = new HashMap<>();
@@ -71,7 +72,7 @@ public final class EventCodec {
 
   /** The deterministic bytes of {@code event}: same event, same bytes, on every node and every run. */
   public byte[] toBytes(BerthEvent event) {
-    Output out = outputs.obtain();
+    Output out = OUTPUT.get();
     try {
       out.reset();
       write(out, event);
@@ -79,7 +80,7 @@ public final class EventCodec {
     } catch (KryoException e) {
       throw new WireFormatException(event.getClass().getSimpleName(), "larger than " + MAX_EVENT_BYTES + " bytes", e);
     } finally {
-      outputs.free(out);
+      if (out.getBuffer().length > KEEP_BUFFER_BYTES) OUTPUT.remove();
     }
   }
 

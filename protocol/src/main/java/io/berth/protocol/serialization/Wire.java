@@ -301,9 +301,7 @@ public final class Wire {
       out.writeByte(0);
     } else if (hex.length() == 64 && isLowerHex(hex)) {
       out.writeByte(1);
-      for (int i = 0; i < 64; i += 2) {
-        out.writeByte((Character.digit(hex.charAt(i), 16) << 4) | Character.digit(hex.charAt(i + 1), 16));
-      }
+      for (int i = 0; i < 64; i += 2) out.writeByte((nibble(hex.charAt(i)) << 4) | nibble(hex.charAt(i + 1)));
     } else {
       out.writeByte(2);
       writeString(out, hex);
@@ -332,6 +330,11 @@ public final class Wire {
       default:
         throw new WireFormatException(field, "unknown hash form " + flag);
     }
+  }
+
+  /** The value of a lowercase hex digit (checked by {@link #isLowerHex} first). */
+  private static int nibble(char c) {
+    return c <= '9' ? c - '0' : c - 'a' + 10;
   }
 
   private static boolean isLowerHex(String s) {

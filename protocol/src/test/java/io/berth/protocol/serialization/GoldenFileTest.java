@@ -36,6 +36,12 @@ class GoldenFileTest {
     for (EventFormat<?> f : BerthEventCodec.allFormats()) {
       if (!Files.isRegularFile(GoldenFiles.of(f.manifest()))) missing.add(f.manifest());
     }
+    // Every event type of the sealed hierarchies, whether or not someone remembered its format.
+    for (Class<?> type : Samples.eventTypes()) {
+      boolean covered = BerthEventCodec.allFormats().stream()
+          .anyMatch(f -> f.type() == type && Files.isRegularFile(GoldenFiles.of(f.manifest())));
+      if (!covered && !missing.contains(type.getSimpleName() + ":1")) missing.add(type.getSimpleName());
+    }
     if (!missing.isEmpty()) {
       fail("no golden file for " + missing + " in " + GoldenFiles.dir() + ": add the sample to Samples.events() and run "
           + "mvn -o -pl protocol test -Dtest=GoldenFileGenerator -Dberth.golden.generate=true, then commit the file");
