@@ -81,8 +81,9 @@ public final class NodeServices {
         .withMessageExtractor(new OneShardPerEntity<ContainerCommand>())
         .withAllocationStrategy(new HostAllocationStrategy(classic, shards -> containerHosts(system, directory, shards))));
 
+    // Detected memory is rounded down to whole MiB: capacities are read by people (24105M, not 24684084K).
     HostCapacity capacity = new HostCapacity(s.cpuMillis().orElse(detected.cpuMillis()),
-        s.memoryBytes().orElse(detected.memoryBytes()), s.pids());
+        s.memoryBytes().orElse(detected.memoryBytes() & ~((1L << 20) - 1)), s.pids());
     CompletionStage<HostReply> registered = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
         .ask(r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), CommandContext.system("node started"), r), timeout);
     HostReply reply = await("register host " + s.hostId(), registered, timeout);
