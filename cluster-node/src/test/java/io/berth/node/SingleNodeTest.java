@@ -113,11 +113,51 @@ class SingleNodeTest {
   }
 
   @Test
+  void anExitIsNoticedAtOnceAndTheRestartPolicyRestartsWithBackoff() throws Exception {
+    CommandContext alice = new CommandContext("alice", "", null);
+    // never: the exit is recorded with its code, and it stays stopped
+    String once = node.unique("once");
+    ContainerSpec exits = new ContainerSpec(ContainerId.of(once), TemplateRef.of("busybox"), null,
+        List.of("/bin/sh", "-c", "sleep 1; exit 3"), Limits.DEFAULT.withMemoryBytes(16L << 20).withCpuMillis(100), RestartPolicy.NEVER, null, null);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.create(exits, true, alice)));
+    HostRequirements.await(once + " is recorded as stopped with exit code 3", Duration.ofSeconds(10), () -> {
+      try {
+        return await(ops.get(ContainerId.of(once))) instanceof ContainerState.Stopped s
+            && s.data().lastExit().map(e -> e.exitCode() == 3).orElse(false);
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    List<String> onceTypes = await(ops.history(EntityRef.container(ContainerId.of(once)), 1, 100)).stream().map(AuditEntry::type).toList();
+    assertEquals("ContainerExited", onceTypes.get(onceTypes.size() - 1), onceTypes.toString());
+
+    // on-failure: it runs again after each failure, with a growing delay
+    String flaky = node.unique("flaky");
+    ContainerSpec failing = new ContainerSpec(ContainerId.of(flaky), TemplateRef.of("busybox"), null,
+        List.of("/bin/sh", "-c", "sleep 0.2; exit 1"), Limits.DEFAULT.withMemoryBytes(16L << 20).withCpuMillis(100), RestartPolicy.ON_FAILURE, null, null);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.create(failing, true, alice)));
+    HostRequirements.await(flaky + " is restarted twice by its policy", Duration.ofSeconds(20), () -> {
+      try {
+        return await(ops.history(EntityRef.container(ContainerId.of(flaky)), 1, 100)).stream()
+            .filter(e -> e.type().equals("ContainerStarted")).count() >= 3;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    List<AuditEntry> restarts = await(ops.history(EntityRef.container(ContainerId.of(flaky)), 1, 100)).stream()
+        .filter(e -> e.type().equals("RestartScheduled")).toList();
+    assertTrue(restarts.size() >= 2, restarts.toString());
+    assertEquals("berth", restarts.get(0).principal(), "Berth restarts by itself, and says so");
+    assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(ContainerId.of(flaky), alice)));
+    assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(ContainerId.of(once), alice)));
+  }
+
+  @Test
   void badInputIsRefusedAndLeavesNothing() throws Exception {
     CommandContext alice = new CommandContext("alice", "", null);
     String name = node.unique("bad");
     ContainerReply reply = await(ops.create(new ContainerSpec(ContainerId.of(name), TemplateRef.of("no-such-template"), null,
-        List.of("/bin/true"), null, null, null, null), true, alice));
+        List.of("/bin/true"), Limits.DEFAULT.withCpuMillis(100), null, null, null), true, alice));
     // Defined (placement does not know templates) but the start fails naming the template: nothing runs.
     if (reply instanceof ContainerReply.Refused refused) {
       assertTrue(refused.rejection().message().contains("template"), refused.toString());
@@ -125,6 +165,7 @@ class SingleNodeTest {
       throw new AssertionError("expected a refusal naming the template, got " + reply);
     }
     assertFalse(node.mountsMention(name));
+    await(ops.destroy(ContainerId.of(name), alice));
   }
 
   @Test

@@ -85,6 +85,10 @@ final class TestNode implements AutoCloseable {
     return node;
   }
 
+  Path dataRoot() {
+    return dataRoot;
+  }
+
   String hostId() {
     return node.settings().hostId().value();
   }

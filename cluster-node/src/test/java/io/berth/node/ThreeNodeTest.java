@@ -129,4 +129,43 @@ class ThreeNodeTest {
       assertTrue(!Files.exists(cgroup), "destroy removed " + cgroup);
     }
   }
+
+  @Test
+  void anImportedTemplateReachesEveryHost() throws Exception {
+    // A template of our own: the busybox root plus a marker file, as a directory.
+    Path busybox = io.berth.isolation.IsolationConfig.repo().orElseThrow().resolve(".local/templates/busybox");
+    Path source = Files.createTempDirectory("berth-template-");
+    try {
+      Process cp = new ProcessBuilder("cp", "-a", busybox + "/.", source.toString()).inheritIO().start();
+      assertEquals(0, cp.waitFor());
+      Files.writeString(source.resolve("etc/berth-marker"), "from the template\n");
+      String name = "marked-" + nodes.get(0).unique("t").substring(2);
+      ClusterOperations ops = nodes.get(1).node().services().operations();
+      var imported = await(ops.importTemplate(name, source, OPS));
+      assertTrue(imported.digest().startsWith("sha256:"), imported.toString());
+      for (TestNode n : nodes) {
+        Path named = n.dataRoot().resolve("isolation/templates/names").resolve(name);
+        assertEquals(imported.digest(), Files.readString(named).strip(), "host " + n.hostId() + " holds " + name);
+      }
+      assertTrue(await(nodes.get(0).node().services().operations().templates()).stream().anyMatch(t -> t.name().equals(name)));
+
+      // A container on another host than the one asked runs on it.
+      String ct = nodes.get(0).unique("tpl");
+      ContainerSpec spec = new ContainerSpec(ContainerId.of(ct), TemplateRef.of(name), null, List.of("/bin/sleep", "3600"),
+          Limits.DEFAULT.withMemoryBytes(16L << 20), null, null,
+          new io.berth.protocol.spec.PlacementConstraints(java.util.Optional.of(HostId.of(nodes.get(2).hostId())), Map.of(), ""));
+      assertInstanceOf(ContainerReply.Done.class, await(ops.create(spec, true, OPS)));
+      ContainerReply.ExecResult marker = assertInstanceOf(ContainerReply.ExecResult.class,
+          await(ops.exec(ContainerId.of(ct), List.of("cat", "/etc/berth-marker"), 10_000, OPS)));
+      assertEquals("from the template", marker.stdout().strip());
+      assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(ContainerId.of(ct), OPS)));
+
+      // Bad input: every host refuses alike, naming the field.
+      var bad = ops.importTemplate("nowhere", Path.of("/no/such/dir"), OPS).toCompletableFuture();
+      var error = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, () -> bad.get(60, TimeUnit.SECONDS));
+      assertEquals("path", assertInstanceOf(io.berth.protocol.InvalidFieldException.class, error.getCause()).field());
+    } finally {
+      new ProcessBuilder("rm", "-rf", source.toString()).start().waitFor();
+    }
+  }
 }

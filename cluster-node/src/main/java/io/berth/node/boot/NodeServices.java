@@ -10,6 +10,8 @@ import io.berth.node.container.ContainerEntity;
 import io.berth.node.directory.Directory;
 import io.berth.node.host.HostEntity;
 import io.berth.node.ops.ClusterOperations;
+import io.berth.node.template.ClusterTemplates;
+import io.berth.node.template.TemplateAgent;
 import io.berth.persistence.BerthPersistence;
 import io.berth.persistence.BerthTags;
 import io.berth.persistence.CassandraSchema;
@@ -92,7 +94,8 @@ public final class NodeServices {
     }
 
     AuditService audit = new AuditService(system);
-    ClusterOperations operations = new ClusterOperations(system, directory, audit, new LocalTemplates(layer, blocking));
+    system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
+    ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system));
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
     return new NodeServices(operations, binding, directory);

@@ -14,6 +14,9 @@ import io.berth.protocol.container.Pending;
 import io.berth.protocol.directory.Allocation;
 import io.berth.protocol.directory.DirectoryCommand;
 import io.berth.protocol.directory.DirectoryReply;
+import io.berth.protocol.template.TemplateCommand;
+import io.berth.protocol.template.TemplateInfo;
+import io.berth.protocol.template.TemplateReply;
 import io.berth.protocol.directory.DirectoryState;
 import io.berth.protocol.event.BerthEvent;
 import io.berth.protocol.event.CommandContext;
@@ -44,8 +47,9 @@ import java.util.Set;
  * primitives and String) stay as they are.
  *
  * <p>Blocks: 100 value types; 200 container events, 300 host events, 350 directory events; 400 container
- * commands, 450 host commands, 470 directory commands; 500 container replies, 550 host replies, 570
- * directory replies, 600 shared replies; 700 container state, 750 host state, 770 directory state.
+ * commands, 450 host commands, 470 directory commands, 490 template commands; 500 container replies, 550 host
+ * replies, 570 directory replies, 590 template replies; 600 shared replies; 700 container state, 750 host state,
+ * 770 directory state.
  */
 public final class KryoRegistry {
 
@@ -138,6 +142,9 @@ public final class KryoRegistry {
     record(472, DirectoryCommand.Release.class);
     record(473, DirectoryCommand.Read.class);
 
+    record(490, TemplateCommand.Import.class);
+    record(491, TemplateCommand.List.class);
+
     // --- 500: container replies, 550: host replies, 600: shared ----------------------------------
     record(500, ContainerReply.Done.class);
     record(501, ContainerReply.Refused.class);
@@ -151,6 +158,11 @@ public final class KryoRegistry {
     record(571, DirectoryReply.Done.class);
     record(572, DirectoryReply.Snapshot.class);
     record(573, DirectoryReply.Refused.class);
+
+    record(590, TemplateReply.Imported.class);
+    record(591, TemplateReply.Listed.class);
+    record(592, TemplateReply.Failed.class);
+    record(593, TemplateInfo.class);
 
     record(600, Rejection.class);
     enumeration(601, Rejection.Code.class);

@@ -71,6 +71,7 @@ class BadInputTest {
     List<Object> messages = new ArrayList<>(Samples.commands(kit.createTestProbe(ContainerReply.class).ref(), kit.createTestProbe(HostReply.class).ref(),
         kit.createTestProbe(io.berth.protocol.directory.DirectoryReply.class).ref()));
     messages.addAll(Samples.replies());
+    messages.addAll(Samples.templateMessages(kit.createTestProbe(io.berth.protocol.template.TemplateReply.class).ref()));
     messages.addAll(Samples.containerStates());
     messages.addAll(Samples.hostStates());
     for (Object m : messages) {

@@ -240,4 +240,15 @@ public final class Samples {
     all.add(rejection);
     return all;
   }
+
+  /** Template agent messages (commands and replies). */
+  public static List<BerthMessage> templateMessages(ActorRef<io.berth.protocol.template.TemplateReply> t) {
+    var info = new io.berth.protocol.template.TemplateInfo("busybox", "sha256:" + "ab".repeat(32), 1_234_567, Instant.ofEpochSecond(1_700_000_000L));
+    return List.of(
+        new io.berth.protocol.template.TemplateCommand.Import("alpine", "/srv/templates/alpine.tar", context(), t),
+        new io.berth.protocol.template.TemplateCommand.List(t),
+        new io.berth.protocol.template.TemplateReply.Imported(H1, info),
+        new io.berth.protocol.template.TemplateReply.Listed(H2, List.of(info)),
+        new io.berth.protocol.template.TemplateReply.Failed(H1, "path", "must be a directory or a tarball on the node", "path: ..."));
+  }
 }

@@ -1,0 +1,141 @@
+package io.berth.node.template;
+
+import io.berth.node.directory.Directory;
+import io.berth.node.ops.BerthOperations.TemplateView;
+import io.berth.node.ops.ClusterOperations;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.template.TemplateCommand;
+import io.berth.protocol.template.TemplateInfo;
+import io.berth.protocol.template.TemplateReply;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * Templates across the cluster: an import is asked of every host's {@link TemplateAgent} and succeeds only
+ * when every host has it; a listing merges what the hosts hold. The path must be readable on each host (the
+ * local cluster shares one filesystem; a real cluster uses shared storage until templates are streamed
+ * between hosts with the transfer layer).
+ */
+public final class ClusterTemplates implements ClusterOperations.Templates {
+  static final Duration FIND = Duration.ofSeconds(5);
+  static final Duration LIST = Duration.ofSeconds(30);
+  static final Duration IMPORT = Duration.ofMinutes(10);
+
+  private final ActorSystem<?> system;
+
+  public ClusterTemplates(ActorSystem<?> system) {
+    this.system = system;
+  }
+
+  @Override
+  public CompletionStage<List<TemplateView>> list() {
+    return agents().thenCompose(agents -> {
+      List<CompletableFuture<TemplateReply>> replies = ask(agents, TemplateCommand.List::new, LIST);
+      return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+        Map<String, TemplateView> byNameAndDigest = new TreeMap<>();
+        for (CompletableFuture<TemplateReply> r : replies) {
+          if (r.isCompletedExceptionally() || !(r.join() instanceof TemplateReply.Listed listed)) continue;
+          for (TemplateInfo t : listed.templates()) {
+            byNameAndDigest.merge(t.name() + " " + t.digest(), view(t), (a, b) -> a.importedAt().isBefore(b.importedAt()) ? a : b);
+          }
+        }
+        return List.copyOf(byNameAndDigest.values());
+      });
+    });
+  }
+
+  @Override
+  public CompletionStage<TemplateView> importTemplate(String name, Path source, CommandContext context) {
+    return agents().thenCompose(agents -> {
+      if (agents.isEmpty()) return CompletableFuture.failedFuture(new IllegalStateException("no host's template agent is reachable"));
+      long hosts = upHosts();
+      if (agents.size() < hosts) {
+        return CompletableFuture.failedFuture(new IllegalStateException("import template " + name + ": only " + agents.size()
+            + " of " + hosts + " hosts' template agents answer; try again"));
+      }
+      List<CompletableFuture<TemplateReply>> replies =
+          ask(agents, r -> new TemplateCommand.Import(name, source.toString(), context, r), IMPORT);
+      return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+        List<String> failures = new ArrayList<>();
+        TemplateView done = null;
+        for (CompletableFuture<TemplateReply> r : replies) {
+          TemplateReply reply;
+          try {
+            reply = r.join();
+          } catch (RuntimeException error) {
+            failures.add("a host did not answer: " + error.getMessage());
+            continue;
+          }
+          if (reply instanceof TemplateReply.Imported i) done = view(i.template());
+          if (reply instanceof TemplateReply.Failed f) {
+            // Bad input is refused alike by every host: report it as such.
+            if (!f.field().isEmpty()) throw new InvalidFieldException(f.field(), f.rule(), source.toString());
+            failures.add(f.host() + ": " + f.message());
+          }
+        }
+        if (!failures.isEmpty()) {
+          throw new IllegalStateException("import template " + name + " failed on " + failures.size() + " of " + replies.size()
+              + " hosts: " + String.join("; ", failures));
+        }
+        return done;
+      });
+    });
+  }
+
+  /**
+   * Every host's agent. The receptionist learns of agents by gossip, so a listing taken just after a node
+   * joined may lack it: ask again (bounded) until there is one agent per member that is up.
+   */
+  private CompletionStage<Set<ActorRef<TemplateCommand>>> agents() {
+    return findAgents(System.nanoTime() + FIND.toNanos());
+  }
+
+  private CompletionStage<Set<ActorRef<TemplateCommand>>> findAgents(long deadline) {
+    long hosts = upHosts();
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
+            r -> Receptionist.find(TemplateAgent.KEY, r), FIND, system.scheduler())
+        .thenCompose(listing -> {
+          Set<ActorRef<TemplateCommand>> agents = listing.getServiceInstances(TemplateAgent.KEY);
+          if (agents.size() >= hosts || System.nanoTime() > deadline) return CompletableFuture.completedFuture(agents);
+          return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(200, java.util.concurrent.TimeUnit.MILLISECONDS))
+              .thenCompose(v -> findAgents(deadline));
+        });
+  }
+
+  private List<CompletableFuture<TemplateReply>> ask(Set<ActorRef<TemplateCommand>> agents,
+      org.apache.pekko.japi.function.Function<ActorRef<TemplateReply>, TemplateCommand> make, Duration timeout) {
+    List<CompletableFuture<TemplateReply>> replies = new ArrayList<>();
+    for (ActorRef<TemplateCommand> agent : agents) {
+      replies.add(AskPattern.ask(agent, make, timeout, system.scheduler()).toCompletableFuture());
+    }
+    return replies;
+  }
+
+  /** The members that are up and run a host. */
+  private long upHosts() {
+    long n = 0;
+    for (Member m : Cluster.get(system).state().getMembers()) {
+      if (m.status() == MemberStatus.up() && Directory.hostOf(m).isPresent()) n++;
+    }
+    return n;
+  }
+
+  private static TemplateView view(TemplateInfo t) {
+    return new TemplateView(t.name(), t.digest(), t.bytes(), t.importedAt());
+  }
+}

@@ -1,0 +1,70 @@
+package io.berth.node.template;
+
+import io.berth.isolation.IsolationLayer;
+import io.berth.isolation.template.Template;
+import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.spec.TemplateRef;
+import io.berth.protocol.template.TemplateInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** This host's template store, by name: listing, and importing a directory or a tarball. Blocking. */
+final class HostTemplates {
+  private final IsolationLayer layer;
+
+  HostTemplates(IsolationLayer layer) {
+    this.layer = layer;
+  }
+
+  List<TemplateInfo> list() {
+    // The set-up's busybox is imported on first use: make sure it is there to be listed.
+    try {
+      layer.templates().resolve(TemplateRef.of("busybox"));
+    } catch (InvalidFieldException notSetUp) {
+      // No busybox source on this host: nothing to list for it.
+    }
+    Path names = layer.config().dataRoot().resolve("templates").resolve("names");
+    List<TemplateInfo> infos = new ArrayList<>();
+    if (!Files.isDirectory(names)) return infos;
+    try (Stream<Path> s = Files.list(names)) {
+      for (Path p : s.sorted().toList()) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(".")) continue;
+        Template t = layer.templates().resolve(TemplateRef.of(name));
+        infos.add(new TemplateInfo(name, t.digest(), sizeOf(t.rootfs()), Files.getLastModifiedTime(p).toInstant()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("list templates in " + names, e);
+    }
+    return infos;
+  }
+
+  TemplateInfo importTemplate(String name, String path) {
+    TemplateRef.of(name);
+    Path source = Path.of(path);
+    if (!source.isAbsolute()) throw new InvalidFieldException("path", "must be an absolute path on the host", path);
+    Template t;
+    if (Files.isDirectory(source)) {
+      t = layer.templates().importDirectory(source, name);
+    } else if (Files.isRegularFile(source)) {
+      t = layer.templates().importTarball(source, name);
+    } else {
+      throw new InvalidFieldException("path", "must be a directory or a tarball on the host", path);
+    }
+    return new TemplateInfo(name, t.digest(), sizeOf(t.rootfs()), Instant.now());
+  }
+
+  private static long sizeOf(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+}
