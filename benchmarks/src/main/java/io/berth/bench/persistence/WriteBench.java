@@ -24,9 +24,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  * run on the same node: raw CQL inserts of the same bytes with the same consistency from 100 concurrent writers
  * (what Cassandra itself gives), so the ratio is the cost of the journal plugin, tags and the hash chain.
  *
- * <p>Run: {@code mvn -q -o -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/cp.txt && java -cp
- * benchmarks/target/classes:$(cat benchmarks/target/cp.txt) io.berth.bench.persistence.WriteBench [eventsPerEntity]
- * [group|periodic]}. {@code group} (the default) is the embedded node as Berth runs it: a write is acknowledged once
+ * <p>Run from the repository root: {@code mvn -q -o -pl benchmarks compile dependency:build-classpath
+ * -Dmdep.outputFile=target/cp.txt && java -cp benchmarks/target/classes:$(cat benchmarks/target/cp.txt)
+ * io.berth.bench.persistence.WriteBench [eventsPerEntity] [group|periodic]}. {@code group} (the default) is the embedded node as Berth runs it: a write is acknowledged once
  * fsynced. {@code periodic} is Cassandra's own default (fsync every 10 s), for comparison only: it loses acknowledged
  * writes when the node is killed.
  */
