@@ -115,6 +115,16 @@ public final class AuditTestSupport implements AutoCloseable {
         ByteBuffer.wrap(bytes), pid, seq, timestamp).toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
+  /** A journal row (and its all_persistence_ids entry) of a log that is not Berth's, holding bytes no serializer reads. */
+  public void writeForeignRow(String pid) throws Exception {
+    String keyspace = messages.substring(0, messages.indexOf('.'));
+    session.executeWrite("INSERT INTO " + keyspace + ".all_persistence_ids (persistence_id) VALUES (?)", pid)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    session.executeWrite("INSERT INTO " + messages + " (persistence_id, partition_nr, sequence_nr, timestamp, ser_id, ser_manifest, event, writer_uuid)"
+        + " VALUES (?, 0, 1, now(), 999, 'x', ?, 'w')", pid, ByteBuffer.wrap(new byte[] {1, 2, 3}))
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
   public static long uuidMillis(String offset) {
     if (offset.isEmpty()) fail("a timeline entry carries its offset");
     return Uuids.unixTimestamp(UUID.fromString(offset));
