@@ -93,12 +93,35 @@ public final class NodeServices {
       throw new IllegalStateException("register host " + s.hostId() + ": " + refused.rejection().message());
     }
 
+    wakeContainers(system, sharding, directory, s.hostId());
+
     AuditService audit = new AuditService(system);
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
     ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system));
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
     return new NodeServices(operations, binding, directory);
+  }
+
+  /**
+   * Starts the entities of this host's containers, so they reconcile with the kernel at once (adopt what
+   * still runs, run again what the log says runs, notice what ended) instead of at their first command.
+   */
+  private static void wakeContainers(ActorSystem<?> system, ClusterSharding sharding, ActorRef<DirectoryCommand> directory, HostId me) {
+    AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, DirectoryCommand.Read::new, Duration.ofSeconds(30), system.scheduler())
+        .whenComplete((reply, error) -> {
+          if (error != null) {
+            system.log().warn("host {}: cannot read the directory to wake its containers: {}", me, error.toString());
+            return;
+          }
+          int woken = 0;
+          for (Map.Entry<ContainerId, Allocation> e : ((DirectoryReply.Snapshot) reply).state().allocations().entrySet()) {
+            if (!e.getValue().host().equals(me)) continue;
+            sharding.entityRefFor(ContainerEntity.TYPE_KEY, e.getKey().value()).tell(new ContainerCommand.Get(system.ignoreRef()));
+            woken++;
+          }
+          system.log().info("host {}: woke the entities of its {} containers", me, woken);
+        });
   }
 
   /** For the shard allocation strategy: each container's host, from the directory. */

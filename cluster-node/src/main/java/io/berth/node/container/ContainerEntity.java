@@ -193,12 +193,14 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       return Effect().reply(c.replyTo(), Replies.refused(Code.UNAVAILABLE, "host",
           "container " + id + " was placed on " + c.host() + " but its entity started on " + deps.localHost()));
     }
-    var events = chain(state, c.context())
+    EventChain<ContainerEvent> events = chain(state, c.context())
         .add(m -> new ContainerDefined(m, c.spec()))
         .add(m -> new ContainerPlaced(m, c.host(), c.placementDecision()))
-        .add(m -> new AddressAssigned(m, c.address(), c.prefixLength()))
-        .events();
-    return Effect().persist(events).thenReply(c.replyTo(), Done::new);
+        .add(m -> new AddressAssigned(m, c.address(), c.prefixLength()));
+    if (!c.start()) return Effect().persist(events.events()).thenReply(c.replyTo(), Done::new);
+    // Define and start in one write: the definition and the start intent are durable together.
+    events.add(StartRequested::new);
+    return intent(c.context(), c.replyTo(), events, () -> runStart(((Live) applyAll(state, events)).data()));
   }
 
   private Effect<ContainerEvent, ContainerState> start(Live live, ContainerCommand.Start c) {
@@ -478,6 +480,13 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     waiting = null;
     if (replyTo != null) replyTo.tell(new Done(state));
     return Effect().none();
+  }
+
+  /** The state after {@code events}, for work that needs it before the persist's callback. */
+  private static ContainerState applyAll(ContainerState state, EventChain<ContainerEvent> events) {
+    ContainerState s = state;
+    for (ContainerEvent e : events.events()) s = s.apply(e);
+    return s;
   }
 
   private void runStart(ContainerData d) {

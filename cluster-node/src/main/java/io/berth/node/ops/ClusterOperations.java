@@ -53,6 +53,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * at once with {@code UNAVAILABLE} while the journal is known to be down (nothing is half-done then).
  */
 public final class ClusterOperations implements BerthOperations {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClusterOperations.class);
+
   /** How long one entity may take to make an outcome durable (a stop waits for its own timeout on top). */
   static final Duration ASK = Duration.ofSeconds(30);
 
@@ -81,15 +83,25 @@ public final class ClusterOperations implements BerthOperations {
 
   @Override
   public CompletionStage<ContainerReply> create(ContainerSpec spec, boolean start, CommandContext context) {
+    long t0 = System.nanoTime();
     return guarded(() -> askDirectory(r -> new DirectoryCommand.Allocate(spec, context, r)).thenCompose(reply -> {
       if (reply instanceof DirectoryReply.Refused refused) return done(new ContainerReply.Refused(refused.rejection()));
       DirectoryReply.Allocated a = (DirectoryReply.Allocated) reply;
-      return askContainer(spec.id(), r -> new ContainerCommand.Define(spec, a.host(), a.decision(), a.address(), a.prefixLength(), context, r))
+      long placed = System.nanoTime();
+      return askContainer(spec.id(),
+          r -> new ContainerCommand.Define(spec, a.host(), a.decision(), a.address(), a.prefixLength(), start, context, r))
           .handle((defined, error) -> {
-            if (error == null && defined instanceof ContainerReply.Done) {
-              return start ? askContainer(spec.id(), r -> new ContainerCommand.Start(context, r)) : done(defined);
+            // Not defined at all: give the allocation back, so nothing is half-done. (Defined but not started:
+            // the container exists, stopped, and says why; it keeps its allocation.)
+            boolean notDefined = error != null || defined instanceof ContainerReply.Refused r
+                && r.rejection().code() != io.berth.protocol.reply.Rejection.Code.FAILED;
+            if (!notDefined) {
+              long end = System.nanoTime();
+              log.info("created container={} host={} started={} in {} ms (place {} ms, define{} {} ms) correlation={}", spec.id(), a.host(),
+                  start, (end - t0) / 1_000_000, (placed - t0) / 1_000_000, start ? " and start" : "", (end - placed) / 1_000_000,
+                  context.correlationId());
+              return done(defined);
             }
-            // Not defined: give the allocation back, so nothing is half-done.
             return askDirectory(r -> new DirectoryCommand.Release(spec.id(), context, r))
                 .thenCompose(released -> error != null ? CompletableFuture.<ContainerReply>failedFuture(error) : done(defined));
           })

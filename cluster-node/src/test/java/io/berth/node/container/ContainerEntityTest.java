@@ -71,7 +71,7 @@ class ContainerEntityTest {
   }
 
   private void define(RestartPolicy restart) {
-    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(restart), HOST, "least allocated", "198.18.1.1", 16, ALICE, r));
+    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(restart), HOST, "least allocated", "198.18.1.1", 16, false, ALICE, r));
     assertInstanceOf(ContainerReply.Done.class, result.reply());
     assertEquals(3, result.events().size());
     assertInstanceOf(ContainerDefined.class, result.events().get(0));
@@ -117,7 +117,7 @@ class ContainerEntityTest {
   @Test
   void defineTwiceIsRefused() {
     define(RestartPolicy.NEVER);
-    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(RestartPolicy.NEVER), HOST, "x", "198.18.1.1", 16, ALICE, r));
+    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(RestartPolicy.NEVER), HOST, "x", "198.18.1.1", 16, false, ALICE, r));
     assertEquals(Code.ALREADY_EXISTS, assertInstanceOf(ContainerReply.Refused.class, result.reply()).rejection().code());
   }
 

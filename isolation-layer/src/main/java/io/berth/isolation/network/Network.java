@@ -104,7 +104,7 @@ public final class Network {
    * caller's undo), before anything else can fail.
    */
   public void attach(Path netns, io.berth.isolation.NetworkAttachment a, String veth, Runnable onCreated) {
-    if (!isBridge(a.bridge())) throw new NetworkException("attach " + veth + ": bridge " + a.bridge() + " does not exist");
+    // The bridge was checked when the container was validated; if it went since, `master` below fails and says so.
     String host = "link add " + veth + " type veth peer name eth0 netns " + netns + "\n"
         + "link set " + veth + " master " + a.bridge() + "\n"
         + "link set " + veth + " up\n";

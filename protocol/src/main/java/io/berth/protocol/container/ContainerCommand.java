@@ -17,7 +17,8 @@ public sealed interface ContainerCommand extends BerthMessage {
 
   /**
    * Defines the container on the host placement chose (the entity runs there), with the address the
-   * cluster allocated and placement's reason.
+   * cluster allocated and placement's reason; with {@code start}, starts it too (one intent, one answer
+   * once it runs).
    */
   record Define(
       ContainerSpec spec,
@@ -25,6 +26,7 @@ public sealed interface ContainerCommand extends BerthMessage {
       String placementDecision,
       String address,
       int prefixLength,
+      boolean start,
       CommandContext context,
       ActorRef<ContainerReply> replyTo)
       implements ContainerCommand {}

@@ -201,7 +201,7 @@ public final class Samples {
   public static List<BerthMessage> commands(ActorRef<ContainerReply> c, ActorRef<HostReply> h, ActorRef<DirectoryReply> d) {
     CommandContext ctx = context();
     return List.of(
-        new ContainerCommand.Define(fullSpec(), H1, "pinned", "198.18.0.17", 15, ctx, c),
+        new ContainerCommand.Define(fullSpec(), H1, "pinned", "198.18.0.17", 15, true, ctx, c),
         new ContainerCommand.Start(ctx, c),
         new ContainerCommand.Stop(10_000, ctx, c),
         new ContainerCommand.Kill(9, ctx, c),
