@@ -287,8 +287,10 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   private Effect<ContainerEvent, ContainerState> onStarted(ContainerState state, Started m) {
     if (m.error() != null && isRestarting(state)) return restartFailed((ContainerState.Stopped) state, m.error());
     if (m.error() != null) return outcomeFailed(state, Operation.START, m.error());
-    return outcome(state, chain(state, context()).add(meta -> new ContainerStarted(meta, deps.localHost(), m.pid())))
-        .thenRun(s -> watch(m.pid()));
+    // Watch before persisting: an exit reported meanwhile waits (stashed) until the start is recorded, and
+    // nobody who got the reply can see the exit missed.
+    watch(m.pid());
+    return outcome(state, chain(state, context()).add(meta -> new ContainerStarted(meta, deps.localHost(), m.pid())));
   }
 
   /** A restart by policy failed: record it and try again later, with a longer backoff. */
