@@ -62,7 +62,8 @@ final class HostTemplates {
 
   private static long sizeOf(Path dir) {
     try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+      // Symlinks count as themselves, not as what they point at (busybox has hundreds of applet links).
+      return s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> p.toFile().length()).sum();
     } catch (IOException e) {
       return 0;
     }
