@@ -38,6 +38,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -140,7 +141,12 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   @Override
   public SignalHandler<ContainerState> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::reconcile).build();
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::reconcile)
+        .onSignal(RecoveryFailed.class, (state, failed) -> ctx.getLog().error(
+            "container {}: its log does not recover, so the entity does not start ({}); `berth audit verify {}` names the row",
+            id, failed.getFailure().getMessage(), id))
+        .build();
   }
 
   @Override
