@@ -69,7 +69,9 @@ final class TestNode implements AutoCloseable {
     try {
       BerthNode node = BerthNode.start(config, new EmbeddedCassandraSettings.Owner.ParentPipe());
       return new TestNode(node, run, dataRoot, bridge, cgroupRoot, clusterPort);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // A node that did not start (a failed step, or a class missing from a half-built classpath) still
+      // made its bridge, cgroups and data root: remove them.
       cleanUp(dataRoot, bridge, cgroupRoot);
       throw e;
     }
