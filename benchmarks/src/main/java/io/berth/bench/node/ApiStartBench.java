@@ -16,11 +16,18 @@ public final class ApiStartBench {
 
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 30;
-    int warmup = Math.max(3, n / 10);
     Path repo = repo();
     ClusterApi api = ClusterApi.local(repo);
     Path dir = Files.createTempDirectory("berth-bench-api");
-    Runc runc = new Runc(dir, repo.resolve(".local/templates/busybox"));
+    try {
+      run(api, new Runc(dir, repo.resolve(".local/templates/busybox")), n);
+    } finally {
+      Runc.removeTree(dir);
+    }
+  }
+
+  private static void run(ClusterApi api, Runc runc, int n) throws Exception {
+    int warmup = Math.max(3, n / 10);
     double[] berth = new double[n];
     double[] baseline = new double[n];
     String run = Long.toHexString(System.nanoTime() & 0xffffff);

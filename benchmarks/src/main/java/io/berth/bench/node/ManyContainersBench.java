@@ -26,7 +26,8 @@ public final class ManyContainersBench {
     int parallel = args.length > 1 ? Integer.parseInt(args[1]) : 6;
     Path repo = ApiStartBench.repo();
     ClusterApi api = ClusterApi.local(repo);
-    Runc runc = new Runc(Files.createTempDirectory("berth-bench-many"), repo.resolve(".local/templates/busybox"));
+    Path dir = Files.createTempDirectory("berth-bench-many");
+    Runc runc = new Runc(dir, repo.resolve(".local/templates/busybox"));
     String run = Long.toHexString(System.nanoTime() & 0xffffff);
     List<String> names = new ArrayList<>();
     for (int i = 0; i < count; i++) names.add("many-" + run + "-" + i);
@@ -52,6 +53,7 @@ public final class ManyContainersBench {
     } finally {
       pool.shutdownNow();
       pool.awaitTermination(10, TimeUnit.SECONDS);
+      Runc.removeTree(dir);
     }
   }
 

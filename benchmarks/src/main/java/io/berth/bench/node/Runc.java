@@ -41,4 +41,9 @@ final class Runc {
     }
     if (p.exitValue() != 0) throw new IllegalStateException(argv + " exited " + p.exitValue());
   }
+
+  /** Removes a benchmark's scratch directory (the runc bundle). */
+  static void removeTree(Path dir) throws IOException, InterruptedException {
+    run(List.of("rm", "-rf", "--one-file-system", dir.toString()));
+  }
 }
