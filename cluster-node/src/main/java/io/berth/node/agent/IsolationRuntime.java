@@ -56,8 +56,8 @@ public final class IsolationRuntime implements ContainerRuntime {
     } else {
       // After a reboot or `berth down` its mount, cgroup and network are gone: set them up again.
       layer.revive(spec.id());
-      // Limits changed while it was stopped: the cgroup takes them before the init starts.
-      if (!Objects.equals(layer.inspect(spec.id()).limits(), spec.limits())) layer.setLimits(spec.id(), spec.limits());
+      // Limits changed while it was stopped (or its cgroup was gone): the cgroup takes them before the init starts.
+      if (!Objects.equals(info.limits(), spec.limits())) layer.setLimits(spec.id(), spec.limits());
     }
     return layer.start(spec.id());
   }

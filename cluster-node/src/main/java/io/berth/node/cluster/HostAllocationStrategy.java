@@ -4,7 +4,6 @@ import io.berth.node.directory.Directory;
 import io.berth.protocol.ids.HostId;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -15,7 +14,6 @@ import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,10 +94,7 @@ public final class HostAllocationStrategy extends ShardCoordinator.AbstractShard
   /** The region (shard home) of the member whose role names {@code host}. */
   private Optional<ActorRef> regionOf(HostId host, Set<ActorRef> regions) {
     Cluster cluster = Cluster.get(system);
-    Optional<Address> memberAddress = upMembers(cluster).stream()
-        .filter(m -> Directory.hostOf(m).map(host::equals).orElse(false))
-        .map(Member::address)
-        .findFirst();
+    Optional<Address> memberAddress = Optional.ofNullable(Directory.upHosts(cluster.state()).get(host)).map(Member::address);
     if (memberAddress.isEmpty()) return Optional.empty();
     for (ActorRef region : regions) {
       Address a = region.path().address();
@@ -107,13 +102,5 @@ public final class HostAllocationStrategy extends ShardCoordinator.AbstractShard
       if (full.equals(memberAddress.get())) return Optional.of(region);
     }
     return Optional.empty();
-  }
-
-  private static List<Member> upMembers(Cluster cluster) {
-    List<Member> up = new java.util.ArrayList<>();
-    for (Member m : cluster.state().getMembers()) {
-      if (m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp()) up.add(m);
-    }
-    return up;
   }
 }

@@ -164,7 +164,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   private Effect<ContainerEvent, ContainerState> onCommand(ContainerState state, ContainerCommand command) {
     if (command instanceof ContainerCommand.Define c) return define(state, c);
-    ActorRef<ContainerReply> replyTo = replyTo(command);
+    ActorRef<ContainerReply> replyTo = command.replyTo();
     if (state instanceof Empty) return Effect().reply(replyTo, Replies.notFound(state));
     if (state instanceof ContainerState.Destroyed) return Effect().reply(replyTo, Replies.wrongPhase(state, verb(command), "a container that exists"));
     Live live = (Live) state;
@@ -550,18 +550,5 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   private static String verb(ContainerCommand command) {
     return command.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
-  }
-
-  private static ActorRef<ContainerReply> replyTo(ContainerCommand command) {
-    if (command instanceof ContainerCommand.Start c) return c.replyTo();
-    if (command instanceof ContainerCommand.Stop c) return c.replyTo();
-    if (command instanceof ContainerCommand.Kill c) return c.replyTo();
-    if (command instanceof ContainerCommand.SetLimits c) return c.replyTo();
-    if (command instanceof ContainerCommand.Destroy c) return c.replyTo();
-    if (command instanceof ContainerCommand.Migrate c) return c.replyTo();
-    if (command instanceof ContainerCommand.Exec c) return c.replyTo();
-    if (command instanceof ContainerCommand.Define c) return c.replyTo();
-    if (command instanceof ContainerCommand.Get c) return c.replyTo();
-    throw new IllegalArgumentException("unknown container command " + command.getClass().getName());
   }
 }

@@ -30,7 +30,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -195,12 +194,9 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     Set<Member> unreachable = cluster.state().getUnreachable();
     List<CompletableFuture<Optional<HostCandidate>>> asks = new ArrayList<>();
-    for (Member member : cluster.state().getMembers()) {
-      if (member.status() != MemberStatus.up() && member.status() != MemberStatus.weaklyUp()) continue;
-      Optional<HostId> host = hostOf(member);
-      if (host.isEmpty()) continue;
-      boolean reachable = !unreachable.contains(member);
-      CompletionStage<HostReply> reply = sharding.entityRefFor(HostEntity.TYPE_KEY, host.get().value())
+    for (Map.Entry<HostId, Member> e : upHosts(cluster.state()).entrySet()) {
+      boolean reachable = !unreachable.contains(e.getValue());
+      CompletionStage<HostReply> reply = sharding.entityRefFor(HostEntity.TYPE_KEY, e.getKey().value())
           .ask(HostCommand.Get::new, ASK_HOSTS);
       asks.add(reply.toCompletableFuture()
           .thenApply(r -> r instanceof HostReply.Done d ? HostCandidate.of(d.state(), reachable) : Optional.<HostCandidate>empty())
@@ -208,6 +204,16 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     }
     return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
         .thenApply(v -> asks.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
+  }
+
+  /** The members that are up (or weakly up) and run a host, by host. */
+  public static Map<HostId, Member> upHosts(org.apache.pekko.cluster.ClusterEvent.CurrentClusterState state) {
+    Map<HostId, Member> hosts = new java.util.TreeMap<>();
+    for (Member m : state.getMembers()) {
+      if (m.status() != MemberStatus.up() && m.status() != MemberStatus.weaklyUp()) continue;
+      hostOf(m).ifPresent(h -> hosts.put(h, m));
+    }
+    return hosts;
   }
 
   /** The host a member runs, from its role {@code host-<id>}. */

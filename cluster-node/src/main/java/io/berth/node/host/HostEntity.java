@@ -93,7 +93,7 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
       return persist(state, c.context(), c.replyTo(), HostRejoined::new);
     }
     if (!(state instanceof Active a)) {
-      ActorRef<HostReply> replyTo = replyTo(command);
+      ActorRef<HostReply> replyTo = command.replyTo();
       return state instanceof Unregistered ? notRegistered(state, replyTo) : wrongPhase(state, verb(command), "ready, cordoned or draining", replyTo);
     }
     if (command instanceof HostCommand.Cordon c) {
@@ -142,17 +142,5 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
 
   private static String verb(HostCommand command) {
     return command.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
-  }
-
-  private static ActorRef<HostReply> replyTo(HostCommand command) {
-    if (command instanceof HostCommand.Cordon c) return c.replyTo();
-    if (command instanceof HostCommand.Uncordon c) return c.replyTo();
-    if (command instanceof HostCommand.Drain c) return c.replyTo();
-    if (command instanceof HostCommand.MarkDrained c) return c.replyTo();
-    if (command instanceof HostCommand.MarkFenced c) return c.replyTo();
-    if (command instanceof HostCommand.MarkRejoined c) return c.replyTo();
-    if (command instanceof HostCommand.Register c) return c.replyTo();
-    if (command instanceof HostCommand.Get c) return c.replyTo();
-    throw new IllegalArgumentException("unknown host command " + command.getClass().getName());
   }
 }

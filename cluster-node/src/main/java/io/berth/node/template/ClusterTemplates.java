@@ -21,8 +21,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -126,13 +124,9 @@ public final class ClusterTemplates implements ClusterOperations.Templates {
     return replies;
   }
 
-  /** The members that are up and run a host. */
+  /** How many hosts' members are up: each should have an agent. */
   private long upHosts() {
-    long n = 0;
-    for (Member m : Cluster.get(system).state().getMembers()) {
-      if (m.status() == MemberStatus.up() && Directory.hostOf(m).isPresent()) n++;
-    }
-    return n;
+    return Directory.upHosts(Cluster.get(system).state()).size();
   }
 
   private static TemplateView view(TemplateInfo t) {

@@ -15,6 +15,9 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 public sealed interface ContainerCommand extends BerthMessage {
 
+  /** Who gets the answer (every command's last component). */
+  ActorRef<ContainerReply> replyTo();
+
   /**
    * Defines the container on the host placement chose (the entity runs there), with the address the
    * cluster allocated and placement's reason; with {@code start}, starts it too (one intent, one answer

@@ -8,6 +8,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 /** What a host entity is asked to do; {@code replyTo} last. */
 public sealed interface HostCommand extends BerthMessage {
 
+  /** Who gets the answer (every command's last component). */
+  ActorRef<HostReply> replyTo();
+
   record Register(HostCapacity capacity, Map<String, String> labels, String address, CommandContext context,
       ActorRef<HostReply> replyTo) implements HostCommand {}
 
