@@ -29,6 +29,8 @@ final class TestHost implements AutoCloseable {
   static final Path BASE = Path.of("/tmp/berth-it");
   private static final String BRIDGE_PREFIX = "btit";
   private static final String CGROUP_PREFIX = "berth-it-";
+  /** The pid of the test JVM that owns a run: a sweep leaves runs of live JVMs alone (builds run side by side). */
+  private static final String OWNER = "owner.pid";
 
   final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
   final int subnet = ThreadLocalRandom.current().nextInt(1, 250);
@@ -39,6 +41,12 @@ final class TestHost implements AutoCloseable {
 
   TestHost() {
     sweep();
+    try {
+      Files.createDirectories(BASE.resolve(run));
+      Files.writeString(BASE.resolve(run).resolve(OWNER), Long.toString(ProcessHandle.current().pid()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   IsolationLayer layer(String name) {
@@ -91,8 +99,9 @@ final class TestHost implements AutoCloseable {
       try (var s = Files.list(BASE)) {
         for (Path runDir : s.toList()) {
           String r = runDir.getFileName().toString();
+          if (ownerAlive(runDir)) continue;
           try (var roots = Files.list(runDir)) {
-            for (Path root : roots.toList()) {
+            for (Path root : roots.filter(Files::isDirectory).toList()) {
               try (IsolationLayer l = new IsolationLayer(IsolationConfig.defaults(root, BRIDGE_PREFIX + r, CGROUP_PREFIX + r))) {
                 for (ContainerInfo c : l.list()) l.destroy(c.id());
               } catch (RuntimeException e) {
@@ -105,6 +114,15 @@ final class TestHost implements AutoCloseable {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
+    }
+  }
+
+  private static boolean ownerAlive(Path runDir) {
+    try {
+      long pid = Long.parseLong(Files.readString(runDir.resolve(OWNER)).strip());
+      return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    } catch (IOException | NumberFormatException e) {
+      return false;
     }
   }
 

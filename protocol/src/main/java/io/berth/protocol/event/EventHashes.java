@@ -1,6 +1,7 @@
 package io.berth.protocol.event;
 
 import io.berth.protocol.serialization.BerthEventCodec;
+import io.berth.protocol.serialization.UpcastHashes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -24,8 +25,11 @@ public final class EventHashes {
     }
   }
 
-  /** The hash of the bytes the Berth serializer stores for {@code event}. */
+  /**
+   * The hash of the bytes the Berth serializer stores for {@code event}; for an event read from an older
+   * version and upcast, the hash of the bytes it was read from (they are what the journal holds).
+   */
   public static String hashOf(BerthEvent event) {
-    return sha256Hex(BerthEventCodec.toBytes(event));
+    return UpcastHashes.of(event).orElseGet(() -> sha256Hex(BerthEventCodec.toBytes(event)));
   }
 }

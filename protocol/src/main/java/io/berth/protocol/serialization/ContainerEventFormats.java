@@ -31,9 +31,11 @@ import java.util.List;
 final class ContainerEventFormats {
   private ContainerEventFormats() {}
 
-  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 1,
+  /** Version 2: the spec in layout 2 (with {@code privileged}); version 1 (layout 1) reads as unprivileged. */
+  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 2,
       (out, e) -> { writeMeta(out, e.meta()); writeSpec(out, e.spec(), "spec"); },
-      in -> new ContainerDefined(readMeta(in), readSpec(in, "spec")));
+      in -> new ContainerDefined(readMeta(in), readSpec(in, "spec")))
+      .withOldVersion(1, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV1(in, "spec")));
 
   static final EventFormat<ContainerPlaced> CONTAINER_PLACED = EventFormat.of(ContainerPlaced.class, 1,
       (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.host(), "host"); writeString(out, e.decision()); },

@@ -177,9 +177,9 @@ public final class ValueCodecs {
 
   /**
    * Layout 1 of {@link ContainerSpec}: id, template, hostname, command (count + strings), limits,
-   * restart policy (by name), labels (sorted map), placement.
+   * restart policy (by name), labels (sorted map), placement. Frozen: read by {@code ContainerDefined:1}.
    */
-  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+  public static void writeSpecV1(Output out, ContainerSpec spec, String field) {
     required(field, spec);
     try {
       writeContainerId(out, spec.id(), "id");
@@ -197,7 +197,22 @@ public final class ValueCodecs {
     }
   }
 
+  /** Layout 1, as a spec of that time: unprivileged (the flag did not exist, and nothing ran privileged on purpose). */
+  public static ContainerSpec readSpecV1(Input in, String field) {
+    return readSpecFields(in, field, false);
+  }
+
+  /** Layout 2 of {@link ContainerSpec}: layout 1, then {@code privileged} (one byte, 0 or 1). */
+  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+    writeSpecV1(out, spec, field);
+    Wire.writeBoolean(out, spec.privileged());
+  }
+
   public static ContainerSpec readSpec(Input in, String field) {
+    return readSpecFields(in, field, true);
+  }
+
+  private static ContainerSpec readSpecFields(Input in, String field, boolean withPrivileged) {
     try {
       ContainerId id = readContainerId(in, "id");
       TemplateRef template = readTemplate(in, "template");
@@ -209,8 +224,9 @@ public final class ValueCodecs {
       RestartPolicy restart = Wire.readEnumName(in, "restart", RestartPolicy.class);
       Map<String, String> labels = Wire.readStringMap(in, "labels", Labels.MAX_LABELS);
       PlacementConstraints placement = readPlacement(in, "placement");
+      boolean privileged = withPrivileged && Wire.readBoolean(in, "privileged");
       try {
-        return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement);
+        return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement, privileged);
       } catch (InvalidFieldException e) {
         throw invalid("", ContainerSpec.class, e);
       }

@@ -18,6 +18,9 @@ import java.util.Map;
  * @param restart   what to do when the init exits or the host dies
  * @param labels    the operator's labels
  * @param placement where it may run
+ * @param privileged run without the user namespace and the other confinement layers: root inside is
+ *                   root on the host. Off unless the operator asks for it by name ({@code --privileged});
+ *                   shown in {@code ct show} and recorded in the log like every other field
  */
 public record ContainerSpec(
     ContainerId id,
@@ -27,7 +30,8 @@ public record ContainerSpec(
     Limits limits,
     RestartPolicy restart,
     Map<String, String> labels,
-    PlacementConstraints placement) {
+    PlacementConstraints placement,
+    boolean privileged) {
 
   public static final int MAX_COMMAND_ARGS = 256;
   public static final int MAX_COMMAND_BYTES = 64 * 1024;
@@ -43,6 +47,12 @@ public record ContainerSpec(
     restart = restart == null ? RestartPolicy.NEVER : restart;
     labels = Labels.check("labels", labels);
     placement = placement == null ? PlacementConstraints.NONE : placement;
+  }
+
+  /** An unprivileged (confined) container: the default. */
+  public ContainerSpec(ContainerId id, TemplateRef template, String hostname, List<String> command, Limits limits,
+      RestartPolicy restart, Map<String, String> labels, PlacementConstraints placement) {
+    this(id, template, hostname, command, limits, restart, labels, placement, false);
   }
 
   private static void checkCommand(List<String> command) {
@@ -67,6 +77,6 @@ public record ContainerSpec(
   }
 
   public ContainerSpec withLimits(Limits newLimits) {
-    return new ContainerSpec(id, template, hostname, command, newLimits, restart, labels, placement);
+    return new ContainerSpec(id, template, hostname, command, newLimits, restart, labels, placement, privileged);
   }
 }

@@ -43,9 +43,10 @@ class EventCodecTest {
     all.addAll(Samples.edgeEvents());
     for (BerthEvent e : all) {
       String manifest = BerthEventCodec.manifest(e);
-      assertEquals(e.getClass().getSimpleName() + ":1", manifest);
+      int version = BerthEventCodec.allFormats().stream().filter(f -> f.type() == e.getClass()).findFirst().orElseThrow().version();
+      assertEquals(e.getClass().getSimpleName() + ":" + version, manifest);
       byte[] bytes = BerthEventCodec.toBytes(e);
-      assertEquals(1, bytes[0], manifest + ": the version comes first");
+      assertEquals(version, bytes[0], manifest + ": the version comes first");
       BerthEvent back = BerthEventCodec.fromBytes(manifest, bytes);
       assertEquals(e, back, manifest);
       assertArrayEquals(bytes, BerthEventCodec.toBytes(back), manifest + ": bytes after a round trip differ");
@@ -155,6 +156,18 @@ class EventCodecTest {
     // The production codec has no v0 reader: a clear error, not a guess.
     assertMessage("ContainerStarted version 0 is unknown to this build", () -> BerthEventCodec.fromBytes("ContainerStarted:0", v0.toBytes()));
     assertThrows(IllegalArgumentException.class, () -> withV0.withOldVersion(1, in -> null), "v1 is the current version");
+  }
+
+  @Test
+  void anUpcastEventHashesAsTheBytesItWasReadFrom() throws Exception {
+    // The chain is over what the journal holds: after an upcast, the next event's prevHash and
+    // `audit verify` must agree on the old bytes, not on today's re-serialization.
+    byte[] v1 = java.nio.file.Files.readAllBytes(GoldenFiles.of("ContainerDefined:1"));
+    BerthEvent read = BerthEventCodec.fromBytes("ContainerDefined:1", v1);
+    assertEquals(io.berth.protocol.event.EventHashes.sha256Hex(v1), io.berth.protocol.event.EventHashes.hashOf(read));
+    BerthEvent current = roundTrip(Samples.event(read.getClass()));
+    assertEquals(io.berth.protocol.event.EventHashes.sha256Hex(BerthEventCodec.toBytes(current)),
+        io.berth.protocol.event.EventHashes.hashOf(current), "an event at today's version hashes as today's bytes");
   }
 
   static BerthEvent roundTrip(BerthEvent e) {

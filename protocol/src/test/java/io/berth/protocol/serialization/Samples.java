@@ -69,7 +69,13 @@ public final class Samples {
     labels.put("team.io/owner", "web@example");
     return new ContainerSpec(CT, TemplateRef.of("busybox"), "web-1", List.of("/bin/httpd", "-f", "-p", "8080", "-h", "/www/é"),
         new Limits(1500, 512L << 20, 2L << 30, 256), RestartPolicy.ON_FAILURE, labels,
-        new PlacementConstraints(Optional.of(H1), Map.of("zone", "z1", "ssd", "true"), "web"));
+        new PlacementConstraints(Optional.of(H1), Map.of("zone", "z1", "ssd", "true"), "web"), true);
+  }
+
+  /** {@link #fullSpec()} as layout 1 stored it (before {@code privileged} existed): unprivileged. */
+  public static ContainerSpec fullSpecV1() {
+    ContainerSpec s = fullSpec();
+    return new ContainerSpec(s.id(), s.template(), s.hostname(), s.command(), s.limits(), s.restart(), s.labels(), s.placement(), false);
   }
 
   /** A spec with only what is required: defaults everywhere else. */
