@@ -36,26 +36,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HELPER_FAILED 125
-#define MAX_RECORDS 1024
+#include "nsexec.h"
 
-/* ---- the config records read from stdin ------------------------------------------------------ */
-
-struct config {
-  const char *rootfs, *hostname, *netns, *exitfile, *log, *pid, *criu, *pidfile, *cwd;
-  const char *cgroups[16];
-  int ncgroups;
-  char *args[MAX_RECORDS + 1];
-  int nargs;
-  char *envs[MAX_RECORDS + 1];
-  int nenvs;
-};
-
-static void fail(int out, const char *step, int err, const char *arg) {
+void fail(int out, const char *step, int err, const char *arg) {
   dprintf(out, "error %s %s %s\n", step, err ? strerrorname_np(err) : "none", arg ? arg : "-");
 }
 
-static void die(const char *step, int err, const char *arg) {
+void die(const char *step, int err, const char *arg) {
   fprintf(stderr, "berth-nsexec: error %s %s %s\n", step, err ? strerrorname_np(err) : "none", arg ? arg : "-");
   exit(HELPER_FAILED);
 }
@@ -194,7 +181,7 @@ struct init_args {
   int err_write; /* close-on-exec: a message here means the init failed before exec */
 };
 
-static void init_fail(int fd, const char *step, const char *arg) {
+void init_fail(int fd, const char *step, const char *arg) {
   int err = errno;
   dprintf(fd, "%s %s %s", step, strerrorname_np(err) ? strerrorname_np(err) : "unknown", arg ? arg : "-");
   _exit(HELPER_FAILED);
