@@ -83,6 +83,8 @@ static void parse_config(struct config *c) {
     if (!strcmp(k, "rootfs")) c->rootfs = v;
     else if (!strcmp(k, "hostname")) c->hostname = v;
     else if (!strcmp(k, "netns")) c->netns = v;
+    else if (!strcmp(k, "userns")) c->userns = v;
+    else if (!strcmp(k, "privileged")) c->privileged = !strcmp(v, "1");
     else if (!strcmp(k, "exitfile")) c->exitfile = v;
     else if (!strcmp(k, "log")) c->log = v;
     else if (!strcmp(k, "pid")) c->pid = v;
@@ -188,27 +190,13 @@ void init_fail(int fd, const char *step, const char *arg) {
 }
 
 static void make_dev(int errfd) {
-  /* A tmpfs /dev with nodes made by mknod, not bind mounts of the host's: CRIU dumps a tmpfs and
-   * its nodes as they are, where bind mounts of host files would need --external mappings. */
-  struct { const char *name; mode_t mode; int major, minor; } nodes[] = {
-      {"null", 0666, 1, 3}, {"zero", 0666, 1, 5}, {"full", 0666, 1, 7},
-      {"random", 0666, 1, 8}, {"urandom", 0666, 1, 9}, {"tty", 0666, 5, 0},
-  };
-  if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k") < 0)
-    init_fail(errfd, "mount-dev", "/dev");
-  for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-    char path[64];
-    snprintf(path, sizeof path, "dev/%s", nodes[i].name);
-    if (mknod(path, S_IFCHR | nodes[i].mode, makedev(nodes[i].major, nodes[i].minor)) < 0)
-      init_fail(errfd, "mknod", path);
-    chmod(path, nodes[i].mode); /* mknod applies the umask */
-  }
-  const char *links[][2] = {{"/proc/self/fd", "dev/fd"}, {"/proc/self/fd/0", "dev/stdin"},
-                            {"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"}};
-  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-    if (symlink(links[i][0], links[i][1]) < 0) init_fail(errfd, "symlink", links[i][1]);
-  if (mkdir("dev/shm", 01777) < 0) init_fail(errfd, "mkdir", "dev/shm");
-  chmod("dev/shm", 01777);
+  /* The device nodes and /dev's links live on the container's writable layer, made by the layer at
+   * prepare as the host's root: inside a user namespace mknod is refused (and should be), and nodes in
+   * the root filesystem need no --external mappings for CRIU, where bind mounts of host nodes would.
+   * Only /dev/shm is a fresh tmpfs per boot. */
+  if (mkdir("dev/shm", 01777) < 0 && errno != EEXIST) init_fail(errfd, "mkdir", "dev/shm");
+  if (mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=1777,size=65536k") < 0)
+    init_fail(errfd, "mount-shm", "/dev/shm");
 }
 
 static int container_init(void *arg) {
@@ -220,12 +208,16 @@ static int container_init(void *arg) {
   /* Wait until the shim has put us in our cgroups, so nothing we do is unaccounted. */
   if (read(a->go_read, &b, 1) != 1) init_fail(errfd, "wait-for-shim", "pipe");
   close(a->go_read);
+  if (c->userns && become_root() < 0) init_fail(errfd, "become-root", c->userns);
 
   /* Our own session: CRIU refuses a tree whose session leader lives outside it. */
   if (setsid() < 0) init_fail(errfd, "setsid", "-");
   /* Nothing we mount may propagate back to the host (mount_namespaces(7)). */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) init_fail(errfd, "make-private", "/");
   if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) init_fail(errfd, "sethostname", c->hostname);
+  /* In a user namespace every mount copied from the host is locked to its parent, and pivot_root
+   * refuses a locked new root: bind the rootfs onto itself, a mount of our own (runc does the same). */
+  if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) init_fail(errfd, "bind-rootfs", c->rootfs);
   if (chdir(c->rootfs) < 0) init_fail(errfd, "chdir", c->rootfs);
   if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) init_fail(errfd, "mount-proc", "/proc");
   make_dev(errfd);
@@ -267,6 +259,10 @@ static int mode_start(void) {
     detach_stdio(c.log);
     close_fds_except(out, -1);
 
+    /* The user namespace first: the net namespace and every namespace the clone below makes are owned
+     * by it, so the container's root has its capabilities over them and none over the host's. The shim
+     * itself keeps the host's uid 0 (it writes the exit file and the cgroup files as that). */
+    if (c.userns && join_userns(c.userns) < 0) { fail(out, "setns-user", errno, c.userns); _exit(HELPER_FAILED); }
     if (c.netns) {
       int fd = open(c.netns, O_RDONLY | O_CLOEXEC);
       if (fd < 0) { fail(out, "open-netns", errno, c.netns); _exit(HELPER_FAILED); }
@@ -427,10 +423,20 @@ static int mode_exec(void) {
 
   /* Open every namespace and the root before joining any: after setns(mnt), /proc is the
    * container's and the host pid names nothing there. */
+  /* The user namespace first (the others are owned by it), and only when it is not ours: a privileged
+   * container shares the host's, and setns into one's own user namespace is EINVAL. */
+  char path[128];
+  snprintf(path, sizeof path, "/proc/%s/ns/user", c.pid);
+  int same = same_userns(path, "/proc/self/ns/user");
+  if (same < 0) die("stat-userns", errno, path);
+  int userfd = -1;
+  if (!same) {
+    userfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (userfd < 0) die("open-ns", errno, path);
+  }
   const char *kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
   const int types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS};
   int fds[5];
-  char path[128];
   for (int i = 0; i < 5; i++) {
     snprintf(path, sizeof path, "/proc/%s/ns/%s", c.pid, kinds[i]);
     fds[i] = open(path, O_RDONLY | O_CLOEXEC);
@@ -442,6 +448,10 @@ static int mode_exec(void) {
 
   const char *failed = NULL;
   if (join_cgroups(&c, getpid(), &failed) < 0) die("join-cgroup", errno, failed);
+  if (userfd >= 0) {
+    if (setns(userfd, CLONE_NEWUSER) < 0) die("setns", errno, "user");
+    close(userfd);
+  }
   for (int i = 0; i < 5; i++) {
     if (setns(fds[i], types[i]) < 0) die("setns", errno, kinds[i]);
     close(fds[i]);
@@ -450,6 +460,7 @@ static int mode_exec(void) {
   if (chroot(".") < 0) die("chroot", errno, "root");
   close(rootfd);
   if (chdir(c.cwd ? c.cwd : "/") < 0) die("chdir", errno, c.cwd ? c.cwd : "/");
+  if (!same && become_root() < 0) die("become-root", errno, path);
 
   int err[2];
   if (pipe2(err, O_CLOEXEC) < 0) die("pipe", errno, "exec");
@@ -493,13 +504,43 @@ static int mode_exec(void) {
 
 /* ---- netns / netrun ------------------------------------------------------------------------ */
 
-static int mode_netns(const char *path) {
-  /* A net namespace that outlives this process: bind-mount its nsfs file, as ip-netns(8) does. */
+static int mode_netns(const char *path, const char *userns) {
+  /* A net namespace that outlives this process: bind-mount its nsfs file, as ip-netns(8) does. With a
+   * user namespace, a child joins it and unshares the net namespace there (so the container's root owns
+   * it), and we, still in the host's namespaces, bind it. */
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0) die("create", errno, path);
   close(fd);
-  if (unshare(CLONE_NEWNET) < 0) { unlink(path); die("unshare-net", errno, path); }
-  if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0) { unlink(path); die("bind-netns", errno, path); }
+  int ready[2], done[2];
+  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) { unlink(path); die("pipe", errno, path); }
+  pid_t child = fork();
+  if (child < 0) { unlink(path); die("fork", errno, path); }
+  if (child == 0) {
+    close(ready[0]);
+    close(done[1]);
+    char b = 'n';
+    if (userns && join_userns(userns) < 0) b = 'u';
+    else if (unshare(CLONE_NEWNET) < 0) b = 'e';
+    if (write(ready[1], &b, 1) != 1) _exit(1);
+    if (read(done[0], &b, 1) < 0) _exit(1);
+    _exit(0);
+  }
+  close(ready[1]);
+  close(done[0]);
+  char r = 0;
+  if (read(ready[0], &r, 1) != 1 || r != 'n') {
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    unlink(path);
+    die(r == 'u' ? "setns-user" : "unshare-net", EPERM, r == 'u' ? userns : path);
+  }
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)child);
+  int rc = mount(ns, path, NULL, MS_BIND, NULL);
+  int e = errno;
+  close(done[1]);
+  waitpid(child, NULL, 0);
+  if (rc < 0) { unlink(path); die("bind-netns", e, path); }
   return 0;
 }
 
@@ -515,13 +556,18 @@ static int mode_netrun(const char *nsfile, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: berth-nsexec start|restore|exec < records; netns PATH; netrun NSFILE CMD...\n");
+    fprintf(stderr, "usage: berth-nsexec start|restore|exec < records; netns PATH [USERNS]; userns PATH BASE COUNT; "
+                    "idmap SRC DST USERNS; overlay TARGET OPTIONS FSUID; devnodes DIR; netrun NSFILE CMD...\n");
     return 2;
   }
   if (!strcmp(argv[1], "start")) return mode_start();
   if (!strcmp(argv[1], "restore")) return mode_restore();
   if (!strcmp(argv[1], "exec")) return mode_exec();
-  if (!strcmp(argv[1], "netns") && argc == 3) return mode_netns(argv[2]);
+  if (!strcmp(argv[1], "netns") && (argc == 3 || argc == 4)) return mode_netns(argv[2], argc == 4 ? argv[3] : NULL);
+  if (!strcmp(argv[1], "userns") && argc == 5) return mode_userns(argv[2], argv[3], argv[4]);
+  if (!strcmp(argv[1], "devnodes") && argc == 3) return mode_devnodes(argv[2]);
+  if (!strcmp(argv[1], "overlay") && argc == 5) return mode_overlay(argv[2], argv[3], argv[4]);
+  if (!strcmp(argv[1], "idmap") && argc == 5) return mode_idmap(argv[2], argv[3], argv[4]);
   if (!strcmp(argv[1], "netrun") && argc >= 4) return mode_netrun(argv[2], argv + 3);
   fprintf(stderr, "berth-nsexec: unknown mode or arguments: %s\n", argv[1]);
   return 2;

@@ -12,7 +12,8 @@
 /* ---- the config records read from stdin ------------------------------------------------------ */
 
 struct config {
-  const char *rootfs, *hostname, *netns, *exitfile, *log, *pid, *criu, *pidfile, *cwd;
+  const char *rootfs, *hostname, *netns, *userns, *exitfile, *log, *pid, *criu, *pidfile, *cwd;
+  int privileged; /* privileged=1: every confinement layer off (the spec asked for it by name) */
   const char *cgroups[16];
   int ncgroups;
   char *args[MAX_RECORDS + 1];
@@ -27,5 +28,23 @@ void fail(int out, const char *step, int err, const char *arg);
 void die(const char *step, int err, const char *arg);
 /* In the container's init before exec: "STEP ERRNO ARG" (errno read first) on fd, _exit(HELPER_FAILED). */
 void init_fail(int fd, const char *step, const char *arg);
+
+/* userns.c */
+int mode_userns(const char *path, const char *base, const char *count);
+/* setns into the user namespace bound at path; -1 with errno on failure. */
+int join_userns(const char *path);
+/* Take the joined user namespace's root (uid/gid 0, no supplementary groups); -1 with errno. */
+int become_root(void);
+/* 1 when the two nsfs files name the same namespace, 0 when not, -1 on error. */
+int same_userns(const char *a, const char *b);
+
+/* devnodes.c */
+int mode_devnodes(const char *dir);
+
+/* overlay.c */
+int mode_overlay(const char *target, const char *options, const char *fsuid);
+
+/* idmap.c */
+int mode_idmap(const char *src, const char *dst, const char *userns);
 
 #endif

@@ -5,7 +5,9 @@ import io.berth.isolation.cgroup.CgroupStats;
 import io.berth.isolation.cgroup.Cgroups;
 import io.berth.isolation.checkpoint.Criu;
 import io.berth.isolation.checkpoint.CriuException;
+import io.berth.isolation.checkpoint.UsernsImage;
 import io.berth.isolation.config.LimitRules;
+import io.berth.isolation.idmap.IdRanges;
 import io.berth.isolation.nativ.Syscalls;
 import io.berth.isolation.network.Network;
 import io.berth.isolation.process.Commands;
@@ -67,6 +69,7 @@ public final class IsolationLayer implements AutoCloseable {
   private final Network network;
   private final Helper helper;
   private final Criu criu;
+  private final ContainerRoot root;
   private final ExitWatcher watcher = new ExitWatcher();
   private final Map<ContainerId, ReentrantLock> locks = new ConcurrentHashMap<>();
   /** Containers whose init Berth itself is ending (stop, kill, destroy, checkpoint). */
@@ -86,6 +89,7 @@ public final class IsolationLayer implements AutoCloseable {
     this.helper = Helper.locate(config.helper().orElse(null), config.dataRoot().resolve("bin"));
     this.network = new Network(helper);
     this.criu = new Criu(config.criu());
+    this.root = new ContainerRoot(store, helper, IdRanges.machine(), config.dataRoot());
   }
 
   public IsolationConfig config() {
@@ -131,17 +135,13 @@ public final class IsolationLayer implements AutoCloseable {
       Optional<String> veth = Optional.ofNullable(net).map(n -> Network.vethName(config.dataRoot().toString(), id.value()));
       try (Reverter revert = new Reverter()) {
         try {
-          step(id, "make container directory", () -> {
-            Files.createDirectories(store.upper(id));
-            Files.createDirectories(store.work(id));
-            Files.createDirectories(store.rootfs(id));
-          });
+          step(id, "make container directory", () -> Files.createDirectories(store.dir(id)));
           revert.add(() -> deleteDir(store.dir(id)));
-          step(id, "mount overlay rootfs", () -> Rootfs.mountOverlay(template.rootfs(), store.upper(id), store.work(id), store.rootfs(id)));
-          revert.add(() -> Rootfs.unmount(store.rootfs(id)));
+          long idBase = spec.privileged() ? 0 : stepValue(id, "make user namespace", () -> root.makeUserns(id, 0, revert));
+          step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
           step(id, "create cgroup", () -> cgroups.create(id.value(), revert::add));
           step(id, "write cgroup limits", () -> cgroups.apply(id.value(), spec.limits()));
-          step(id, "create net namespace", () -> helper.createNetns(store.netns(id), id.value()));
+          step(id, "create net namespace", () -> helper.createNetns(store.netns(id), idBase == 0 ? null : store.userns(id), id.value()));
           revert.add(() -> removeNetns(id));
           if (net != null) {
             step(id, "attach veth", () -> network.attach(store.netns(id), net, veth.get(), () -> revert.add(() -> network.deleteLink(veth.get()))));
@@ -149,10 +149,10 @@ public final class IsolationLayer implements AutoCloseable {
             step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
           }
           store.save(new ContainerRecord(id, spec.hostname(), spec.argv(), template.digest(), spec.limits(),
-              Optional.ofNullable(net), veth, 0, 0, 0));
+              Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase));
           revert.success();
-          LOG.info("prepared container={} template={} limits=[{}] address={}", id, template.digest(), spec.limits(),
-              net == null ? "-" : net.address());
+          LOG.info("prepared container={} template={} limits=[{}] address={} {}", id, template.digest(), spec.limits(),
+              net == null ? "-" : net.address(), spec.privileged() ? "PRIVILEGED" : "ids=" + idBase + "+" + IdRanges.SIZE);
         } catch (RuntimeException e) {
           throw revert.fail(e);
         }
@@ -182,6 +182,7 @@ public final class IsolationLayer implements AutoCloseable {
           .put("log", store.shimLog(id).toString())
           .putAll("cgroup", cgroups.procsFiles(id.value()))
           .put("arg", program);
+      confinement(r, rec);
       rec.putAll("arg", r.command().subList(1, r.command().size()));
       rec.putAll("env", ENV);
       rec.put("env", "HOSTNAME=" + r.hostname());
@@ -241,9 +242,11 @@ public final class IsolationLayer implements AutoCloseable {
       r.flatMap(ContainerRecord::veth).ifPresent(network::deleteLink);
       if (r.isEmpty()) network.deleteLink(Network.vethName(config.dataRoot().toString(), id.value()));
       removeNetns(id);
-      Rootfs.unmount(store.rootfs(id));
+      root.unmount(id);
+      root.dropUserns(id);
       cgroups.remove(id.value(), System.nanoTime() + DESTROY_GRACE.toNanos());
       deleteDir(store.dir(id));
+      root.releaseRange(id);
       expectedExits.remove(id);
       LOG.info("destroyed container={}", id);
       return null;
@@ -272,7 +275,8 @@ public final class IsolationLayer implements AutoCloseable {
       if (isRunning(r.get())) throw new IsolationException("release", id.value(), "init " + r.get().initPid() + " still alive after SIGKILL");
       r.get().veth().ifPresent(network::deleteLink);
       removeNetns(id);
-      Rootfs.unmount(store.rootfs(id));
+      root.unmount(id);
+      root.dropUserns(id);
       cgroups.remove(id.value(), System.nanoTime() + DESTROY_GRACE.toNanos());
       Files.deleteIfExists(store.exitFile(id));
       store.save(r.get().withInit(0, 0, 0));
@@ -289,32 +293,42 @@ public final class IsolationLayer implements AutoCloseable {
    */
   public void revive(ContainerId id) {
     withLock(id, () -> {
-      ContainerRecord r = record(id, "revive");
-      if (isRunning(r)) return null;
-      Template template = templates.resolve(TemplateRef.of(r.templateDigest()));
+      ContainerRecord recorded = record(id, "revive");
+      if (isRunning(recorded)) return null;
+      Template template = templates.resolve(TemplateRef.of(recorded.templateDigest()));
       try (Reverter revert = new Reverter()) {
         try {
+          ContainerRecord r = recorded;
+          if (r.userNamespaced() && !Rootfs.isMountPoint(store.userns(id))) {
+            // The same range when this kernel still has it free (it does after a reboot or a release):
+            // nothing on disk depends on it (idmapped mounts), but a checkpoint taken here names it.
+            root.unmount(id);
+            root.dropUserns(id);
+            long base = stepValue(id, "make user namespace", () -> root.makeUserns(id, recorded.idBase(), revert));
+            r = new ContainerRecord(r.id(), r.hostname(), r.command(), r.templateDigest(), r.limits(), r.network(), r.veth(),
+                r.initPid(), r.initStartTime(), r.shimPid(), r.privileged(), base);
+          }
+          ContainerRecord rec = r;
           if (!Rootfs.isMountPoint(store.rootfs(id))) {
-            Files.createDirectories(store.work(id));
-            step(id, "mount overlay rootfs", () -> Rootfs.mountOverlay(template.rootfs(), store.upper(id), store.work(id), store.rootfs(id)));
-            revert.add(() -> Rootfs.unmount(store.rootfs(id)));
+            step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), rec.idBase(), revert));
           }
           if (!cgroups.exists(id.value())) {
             step(id, "create cgroup", () -> cgroups.create(id.value(), revert::add));
           }
-          step(id, "write cgroup limits", () -> cgroups.apply(id.value(), r.limits()));
+          step(id, "write cgroup limits", () -> cgroups.apply(id.value(), rec.limits()));
           if (!Rootfs.isMountPoint(store.netns(id))) {
             Files.deleteIfExists(store.netns(id));
-            step(id, "create net namespace", () -> helper.createNetns(store.netns(id), id.value()));
+            step(id, "create net namespace", () -> helper.createNetns(store.netns(id), rec.userNamespaced() ? store.userns(id) : null, id.value()));
             revert.add(() -> removeNetns(id));
-            if (r.network().isPresent() && r.veth().isPresent()) {
-              network.deleteLink(r.veth().get());
-              step(id, "attach veth", () -> network.attach(store.netns(id), r.network().get(), r.veth().get(),
-                  () -> revert.add(() -> network.deleteLink(r.veth().get()))));
+            if (rec.network().isPresent() && rec.veth().isPresent()) {
+              network.deleteLink(rec.veth().get());
+              step(id, "attach veth", () -> network.attach(store.netns(id), rec.network().get(), rec.veth().get(),
+                  () -> revert.add(() -> network.deleteLink(rec.veth().get()))));
             } else {
               step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
             }
           }
+          if (rec != recorded) store.save(rec);
           revert.success();
           LOG.info("revived container={}", id);
         } catch (RuntimeException e) {
@@ -349,6 +363,7 @@ public final class IsolationLayer implements AutoCloseable {
     }
     Helper.Records rec = new Helper.Records().put("pid", Integer.toString(r.initPid()))
         .putAll("cgroup", cgroups.procsFiles(id.value())).putAll("arg", argv).putAll("env", ENV);
+    if (r.privileged()) rec.put("privileged", "1");
     Commands.Result res = helper.exec(rec, timeout);
     HelperException failed = Helper.helperFailure(res, "exec in container " + id);
     if (failed != null) throw new IsolationException("exec " + argv.get(0), id.value(), failed);
@@ -464,27 +479,52 @@ public final class IsolationLayer implements AutoCloseable {
       ContainerRecord r = record(id, "restore");
       if (isRunning(r)) throw new ContainerStateException("restore", id.value(), ContainerStatus.RUNNING, "it must not be running");
       criu.preflight();
-      // CRIU re-creates the veth under the same host name: the prepared one must go first.
+      // CRIU restores the net namespace (from inside the user namespace it restores): the prepared one
+      // goes, and the veth's container end waits in the host's namespace for CRIU to move it in.
       r.veth().ifPresent(network::deleteLink);
       removeNetns(id);
+      String peer = r.veth().map(v -> network.createPairForRestore(v, r.network().orElseThrow().bridge(), () -> {})).orElse(null);
       Files.deleteIfExists(store.exitFile(id));
       Path pidfile = imagesDir.resolve("restore.pid");
       Files.deleteIfExists(pidfile);
+      // CRIU reads some images after it has entered the container's user namespace, as its root: give
+      // that root the images (still 0700; they are its own memory), as LXD does for unprivileged containers.
+      if (r.userNamespaced()) {
+        // The images name the dumping host's id range; here the container has this host's (its layers are
+        // idmapped with it). CRIU's restored root task reads images both before it takes the container's root
+        // (as the host's uid 0, which owns them) and after (as the range's first id): the range's root group
+        // gets read access (0750/0640; they are its own memory), nobody else.
+        step(id, "move the images' id mapping to this host's range", () -> {
+          int n = UsernsImage.rebase(imagesDir, r.idBase(), IdRanges.SIZE);
+          if (n == 0) throw new CriuException("checkpoint " + imagesDir + " of a user-namespaced container holds no userns image", "");
+        });
+        step(id, "give the images to the container's root group", () -> shareWithGroup(imagesDir, r.idBase(), id));
+      }
       Helper.Records rec = new Helper.Records().put("criu", criu.binary().toString()).put("pidfile", pidfile.toString())
           .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString())
-          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, r.veth().orElse(null),
-              r.network().map(NetworkAttachment::bridge).orElse(null), cgroups.criuRoots(id.value())));
+          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value())));
       Helper.Started s;
       try {
         s = helper.restore(rec, Duration.ofMinutes(5), "restore container " + id);
       } catch (HelperException e) {
-        throw new IsolationException("restore", id.value(), new CriuException(e.getMessage(), Criu.logTail(imagesDir.resolve(Criu.RESTORE_LOG))));
+        IsolationException failed = new IsolationException("restore", id.value(),
+            new CriuException(e.getMessage(), Criu.logTail(imagesDir.resolve(Criu.RESTORE_LOG))));
+        // Leave it prepared as it was before, so a start or another restore can follow.
+        try {
+          r.veth().ifPresent(network::deleteLink);
+          revive(id);
+        } catch (RuntimeException undo) {
+          failed.addSuppressed(undo);
+        }
+        throw failed;
       }
-      // Keep the restored net namespace reachable as before, for a later start after a stop.
+      // Keep the restored namespaces reachable as before, for a later start or exec after a stop: the net
+      // namespace, and the user namespace CRIU made (same mapping) that owns it.
       step(id, "bind restored net namespace", () -> {
         Files.createFile(store.netns(id));
         Syscalls.mount("/proc/" + s.initPid() + "/ns/net", store.netns(id).toString(), null, Syscalls.MS_BIND, null);
       });
+      if (r.userNamespaced()) step(id, "bind restored user namespace", () -> root.rebindUserns(id, s.initPid()));
       store.save(r.withInit(s.initPid(), Procs.startTime(s.initPid()), s.shimPid()));
       expectedExits.remove(id);
       watch(id, s.shimPid());
@@ -576,6 +616,13 @@ public final class IsolationLayer implements AutoCloseable {
     }
   }
 
+  private static void shareWithGroup(Path dir, long gid, ContainerId id) {
+    for (List<String> argv : List.of(List.of("chown", "-R", "0:" + gid, dir.toString()), List.of("chmod", "-R", "g+rX,g-w,o-rwx", dir.toString()))) {
+      Commands.Result r = Commands.run(argv, null, Duration.ofMinutes(1));
+      if (!r.ok()) throw new IsolationException(String.join(" ", argv.subList(0, 2)) + " " + dir, id.value(), r.describe());
+    }
+  }
+
   private static void deleteDir(Path dir) {
     if (!Files.exists(dir)) return;
     // --one-file-system: never descend into a mount (a rootfs not unmounted must not be emptied).
@@ -591,6 +638,26 @@ public final class IsolationLayer implements AutoCloseable {
   @FunctionalInterface
   private interface Locked<T> {
     T run() throws Exception;
+  }
+
+  @FunctionalInterface
+  private interface ValueStep {
+    long run() throws Exception;
+  }
+
+  private static long stepValue(ContainerId id, String name, ValueStep step) {
+    long[] out = new long[1];
+    step(id, name, () -> out[0] = step.run());
+    return out[0];
+  }
+
+  /**
+   * The helper records that confine the container's init: its user namespace, or {@code privileged=1}
+   * (every confinement layer off) when its spec asked for that by name.
+   */
+  private void confinement(ContainerRecord r, Helper.Records rec) {
+    if (r.privileged()) rec.put("privileged", "1");
+    else rec.put("userns", store.userns(r.id()).toString());
   }
 
   private static void step(ContainerId id, String name, Step step) {

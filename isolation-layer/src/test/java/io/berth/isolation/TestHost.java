@@ -78,6 +78,11 @@ final class TestHost implements AutoCloseable {
     return new ContainerSpec(id, TemplateRef.of("busybox"), null, List.of(command), limits, null, null, null);
   }
 
+  /** The same container, privileged: every confinement layer off (the baseline an escape test shows succeeding). */
+  static ContainerSpec privilegedSpec(ContainerId id, Limits limits, String... command) {
+    return new ContainerSpec(id, TemplateRef.of("busybox"), null, List.of(command), limits, null, null, null, true);
+  }
+
   @Override
   public void close() {
     for (IsolationLayer l : layers) {

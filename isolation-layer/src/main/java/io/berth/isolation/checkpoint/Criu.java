@@ -87,18 +87,23 @@ public final class Criu {
   }
 
   /**
-   * The arguments after {@code criu restore} for the restore shim: detached, into {@code rootfs},
-   * the veth re-created as {@code hostVeth} on {@code bridge}, tasks into the given cgroup roots.
+   * The arguments after {@code criu restore} for the restore shim: detached, into {@code rootfs}, tasks
+   * into the given cgroup roots, and the container's {@code eth0} taken from a veth end Berth made in the
+   * host's namespace ({@code --external netdev[eth0]:PEER}: CRIU moves it in and restores its name, MAC and
+   * addresses). CRIU creating the pair itself fails from inside a user namespace here (its usernsd path
+   * asks netlink for an ifindex in another namespace: EOPNOTSUPP), and joining a prepared user namespace is
+   * unsupported by CRIU ({@code --join-ns user} is cloned over before it is joined).
    *
+   * @param peer        the veth end to move in, or null for a container without a veth
    * @param cgroupRoots {@code controller:/path} per controller Berth manages (or one bare path on
    *                    cgroup v2): CRIU applies a bare {@code --cgroup-root} to every v1 controller
    *                    and would make cgroups in cpuset, devices, freezer... that destroy never removes
    */
-  public List<String> restoreArgs(Path images, Path rootfs, Path pidfile, String hostVeth, String bridge, List<String> cgroupRoots) {
+  public List<String> restoreArgs(Path images, Path rootfs, Path pidfile, String peer, List<String> cgroupRoots) {
     List<String> args = new ArrayList<>(List.of("-D", images.toString(), "-o", RESTORE_LOG, "-v4", "--root", rootfs.toString(),
         "--restore-detached", "--pidfile", pidfile.toString(), "--tcp-established"));
     for (String root : cgroupRoots) args.addAll(List.of("--cgroup-root", root));
-    if (hostVeth != null) args.addAll(List.of("--external", "veth[eth0]:" + hostVeth + "@" + bridge));
+    if (peer != null) args.addAll(List.of("--external", "netdev[eth0]:" + peer));
     return args;
   }
 

@@ -119,6 +119,29 @@ public final class Network {
     if (!r2.ok()) throw new NetworkException("configure eth0 " + a.address() + " in " + netns + ": " + r2.describe());
   }
 
+  /**
+   * For a CRIU restore: a veth pair both of whose ends are in this (the host's) namespace, the host end
+   * {@code veth} on {@code bridge}, the other named {@link #restorePeerName}. CRIU moves that end into the
+   * namespace it restores and gives it back its name ({@code eth0}), MAC and addresses from the images
+   * ({@code --external netdev[eth0]:PEER}); from inside a user namespace that move is all it can do, as
+   * creating a cross-namespace veth needs privileges there it does not have.
+   */
+  public String createPairForRestore(String veth, String bridge, Runnable onCreated) {
+    String peer = restorePeerName(veth);
+    String batch = "link add " + veth + " type veth peer name " + peer + "\n"
+        + "link set " + veth + " master " + bridge + "\n"
+        + "link set " + veth + " up\n";
+    Commands.Result r = Commands.run(List.of(ip, "-batch", "-"), batch.getBytes(StandardCharsets.UTF_8), TIMEOUT);
+    if (linkExists(veth)) onCreated.run();
+    if (!r.ok()) throw new NetworkException("create veth " + veth + " for a restore on bridge " + bridge + ": " + r.describe());
+    return peer;
+  }
+
+  /** {@code bv...} gives {@code bc...}: the container end of a pair made for a restore. */
+  public static String restorePeerName(String veth) {
+    return "bc" + veth.substring(2);
+  }
+
   /** Brings loopback up in a namespace that has no veth. */
   public void loopbackOnly(Path netns) {
     Commands.Result r = helper.inNetns(netns, List.of(ip, "link", "set", "lo", "up"), null);

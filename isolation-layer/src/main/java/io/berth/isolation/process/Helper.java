@@ -134,9 +134,38 @@ public final class Helper {
     return null;
   }
 
-  /** Creates a network namespace that outlives the helper, bind-mounted at {@code path}. */
-  public void createNetns(Path path, String context) {
-    Commands.Result r = Commands.run(List.of(binary.toString(), "netns", path.toString()), null, SETUP_TIMEOUT);
+  /**
+   * Creates a network namespace that outlives the helper, bind-mounted at {@code path}; owned by the user
+   * namespace bound at {@code userns} when given (null: the host's).
+   */
+  public void createNetns(Path path, Path userns, String context) {
+    List<String> argv = new ArrayList<>(List.of(binary.toString(), "netns", path.toString()));
+    if (userns != null) argv.add(userns.toString());
+    run(argv, context);
+  }
+
+  /** Creates a user namespace mapping ids 0..count-1 to base.., bind-mounted at {@code path}. */
+  public void createUserns(Path path, long base, long count, String context) {
+    run(List.of(binary.toString(), "userns", path.toString(), Long.toString(base), Long.toString(count)), context);
+  }
+
+  /** Attaches at {@code target} a clone of the mount at {@code source}, idmapped by the user namespace at {@code userns}. */
+  public void idmapMount(Path source, Path target, Path userns, String context) {
+    run(List.of(binary.toString(), "idmap", source.toString(), target.toString(), userns.toString()), context);
+  }
+
+  /** mount -t overlay with {@code options} on {@code target}, mounted as fsuid/fsgid {@code fsid} (see overlay.c). */
+  public void mountOverlay(Path target, String options, long fsid, String context) {
+    run(List.of(binary.toString(), "overlay", target.toString(), options, Long.toString(fsid)), context);
+  }
+
+  /** Makes the device nodes and links of a container's /dev in {@code dir} (on its writable layer). */
+  public void makeDevNodes(Path dir, String context) {
+    run(List.of(binary.toString(), "devnodes", dir.toString()), context);
+  }
+
+  private void run(List<String> argv, String context) {
+    Commands.Result r = Commands.run(argv, null, SETUP_TIMEOUT);
     if (!r.ok()) throw failure(r, "", context);
   }
 

@@ -12,6 +12,8 @@ import java.util.Optional;
  * time of that pid to rule out reuse, and the shim that waits for it).
  *
  * @param initStartTime field 22 of /proc/PID/stat (clock ticks since boot), 0 when never started
+ * @param privileged    no user namespace and no confinement layer (the spec asked for it by name)
+ * @param idBase        the first host uid/gid of the container's 65,536 ids; 0 when privileged
  */
 public record ContainerRecord(
     ContainerId id,
@@ -23,13 +25,21 @@ public record ContainerRecord(
     Optional<String> veth,
     int initPid,
     long initStartTime,
-    int shimPid) {
+    int shimPid,
+    boolean privileged,
+    long idBase) {
 
   public ContainerRecord withInit(int pid, long startTime, int shim) {
-    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, pid, startTime, shim);
+    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, pid, startTime, shim, privileged, idBase);
   }
 
   public ContainerRecord withLimits(Limits newLimits) {
-    return new ContainerRecord(id, hostname, command, templateDigest, newLimits, network, veth, initPid, initStartTime, shimPid);
+    return new ContainerRecord(id, hostname, command, templateDigest, newLimits, network, veth, initPid, initStartTime, shimPid,
+        privileged, idBase);
+  }
+
+  /** True when the container runs in a user namespace of its own (everything but a privileged one). */
+  public boolean userNamespaced() {
+    return !privileged;
   }
 }

@@ -20,8 +20,10 @@ import java.util.stream.Stream;
 /**
  * The container directories under {@code <dataRoot>/containers/<id>}: {@code container.properties}
  * (the record, written to a temp file and renamed so a crash never leaves half of it),
- * {@code upper} and {@code work} (the overlay's writable layer), {@code rootfs} (the mount point),
- * {@code netns} (the bind-mounted net namespace), {@code exit} (written by the shim).
+ * {@code layer/upper} and {@code layer/work} (the overlay's writable layer, ids as they are on disk),
+ * {@code mapped/template} and {@code mapped/layer} (idmapped mounts of the template and the layer for an
+ * unprivileged container), {@code rootfs} (the overlay's mount point), {@code userns} and {@code netns}
+ * (the bind-mounted namespaces), {@code exit} (written by the shim).
  */
 public final class ContainerStore {
   private final Path containers;
@@ -38,12 +40,31 @@ public final class ContainerStore {
     return dir(id).resolve("rootfs");
   }
 
+  /** The writable layer: upper and work, one directory so one idmapped mount carries both (overlayfs needs them on one mount). */
+  public Path layer(ContainerId id) {
+    return dir(id).resolve("layer");
+  }
+
   public Path upper(ContainerId id) {
-    return dir(id).resolve("upper");
+    return layer(id).resolve("upper");
   }
 
   public Path work(ContainerId id) {
-    return dir(id).resolve("work");
+    return layer(id).resolve("work");
+  }
+
+  /** The template, idmapped for the container's user namespace (the overlay's lower layer). */
+  public Path mappedTemplate(ContainerId id) {
+    return dir(id).resolve("mapped/template");
+  }
+
+  /** {@link #layer}, idmapped for the container's user namespace. */
+  public Path mappedLayer(ContainerId id) {
+    return dir(id).resolve("mapped/layer");
+  }
+
+  public Path userns(ContainerId id) {
+    return dir(id).resolve("userns");
   }
 
   public Path netns(ContainerId id) {
@@ -98,6 +119,8 @@ public final class ContainerStore {
     p.setProperty("init.pid", Integer.toString(r.initPid()));
     p.setProperty("init.startTime", Long.toString(r.initStartTime()));
     p.setProperty("shim.pid", Integer.toString(r.shimPid()));
+    p.setProperty("privileged", Boolean.toString(r.privileged()));
+    p.setProperty("idmap.base", Long.toString(r.idBase()));
     Path target = file(r.id());
     try {
       Path tmp = Files.createTempFile(dir(r.id()), ".container", ".tmp");
@@ -129,6 +152,7 @@ public final class ContainerStore {
             p.getProperty("network.gateway"), p.getProperty("network.bridge")));
     return Optional.of(new ContainerRecord(id, p.getProperty("hostname"), List.copyOf(command), p.getProperty("template"), limits, net,
         Optional.ofNullable(p.getProperty("veth")), Integer.parseInt(p.getProperty("init.pid", "0")),
-        Long.parseLong(p.getProperty("init.startTime", "0")), Integer.parseInt(p.getProperty("shim.pid", "0"))));
+        Long.parseLong(p.getProperty("init.startTime", "0")), Integer.parseInt(p.getProperty("shim.pid", "0")),
+        Boolean.parseBoolean(p.getProperty("privileged", "false")), Long.parseLong(p.getProperty("idmap.base", "0"))));
   }
 }
