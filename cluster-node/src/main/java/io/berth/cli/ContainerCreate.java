@@ -52,6 +52,10 @@ final class ContainerCreate extends Verb {
   @Option(names = "--start", description = "start it once defined")
   boolean start;
 
+  @Option(names = "--privileged", description = "no user namespace and no confinement: root inside is root on the host "
+      + "(for trusted system work only; shown in ct show and recorded in the log)")
+  boolean privileged;
+
   @Override
   int execute() {
     Map<String, Object> body = new LinkedHashMap<>();
@@ -69,6 +73,7 @@ final class ContainerCreate extends Verb {
     if (!hl.isEmpty()) placement.put("hostLabels", hl);
     if (!placement.isEmpty()) body.put("placement", placement);
     if (start) body.put("start", true);
+    if (privileged) body.put("privileged", true);
     return ContainerCommand.printed(this, withProgress("container " + name + (start ? " to be created and started" : " to be created"),
         () -> api().send("POST", "/v1/containers", body, "container " + name)));
   }

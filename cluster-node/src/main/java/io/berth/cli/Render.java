@@ -46,6 +46,8 @@ final class Render {
     f.add(new String[] {"limits", "cpu " + l.get("cpu") + ", memory " + l.get("memory") + ", pids " + l.get("pids")
         + ("0".equals(str(l.get("disk"))) ? "" : ", disk " + l.get("disk"))});
     f.add(new String[] {"restart", str(c.get("restart"))});
+    f.add(new String[] {"security", Boolean.TRUE.equals(c.get("privileged")) ? "PRIVILEGED (root inside is root on the host)"
+        : "unprivileged (own user namespace)"});
     f.add(new String[] {"labels", pairs(obj(c.get("labels")))});
     Map<String, Object> pl = obj(c.get("placement"));
     List<String> placement = new ArrayList<>();

@@ -99,6 +99,11 @@ class BerthCliTest {
     assertTrue(show.out().contains("command:   /bin/sh -c sleep 1\n"), show.out());
     assertTrue(show.out().contains("limits:    cpu 1, memory 256M, pids 512\n"), show.out());
     assertTrue(show.out().contains("labels:    app=web\n"), show.out());
+    assertTrue(show.out().contains("security:  unprivileged (own user namespace)\n"), show.out());
+    assertEquals(0, berth("ct", "create", "ops-1", "--template", "busybox", "--privileged").code());
+    Run priv = berth("ct", "show", "ops-1");
+    assertTrue(priv.out().contains("security:  PRIVILEGED (root inside is root on the host)\n"), priv.out());
+    assertEquals(Boolean.TRUE, JsonText.object(berth("ct", "show", "ops-1", "--output", "json").out()).get("privileged"));
     Run at = berth("ct", "show", "web-1", "--at", "2025-02-01T00:00:00Z");
     assertEquals(0, at.code(), at.toString());
     assertTrue(ops.calls.contains("containerAt web-1 2025-02-01T00:00:00Z"), ops.calls.toString());

@@ -19,9 +19,12 @@ final class Requests {
 
   record PlacementBody(String host, Map<String, String> hostLabels, String antiAffinityGroup) {}
 
-  /** POST /v1/containers. {@code start}: start it once defined. */
+  /**
+   * POST /v1/containers. {@code start}: start it once defined. {@code privileged}: no user namespace and no
+   * confinement layer (root inside is root on the host); false unless given as true.
+   */
   record CreateContainer(String name, String template, String hostname, List<String> command, LimitsBody limits,
-      String restart, Map<String, String> labels, PlacementBody placement, Boolean start) {}
+      String restart, Map<String, String> labels, PlacementBody placement, Boolean start, Boolean privileged) {}
 
   /** POST /v1/containers/{id}/stop: the init gets SIGTERM, then SIGKILL after the timeout. */
   record Stop(Long timeoutMillis) {}

@@ -58,7 +58,8 @@ final class Validation {
       Optional<HostId> pinned = p.host() == null || p.host().isEmpty() ? Optional.empty() : Optional.of(hostId("placement.host", p.host()));
       placement = new PlacementConstraints(pinned, p.hostLabels(), p.antiAffinityGroup());
     }
-    return new ContainerSpec(id, template, body.hostname(), body.command(), limits, restart, body.labels(), placement);
+    return new ContainerSpec(id, template, body.hostname(), body.command(), limits, restart, body.labels(), placement,
+        Boolean.TRUE.equals(body.privileged()));
   }
 
   /** {@code body} over {@code base}: fields not given keep the base's value. */

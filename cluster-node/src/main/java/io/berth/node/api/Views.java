@@ -55,7 +55,7 @@ final class Views {
   /** A container as {@code GET /v1/containers/{id}} shows it. */
   record ContainerJson(String id, String phase, String host, String address, String template, String hostname,
       List<String> command, LimitsJson limits, String restart, Map<String, String> labels, PlacementJson placement,
-      Long pid, Instant runningSince, PendingJson pending, ExitJson lastExit, String lastError, int restartAttempts,
+      boolean privileged, Long pid, Instant runningSince, PendingJson pending, ExitJson lastExit, String lastError, int restartAttempts,
       MigrationJson migration, Instant updatedAt) {}
 
   static ContainerJson container(ContainerState.Live state) {
@@ -72,7 +72,7 @@ final class Views {
     }
     return new ContainerJson(s.id().value(), state.phase(), d.host().map(Object::toString).orElse(null),
         d.address().isEmpty() ? null : d.address() + "/" + d.prefixLength(), s.template().value(), s.hostname(), s.command(),
-        LimitsJson.of(s.limits()), s.restart().wireName(), s.labels(), PlacementJson.of(s.placement()), pid, since,
+        LimitsJson.of(s.limits()), s.restart().wireName(), s.labels(), PlacementJson.of(s.placement()), s.privileged(), pid, since,
         d.pending().map(p -> new PendingJson(lower(p.operation()), p.correlationId(), p.since())).orElse(null),
         d.lastExit().map(e -> new ExitJson(e.exitCode(), e.signal(), e.at(), e.toString())).orElse(null),
         d.lastError().isEmpty() ? null : d.lastError(), d.restartAttempts(), migration, d.updatedAt());

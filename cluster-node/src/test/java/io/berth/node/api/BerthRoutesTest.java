@@ -110,6 +110,16 @@ class BerthRoutesTest {
   }
 
   @Test
+  void aContainerIsUnprivilegedUnlessPrivilegedIsAskedForByNameAndShowsWhichItIs() throws Exception {
+    JsonNode plain = body(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}"));
+    assertEquals(false, plain.get("privileged").asBoolean(true), plain.toString());
+    JsonNode priv = body(send("POST", "/v1/containers", "{\"name\":\"ops-1\",\"template\":\"busybox\",\"privileged\":true}"));
+    assertEquals(true, priv.get("privileged").asBoolean(false), priv.toString());
+    assertEquals(true, body(send("GET", "/v1/containers/ops-1", null)).get("privileged").asBoolean(false));
+    problem(send("POST", "/v1/containers", "{\"name\":\"ops-2\",\"template\":\"busybox\",\"privileged\":\"yes\"}"), 400, "invalid-field", "privileged");
+  }
+
+  @Test
   void aCorrelationIdIsGeneratedWhenAbsentEchoedAndUsedAndThePrincipalDefaultsToTheOsUser() throws Exception {
     HttpResponse<String> r = send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}");
     assertEquals(201, r.statusCode(), r.body());
