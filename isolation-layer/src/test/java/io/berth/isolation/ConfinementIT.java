@@ -127,7 +127,7 @@ class ConfinementIT {
     Confinement.assertUnconfined(exec(again, priv, "cat", "/proc/self/status"), "privileged exec after an owner restart");
     Confinement.assertConfined(exec(again, conf, "cat", "/proc/self/status"), "confined exec after an owner restart");
     for (ContainerId id : List.of(priv, conf)) {
-      again.stop(id, Duration.ofSeconds(5));
+      again.stop(id, Duration.ofMillis(100)); // sleep as PID 1 ignores SIGTERM: straight on to SIGKILL
       again.start(id);
     }
     Confinement.assertUnconfined(Confinement.status(again.inspect(priv).initPid()), "privileged init restarted by the new owner");
