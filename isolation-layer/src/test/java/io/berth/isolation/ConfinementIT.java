@@ -9,6 +9,8 @@ import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Limits;
 import io.berth.protocol.spec.TemplateRef;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -76,6 +78,9 @@ class ConfinementIT {
     ContainerId conf = host.newId("caps-conf");
     int privPid = startSleeper(priv, true);
     int confPid = startSleeper(conf, false);
+    // What root each runs as: the host's (privileged) or uid 0 of a user namespace of its own.
+    assertEquals(userns((int) ProcessHandle.current().pid()), userns(privPid), "the privileged init shares the host's user namespace");
+    assertNotEquals(userns((int) ProcessHandle.current().pid()), userns(confPid), "the confined init has a user namespace of its own");
 
     // Privileged: the host's full bounding and effective sets, no filter; the init and an exec alike.
     Confinement.assertUnconfined(Confinement.status(privPid), "privileged init (host view)");
@@ -132,6 +137,14 @@ class ConfinementIT {
     }
     Confinement.assertUnconfined(Confinement.status(again.inspect(priv).initPid()), "privileged init restarted by the new owner");
     Confinement.assertConfined(Confinement.status(again.inspect(conf).initPid()), "confined init restarted by the new owner");
+  }
+
+  private static String userns(int pid) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "ns", "user")).toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Runs the probe in the container; its answer per call (an errno name or OK). */

@@ -25,7 +25,7 @@ class ContainerStoreTest {
     ContainerId id = ContainerId.of("c1");
     Files.createDirectories(store.dir(id));
     store.save(new ContainerRecord(id, "c1", List.of("/bin/sh"), "sha256:ab", Limits.DEFAULT, Optional.empty(),
-        Optional.empty(), 0, 0, 0, true));
+        Optional.empty(), 0, 0, 0, true, 0));
     assertTrue(store.load(id).orElseThrow().privileged());
 
     Path file = store.dir(id).resolve("container.properties");
