@@ -236,6 +236,9 @@ static int container_init(void *arg) {
 
   c->args[c->nargs] = NULL;
   c->envs[c->nenvs] = NULL;
+  /* Last, so the setup above still had every capability and system call it needs. */
+  const char *step;
+  if (!c->privileged && confine(&step) < 0) init_fail(errfd, step, c->args[0]);
   execve(c->args[0], c->args, c->envs);
   init_fail(errfd, "exec", c->args[0]);
   return HELPER_FAILED;
@@ -472,8 +475,10 @@ static int mode_exec(void) {
     close_fds_except(err[1], -1);
     c.args[c.nargs] = NULL;
     c.envs[c.nenvs] = NULL;
-    execvpe(c.args[0], c.args, c.envs);
-    dprintf(err[1], "%s %s", strerrorname_np(errno), c.args[0]);
+    /* Every process that enters the container is confined as its init is. */
+    const char *step = "exec";
+    if (c.privileged || confine(&step) == 0) execvpe(c.args[0], c.args, c.envs);
+    dprintf(err[1], "%s %s %s", step, strerrorname_np(errno), c.args[0]);
     _exit(127);
   }
   exec_child = child;
@@ -495,7 +500,7 @@ static int mode_exec(void) {
   int status;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
   if (total > 0) {
-    fprintf(stderr, "berth-nsexec: error exec %s\n", msg);
+    fprintf(stderr, "berth-nsexec: error %s\n", msg);
     return HELPER_FAILED;
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);

@@ -13,7 +13,7 @@
 
 struct config {
   const char *rootfs, *hostname, *netns, *userns, *exitfile, *log, *pid, *criu, *pidfile, *cwd;
-  int privileged; /* privileged=1: every confinement layer off (the spec asked for it by name) */
+  int privileged; /* privileged=1: every confinement layer off (the spec asked for it by name), confine.c's too */
   const char *cgroups[16];
   int ncgroups;
   char *args[MAX_RECORDS + 1];
@@ -46,5 +46,12 @@ int mode_overlay(const char *target, const char *options, const char *fsuid);
 
 /* idmap.c */
 int mode_idmap(const char *src, const char *dst, const char *userns);
+
+/* ---- confine.c ------------------------------------------------------------------------------ */
+
+/* Drops the capabilities a container's root does not keep (bounding, inheritable, ambient) and loads
+ * the default seccomp filter; call last before execve. 0, or -1 with errno set and *step naming the
+ * step that failed. */
+int confine(const char **step);
 
 #endif

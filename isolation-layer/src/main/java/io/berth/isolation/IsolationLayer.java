@@ -363,6 +363,7 @@ public final class IsolationLayer implements AutoCloseable {
     }
     Helper.Records rec = new Helper.Records().put("pid", Integer.toString(r.initPid()))
         .putAll("cgroup", cgroups.procsFiles(id.value())).putAll("arg", argv).putAll("env", ENV);
+    // The exec'd command is confined exactly as the init was (the record says how it was started).
     if (r.privileged()) rec.put("privileged", "1");
     Commands.Result res = helper.exec(rec, timeout);
     HelperException failed = Helper.helperFailure(res, "exec in container " + id);

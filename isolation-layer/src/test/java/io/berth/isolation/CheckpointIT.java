@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * CRIU checkpoint and restore of a process whose counter lives only in its memory: after restore
  * it goes on from where it was, in place and under another data root (image and upper layer
- * copied there), keeping its hostname and address.
+ * copied there), keeping its hostname and address, and its confinement: CRIU dumps and restores the
+ * capability sets and the seccomp filter, so the restored init is as confined as the dumped one.
  */
 class CheckpointIT {
   /** The counter is a shell variable; the file is only where it is shown, overwritten each tick. */
@@ -57,7 +58,7 @@ class CheckpointIT {
     NetworkAttachment net = host.bridged(20);
     ContainerSpec spec = TestHost.spec(id, Limits.DEFAULT, "/bin/sh", "-c", COUNTER);
     a.prepare(spec, net);
-    a.start(id);
+    Confinement.assertConfined(Confinement.status(a.start(id)), "the init before any checkpoint");
     awaitCounter(a, id, 20);
 
     // 1. In place, leaving it stopped.
@@ -74,6 +75,7 @@ class CheckpointIT {
     int pid = a.restore(id, images1);
     assertEquals(ContainerStatus.RUNNING, a.inspect(id).status());
     assertTrue(pid > 0);
+    Confinement.assertConfined(Confinement.status(pid), "the init restored in place");
     awaitCounter(a, id, frozen + 10);
     long afterRestore = counter(a, id);
     assertTrue(afterRestore > frozen, "counting went on from " + frozen + " (now " + afterRestore + "), not from 1");
@@ -98,7 +100,7 @@ class CheckpointIT {
     b.prepare(spec, net);
     Commands.Result r = Commands.run(List.of("cp", "-a", upperCopy + "/.", b.upperDir(id).toString()), null, Duration.ofSeconds(60));
     assertTrue(r.ok(), r.describe());
-    b.restore(id, movedImages);
+    Confinement.assertConfined(Confinement.status(b.restore(id, movedImages)), "the init restored under another data root");
     assertEquals(ContainerStatus.RUNNING, b.inspect(id).status());
     awaitCounter(b, id, frozen2 + 10);
     assertTrue(counter(b, id) > frozen2, "counting went on under the other data root");
