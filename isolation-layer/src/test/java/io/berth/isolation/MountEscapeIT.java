@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class MountEscapeIT {
   private static final String SWAPPINESS_BACK = "cat /proc/sys/vm/swappiness > /tmp/v && cat /tmp/v > /proc/sys/vm/swappiness";
-  private static final String[] REFUSALS = {"Permission denied", "Operation not permitted", "Read-only file system", "Invalid argument"};
+  private static final String[] REFUSALS = {"Permission denied", "permission denied", "Operation not permitted", "Read-only file system", "Invalid argument"};
   private TestHost host;
   private IsolationLayer layer;
   private ContainerId confined;
