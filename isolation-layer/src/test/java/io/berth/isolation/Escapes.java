@@ -48,14 +48,13 @@ final class Escapes {
   }
 
   /**
-   * Skips unless the container's init has a user namespace of its own. Without one, its root holds
-   * every capability over the host's user namespace and can unmount, remount and mount what it
-   * likes; what stops these attacks then is the user namespace (the lead's part of issue 8).
+   * The container's init has a user namespace of its own. Without one its root holds every
+   * capability over the host's user namespace and can unmount, remount and mount what it likes (all
+   * of MountEscapeIT's and CgroupEscapeIT's attacks then succeed): what stops them is that namespace.
    */
-  static void assumeOwnUserNamespace(IsolationLayer layer, ContainerId id) {
+  static void assertOwnUserNamespace(IsolationLayer layer, ContainerId id) {
     String pid = Integer.toString(layer.inspect(id).initPid());
-    org.junit.jupiter.api.Assumptions.assumeTrue(!nsLink("self", "user").equals(nsLink(pid, "user")),
-        "the container has no user namespace of its own yet: its root can undo any mount and write its cgroups");
+    assertNotEquals(nsLink("self", "user"), nsLink(pid, "user"), "the confined container has a user namespace of its own");
   }
 
   static String read(Path p) {

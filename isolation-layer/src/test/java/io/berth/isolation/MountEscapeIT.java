@@ -18,9 +18,10 @@ import org.junit.jupiter.api.Test;
  * leads to, in a privileged container; in a confined one that write must be refused. Every write
  * puts back the value it read, so the host is unchanged either way.
  *
- * <p>The mounts alone cannot stop this: the container's root can undo what its own init mounted.
- * What refuses the write then is the user namespace (sysctl and sysfs files belong to the host's
- * root, which is not mapped in it), so each test skips while the container has none.
+ * <p>The mounts alone cannot stop this: the container's root can undo what its own init mounted (in
+ * a mount namespace its user namespace owns, nothing the init mounts is locked). What refuses the
+ * write then is the user namespace: sysctl and sysfs files belong to the host's root, which is not
+ * mapped in it, and a fresh sysfs is refused outright. Without a user namespace all five succeed.
  */
 class MountEscapeIT {
   private static final String SWAPPINESS_BACK = "cat /proc/sys/vm/swappiness > /tmp/v && cat /tmp/v > /proc/sys/vm/swappiness";
@@ -52,7 +53,7 @@ class MountEscapeIT {
   private void tryBoth(String attack) {
     String swappiness = read(Path.of("/proc/sys/vm/swappiness"));
     ok(layer, privileged, attack);
-    Escapes.assumeOwnUserNamespace(layer, confined);
+    Escapes.assertOwnUserNamespace(layer, confined);
     refusedWithAny(layer, confined, attack, REFUSALS);
     assertEquals(swappiness, read(Path.of("/proc/sys/vm/swappiness")));
   }
@@ -81,7 +82,7 @@ class MountEscapeIT {
   void aFreshSysfsIsNotWritable() {
     String ksm = read(Path.of("/sys/kernel/mm/ksm/run"));
     ok(layer, privileged, "mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s && cat /tmp/s/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /tmp/s/kernel/mm/ksm/run");
-    Escapes.assumeOwnUserNamespace(layer, confined);
+    Escapes.assertOwnUserNamespace(layer, confined);
     refusedWithAny(layer, confined,
         "mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s && cat /tmp/s/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /tmp/s/kernel/mm/ksm/run", REFUSALS);
     refusedWithAny(layer, confined, "mount -o remount,rw /sys 2>/dev/null; cat /sys/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /sys/kernel/mm/ksm/run", REFUSALS);
