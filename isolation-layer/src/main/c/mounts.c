@@ -79,8 +79,9 @@ static void ensure_dir(int errfd, const char *path) {
 /*
  * The container's /dev/null, as an O_PATH descriptor, for the masks to bind. It lives on the
  * container's writable layer, which its root may change: a "dev/null" that is a link would be followed
- * here, before pivot_root, in the host's root (a link to /etc/shadow would bind the host's file into
- * the container). So "dev" must be a directory and "null" the character device 1:3, neither followed.
+ * here, before pivot_root, in the host's tree (an absolute link, or one climbing out with "../", to
+ * /etc/shadow would bind the host's file into the container). So "dev" must be a directory and "null"
+ * the character device 1:3, neither followed.
  */
 static int open_null(int errfd) {
   int dev = open("dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
