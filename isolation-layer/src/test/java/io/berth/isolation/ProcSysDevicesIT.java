@@ -205,6 +205,28 @@ class ProcSysDevicesIT {
   }
 
   @Test
+  void aDevNullThatIsALinkToAHostFileIsNotBoundOverTheMasks() throws IOException {
+    // The writable layer is the container's: between two starts its root may put a link at /dev/null.
+    // Followed before pivot_root, "../" climbs out of the rootfs into the host's tree; after it, the same
+    // link names a decoy inside, so the init would still find a /dev/null to open.
+    Path secret = host.runDir().resolve("host-secret");
+    Files.writeString(secret, "host only\n");
+    ContainerId id = host.newId("badnull");
+    layer.prepare(TestHost.spec(id, Limits.DEFAULT, "/bin/sleep", "1000"), null);
+    Path decoy = layer.upperDir(id).resolve(secret.toString().substring(1));
+    Files.createDirectories(decoy.getParent());
+    Files.writeString(decoy, "");
+    Path nul = layer.upperDir(id).resolve("dev/null");
+    Files.delete(nul);
+    Files.createSymbolicLink(nul, Path.of("../".repeat(32) + secret.toString().substring(1)));
+    IsolationException e = org.junit.jupiter.api.Assertions.assertThrows(IsolationException.class, () -> layer.start(id),
+        () -> "started: /proc/timer_list inside reads " + sh(layer, id, "cat /proc/timer_list").stdout());
+    assertTrue(e.getMessage().contains("null-not-a-null-device"), e.getMessage());
+    assertEquals(ContainerStatus.STOPPED, layer.inspect(id).status());
+    layer.destroy(id);
+  }
+
+  @Test
   void destroyLeavesNoDevicesCgroup() {
     for (boolean priv : new boolean[] {false, true}) {
       ContainerId id = host.newId(priv ? "gone-priv" : "gone");
