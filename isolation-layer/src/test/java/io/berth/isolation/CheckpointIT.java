@@ -61,7 +61,7 @@ class CheckpointIT {
     a.prepare(spec, net);
     Confinement.assertConfined(Confinement.status(a.start(id)), "the init before any checkpoint");
     awaitCounter(a, id, 20);
-    Escapes.assertConfined(a, id);
+    Escapes.assertProcSysDevicesConfined(a, id);
 
     // 1. In place, leaving it stopped.
     Path images1 = host.runDir().resolve("images-1");
@@ -85,7 +85,7 @@ class CheckpointIT {
     assertTrue(a.exec(id, List.of("ip", "-4", "-o", "addr"), Duration.ofSeconds(10)).stdout().contains(net.address() + "/24"));
     assertEquals(0, a.exec(id, List.of("ping", "-c", "1", "-W", "2", net.gateway()), Duration.ofSeconds(10)).exitCode(),
         "the restored container reaches the bridge");
-    Escapes.assertConfined(a, id); // masks, read-only paths, devices cgroup and cgroup namespace came back
+    Escapes.assertProcSysDevicesConfined(a, id); // masks, read-only paths, devices cgroup and cgroup namespace came back
 
     // 2. To another data root on this machine: dump, copy image and upper layer, restore there.
     Path images2 = host.runDir().resolve("images-2");
@@ -110,7 +110,7 @@ class CheckpointIT {
     assertEquals(id.value(), b.exec(id, List.of("hostname"), Duration.ofSeconds(10)).stdout().strip());
     assertTrue(b.exec(id, List.of("ip", "-4", "-o", "addr"), Duration.ofSeconds(10)).stdout().contains(net.address() + "/24"));
     assertEquals(0, b.exec(id, List.of("ping", "-c", "1", "-W", "2", net.gateway()), Duration.ofSeconds(10)).exitCode());
-    Escapes.assertConfined(b, id);
+    Escapes.assertProcSysDevicesConfined(b, id);
 
     // 3. Checkpoint leaving it running: it keeps counting.
     Path images3 = host.runDir().resolve("images-3");

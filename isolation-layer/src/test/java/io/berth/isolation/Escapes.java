@@ -83,7 +83,7 @@ final class Escapes {
    * empty, /sys read-only, the devices cgroup holding the init with exactly the list, the cgroup
    * namespace its own with the container's cgroups as its root. Used after start and after restore.
    */
-  static void assertConfined(IsolationLayer layer, ContainerId id) {
+  static void assertProcSysDevicesConfined(IsolationLayer layer, ContainerId id) {
     int pid = layer.inspect(id).initPid();
     refused(layer, id, "echo 10 > /proc/sys/vm/swappiness", "Read-only file system");
     assertEquals("0", ok(layer, id, "wc -c < /proc/timer_list"), "/proc/timer_list is masked");
