@@ -209,6 +209,7 @@ static int container_init(void *arg) {
   if (read(a->go_read, &b, 1) != 1) init_fail(errfd, "wait-for-shim", "pipe");
   close(a->go_read);
   if (c->userns && become_root() < 0) init_fail(errfd, "become-root", c->userns);
+  unshare_cgroup_ns(c, errfd);
 
   /* Our own session: CRIU refuses a tree whose session leader lives outside it. */
   if (setsid() < 0) init_fail(errfd, "setsid", "-");
@@ -221,6 +222,7 @@ static int container_init(void *arg) {
   if (chdir(c->rootfs) < 0) init_fail(errfd, "chdir", c->rootfs);
   if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) init_fail(errfd, "mount-proc", "/proc");
   make_dev(errfd);
+  setup_proc_sys(c, errfd);
   /* pivot_root(".", ".") stacks the old root on top of the new one; unmounting "." then drops it,
    * so no host path stays reachable (pivot_root(2), "new_root and put_old may be the same"). */
   if (syscall(SYS_pivot_root, ".", ".") < 0) init_fail(errfd, "pivot_root", c->rootfs);
@@ -427,7 +429,8 @@ static int mode_exec(void) {
   /* Open every namespace and the root before joining any: after setns(mnt), /proc is the
    * container's and the host pid names nothing there. */
   /* The user namespace first (the others are owned by it), and only when it is not ours: a privileged
-   * container shares the host's, and setns into one's own user namespace is EINVAL. */
+   * container shares the host's, and setns into one's own user namespace is EINVAL. The cgroup
+   * namespace after the cgroups, as the init unshared it after the shim had put it in them. */
   char path[128];
   snprintf(path, sizeof path, "/proc/%s/ns/user", c.pid);
   int same = same_userns(path, "/proc/self/ns/user");
@@ -437,10 +440,11 @@ static int mode_exec(void) {
     userfd = open(path, O_RDONLY | O_CLOEXEC);
     if (userfd < 0) die("open-ns", errno, path);
   }
-  const char *kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
-  const int types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS};
-  int fds[5];
-  for (int i = 0; i < 5; i++) {
+  const char *kinds[] = {"ipc", "uts", "net", "pid", "mnt", "cgroup"};
+  const int types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWCGROUP};
+  enum { NKINDS = sizeof kinds / sizeof kinds[0] };
+  int fds[NKINDS];
+  for (int i = 0; i < NKINDS; i++) {
     snprintf(path, sizeof path, "/proc/%s/ns/%s", c.pid, kinds[i]);
     fds[i] = open(path, O_RDONLY | O_CLOEXEC);
     if (fds[i] < 0) die("open-ns", errno, path);
@@ -455,7 +459,7 @@ static int mode_exec(void) {
     if (setns(userfd, CLONE_NEWUSER) < 0) die("setns", errno, "user");
     close(userfd);
   }
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < NKINDS; i++) {
     if (setns(fds[i], types[i]) < 0) die("setns", errno, kinds[i]);
     close(fds[i]);
   }

@@ -54,4 +54,9 @@ int mode_idmap(const char *src, const char *dst, const char *userns);
  * step that failed. */
 int confine(const char **step);
 
+/* mounts.c: in the init, rootfs as cwd, after /proc and /dev: sysfs, masked and read-only paths. */
+void setup_proc_sys(struct config *c, int errfd);
+/* cgroupns.c: in the init, once it is in its cgroups: its own cgroup namespace. */
+void unshare_cgroup_ns(struct config *c, int errfd);
+
 #endif

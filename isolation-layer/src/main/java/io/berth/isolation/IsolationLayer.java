@@ -139,7 +139,7 @@ public final class IsolationLayer implements AutoCloseable {
           revert.add(() -> deleteDir(store.dir(id)));
           long idBase = spec.privileged() ? 0 : stepValue(id, "make user namespace", () -> root.makeUserns(id, 0, revert));
           step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
-          step(id, "create cgroup", () -> cgroups.create(id.value(), revert::add));
+          step(id, "create cgroup", () -> cgroups.create(id.value(), !spec.privileged(), revert::add));
           step(id, "write cgroup limits", () -> cgroups.apply(id.value(), spec.limits()));
           step(id, "create net namespace", () -> helper.createNetns(store.netns(id), idBase == 0 ? null : store.userns(id), id.value()));
           revert.add(() -> removeNetns(id));
@@ -180,7 +180,7 @@ public final class IsolationLayer implements AutoCloseable {
           .put("netns", store.netns(id).toString())
           .put("exitfile", store.exitFile(id).toString())
           .put("log", store.shimLog(id).toString())
-          .putAll("cgroup", cgroups.procsFiles(id.value()))
+          .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged()))
           .put("arg", program);
       confinement(r, rec);
       rec.putAll("arg", r.command().subList(1, r.command().size()));
@@ -312,9 +312,8 @@ public final class IsolationLayer implements AutoCloseable {
           if (!Rootfs.isMountPoint(store.rootfs(id))) {
             step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), rec.idBase(), revert));
           }
-          if (!cgroups.exists(id.value())) {
-            step(id, "create cgroup", () -> cgroups.create(id.value(), revert::add));
-          }
+          // Idempotent: makes what is missing (in any hierarchy) and rewrites the device rules.
+          step(id, "create cgroup", () -> cgroups.create(id.value(), !rec.privileged(), revert::add));
           step(id, "write cgroup limits", () -> cgroups.apply(id.value(), rec.limits()));
           if (!Rootfs.isMountPoint(store.netns(id))) {
             Files.deleteIfExists(store.netns(id));
@@ -362,7 +361,7 @@ public final class IsolationLayer implements AutoCloseable {
       throw new InvalidFieldException("argv[0]", "must name an executable file in the container's root filesystem", argv.get(0));
     }
     Helper.Records rec = new Helper.Records().put("pid", Integer.toString(r.initPid()))
-        .putAll("cgroup", cgroups.procsFiles(id.value())).putAll("arg", argv).putAll("env", ENV);
+        .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged())).putAll("arg", argv).putAll("env", ENV);
     // The exec'd command is confined exactly as the init was (the record says how it was started).
     if (r.privileged()) rec.put("privileged", "1");
     Commands.Result res = helper.exec(rec, timeout);
@@ -503,7 +502,7 @@ public final class IsolationLayer implements AutoCloseable {
       }
       Helper.Records rec = new Helper.Records().put("criu", criu.binary().toString()).put("pidfile", pidfile.toString())
           .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString())
-          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value())));
+          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value(), !r.privileged())));
       Helper.Started s;
       try {
         s = helper.restore(rec, Duration.ofMinutes(5), "restore container " + id);

@@ -1,13 +1,20 @@
 package io.berth.isolation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.isolation.cgroup.CgroupException;
 import io.berth.isolation.cgroup.CgroupFiles;
 import io.berth.isolation.cgroup.CgroupVersion;
 import io.berth.isolation.cgroup.Cgroups;
+import io.berth.isolation.cgroup.DeviceRule;
+import io.berth.isolation.cgroup.DeviceRules;
 import io.berth.protocol.spec.Limits;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The limit logic on a tree of plain files laid out as the kernel's (a test double: the real
  * hierarchy is exercised by the host tests). Covers cgroup v2, which these hybrid hosts cannot
- * run, and v1's memsw ordering.
+ * run, v1's memsw ordering, and v1's devices cgroup.
  */
 class CgroupsTest {
   @TempDir
@@ -34,7 +41,7 @@ class CgroupsTest {
     CgroupFiles fs = new CgroupFiles(root, CgroupVersion.detect(root));
     assertEquals(CgroupVersion.V2, fs.version());
     Cgroups cg = new Cgroups(fs, "berth");
-    cg.create("web-1", undo -> {});
+    cg.create("web-1", false, undo -> {});
     assertEquals("+cpu +memory +pids", Files.readString(root.resolve("berth/cgroup.subtree_control")));
     cg.apply("web-1", new Limits(1500, 64L << 20, 0, 100));
     assertEquals("150000 100000", Files.readString(root.resolve("berth/web-1/cpu.max")));
@@ -42,8 +49,9 @@ class CgroupsTest {
     assertEquals("0", Files.readString(root.resolve("berth/web-1/memory.swap.max")));
     assertEquals("100", Files.readString(root.resolve("berth/web-1/pids.max")));
     assertEquals(new Limits(1500, 64L << 20, 0, 100), cg.read("web-1"));
-    assertEquals(List.of(root.resolve("berth/web-1/cgroup.procs")), cg.procsFiles("web-1"));
-    assertEquals(List.of("/berth/web-1"), cg.criuRoots("web-1"));
+    assertEquals(List.of(root.resolve("berth/web-1/cgroup.procs")), cg.procsFiles("web-1", false));
+    assertEquals(List.of("/berth/web-1"), cg.criuRoots("web-1", false));
+    assertEquals(List.of("/berth/web-1"), cg.criuRoots("web-1", true), "v2 has one hierarchy: the device program rides on it");
   }
 
   @Test
@@ -58,6 +66,53 @@ class CgroupsTest {
     assertEquals("100000", Files.readString(root.resolve("cpu/berth/web-1/cpu.cfs_period_us")));
     assertEquals(Long.toString(32L << 20), Files.readString(root.resolve("memory/berth/web-1/memory.memsw.limit_in_bytes")));
     assertEquals("20", Files.readString(root.resolve("pids/berth/web-1/pids.max")));
-    assertEquals(List.of("cpu:/berth/web-1", "cpuacct:/berth/web-1", "memory:/berth/web-1", "pids:/berth/web-1"), cg.criuRoots("web-1"));
+    assertEquals(List.of("cpu:/berth/web-1", "cpuacct:/berth/web-1", "memory:/berth/web-1", "pids:/berth/web-1"), cg.criuRoots("web-1", false));
+  }
+
+  /** A v1 host tree with the limit controllers and devices, the container's directories made as mkdir would fill them. */
+  private Cgroups v1WithDevices(String devicesList) throws Exception {
+    for (String c : List.of("cpu", "cpuacct", "memory", "pids")) Files.createDirectories(root.resolve(c));
+    files(root.resolve("devices/berth/web-1"), "devices.deny", "devices.allow", "cgroup.procs");
+    Files.writeString(root.resolve("devices/berth/web-1/devices.list"), devicesList);
+    return new Cgroups(new CgroupFiles(root, CgroupVersion.detect(root)), "berth");
+  }
+
+  private static String expectedList() {
+    return String.join("\n", DeviceRules.DEFAULT.stream().map(DeviceRule::v1).toList()) + "\n";
+  }
+
+  @Test
+  void v1ConfinedContainerGetsADevicesCgroupDenyingAllButTheListAndJoinsIt() throws Exception {
+    Cgroups cg = v1WithDevices(expectedList());
+    List<Runnable> undo = new ArrayList<>();
+    cg.create("web-1", true, undo::add);
+    assertEquals("a", Files.readString(root.resolve("devices/berth/web-1/devices.deny")), "everything denied first");
+    // A plain file keeps only the last write; the kernel appends each rule (and the list read back is checked).
+    assertEquals(DeviceRules.DEFAULT.get(DeviceRules.DEFAULT.size() - 1).v1(),
+        Files.readString(root.resolve("devices/berth/web-1/devices.allow")));
+    assertEquals(List.of("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"),
+        cg.deviceRules("web-1"));
+    assertTrue(cg.procsFiles("web-1", true).contains(root.resolve("devices/berth/web-1/cgroup.procs")));
+    assertFalse(cg.procsFiles("web-1", false).contains(root.resolve("devices/berth/web-1/cgroup.procs")), "privileged: no devices cgroup");
+    assertEquals(List.of("cpu:/berth/web-1", "cpuacct:/berth/web-1", "memory:/berth/web-1", "pids:/berth/web-1", "devices:/berth/web-1"),
+        cg.criuRoots("web-1", true));
+    assertEquals(4, undo.size(), "the four limit cgroups were made here; devices existed already, so it is not undone");
+  }
+
+  @Test
+  void v1DeviceRulesThatTheKernelDoesNotHoldAreAnError() throws Exception {
+    Cgroups cg = v1WithDevices("a *:* rwm\n");
+    CgroupException e = assertThrows(CgroupException.class, () -> cg.create("web-1", true, undo -> {}));
+    assertTrue(e.getMessage().contains("a *:* rwm"), e.getMessage());
+  }
+
+  @Test
+  void v1PrivilegedContainerGetsNoDevicesCgroup() throws Exception {
+    for (String c : List.of("cpu", "cpuacct", "memory", "pids", "devices")) Files.createDirectories(root.resolve(c));
+    Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.V1), "berth");
+    cg.create("web-1", false, undo -> {});
+    assertTrue(Files.isDirectory(root.resolve("memory/berth/web-1")));
+    assertFalse(Files.exists(root.resolve("devices/berth/web-1")));
+    assertEquals(List.of(), cg.deviceRules("web-1"));
   }
 }

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * CRIU checkpoint and restore of a process whose counter lives only in its memory: after restore
  * it goes on from where it was, in place and under another data root (image and upper layer
  * copied there), keeping its hostname and address, and its confinement: CRIU dumps and restores the
- * capability sets and the seccomp filter, so the restored init is as confined as the dumped one.
+ * capability sets and the seccomp filter, so the restored init is as confined as the dumped one, and
+ * the masked and read-only /proc and /sys, the devices cgroup and the cgroup namespace come back too.
  */
 class CheckpointIT {
   /** The counter is a shell variable; the file is only where it is shown, overwritten each tick. */
@@ -60,6 +61,7 @@ class CheckpointIT {
     a.prepare(spec, net);
     Confinement.assertConfined(Confinement.status(a.start(id)), "the init before any checkpoint");
     awaitCounter(a, id, 20);
+    Escapes.assertProcSysDevicesConfined(a, id);
 
     // 1. In place, leaving it stopped.
     Path images1 = host.runDir().resolve("images-1");
@@ -83,6 +85,7 @@ class CheckpointIT {
     assertTrue(a.exec(id, List.of("ip", "-4", "-o", "addr"), Duration.ofSeconds(10)).stdout().contains(net.address() + "/24"));
     assertEquals(0, a.exec(id, List.of("ping", "-c", "1", "-W", "2", net.gateway()), Duration.ofSeconds(10)).exitCode(),
         "the restored container reaches the bridge");
+    Escapes.assertProcSysDevicesConfined(a, id); // masks, read-only paths, devices cgroup and cgroup namespace came back
 
     // 2. To another data root on this machine: dump, copy image and upper layer, restore there.
     Path images2 = host.runDir().resolve("images-2");
@@ -107,6 +110,7 @@ class CheckpointIT {
     assertEquals(id.value(), b.exec(id, List.of("hostname"), Duration.ofSeconds(10)).stdout().strip());
     assertTrue(b.exec(id, List.of("ip", "-4", "-o", "addr"), Duration.ofSeconds(10)).stdout().contains(net.address() + "/24"));
     assertEquals(0, b.exec(id, List.of("ping", "-c", "1", "-W", "2", net.gateway()), Duration.ofSeconds(10)).exitCode());
+    Escapes.assertProcSysDevicesConfined(b, id);
 
     // 3. Checkpoint leaving it running: it keeps counting.
     Path images3 = host.runDir().resolve("images-3");

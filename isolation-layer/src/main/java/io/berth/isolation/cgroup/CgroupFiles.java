@@ -1,5 +1,7 @@
 package io.berth.isolation.cgroup;
 
+import io.berth.isolation.nativ.SyscallException;
+import io.berth.isolation.nativ.Syscalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
@@ -71,6 +73,16 @@ public final class CgroupFiles implements CgroupReadWriter {
       return true;
     } catch (IOException e) {
       throw new CgroupException("create cgroup " + d + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** cgroup v2: attaches the device program {@code instructions} to the cgroup (see {@link DeviceFilter}). */
+  public void attachDeviceProgram(String cgroup, byte[] instructions) {
+    Path d = dir("", cgroup);
+    try {
+      Syscalls.attachDeviceProgram(d.toString(), instructions);
+    } catch (SyscallException e) {
+      throw new CgroupException("attach the device program to " + d + ": " + e.getMessage(), e);
     }
   }
 

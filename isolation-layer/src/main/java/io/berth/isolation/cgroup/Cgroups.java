@@ -9,6 +9,11 @@ import java.util.List;
  * A container's cgroup on either cgroup version: created under {@code <root>/<container>} in each
  * controller Berth limits (cpu, memory, pids; cpuacct on v1 for the usage counter), its limits
  * written, its counters read, removed when empty.
+ *
+ * <p>A confined (not privileged) container also gets its device rules ({@link DeviceRules}): on v1
+ * a cgroup in the devices hierarchy denying everything but the list, on v2 a device program
+ * attached to its cgroup. Both are in place before the init runs (the shim puts it in its cgroups
+ * before letting it go) and before any exec'd process (which joins the same cgroups first).
  */
 public final class Cgroups {
   /** CFS period: 100 ms, the kernel's default; the quota is the container's share of it. */
@@ -16,6 +21,8 @@ public final class Cgroups {
 
   private static final List<String> V1_CONTROLLERS = List.of("cpu", "cpuacct", "memory", "pids");
   private static final List<String> V2_CONTROLLERS = List.of("cpu", "memory", "pids");
+  /** v1 only: cgroup v2 has no devices controller (a device program instead). */
+  private static final String DEVICES = "devices";
 
   private final CgroupFiles fs;
   private final String root;
@@ -38,30 +45,75 @@ public final class Cgroups {
     return fs.version() == CgroupVersion.V1 ? V1_CONTROLLERS : V2_CONTROLLERS;
   }
 
-  /** CRIU's --cgroup-root values that put restored tasks into this container's cgroup. */
-  public List<String> criuRoots(String container) {
+  /** The v1 hierarchies a container's processes join: the limits' and, when confined, devices. */
+  private List<String> v1Hierarchies(boolean confined) {
+    if (!confined) return V1_CONTROLLERS;
+    List<String> all = new ArrayList<>(V1_CONTROLLERS);
+    all.add(DEVICES);
+    return all;
+  }
+
+  /** Every v1 hierarchy Berth may have made the container's cgroup in, for removal and lookup. */
+  private List<String> everyController() {
+    return fs.version() == CgroupVersion.V1 ? v1Hierarchies(true) : V2_CONTROLLERS;
+  }
+
+  /** CRIU's --cgroup-root values that put restored tasks into this container's cgroups. */
+  public List<String> criuRoots(String container, boolean confined) {
     if (fs.version() == CgroupVersion.V2) return List.of("/" + path(container));
-    return V1_CONTROLLERS.stream().map(c -> c + ":/" + path(container)).toList();
+    return v1Hierarchies(confined).stream().map(c -> c + ":/" + path(container)).toList();
   }
 
   /** The cgroup.procs files a process writes itself into to join the container's cgroups. */
-  public List<Path> procsFiles(String container) {
-    List<String> ctls = fs.version() == CgroupVersion.V1 ? V1_CONTROLLERS : List.of("");
+  public List<Path> procsFiles(String container, boolean confined) {
+    List<String> ctls = fs.version() == CgroupVersion.V1 ? v1Hierarchies(confined) : List.of("");
     List<Path> files = new ArrayList<>();
     for (String c : ctls) files.add(fs.dir(c, path(container)).resolve("cgroup.procs"));
     return files;
   }
 
   /**
-   * Creates the cgroup in every controller and registers each removal with {@code undo} as soon as
-   * it exists, so a failure half-way leaves nothing.
+   * Creates the cgroup in every controller (what exists already is kept) and registers each removal
+   * with {@code undo} as soon as it exists, so a failure half-way leaves nothing; a confined
+   * container's device rules are (re)written, on an existing cgroup too.
    */
-  public void create(String container, java.util.function.Consumer<Runnable> undo) {
+  public void create(String container, boolean confined, java.util.function.Consumer<Runnable> undo) {
     if (fs.version() == CgroupVersion.V2) enableV2Controllers();
     for (String c : controllers()) {
       fs.create(c, root);
       if (fs.create(c, path(container))) undo.accept(() -> fs.remove(c, path(container)));
     }
+    if (!confined) return;
+    if (fs.version() == CgroupVersion.V2) {
+      fs.attachDeviceProgram(path(container), DeviceFilter.compile(DeviceRules.DEFAULT));
+      return;
+    }
+    fs.create(DEVICES, root);
+    if (fs.create(DEVICES, path(container))) undo.accept(() -> fs.remove(DEVICES, path(container)));
+    writeDeviceRules(container, DeviceRules.DEFAULT);
+  }
+
+  /**
+   * v1: "a" to devices.deny empties the allow list and denies by default (a new cgroup starts with
+   * its parent's list, on this host everything); then one rule per write to devices.allow
+   * (cgroup-v1/devices.rst). The kernel's devices.list is read back and must be exactly the rules:
+   * a container never starts with a list other than the one asked for.
+   */
+  private void writeDeviceRules(String container, List<DeviceRule> rules) {
+    String cg = path(container);
+    fs.write(DEVICES, cg, "devices.deny", "a");
+    for (DeviceRule r : rules) fs.write(DEVICES, cg, "devices.allow", r.v1());
+    List<String> expected = rules.stream().map(DeviceRule::v1).toList();
+    List<String> actual = fs.read(DEVICES, cg, "devices.list").lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    if (!actual.equals(expected)) {
+      throw new CgroupException("device rules of " + cg + ": the kernel holds " + actual + ", not " + expected);
+    }
+  }
+
+  /** The device rules as the kernel lists them (v1 devices.list); empty when the container has none. */
+  public List<String> deviceRules(String container) {
+    if (fs.version() == CgroupVersion.V2 || !fs.exists(DEVICES, path(container))) return List.of();
+    return fs.read(DEVICES, path(container), "devices.list").lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
   }
 
   private void enableV2Controllers() {
@@ -156,7 +208,7 @@ public final class Cgroups {
   }
 
   public boolean exists(String container) {
-    for (String c : controllers()) if (fs.exists(c, path(container))) return true;
+    for (String c : everyController()) if (fs.exists(c, path(container))) return true;
     return false;
   }
 
@@ -179,7 +231,7 @@ public final class Cgroups {
    * init's children may take a moment to be reaped), so this retries until {@code deadlineNanos}.
    */
   public void remove(String container, long deadlineNanos) {
-    for (String c : controllers()) {
+    for (String c : everyController()) {
       while (true) {
         try {
           fs.remove(c, path(container));

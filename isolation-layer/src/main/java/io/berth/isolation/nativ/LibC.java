@@ -36,6 +36,13 @@ public interface LibC {
   @SaveError
   int close(int fd);
 
+  @SaveError
+  int open(@In String pathname, int flags);
+
+  /** syscall(2), for bpf(2), which glibc has no wrapper for. */
+  @SaveError
+  long syscall(long number, long cmd, Pointer attr, long size);
+
   int geteuid();
 
   String strerrorname_np(int errnum);

@@ -81,6 +81,93 @@ public final class Syscalls {
     if (LIBC.close(fd) != 0) throw error("close", String.valueOf(fd));
   }
 
+  private static final int O_RDONLY = 0;
+  private static final int O_DIRECTORY = 0200000;
+  private static final int O_CLOEXEC = 02000000;
+  // bpf(2) (linux/bpf.h): commands, the cgroup device program type and attach type.
+  private static final int BPF_PROG_LOAD = 5;
+  private static final int BPF_PROG_ATTACH = 8;
+  private static final int BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+  private static final int BPF_CGROUP_DEVICE = 6;
+  /** Bytes of union bpf_attr passed: more than either command reads; the kernel wants the tail zero. */
+  private static final int BPF_ATTR_SIZE = 144;
+  private static final int VERIFIER_LOG_SIZE = 64 * 1024;
+
+  /**
+   * Loads a {@code BPF_PROG_TYPE_CGROUP_DEVICE} program ({@code struct bpf_insn[]}) and attaches it to
+   * the cgroup v2 directory {@code cgroupDir} with no flags: the only program there, and no
+   * descendant can attach one of its own (bpf(2), BPF_PROG_ATTACH). The cgroup keeps the program;
+   * attaching again with the same flags replaces it. A verifier refusal carries the verifier's log.
+   */
+  public static void attachDeviceProgram(String cgroupDir, byte[] instructions) {
+    long sysBpf = bpfSyscallNumber();
+    Buffers m = new Buffers();
+    Pointer insns = m.bytes(instructions);
+    Pointer license = m.cString("Apache-2.0");
+    Pointer log = m.zeroed(VERIFIER_LOG_SIZE);
+    Pointer attr = m.zeroed(BPF_ATTR_SIZE);
+    attr.putInt(0, BPF_PROG_TYPE_CGROUP_DEVICE);
+    attr.putInt(4, instructions.length / 8);
+    attr.putLong(8, insns.address());
+    attr.putLong(16, license.address());
+    attr.putInt(24, 1); // log_level: the verifier says why it refuses
+    attr.putInt(28, VERIFIER_LOG_SIZE);
+    attr.putLong(32, log.address());
+    long prog = LIBC.syscall(sysBpf, BPF_PROG_LOAD, attr, BPF_ATTR_SIZE);
+    if (prog < 0) {
+      int errno = RUNTIME.getLastError();
+      throw exception("bpf(BPF_PROG_LOAD)", errno, "cgroup device program for " + cgroupDir + ": " + log.getString(0).strip());
+    }
+    try {
+      int dir = LIBC.open(cgroupDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir < 0) throw error("open", cgroupDir);
+      try {
+        Pointer at = m.zeroed(BPF_ATTR_SIZE);
+        at.putInt(0, dir);
+        at.putInt(4, (int) prog);
+        at.putInt(8, BPF_CGROUP_DEVICE);
+        at.putInt(12, 0);
+        if (LIBC.syscall(sysBpf, BPF_PROG_ATTACH, at, BPF_ATTR_SIZE) < 0) throw error("bpf(BPF_PROG_ATTACH)", cgroupDir);
+      } finally {
+        LIBC.close(dir);
+      }
+    } finally {
+      LIBC.close((int) prog); // the cgroup holds its own reference
+    }
+  }
+
+  private static long bpfSyscallNumber() {
+    return switch (System.getProperty("os.arch")) {
+      case "amd64", "x86_64" -> 321;
+      case "aarch64" -> 280;
+      default -> throw new SyscallException("bpf", 0, "ENOSYS", "no bpf(2) number known for " + System.getProperty("os.arch"));
+    };
+  }
+
+  /** Native buffers for one call, kept reachable until it returns. */
+  private static final class Buffers {
+    private final java.util.List<Pointer> held = new java.util.ArrayList<>();
+
+    Pointer zeroed(int size) {
+      Pointer p = Memory.allocateDirect(RUNTIME, size, true);
+      held.add(p);
+      return p;
+    }
+
+    Pointer bytes(byte[] b) {
+      Pointer p = zeroed(b.length);
+      p.put(0, b, 0, b.length);
+      return p;
+    }
+
+    Pointer cString(String s) {
+      byte[] b = s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      Pointer p = zeroed(b.length + 1);
+      p.put(0, b, 0, b.length);
+      return p;
+    }
+  }
+
   public static boolean isRoot() {
     return LIBC.geteuid() == 0;
   }
