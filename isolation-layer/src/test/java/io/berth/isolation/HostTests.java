@@ -33,6 +33,12 @@ final class HostTests {
     assumeTrue(false, reason);
   }
 
+  /** A host test that cannot run here: skips with the reason, or fails under CI=true (CI must exercise it). */
+  static void failOrSkip(String reason) {
+    if ("true".equals(System.getenv("CI"))) fail("CI=true and " + reason);
+    assumeTrue(false, reason);
+  }
+
   static Path criu() {
     return IsolationConfig.repo().orElseThrow().resolve(".local/bin/criu");
   }
