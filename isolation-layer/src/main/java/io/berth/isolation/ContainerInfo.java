@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param initPid     the init's pid in the host's pid namespace, 0 when not running
  * @param limits      as read from the cgroup files; null when the cgroup is gone
  * @param veth        the host end of its veth pair, empty without a network
+ * @param mac         its eth0's MAC (the only one its frames may carry unless privileged), empty without a network
  */
 public record ContainerInfo(
     ContainerId id,
@@ -26,4 +27,5 @@ public record ContainerInfo(
     Optional<NetworkAttachment> network,
     Optional<String> veth,
     Path rootfs,
-    String cgroup) {}
+    String cgroup,
+    Optional<String> mac) {}

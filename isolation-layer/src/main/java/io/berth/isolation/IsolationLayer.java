@@ -10,6 +10,7 @@ import io.berth.isolation.config.LimitRules;
 import io.berth.isolation.idmap.IdRanges;
 import io.berth.isolation.nativ.Syscalls;
 import io.berth.isolation.network.Network;
+import io.berth.isolation.network.Nftables;
 import io.berth.isolation.process.Commands;
 import io.berth.isolation.process.ExitWatcher;
 import io.berth.isolation.process.Helper;
@@ -67,6 +68,7 @@ public final class IsolationLayer implements AutoCloseable {
   private final TemplateStore templates;
   private final Cgroups cgroups;
   private final Network network;
+  private final Nftables filter;
   private final Helper helper;
   private final Criu criu;
   private final ContainerRoot root;
@@ -88,6 +90,7 @@ public final class IsolationLayer implements AutoCloseable {
     this.cgroups = new Cgroups(CgroupFiles.host(), config.cgroupRoot());
     this.helper = Helper.locate(config.helper().orElse(null), config.dataRoot().resolve("bin"));
     this.network = new Network(helper);
+    this.filter = new Nftables(config.dataRoot());
     this.criu = new Criu(config.criu());
     this.root = new ContainerRoot(store, helper, IdRanges.machine(), config.dataRoot());
   }
@@ -105,9 +108,22 @@ public final class IsolationLayer implements AutoCloseable {
     this.exitListener = listener == null ? e -> {} : listener;
   }
 
-  /** Creates {@code name} with {@code gatewayCidr} (e.g. 198.18.0.1/24) unless it exists. */
+  /**
+   * Creates {@code name} with {@code gatewayCidr} (e.g. 198.18.0.1/24) unless it exists, and protects
+   * the host from it: no new connection from the bridge to any of the host's addresses (see
+   * {@link Nftables}). Idempotent.
+   */
   public void ensureBridge(String name, String gatewayCidr) {
+    ensureBridge(name, gatewayCidr, List.of());
+  }
+
+  /**
+   * As {@link #ensureBridge(String, String)}, and declares the control plane's networks ({@code a.b.c.d/n}:
+   * where the API, the cluster port and Cassandra listen): nothing from a container bridge is forwarded there.
+   */
+  public void ensureBridge(String name, String gatewayCidr, List<String> controlPlaneNetworks) {
     network.ensureBridge(name, gatewayCidr);
+    filter.protectHost(name, controlPlaneNetworks);
   }
 
   // ---- prepare ------------------------------------------------------------------------------
@@ -133,6 +149,7 @@ public final class IsolationLayer implements AutoCloseable {
     withLock(id, () -> {
       if (Files.exists(store.dir(id))) throw new ContainerStateException("prepare", id.value(), status(id), "it must not exist yet");
       Optional<String> veth = Optional.ofNullable(net).map(n -> Network.vethName(config.dataRoot().toString(), id.value()));
+      Optional<String> mac = Optional.ofNullable(net).map(n -> Network.macAddress(id.value()));
       try (Reverter revert = new Reverter()) {
         try {
           step(id, "make container directory", () -> Files.createDirectories(store.dir(id)));
@@ -144,12 +161,16 @@ public final class IsolationLayer implements AutoCloseable {
           step(id, "create net namespace", () -> helper.createNetns(store.netns(id), idBase == 0 ? null : store.userns(id), id.value()));
           revert.add(() -> removeNetns(id));
           if (net != null) {
-            step(id, "attach veth", () -> network.attach(store.netns(id), net, veth.get(), () -> revert.add(() -> network.deleteLink(veth.get()))));
+            // The rules go in before the veth exists (they name it), so the container never sends unfiltered.
+            step(id, "install network filter", () -> guard(net, veth.get(), mac.get(), spec.privileged()));
+            revert.add(() -> filter.unguard(veth.get()));
+            step(id, "attach veth", () -> network.attach(store.netns(id), net, veth.get(), mac.get(),
+                () -> revert.add(() -> network.deleteLink(veth.get()))));
           } else {
             step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
           }
           store.save(new ContainerRecord(id, spec.hostname(), spec.argv(), template.digest(), spec.limits(),
-              Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase));
+              Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase, mac));
           revert.success();
           LOG.info("prepared container={} template={} limits=[{}] address={} {}", id, template.digest(), spec.limits(),
               net == null ? "-" : net.address(), spec.privileged() ? "PRIVILEGED" : "ids=" + idBase + "+" + IdRanges.SIZE);
@@ -241,6 +262,9 @@ public final class IsolationLayer implements AutoCloseable {
       for (int pid : cgroups.procs(id.value())) Syscalls.kill(pid, SIGKILL);
       r.flatMap(ContainerRecord::veth).ifPresent(network::deleteLink);
       if (r.isEmpty()) network.deleteLink(Network.vethName(config.dataRoot().toString(), id.value()));
+      // Without a record (a prepare cut short by a crash) the rules may still be there under the veth's name.
+      if (r.isEmpty() || r.get().veth().isPresent()) filter.unguard(r.flatMap(ContainerRecord::veth)
+          .orElseGet(() -> Network.vethName(config.dataRoot().toString(), id.value())));
       removeNetns(id);
       root.unmount(id);
       root.dropUserns(id);
@@ -274,6 +298,7 @@ public final class IsolationLayer implements AutoCloseable {
       while (isRunning(r.get()) && System.nanoTime() < deadline) sleep(5);
       if (isRunning(r.get())) throw new IsolationException("release", id.value(), "init " + r.get().initPid() + " still alive after SIGKILL");
       r.get().veth().ifPresent(network::deleteLink);
+      r.get().veth().ifPresent(filter::unguard);
       removeNetns(id);
       root.unmount(id);
       root.dropUserns(id);
@@ -306,7 +331,7 @@ public final class IsolationLayer implements AutoCloseable {
             root.dropUserns(id);
             long base = stepValue(id, "make user namespace", () -> root.makeUserns(id, recorded.idBase(), revert));
             r = new ContainerRecord(r.id(), r.hostname(), r.command(), r.templateDigest(), r.limits(), r.network(), r.veth(),
-                r.initPid(), r.initStartTime(), r.shimPid(), r.privileged(), base);
+                r.initPid(), r.initStartTime(), r.shimPid(), r.privileged(), base, r.mac());
           }
           ContainerRecord rec = r;
           if (!Rootfs.isMountPoint(store.rootfs(id))) {
@@ -315,13 +340,20 @@ public final class IsolationLayer implements AutoCloseable {
           // Idempotent: makes what is missing (in any hierarchy) and rewrites the device rules.
           step(id, "create cgroup", () -> cgroups.create(id.value(), !rec.privileged(), revert::add));
           step(id, "write cgroup limits", () -> cgroups.apply(id.value(), rec.limits()));
-          if (!Rootfs.isMountPoint(store.netns(id))) {
+          boolean bridged = rec.network().isPresent() && rec.veth().isPresent() && rec.mac().isPresent();
+          boolean newNetns = !Rootfs.isMountPoint(store.netns(id));
+          if (bridged) {
+            // Idempotent: a container whose namespace survived keeps its rules (installed again, unchanged).
+            step(id, "install network filter", () -> guard(rec.network().get(), rec.veth().get(), rec.mac().get(), rec.privileged()));
+            if (newNetns) revert.add(() -> filter.unguard(rec.veth().get()));
+          }
+          if (newNetns) {
             Files.deleteIfExists(store.netns(id));
             step(id, "create net namespace", () -> helper.createNetns(store.netns(id), rec.userNamespaced() ? store.userns(id) : null, id.value()));
             revert.add(() -> removeNetns(id));
-            if (rec.network().isPresent() && rec.veth().isPresent()) {
+            if (bridged) {
               network.deleteLink(rec.veth().get());
-              step(id, "attach veth", () -> network.attach(store.netns(id), rec.network().get(), rec.veth().get(),
+              step(id, "attach veth", () -> network.attach(store.netns(id), rec.network().get(), rec.veth().get(), rec.mac().get(),
                   () -> revert.add(() -> network.deleteLink(rec.veth().get()))));
             } else {
               step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
@@ -375,14 +407,14 @@ public final class IsolationLayer implements AutoCloseable {
     Optional<ContainerRecord> or = store.load(id);
     if (or.isEmpty()) {
       return new ContainerInfo(id, ContainerStatus.ABSENT, 0, null, List.of(), null, null, Optional.empty(), Optional.empty(),
-          store.rootfs(id), cgroups.path(id.value()));
+          store.rootfs(id), cgroups.path(id.value()), Optional.empty());
     }
     ContainerRecord r = or.get();
     boolean running = isRunning(r);
     Limits limits = cgroups.exists(id.value()) ? cgroups.read(id.value()) : null;
     return new ContainerInfo(id, running ? ContainerStatus.RUNNING : ContainerStatus.STOPPED, running ? r.initPid() : 0,
         r.hostname(), r.command(), r.templateDigest(), limits, r.network(), r.veth().filter(network::linkExists),
-        store.rootfs(id), cgroups.path(id.value()));
+        store.rootfs(id), cgroups.path(id.value()), r.mac());
   }
 
   /** Every container with a directory under this data root, inspected. */
@@ -479,6 +511,11 @@ public final class IsolationLayer implements AutoCloseable {
       ContainerRecord r = record(id, "restore");
       if (isRunning(r)) throw new ContainerStateException("restore", id.value(), ContainerStatus.RUNNING, "it must not be running");
       criu.preflight();
+      // The rules name the host veth, so they hold for the pair made below (installed again in case this
+      // data root's were lost); CRIU gives eth0 back the MAC in its images: the id's, which they name.
+      if (r.network().isPresent() && r.veth().isPresent() && r.mac().isPresent()) {
+        step(id, "install network filter", () -> guard(r.network().get(), r.veth().get(), r.mac().get(), r.privileged()));
+      }
       // CRIU restores the net namespace (from inside the user namespace it restores): the prepared one
       // goes, and the veth's container end waits in the host's namespace for CRIU to move it in.
       r.veth().ifPresent(network::deleteLink);
@@ -604,6 +641,15 @@ public final class IsolationLayer implements AutoCloseable {
       if (RootfsPaths.resolve(store.rootfs(id), dir + "/" + name).filter(Files::isRegularFile).isPresent()) return dir + "/" + name;
     }
     return name;
+  }
+
+  /**
+   * The container's rules: anti-spoofing on its veth unless it is privileged (the baseline the attack
+   * tests run on); the host's protection from its bridge in every case.
+   */
+  private void guard(NetworkAttachment net, String veth, String mac, boolean privileged) {
+    if (privileged) filter.protectHostOnly(net.bridge());
+    else filter.guard(net.bridge(), veth, mac, net.address());
   }
 
   private void removeNetns(ContainerId id) {

@@ -25,7 +25,7 @@ class ContainerStoreTest {
     ContainerId id = ContainerId.of("c1");
     Files.createDirectories(store.dir(id));
     store.save(new ContainerRecord(id, "c1", List.of("/bin/sh"), "sha256:ab", Limits.DEFAULT, Optional.empty(),
-        Optional.empty(), 0, 0, 0, true, 0));
+        Optional.empty(), 0, 0, 0, true, 0, Optional.empty()));
     assertTrue(store.load(id).orElseThrow().privileged());
 
     Path file = store.dir(id).resolve("container.properties");
@@ -34,5 +34,23 @@ class ContainerStoreTest {
     ContainerRecord loaded = store.load(id).orElseThrow();
     assertFalse(loaded.privileged(), "a record from before the key is of a confined container");
     assertEquals(List.of("/bin/sh"), loaded.command());
+  }
+
+  @Test
+  void theMacRoundTripsAndAnOlderRecordGetsTheOneTheIdGives() throws Exception {
+    ContainerStore store = new ContainerStore(root);
+    ContainerId id = ContainerId.of("web-1");
+    Files.createDirectories(store.dir(id));
+    NetworkAttachment net = new NetworkAttachment("198.18.1.10", 16, "198.18.0.1", "berth0");
+    store.save(new ContainerRecord(id, "web-1", List.of("/bin/sh"), "sha256:x", Limits.DEFAULT, Optional.of(net), Optional.of("bv0"),
+        0, 0, 0, false, 100000, Optional.of("02:aa:bb:cc:dd:ee")));
+    assertEquals(Optional.of("02:aa:bb:cc:dd:ee"), store.load(id).orElseThrow().mac());
+    Path file = store.dir(id).resolve("container.properties");
+    String text = Files.readString(file);
+    assertTrue(text.contains("mac=02\\:aa\\:bb\\:cc\\:dd\\:ee"), text);
+
+    Files.writeString(file, text.lines().filter(l -> !l.startsWith("mac=")).reduce("", (a, l) -> a + l + "\n"));
+    assertEquals(Optional.of(io.berth.isolation.network.Network.macAddress("web-1")), store.load(id).orElseThrow().mac(),
+        "a record from before the key: the MAC the id gives (revive sets it on eth0)");
   }
 }

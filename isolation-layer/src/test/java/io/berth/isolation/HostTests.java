@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.berth.isolation.nativ.Syscalls;
+import io.berth.isolation.network.Nftables;
+import io.berth.isolation.process.Commands;
 import io.berth.isolation.rootfs.Rootfs;
 import io.berth.protocol.ids.ContainerId;
 import java.io.IOException;
@@ -39,6 +41,24 @@ final class HostTests {
     assumeTrue(false, reason);
   }
 
+  /** {@code nft list table bridge TABLE} of the layer's data root; empty when the table does not exist. */
+  static String bridgeTable(IsolationLayer layer) {
+    Commands.Result r = Commands.run(List.of("nft", "list", "table", "bridge", Nftables.tableName(layer.config().dataRoot())), null,
+        Duration.ofSeconds(10));
+    if (r.ok()) return r.stdout();
+    if (r.stderr().contains("No such file or directory")) return "";
+    throw new AssertionError("nft list: " + r.describe());
+  }
+
+  /** {@code nft list table inet TABLE} of the layer's data root; empty when the table does not exist. */
+  static String inetTable(IsolationLayer layer) {
+    Commands.Result r = Commands.run(List.of("nft", "list", "table", "inet", Nftables.tableName(layer.config().dataRoot())), null,
+        Duration.ofSeconds(10));
+    if (r.ok()) return r.stdout();
+    if (r.stderr().contains("No such file or directory")) return "";
+    throw new AssertionError("nft list: " + r.describe());
+  }
+
   static Path criu() {
     return IsolationConfig.repo().orElseThrow().resolve(".local/bin/criu");
   }
@@ -58,7 +78,7 @@ final class HostTests {
     fail("within " + timeout.toMillis() + " ms, " + what + " did not happen");
   }
 
-  /** Destroy's promise, on the kernel's view: no mount, cgroup (in any hierarchy), veth, process or directory. */
+  /** Destroy's promise, on the kernel's view: no mount, cgroup (in any hierarchy), veth, nftables rule, process or directory. */
   static void assertNothingLeft(IsolationLayer layer, Path dir, ContainerId id, String veth, int pid) {
     assertEquals(List.of(), Rootfs.mountsUnder(dir), "no mount left under " + dir);
     try (var h = Files.list(Path.of("/sys/fs/cgroup"))) {
@@ -70,6 +90,8 @@ final class HostTests {
       throw new UncheckedIOException(e);
     }
     assertFalse(Files.exists(Path.of("/sys/class/net", veth)), "no veth left: " + veth);
+    String rules = bridgeTable(layer);
+    assertFalse(rules.contains(veth), "no anti-spoofing chain or map element left for " + veth + ":\n" + rules);
     if (pid > 0) assertFalse(Files.exists(Path.of("/proc", Integer.toString(pid))), "no process left: " + pid);
     assertFalse(Files.exists(dir), "no directory left: " + dir);
     assertEquals(ContainerStatus.ABSENT, layer.inspect(id).status());

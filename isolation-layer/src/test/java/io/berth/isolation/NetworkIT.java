@@ -4,17 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.isolation.network.Network;
+import io.berth.isolation.process.Commands;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.Limits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Two containers on one bridge reach the bridge's address and each other. */
+/**
+ * Two containers on one bridge reach each other, and the host reaches them; each carries the MAC its id
+ * gives. (The gateway itself serves nothing to containers, not even ping: {@link NetworkFilterIT}.)
+ */
 class NetworkIT {
   private TestHost host;
   private IsolationLayer layer;
@@ -32,7 +38,7 @@ class NetworkIT {
   }
 
   @Test
-  void containersReachTheBridgeAndEachOther() throws Exception {
+  void containersReachEachOtherAndTheHostReachesThem() throws Exception {
     ContainerId a = host.newId("net-a");
     ContainerId b = host.newId("net-b");
     NetworkAttachment na = host.bridged(10);
@@ -51,8 +57,13 @@ class NetworkIT {
     ExecResult route = layer.exec(a, List.of("ip", "route"), Duration.ofSeconds(10));
     assertTrue(route.stdout().contains("default via " + na.gateway()), "default route via the bridge: " + route.stdout());
 
-    ExecResult toGateway = layer.exec(a, List.of("ping", "-c", "1", "-W", "2", na.gateway()), Duration.ofSeconds(10));
-    assertEquals(0, toGateway.exitCode(), "a pings the bridge: " + toGateway.stdout() + toGateway.stderr());
+    String mac = Network.macAddress(a.value());
+    assertEquals(Optional.of(mac), layer.inspect(a).mac(), "inspect shows a's MAC");
+    ExecResult link = layer.exec(a, List.of("ip", "-o", "link", "show", "eth0"), Duration.ofSeconds(10));
+    assertTrue(link.stdout().contains("link/ether " + mac), "eth0 carries the MAC derived from the id: " + link.stdout());
+
+    Commands.Result fromHost = Commands.run(List.of("busybox", "ping", "-c", "1", "-W", "2", na.address()), null, Duration.ofSeconds(10));
+    assertTrue(fromHost.ok(), "the host pings a: " + fromHost.describe());
     ExecResult toB = layer.exec(a, List.of("ping", "-c", "1", "-W", "2", nb.address()), Duration.ofSeconds(10));
     assertEquals(0, toB.exitCode(), "a pings b: " + toB.stdout() + toB.stderr());
     ExecResult lo = layer.exec(b, List.of("ping", "-c", "1", "-W", "2", "127.0.0.1"), Duration.ofSeconds(10));

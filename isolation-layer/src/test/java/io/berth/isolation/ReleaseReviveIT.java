@@ -50,6 +50,7 @@ class ReleaseReviveIT {
     assertEquals(List.of(), Rootfs.mountsUnder(dir), "no mount left under " + dir);
     assertFalse(Files.exists(Path.of("/sys/fs/cgroup/pids", layer.config().cgroupRoot(), id.value())), "cgroup removed");
     assertFalse(Files.exists(Path.of("/sys/class/net", veth)), "veth " + veth + " removed");
+    assertFalse(HostTests.bridgeTable(layer).contains(veth), "the anti-spoofing rules of " + veth + " removed");
     assertTrue(Files.isDirectory(dir), "the container's directory (its writable layer) is kept");
     assertEquals(ContainerStatus.STOPPED, layer.inspect(id).status());
     assertTrue(layer.lastExit(id).isEmpty(), "no exit is recorded: the status was lost with the host");
@@ -61,6 +62,10 @@ class ReleaseReviveIT {
     ExecResult mark = layer.exec(id, List.of("cat", "/root/mark"), Duration.ofSeconds(5));
     assertEquals("kept", mark.stdout().strip(), "the writable layer survived: " + mark.stderr());
     assertTrue(Files.exists(Path.of("/sys/class/net", veth)), "veth " + veth + " is back");
+    assertTrue(HostTests.bridgeTable(layer).contains("\"" + veth + "\" : jump"), "the anti-spoofing rules of " + veth + " are back");
+    String mac = layer.inspect(id).mac().orElseThrow();
+    assertTrue(layer.exec(id, List.of("ip", "-o", "link", "show", "eth0"), Duration.ofSeconds(5)).stdout().contains("link/ether " + mac),
+        "the revived eth0 has the same MAC " + mac);
 
     layer.destroy(id);
     HostTests.assertNothingLeft(layer, dir, id, veth, again);

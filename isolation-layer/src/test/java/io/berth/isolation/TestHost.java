@@ -1,6 +1,7 @@
 package io.berth.isolation;
 
 import io.berth.isolation.network.Network;
+import io.berth.isolation.network.Nftables;
 import io.berth.isolation.process.Commands;
 import io.berth.isolation.rootfs.Rootfs;
 import io.berth.protocol.ids.ContainerId;
@@ -22,8 +23,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * One test run's corner of the host: a data root under /tmp/berth-it/RUN, a cgroup root
  * {@code berth-it-RUN}, a bridge {@code btitRUN} on 198.18.N.1/24. Closing it destroys every
- * container and removes bridge, cgroups, mounts and directories; {@link #sweep()} does the same
- * for runs that crashed before they could.
+ * container and removes bridge, nftables tables, cgroups, mounts and directories; {@link #sweep()}
+ * does the same for runs that crashed before they could.
  */
 final class TestHost implements AutoCloseable {
   static final Path BASE = Path.of("/tmp/berth-it");
@@ -94,6 +95,7 @@ final class TestHost implements AutoCloseable {
         }
       }
       l.close();
+      removeTables(l.config().dataRoot());
     }
     cleanup(BASE.resolve(run), CGROUP_PREFIX + run, bridge);
   }
@@ -112,6 +114,7 @@ final class TestHost implements AutoCloseable {
               } catch (RuntimeException e) {
                 System.err.println("sweep: " + root + ": " + e);
               }
+              removeTables(root);
             }
           }
           cleanup(runDir, CGROUP_PREFIX + r, BRIDGE_PREFIX + r);
@@ -119,6 +122,15 @@ final class TestHost implements AutoCloseable {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
+    }
+  }
+
+  /** The data root's nftables tables (the host's protection outlives its containers, so a test removes it). */
+  private static void removeTables(Path dataRoot) {
+    try {
+      new Nftables(dataRoot).removeTables();
+    } catch (RuntimeException e) {
+      System.err.println("cleanup: nft tables of " + dataRoot + ": " + e);
     }
   }
 

@@ -13,9 +13,10 @@ import java.util.List;
 
 /**
  * Container networking with iproute2: a veth pair whose host end is enslaved to a bridge and whose
- * other end is {@code eth0} inside the container's net namespace, with the container's address,
+ * other end is {@code eth0} inside the container's net namespace, with the container's MAC and address,
  * loopback up and a default route via the bridge's own address. Each side is configured with one
- * {@code ip -batch} run, to keep process starts (the dominant cost) to two.
+ * {@code ip -batch} run, to keep process starts (the dominant cost) to two. What a container may send
+ * is {@link Nftables}'s concern.
  */
 public final class Network {
   private static final Duration TIMEOUT = Duration.ofSeconds(20);
@@ -38,6 +39,23 @@ public final class Network {
     try {
       byte[] h = MessageDigest.getInstance("SHA-256").digest((salt + "/" + containerId).getBytes(StandardCharsets.UTF_8));
       return "bv" + HexFormat.of().formatHex(h).substring(0, 12);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The container's MAC: derived from its id alone, so it is the same on every host the container
+   * moves to (the anti-spoofing rules name it, and neighbours' ARP caches stay right after a move),
+   * and CRIU, which records eth0's address in its images, restores it as it was. The first octet is
+   * locally administered (bit 1 set) and unicast (bit 0 clear, IEEE 802 section 8.2.2); the other
+   * 46 bits come from SHA-256 of the id, so two containers share one with odds of about n^2/2^47.
+   */
+  public static String macAddress(String containerId) {
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(("berth-mac/" + containerId).getBytes(StandardCharsets.UTF_8));
+      h[0] = (byte) ((h[0] & 0xfc) | 0x02);
+      return HexFormat.ofDelimiter(":").formatHex(h, 0, 6);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -99,13 +117,13 @@ public final class Network {
   }
 
   /**
-   * Creates the veth pair with its container end directly inside the namespace at {@code netns},
-   * enslaves the host end to the bridge; {@code onCreated} runs as soon as the pair exists (the
-   * caller's undo), before anything else can fail.
+   * Creates the veth pair with its container end ({@code eth0}, with {@code mac}) directly inside the
+   * namespace at {@code netns}, enslaves the host end to the bridge; {@code onCreated} runs as soon as
+   * the pair exists (the caller's undo), before anything else can fail.
    */
-  public void attach(Path netns, io.berth.isolation.NetworkAttachment a, String veth, Runnable onCreated) {
+  public void attach(Path netns, io.berth.isolation.NetworkAttachment a, String veth, String mac, Runnable onCreated) {
     // The bridge was checked when the container was validated; if it went since, `master` below fails and says so.
-    String host = "link add " + veth + " type veth peer name eth0 netns " + netns + "\n"
+    String host = "link add " + veth + " type veth peer name eth0 address " + mac + " netns " + netns + "\n"
         + "link set " + veth + " master " + a.bridge() + "\n"
         + "link set " + veth + " up\n";
     Commands.Result r = Commands.run(List.of(ip, "-batch", "-"), host.getBytes(StandardCharsets.UTF_8), TIMEOUT);

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param initStartTime field 22 of /proc/PID/stat (clock ticks since boot), 0 when never started
  * @param privileged    no user namespace and no confinement layer (the spec asked for it by name)
  * @param idBase        the first host uid/gid of the container's 65,536 ids; 0 when privileged
+ * @param mac           eth0's MAC (derived from the id, the same on every host), empty without a network
  */
 public record ContainerRecord(
     ContainerId id,
@@ -27,15 +28,16 @@ public record ContainerRecord(
     long initStartTime,
     int shimPid,
     boolean privileged,
-    long idBase) {
+    long idBase,
+    Optional<String> mac) {
 
   public ContainerRecord withInit(int pid, long startTime, int shim) {
-    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, pid, startTime, shim, privileged, idBase);
+    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, pid, startTime, shim, privileged, idBase, mac);
   }
 
   public ContainerRecord withLimits(Limits newLimits) {
     return new ContainerRecord(id, hostname, command, templateDigest, newLimits, network, veth, initPid, initStartTime, shimPid,
-        privileged, idBase);
+        privileged, idBase, mac);
   }
 
   /** True when the container runs in a user namespace of its own (everything but a privileged one). */

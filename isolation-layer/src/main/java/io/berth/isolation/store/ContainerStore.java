@@ -1,6 +1,7 @@
 package io.berth.isolation.store;
 
 import io.berth.isolation.NetworkAttachment;
+import io.berth.isolation.network.Network;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.Limits;
 import java.io.IOException;
@@ -116,6 +117,7 @@ public final class ContainerStore {
       p.setProperty("network.bridge", n.bridge());
     });
     r.veth().ifPresent(v -> p.setProperty("veth", v));
+    r.mac().ifPresent(m -> p.setProperty("mac", m));
     p.setProperty("init.pid", Integer.toString(r.initPid()));
     p.setProperty("init.startTime", Long.toString(r.initStartTime()));
     p.setProperty("shim.pid", Integer.toString(r.shimPid()));
@@ -150,9 +152,11 @@ public final class ContainerStore {
     Optional<NetworkAttachment> net = p.getProperty("network.address") == null ? Optional.empty()
         : Optional.of(new NetworkAttachment(p.getProperty("network.address"), Integer.parseInt(p.getProperty("network.prefixLength")),
             p.getProperty("network.gateway"), p.getProperty("network.bridge")));
+    // A record written before the MAC was kept: the MAC is the one the id gives (a revive sets it on eth0).
+    Optional<String> mac = Optional.ofNullable(p.getProperty("mac")).or(() -> net.map(a -> Network.macAddress(id.value())));
     return Optional.of(new ContainerRecord(id, p.getProperty("hostname"), List.copyOf(command), p.getProperty("template"), limits, net,
         Optional.ofNullable(p.getProperty("veth")), Integer.parseInt(p.getProperty("init.pid", "0")),
         Long.parseLong(p.getProperty("init.startTime", "0")), Integer.parseInt(p.getProperty("shim.pid", "0")),
-        Boolean.parseBoolean(p.getProperty("privileged", "false")), Long.parseLong(p.getProperty("idmap.base", "0"))));
+        Boolean.parseBoolean(p.getProperty("privileged", "false")), Long.parseLong(p.getProperty("idmap.base", "0")), mac));
   }
 }
