@@ -81,6 +81,16 @@ class LocalClusterEndToEndTest {
     assertTrue(sh("busybox", "ping", "-c", "1", "-W", "3", address).contains("1 packets received"),
         "the machine reaches the container at " + address);
 
+    // no route to the control plane: the machine reaches each door, the container none (bounded, 2 s each)
+    int h = Integer.parseInt(host.substring(host.lastIndexOf('-') + 1));
+    List<String> doors = List.of(Berth.MGMT + "." + (10 + h) + ":7480", Berth.MGMT + "." + (10 + h) + ":2552", Berth.MGMT + ".1:19042",
+        "198.19.0." + (10 + h) + ":7480", "198.19.0.1:19042", "198.19.0." + (10 + h) + ":2552");
+    for (String door : doors.subList(0, 3)) assertTrue(connects(door), "the machine reaches " + door + " (so the test can fail)");
+    for (String door : doors) {
+      Berth.Run nc = berth.berth("ct", "exec", ct, "--", "sh", "-c", "echo x | nc -w 2 " + door.replace(':', ' '));
+      assertNotEquals(0, nc.exit(), "the container must not connect to " + door + ": " + nc);
+    }
+
     // exec: output and exit code pass through
     Berth.Run hostname = berth.berth("ct", "exec", ct, "--", "hostname");
     assertEquals(0, hostname.exit(), hostname.toString());
@@ -183,6 +193,9 @@ class LocalClusterEndToEndTest {
     assertFalse(netns.contains(berth.name + "-node-"), "no network namespace left: " + netns);
     String links = sh("ip", "-o", "link", "show");
     assertFalse(links.contains(berth.name + "-seg") || links.contains(berth.name + "s1"), "no bridge or uplink left: " + links);
+    assertFalse(links.contains(berth.name + "-mgmt") || links.contains(berth.name + "m1"), "no management bridge or uplink left: " + links);
+    String tables = sh("nft", "list", "tables");
+    assertFalse(tables.contains("berth_lc_" + berth.name), "no nft table of the cluster left: " + tables);
     try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
       for (Path h : hierarchies.toList()) {
         for (int i = 1; i <= 3; i++) {
@@ -197,6 +210,17 @@ class LocalClusterEndToEndTest {
   private static void removeTree(Path dir) {
     Berth.Run rm = berth.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), Duration.ofMinutes(2));
     if (rm.exit() != 0) System.err.println("clean-up: " + rm);
+  }
+
+  /** Whether a TCP connection from this machine to {@code ADDRESS:PORT} opens within 2 s. */
+  private static boolean connects(String door) {
+    String[] hp = door.split(":");
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress(hp[0], Integer.parseInt(hp[1])), 2000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static long readLong(Path file) throws IOException {

@@ -87,7 +87,9 @@ public final class BerthNode implements AutoCloseable {
       HostResources detected = HostResources.detect();
       IsolationConfig iso = IsolationConfig.defaults(s.dataRoot().resolve("isolation"), s.bridge(), s.cgroupRoot());
       IsolationLayer layer = new IsolationLayer(iso);
-      layer.ensureBridge(s.bridge(), s.bridgeAddress() + "/" + s.bridgePrefix());
+      // Also protects this host from the bridge (no new connection to its addresses) and keeps containers'
+      // traffic off the management networks.
+      layer.ensureBridge(s.bridge(), s.bridgeAddress() + "/" + s.bridgePrefix(), s.managementNetworks());
       IsolationRuntime runtime = new IsolationRuntime(layer, s.bridge(), s.bridgeAddress());
       // Containers that kept running while the node was down: watched again before their entities
       // recover, so the entities adopt them (and hear of their exits).

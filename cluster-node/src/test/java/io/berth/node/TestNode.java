@@ -3,6 +3,7 @@ package io.berth.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.berth.isolation.network.Nftables;
 import io.berth.persistence.embedded.EmbeddedCassandraSettings;
 import io.berth.persistence.testing.SharedCassandra;
 import java.io.IOException;
@@ -124,9 +125,15 @@ final class TestNode implements AutoCloseable {
     }
   }
 
-  /** Removes what a test node leaves on the host: processes in its cgroups, the cgroups, its bridge, its data. */
+  /** Removes what a test node leaves on the host: processes in its cgroups, the cgroups, its bridge, its nft tables, its data. */
   private static void cleanUp(Path dataRoot, String bridge, String cgroupRoot) {
     run("ip", "link", "del", bridge);
+    // The isolation layer's tables (its data root is data-root/isolation, see BerthNode): they outlive containers.
+    try {
+      new Nftables(dataRoot.resolve("isolation")).removeTables();
+    } catch (RuntimeException e) {
+      System.err.println("test node clean-up: nft tables: " + e.getMessage());
+    }
     try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
       for (Path h : hierarchies.toList()) {
         Path root = h.resolve(cgroupRoot);

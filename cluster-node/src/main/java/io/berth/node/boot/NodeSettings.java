@@ -21,6 +21,9 @@ import java.util.Optional;
 /**
  * A node's own settings ({@code berth.*} in its config file), validated before anything starts: a bad
  * value names its key and the rule. See {@code reference.conf} for every key and its meaning.
+ *
+ * @param managementNetworks the control plane's networks ({@code berth.network.management}), empty when
+ *                           not declared
  */
 public record NodeSettings(
     HostId hostId,
@@ -39,7 +42,8 @@ public record NodeSettings(
     int bridgePrefix,
     AddressPool containerAddresses,
     String cgroupRoot,
-    PlacementPolicy placementPolicy) {
+    PlacementPolicy placementPolicy,
+    List<String> managementNetworks) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -74,8 +78,20 @@ public record NodeSettings(
     String cgroupRoot = c.getString("isolation.cgroup-root");
     if (!DnsLabel.isValid(cgroupRoot)) throw new InvalidFieldException("berth.isolation.cgroup-root", DnsLabel.RULE, cgroupRoot);
     PlacementPolicy policy = PlacementPolicy.parse("berth.placement.policy", c.getString("placement.policy"));
+    List<String> management = c.getStringList("network.management");
+    if (!management.isEmpty()) {
+      List<ManagementNetworks.Net> nets = ManagementNetworks.parse(management,
+          ManagementNetworks.containersNetwork(cidr[0], Integer.parseInt(cidr[1])));
+      ManagementNetworks.requireInside(nets, "berth.cluster.address", clusterAddress, false);
+      for (String seed : seeds) ManagementNetworks.requireInside(nets, "berth.cluster.seeds", seed, true);
+      ManagementNetworks.requireInside(nets, "berth.api.bind", apiBind, false);
+      if (c.hasPath("persistence.contact-points")) {
+        for (String cp : c.getStringList("persistence.contact-points")) ManagementNetworks.requireInside(nets, "berth.persistence.contact-points", cp, true);
+      }
+      management = nets.stream().map(ManagementNetworks.Net::text).toList();
+    }
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
-        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy);
+        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management));
   }
 
   private static Optional<String> auto(Config c, String key) {
