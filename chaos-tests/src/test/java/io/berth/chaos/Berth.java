@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 final class Berth {
   static final ObjectMapper JSON = new ObjectMapper();
   /** The management segment bin/berth-local-cluster gives a cluster on 198.19 (/24: the API, cluster port, Cassandra). */
-  static final String MGMT = "198.19.252";
+  static final String MGMT = "198.18.251";
 
   final Path repo;
   final Path local;
