@@ -155,7 +155,10 @@ class UserNamespaceIT {
       assertEquals("0", b.exec(id, List.of("stat", "-c", "%u", "/tmp/counter"), T).stdout().strip(), "its files are still root's inside");
       assertEquals(0, b.exec(id, List.of("touch", "/root/after"), T).exitCode(), "root inside can still write its layer");
       assertEquals(0, hostUid(b.upperDir(id).resolve("root/after")), "and it lands as 0 on disk");
-      assertEquals(0, b.exec(id, List.of("ping", "-c", "1", "-W", "2", net.gateway()), T).exitCode(), "the restored eth0 works");
+      // (The gateway answers no container, not even ping: the host pings it instead, and its replies pass
+      // the anti-spoofing rules only from the MAC CRIU restored.)
+      Commands.Result ping = Commands.run(List.of("busybox", "ping", "-c", "1", "-W", "2", net.address()), null, T);
+      assertTrue(ping.ok(), "the restored eth0 works: " + ping.describe());
     } finally {
       ranges.release(other, squatter);
     }

@@ -16,7 +16,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The isolation benchmarks' corner of the host: a data root under /tmp/berth-bench/RUN, cgroup
  * root {@code berth-bench-RUN}, bridge {@code btbnRUN} on 198.18.254.1/24. {@link #close()} removes
- * all of it (containers destroyed through the layer, then mounts, cgroups, bridge, directories).
+ * all of it (containers destroyed through the layer, then mounts, cgroups, bridge, nft tables, directories).
  */
 final class BenchHost implements AutoCloseable {
   static final Path BASE = Path.of("/tmp/berth-bench");
@@ -75,6 +75,7 @@ final class BenchHost implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     if (Files.exists(Path.of("/sys/class/net", bridge))) Commands.run(List.of("ip", "link", "del", bridge), null, Duration.ofSeconds(10));
+    new io.berth.isolation.network.Nftables(dir.resolve("data")).removeTables(); // the host protection outlives the containers
     Commands.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), null, Duration.ofSeconds(60));
   }
 
