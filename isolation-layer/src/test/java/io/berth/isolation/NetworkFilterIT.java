@@ -156,6 +156,45 @@ class NetworkFilterIT {
     }
   }
 
+  /** Echo requests over IPv6 the container's kernel has received ({@code Icmp6InEchos}). */
+  private long inEchos6(ContainerId id) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(layer.inspect(id).initPid()), "net/snmp6"))) {
+      String[] w = line.trim().split("\\s+");
+      if (w.length == 2 && w[0].equals("Icmp6InEchos")) return Long.parseLong(w[1]);
+    }
+    throw new AssertionError("no Icmp6InEchos in /proc/PID/net/snmp6 of " + id);
+  }
+
+  /** The EUI-64 link-local address the kernel gives an interface with {@code mac} (RFC 4291 appendix A). */
+  private static String linkLocal(String mac) {
+    String[] b = mac.split(":");
+    int first = Integer.parseInt(b[0], 16) ^ 0x02;
+    return String.format("fe80::%02x%s:%sff:fe%s:%s%s", first, b[1], b[2], b[3], b[4], b[5]);
+  }
+
+  @Test
+  void ipv6LeavesOnlyAPrivilegedContainer() throws Exception {
+    // Berth assigns no IPv6, so nothing of it may leave a confined container, link-local and neighbour
+    // discovery included. The victim is privileged so its own neighbour advertisements get out.
+    ContainerId victim = run("v6-v", 80, true);
+    ContainerId privileged = run("v6-p", 81, true);
+    ContainerId confined = run("v6-u", 82, false);
+    String target = linkLocal(layer.inspect(victim).mac().orElseThrow());
+    String ping = "ping6 -c 1 -W 1 -I eth0 " + target;
+    // Duplicate address detection keeps new link-local addresses tentative for about a second: retry, bounded.
+    long before = inEchos6(victim);
+    HostTests.await("the privileged container's echo request over IPv6 reaches the victim (so the test can fail)", Duration.ofSeconds(10),
+        () -> sh(privileged, ping).exitCode() == 0);
+    assertTrue(inEchos6(victim) > before);
+    HostTests.await("the confined container's link-local address is usable (past duplicate address detection)", Duration.ofSeconds(10), () -> {
+      String a = sh(confined, "ip -6 addr show dev eth0").stdout();
+      return a.contains("fe80::") && !a.contains("tentative");
+    });
+    long beforeConfined = inEchos6(victim);
+    for (int i = 0; i < 3; i++) sh(confined, ping);
+    assertEquals(beforeConfined, inEchos6(victim), "no IPv6 from the confined container reaches the victim");
+  }
+
   @Test
   void arpNamingAnotherAddressPoisonsTheHostOnlyFromAPrivilegedContainer() throws Exception {
     for (boolean isPrivileged : List.of(true, false)) {
