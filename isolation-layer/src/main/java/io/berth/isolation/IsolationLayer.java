@@ -82,6 +82,7 @@ public final class IsolationLayer implements AutoCloseable {
     this.config = config;
     try {
       Files.createDirectories(config.dataRoot().resolve("containers"));
+      requireSearchable(config.dataRoot().resolve("containers"));
     } catch (IOException e) {
       throw new UncheckedIOException("make data root " + config.dataRoot(), e);
     }
@@ -571,6 +572,20 @@ public final class IsolationLayer implements AutoCloseable {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /**
+   * The init of an unprivileged container reaches its root filesystem by path as its own root, a host uid
+   * no directory grants anything to: every directory from {@code /} down to {@code containers} must let
+   * others search it (o+x), or start fails with EACCES deep in the helper. Said up front instead.
+   */
+  private static void requireSearchable(Path dir) throws IOException {
+    for (Path d = dir.toAbsolutePath(); d != null; d = d.getParent()) {
+      if (!Files.getPosixFilePermissions(d).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+        throw new InvalidFieldException("dataRoot", "every directory above the containers must be searchable by others (chmod o+x), "
+            + "since a container's root is an unprivileged host uid; " + d + " is not", dir);
+      }
+    }
+  }
 
   private ContainerStatus status(ContainerId id) {
     return inspect(id).status();

@@ -106,6 +106,17 @@ class LifecycleIT {
   }
 
   @Test
+  void aDataRootItsContainersCannotReachIsRefusedUpFront() throws Exception {
+    Path closed = host.runDir().resolve("closed");
+    Files.createDirectories(closed);
+    Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    InvalidFieldException e = assertThrows(InvalidFieldException.class,
+        () -> new IsolationLayer(IsolationConfig.defaults(closed.resolve("data"), host.bridge, "berth-it-" + host.run)));
+    assertEquals("dataRoot", e.field());
+    assertTrue(e.getMessage().contains(closed + " is not"), e.getMessage());
+  }
+
+  @Test
   void exitOfTheInitIsReportedWithItsCode() throws Exception {
     ContainerId id = host.newId("exit");
     layer.prepare(TestHost.spec(id, Limits.DEFAULT, "/bin/sh", "-c", "exit 7"), null);

@@ -19,6 +19,8 @@ public final class ApiStartBench {
     Path repo = repo();
     ClusterApi api = ClusterApi.local(repo);
     Path dir = Files.createTempDirectory("berth-bench-api");
+    // A container's root is an unprivileged host uid: the data root must be searchable by it (0700 is not).
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     try {
       run(api, new Runc(dir, repo.resolve(".local/templates/busybox")), n);
     } finally {

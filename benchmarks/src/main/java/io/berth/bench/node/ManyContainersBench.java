@@ -27,6 +27,8 @@ public final class ManyContainersBench {
     Path repo = ApiStartBench.repo();
     ClusterApi api = ClusterApi.local(repo);
     Path dir = Files.createTempDirectory("berth-bench-many");
+    // A container's root is an unprivileged host uid: the data root must be searchable by it (0700 is not).
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     Runc runc = new Runc(dir, repo.resolve(".local/templates/busybox"));
     String run = Long.toHexString(System.nanoTime() & 0xffffff);
     List<String> names = new ArrayList<>();
