@@ -96,15 +96,16 @@ class ResourceViewIT {
 
   /**
    * procps' {@code free} (what Debian/Ubuntu/RHEL guests run) and the libraries it links, copied from the
-   * host into the container at /usr/local/bin, as installing procps would. busybox's own {@code free}
+   * host into the container's writable layer (its ids on disk are the container's, unshifted) before it
+   * starts, at /usr/local/bin, as installing procps would. busybox's own {@code free}
    * takes its totals from sysinfo(2), which neither LXCFS nor any namespace changes (see the README).
    */
-  private static void installProcpsFree(Path rootfs) throws Exception {
+  private static void installProcpsFree(Path layer) throws Exception {
     Commands.Result ldd = Commands.run(List.of("ldd", "/usr/bin/free"), null, T);
     assertTrue(ldd.ok(), ldd.describe());
     Matcher m = Pattern.compile("(/\\S+)").matcher(ldd.stdout());
-    while (m.find()) copyInto(rootfs, Path.of(m.group(1)), Path.of(m.group(1)));
-    copyInto(rootfs, Path.of("/usr/bin/free"), Path.of("/usr/local/bin/free"));
+    while (m.find()) copyInto(layer, Path.of(m.group(1)), Path.of(m.group(1)));
+    copyInto(layer, Path.of("/usr/bin/free"), Path.of("/usr/local/bin/free"));
   }
 
   private static void copyInto(Path rootfs, Path from, Path to) throws Exception {
@@ -122,8 +123,8 @@ class ResourceViewIT {
     ContainerId priv = host.newId("priv");
     layer.prepare(spec(own, SMALL, false), null);
     layer.prepare(spec(priv, SMALL, true), null);
-    installProcpsFree(layer.inspect(own).rootfs());
-    installProcpsFree(layer.inspect(priv).rootfs());
+    installProcpsFree(layer.upperDir(own));
+    installProcpsFree(layer.upperDir(priv));
     long t0 = System.nanoTime();
     layer.start(own);
     layer.start(priv);
