@@ -12,6 +12,8 @@
  *            --restore-detached`; the restored init is re-parented to the shim, which waits for it.
  *   exec     stdin: records. Joins a running container's namespaces and cgroups and runs a command;
  *            its stdio are this helper's; exits with its status (128+signal when killed).
+ *   lxcfs-inject  argv[2]=init pid argv[3]=LXCFS mount: replaces a running container's LXCFS bind
+ *            mounts with binds of that mount (after LXCFS was restarted); prints "ok N".
  *   netns    argv[2]=path: creates a new net namespace and bind-mounts it on path.
  *   netrun   argv[2]=nsfile argv[3..]=command: runs command inside the net namespace at nsfile.
  *
@@ -91,6 +93,7 @@ static void parse_config(struct config *c) {
     else if (!strcmp(k, "criu")) c->criu = v;
     else if (!strcmp(k, "pidfile")) c->pidfile = v;
     else if (!strcmp(k, "cwd")) c->cwd = v;
+    else if (!strcmp(k, "lxcfs")) c->lxcfs = v;
     else if (!strcmp(k, "cgroup")) {
       if (c->ncgroups == 16) die("parse-config", E2BIG, "cgroup");
       c->cgroups[c->ncgroups++] = v;
@@ -223,6 +226,8 @@ static int container_init(void *arg) {
   if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) init_fail(errfd, "mount-proc", "/proc");
   make_dev(errfd);
   setup_proc_sys(c, errfd);
+  /* After /proc and /sys (setup_proc_sys), before pivot_root hides the host's LXCFS directory. */
+  if (c->lxcfs && !c->privileged) lxcfs_mount(errfd, c->lxcfs);
   /* pivot_root(".", ".") stacks the old root on top of the new one; unmounting "." then drops it,
    * so no host path stays reachable (pivot_root(2), "new_root and put_old may be the same"). */
   if (syscall(SYS_pivot_root, ".", ".") < 0) init_fail(errfd, "pivot_root", c->rootfs);
@@ -281,6 +286,8 @@ static int mode_start(void) {
     size_t stack_size = 256 * 1024;
     char *stack = malloc(stack_size);
     if (!stack) { fail(out, "malloc", ENOMEM, "stack"); _exit(HELPER_FAILED); }
+    const char *step;
+    if (!c.privileged && timens_unshare(&step) < 0) { fail(out, step, errno, "time"); _exit(HELPER_FAILED); }
     int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
     if (!c.netns) flags |= CLONE_NEWNET;
     pid_t init = clone(container_init, stack + stack_size, flags, &a);
@@ -440,8 +447,9 @@ static int mode_exec(void) {
     userfd = open(path, O_RDONLY | O_CLOEXEC);
     if (userfd < 0) die("open-ns", errno, path);
   }
-  const char *kinds[] = {"ipc", "uts", "net", "pid", "mnt", "cgroup"};
-  const int types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWCGROUP};
+  const char *kinds[] = {"ipc", "uts", "net", "pid", "time", "mnt", "cgroup"};
+  const int types[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWNS,
+                       CLONE_NEWCGROUP};
   enum { NKINDS = sizeof kinds / sizeof kinds[0] };
   int fds[NKINDS];
   for (int i = 0; i < NKINDS; i++) {
@@ -565,13 +573,14 @@ static int mode_netrun(const char *nsfile, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: berth-nsexec start|restore|exec < records; netns PATH [USERNS]; userns PATH BASE COUNT; "
+    fprintf(stderr, "usage: berth-nsexec start|restore|exec < records; lxcfs-inject PID DIR; netns PATH [USERNS]; userns PATH BASE COUNT; "
                     "idmap SRC DST USERNS; overlay TARGET OPTIONS FSUID; devnodes DIR; netrun NSFILE CMD...\n");
     return 2;
   }
   if (!strcmp(argv[1], "start")) return mode_start();
   if (!strcmp(argv[1], "restore")) return mode_restore();
   if (!strcmp(argv[1], "exec")) return mode_exec();
+  if (!strcmp(argv[1], "lxcfs-inject") && argc == 4) return mode_lxcfs_inject(argv[2], argv[3]);
   if (!strcmp(argv[1], "netns") && (argc == 3 || argc == 4)) return mode_netns(argv[2], argc == 4 ? argv[3] : NULL);
   if (!strcmp(argv[1], "userns") && argc == 5) return mode_userns(argv[2], argv[3], argv[4]);
   if (!strcmp(argv[1], "devnodes") && argc == 3) return mode_devnodes(argv[2]);

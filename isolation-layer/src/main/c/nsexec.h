@@ -13,7 +13,9 @@
 
 struct config {
   const char *rootfs, *hostname, *netns, *userns, *exitfile, *log, *pid, *criu, *pidfile, *cwd;
-  int privileged; /* privileged=1: every confinement layer off (the spec asked for it by name), confine.c's too */
+  const char *lxcfs; /* the host's LXCFS mount (lxcfs.c); none: the container sees the host's files */
+  int privileged; /* privileged=1: every confinement layer off (the spec asked for it by name), confine.c's too,
+                     and the host's view of its resources (no LXCFS, no time namespace) */
   const char *cgroups[16];
   int ncgroups;
   char *args[MAX_RECORDS + 1];
@@ -58,5 +60,14 @@ int confine(const char **step);
 void setup_proc_sys(struct config *c, int errfd);
 /* cgroupns.c: in the init, once it is in its cgroups: its own cgroup namespace. */
 void unshare_cgroup_ns(struct config *c, int errfd);
+
+/* ---- the container's own view of its resources (lxcfs.c, timens.c) -------------------------- */
+
+/* In the init, cwd = its rootfs, /proc mounted: bind each LXCFS file over the container's own. */
+void lxcfs_mount(int errfd, const char *lxcfs);
+/* Mode lxcfs-inject PID DIR: replace a running container's LXCFS binds with binds of DIR's files. */
+int mode_lxcfs_inject(const char *pid, const char *lxcfs);
+/* In the shim before clone: a new time namespace whose clocks start at the container's start. */
+int timens_unshare(const char **step);
 
 #endif

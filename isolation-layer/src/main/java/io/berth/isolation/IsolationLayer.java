@@ -8,6 +8,8 @@ import io.berth.isolation.checkpoint.CriuException;
 import io.berth.isolation.checkpoint.UsernsImage;
 import io.berth.isolation.config.LimitRules;
 import io.berth.isolation.idmap.IdRanges;
+import io.berth.isolation.lxcfs.Lxcfs;
+import io.berth.isolation.lxcfs.LxcfsException;
 import io.berth.isolation.nativ.Syscalls;
 import io.berth.isolation.network.Network;
 import io.berth.isolation.network.Nftables;
@@ -62,6 +64,8 @@ public final class IsolationLayer implements AutoCloseable {
   private static final int SIGKILL = 9;
   private static final int SIGTERM = 15;
   private static final Duration DESTROY_GRACE = Duration.ofSeconds(10);
+  /** How often the LXCFS supervisor checks its daemon. */
+  private static final Duration LXCFS_CHECK = Duration.ofSeconds(1);
 
   private final IsolationConfig config;
   private final ContainerStore store;
@@ -72,6 +76,7 @@ public final class IsolationLayer implements AutoCloseable {
   private final Helper helper;
   private final Criu criu;
   private final ContainerRoot root;
+  private final Lxcfs lxcfs;
   private final ExitWatcher watcher = new ExitWatcher();
   private final Map<ContainerId, ReentrantLock> locks = new ConcurrentHashMap<>();
   /** Containers whose init Berth itself is ending (stop, kill, destroy, checkpoint). */
@@ -94,6 +99,8 @@ public final class IsolationLayer implements AutoCloseable {
     this.filter = new Nftables(config.dataRoot());
     this.criu = new Criu(config.criu());
     this.root = new ContainerRoot(store, helper, IdRanges.machine(), config.dataRoot());
+    // Started on first need (an unprivileged start or restore, or adopting containers that use it).
+    this.lxcfs = new Lxcfs(config.dataRoot().resolve("lxcfs"), Lxcfs.onPath(), LXCFS_CHECK, this::injectLxcfs);
   }
 
   public IsolationConfig config() {
@@ -196,6 +203,7 @@ public final class IsolationLayer implements AutoCloseable {
       }
       Files.deleteIfExists(store.exitFile(id));
       String program = argv0.contains("/") ? argv0 : resolveInContainer(id, argv0);
+      Optional<Path> view = r.privileged() ? Optional.empty() : lxcfsForStart(id);
       Helper.Records rec = new Helper.Records()
           .put("rootfs", store.rootfs(id).toString())
           .put("hostname", r.hostname())
@@ -205,6 +213,7 @@ public final class IsolationLayer implements AutoCloseable {
           .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged()))
           .put("arg", program);
       confinement(r, rec);
+      view.ifPresent(m -> rec.put("lxcfs", m.toString()));
       rec.putAll("arg", r.command().subList(1, r.command().size()));
       rec.putAll("env", ENV);
       rec.put("env", "HOSTNAME=" + r.hostname());
@@ -442,15 +451,26 @@ public final class IsolationLayer implements AutoCloseable {
    */
   public List<ContainerInfo> adopt() {
     List<ContainerInfo> running = new ArrayList<>();
+    boolean lxcfsUsed = false;
     for (ContainerId id : store.ids()) {
       Optional<ContainerRecord> r = store.load(id);
       if (r.isEmpty() || !isRunning(r.get())) continue;
+      lxcfsUsed |= !r.get().privileged();
       if (!cgroups.procs(id.value()).contains(r.get().initPid())) {
         LOG.warn("adopt: container={} init={} is alive but not in its cgroup {}", id, r.get().initPid(), cgroups.path(id.value()));
       }
       watch(id, r.get().shimPid());
       running.add(inspect(id));
       LOG.info("adopted container={} init={}", id, r.get().initPid());
+    }
+    if (lxcfsUsed) {
+      // The running LXCFS is adopted (or, if it died while the owner was down, restarted and its
+      // mounts injected into the containers) and supervised from now on.
+      try {
+        lxcfs.ensure();
+      } catch (LxcfsException e) {
+        LOG.warn("adopt: LXCFS for the running containers does not answer (they see the host's /proc files until it does): {}", e.getMessage());
+      }
     }
     return running;
   }
@@ -485,7 +505,7 @@ public final class IsolationLayer implements AutoCloseable {
       Criu.prepareImagesDir(imagesDir);
       if (!leaveRunning) expectedExits.add(id);
       try {
-        criu.dump(r.initPid(), imagesDir, r.veth().isPresent(), leaveRunning, "container " + id);
+        criu.dump(r.initPid(), imagesDir, r.veth().isPresent(), lxcfsBinds(r.initPid()), leaveRunning, "container " + id);
       } catch (CriuException e) {
         expectedExits.remove(id);
         throw new IsolationException("checkpoint", id.value(), e);
@@ -512,6 +532,18 @@ public final class IsolationLayer implements AutoCloseable {
       ContainerRecord r = record(id, "restore");
       if (isRunning(r)) throw new ContainerStateException("restore", id.value(), ContainerStatus.RUNNING, "it must not be running");
       criu.preflight();
+      // The image's LXCFS binds are bound again from this host's LXCFS: it must answer first.
+      Map<String, Path> binds = new java.util.TreeMap<>();
+      if (!r.privileged()) {
+        Path m;
+        try {
+          m = lxcfs.ensure();
+        } catch (LxcfsException e) {
+          throw new IsolationException("restore", id.value(), "LXCFS must answer on this host to bind the container's /proc files again: "
+              + e.getMessage());
+        }
+        for (String f : Lxcfs.FILES) if (Files.exists(m.resolve(f))) binds.put("/" + f, m.resolve(f));
+      }
       // The rules name the host veth, so they hold for the pair made below (installed again in case this
       // data root's were lost); CRIU gives eth0 back the MAC in its images: the id's, which they name.
       if (r.network().isPresent() && r.veth().isPresent() && r.mac().isPresent()) {
@@ -540,7 +572,7 @@ public final class IsolationLayer implements AutoCloseable {
       }
       Helper.Records rec = new Helper.Records().put("criu", criu.binary().toString()).put("pidfile", pidfile.toString())
           .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString())
-          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value(), !r.privileged())));
+          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value(), !r.privileged()), binds));
       Helper.Started s;
       try {
         s = helper.restore(rec, Duration.ofMinutes(5), "restore container " + id);
@@ -569,6 +601,81 @@ public final class IsolationLayer implements AutoCloseable {
       LOG.info("restored container={} init={} images={}", id, s.initPid(), imagesDir);
       return s.initPid();
     });
+  }
+
+  // ---- the container's own view of its resources (LXCFS) -----------------------------------
+
+  /** This data root's LXCFS (its mount, its daemon's pid). */
+  public Lxcfs lxcfs() {
+    return lxcfs;
+  }
+
+  /**
+   * Ends this data root's LXCFS and unmounts it: for {@code berth down} and tests, once no unprivileged
+   * container runs here (theirs would read ENOTCONN from then on). Neither {@link #close} nor the last
+   * destroy ends it: containers outlive the owner, and the next start would pay for a new daemon.
+   */
+  public void stopLxcfs() {
+    for (ContainerId id : store.ids()) {
+      Optional<ContainerRecord> r = store.load(id);
+      if (r.isPresent() && isRunning(r.get()) && !r.get().privileged()) {
+        throw new ContainerStateException("stop LXCFS", id.value(), ContainerStatus.RUNNING,
+            "no unprivileged container may run while LXCFS stops (it reads its /proc files through it)");
+      }
+    }
+    lxcfs.stop(DESTROY_GRACE);
+  }
+
+  /**
+   * The LXCFS mount for a container's start, or empty: a container starts with the host's view rather
+   * than not at all when LXCFS cannot be had (its limits are the cgroup's either way; LXCFS only
+   * changes what it reads), logged, and the supervisor injects the mounts once LXCFS answers again.
+   */
+  private Optional<Path> lxcfsForStart(ContainerId id) {
+    try {
+      return Optional.of(lxcfs.ensure());
+    } catch (LxcfsException e) {
+      LOG.warn("start container={} without LXCFS: it sees the host's /proc files until LXCFS answers again: {}", id, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** The mount points of the container's LXCFS binds, as its init sees them (for CRIU's --external). */
+  private static List<String> lxcfsBinds(int initPid) {
+    List<String> points = new ArrayList<>();
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(Path.of("/proc", Integer.toString(initPid), "mountinfo"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("read mountinfo of init " + initPid, e);
+    }
+    for (String line : lines) {
+      int dash = line.indexOf(" - ");
+      String[] f = line.split(" ");
+      if (dash > 0 && f.length > 4 && line.startsWith("fuse.lxcfs ", dash + 3) && !points.contains(f[4])) points.add(f[4]);
+    }
+    return points;
+  }
+
+  /**
+   * After a new LXCFS daemon answers (the old one died or hung): every running unprivileged container
+   * still holds binds of the dead mount (ENOTCONN), or none if it started while LXCFS was down; the
+   * helper replaces them with binds of the new one, each under the container's lock.
+   */
+  private void injectLxcfs(Path mount) {
+    for (ContainerId id : store.ids()) {
+      try {
+        withLock(id, () -> {
+          Optional<ContainerRecord> r = store.load(id);
+          if (r.isEmpty() || r.get().privileged() || !isRunning(r.get())) return null;
+          int n = helper.injectLxcfs(r.get().initPid(), mount, "inject LXCFS mounts into container " + id);
+          LOG.info("lxcfs mounts injected container={} files={}", id, n);
+          return null;
+        });
+      } catch (RuntimeException e) {
+        LOG.warn("inject LXCFS mounts into container={}: {}", id, e.getMessage());
+      }
+    }
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -756,9 +863,10 @@ public final class IsolationLayer implements AutoCloseable {
     }
   }
 
-  /** Stops watching; the containers keep running (they never depend on this object). */
+  /** Stops watching and supervising; the containers and LXCFS keep running (they never depend on this object). */
   @Override
   public void close() {
     watcher.close();
+    lxcfs.close();
   }
 }

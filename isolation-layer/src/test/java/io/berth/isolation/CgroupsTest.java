@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.isolation.cgroup.CgroupException;
 import io.berth.isolation.cgroup.CgroupFiles;
+import io.berth.isolation.cgroup.CpuList;
 import io.berth.isolation.cgroup.CgroupVersion;
 import io.berth.isolation.cgroup.Cgroups;
 import io.berth.isolation.cgroup.DeviceRule;
@@ -37,17 +38,20 @@ class CgroupsTest {
   void v2WritesCpuMaxMemoryMaxSwapOffAndPidsMax() throws Exception {
     files(root, "cgroup.controllers", "cgroup.subtree_control");
     files(root.resolve("berth"), "cgroup.subtree_control");
+    Files.writeString(root.resolve("berth/cpuset.cpus.effective"), "0-3\n");
     files(root.resolve("berth/web-1"), "cpu.max", "memory.max", "memory.swap.max", "pids.max", "cgroup.procs");
+    Files.writeString(root.resolve("berth/web-1/cpuset.cpus"), "");
     CgroupFiles fs = new CgroupFiles(root, CgroupVersion.detect(root));
     assertEquals(CgroupVersion.V2, fs.version());
     Cgroups cg = new Cgroups(fs, "berth");
     cg.create("web-1", false, undo -> {});
-    assertEquals("+cpu +memory +pids", Files.readString(root.resolve("berth/cgroup.subtree_control")));
+    assertEquals("+cpu +cpuset +memory +pids", Files.readString(root.resolve("berth/cgroup.subtree_control")));
     cg.apply("web-1", new Limits(1500, 64L << 20, 0, 100));
     assertEquals("150000 100000", Files.readString(root.resolve("berth/web-1/cpu.max")));
     assertEquals(Long.toString(64L << 20), Files.readString(root.resolve("berth/web-1/memory.max")));
     assertEquals("0", Files.readString(root.resolve("berth/web-1/memory.swap.max")));
     assertEquals("100", Files.readString(root.resolve("berth/web-1/pids.max")));
+    assertEquals("0-1", Files.readString(root.resolve("berth/web-1/cpuset.cpus")), "1.5 cpus: pinned to 2 of the root's effective cpus");
     assertEquals(new Limits(1500, 64L << 20, 0, 100), cg.read("web-1"));
     assertEquals(List.of(root.resolve("berth/web-1/cgroup.procs")), cg.procsFiles("web-1", false));
     assertEquals(List.of("/berth/web-1"), cg.criuRoots("web-1", false));
@@ -60,18 +64,25 @@ class CgroupsTest {
     files(root.resolve("cpuacct/berth/web-1"), "cpuacct.usage");
     files(root.resolve("memory/berth/web-1"), "memory.limit_in_bytes", "memory.memsw.limit_in_bytes");
     files(root.resolve("pids/berth/web-1"), "pids.max");
+    cpuset(root.resolve("cpuset/berth"), "0-1", "0");
+    cpuset(root.resolve("cpuset/berth/web-1"), "0-1", "0");
     Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.detect(root)), "berth");
     cg.apply("web-1", new Limits(500, 32L << 20, 0, 20));
     assertEquals("50000", Files.readString(root.resolve("cpu/berth/web-1/cpu.cfs_quota_us")));
     assertEquals("100000", Files.readString(root.resolve("cpu/berth/web-1/cpu.cfs_period_us")));
     assertEquals(Long.toString(32L << 20), Files.readString(root.resolve("memory/berth/web-1/memory.memsw.limit_in_bytes")));
     assertEquals("20", Files.readString(root.resolve("pids/berth/web-1/pids.max")));
-    assertEquals(List.of("cpu:/berth/web-1", "cpuacct:/berth/web-1", "memory:/berth/web-1", "pids:/berth/web-1"), cg.criuRoots("web-1", false));
+    assertEquals("0", Files.readString(root.resolve("cpuset/berth/web-1/cpuset.cpus")), "0.5 cpu: one cpu");
+    assertEquals(List.of("cpu:/berth/web-1", "cpuacct:/berth/web-1", "cpuset:/berth/web-1", "memory:/berth/web-1", "pids:/berth/web-1"),
+        cg.criuRoots("web-1", false));
   }
 
   /** A v1 host tree with the limit controllers and devices, the container's directories made as mkdir would fill them. */
   private Cgroups v1WithDevices(String devicesList) throws Exception {
     for (String c : List.of("cpu", "cpuacct", "memory", "pids")) Files.createDirectories(root.resolve(c));
+    cpuset(root.resolve("cpuset"), "0-1", "0");
+    cpuset(root.resolve("cpuset/berth"), "", "");
+    cpuset(root.resolve("cpuset/berth/web-1"), "", "");
     files(root.resolve("devices/berth/web-1"), "devices.deny", "devices.allow", "cgroup.procs");
     Files.writeString(root.resolve("devices/berth/web-1/devices.list"), devicesList);
     return new Cgroups(new CgroupFiles(root, CgroupVersion.detect(root)), "berth");
@@ -94,9 +105,9 @@ class CgroupsTest {
         cg.deviceRules("web-1"));
     assertTrue(cg.procsFiles("web-1", true).contains(root.resolve("devices/berth/web-1/cgroup.procs")));
     assertFalse(cg.procsFiles("web-1", false).contains(root.resolve("devices/berth/web-1/cgroup.procs")), "privileged: no devices cgroup");
-    assertEquals(List.of("cpu:/berth/web-1", "cpuacct:/berth/web-1", "memory:/berth/web-1", "pids:/berth/web-1", "devices:/berth/web-1"),
-        cg.criuRoots("web-1", true));
-    assertEquals(4, undo.size(), "the four limit cgroups were made here; devices existed already, so it is not undone");
+    assertEquals(List.of("cpu:/berth/web-1", "cpuacct:/berth/web-1", "cpuset:/berth/web-1", "memory:/berth/web-1", "pids:/berth/web-1",
+        "devices:/berth/web-1"), cg.criuRoots("web-1", true));
+    assertEquals(4, undo.size(), "the four limit cgroups were made here; cpuset and devices existed already, so they are not undone");
   }
 
   @Test
@@ -109,10 +120,71 @@ class CgroupsTest {
   @Test
   void v1PrivilegedContainerGetsNoDevicesCgroup() throws Exception {
     for (String c : List.of("cpu", "cpuacct", "memory", "pids", "devices")) Files.createDirectories(root.resolve(c));
+    cpuset(root.resolve("cpuset"), "0-1", "0");
+    cpuset(root.resolve("cpuset/berth"), "", "");
+    cpuset(root.resolve("cpuset/berth/web-1"), "", "");
     Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.V1), "berth");
     cg.create("web-1", false, undo -> {});
     assertTrue(Files.isDirectory(root.resolve("memory/berth/web-1")));
     assertFalse(Files.exists(root.resolve("devices/berth/web-1")));
     assertEquals(List.of(), cg.deviceRules("web-1"));
+  }
+
+  private static void cpuset(Path dir, String cpus, String mems) throws Exception {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("cpuset.cpus"), cpus);
+    Files.writeString(dir.resolve("cpuset.mems"), mems);
+  }
+
+  /**
+   * What mkdir does in a v1 cpuset hierarchy: the new cgroup's cpuset.cpus and cpuset.mems are empty
+   * (plain files here: the directories are made by the test, the layer only writes into them).
+   */
+  private void v1Tree(String... containers) throws Exception {
+    cpuset(root.resolve("cpuset"), "0-3", "0");
+    cpuset(root.resolve("cpuset/berth"), "", "");
+    for (String c : containers) {
+      for (String ctl : List.of("cpu", "cpuacct", "memory", "pids")) Files.createDirectories(root.resolve(ctl).resolve("berth").resolve(c));
+      files(root.resolve("cpu/berth").resolve(c), "cpu.cfs_quota_us", "cpu.cfs_period_us");
+      files(root.resolve("memory/berth").resolve(c), "memory.limit_in_bytes");
+      files(root.resolve("pids/berth").resolve(c), "pids.max");
+      cpuset(root.resolve("cpuset/berth").resolve(c), "", "");
+    }
+  }
+
+  @Test
+  void v1CpusetsInheritMemsAndSpreadContainersOverTheLeastLoadedCpus() throws Exception {
+    v1Tree("a", "b", "c");
+    Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.V1), "berth");
+    for (String c : List.of("a", "b", "c")) cg.create(c, false, undo -> {});
+    assertEquals("0-3", Files.readString(root.resolve("cpuset/berth/cpuset.cpus")), "the root gets the host's cpus");
+    assertEquals("0", Files.readString(root.resolve("cpuset/berth/a/cpuset.mems")), "and its mems, which a task needs to join");
+
+    cg.apply("a", new Limits(2000, 64L << 20, 0, 10));
+    cg.apply("b", new Limits(1000, 64L << 20, 0, 10));
+    cg.apply("c", new Limits(1000, 64L << 20, 0, 10));
+    assertEquals(List.of(0, 1), cg.cpus("a"));
+    assertEquals(List.of(2), cg.cpus("b"), "the first cpu nobody is pinned to");
+    assertEquals(List.of(3), cg.cpus("c"));
+
+    cg.apply("b", new Limits(800, 128L << 20, 0, 10));
+    assertEquals(List.of(2), cg.cpus("b"), "same count: it keeps its cpu");
+    cg.apply("c", new Limits(1500, 64L << 20, 0, 10));
+    assertEquals(List.of(0, 3), cg.cpus("c"), "two cpus: the least loaded ones (3 and 0 tie with 1 and 2 at one container each; lowest first)");
+    cg.apply("a", new Limits(64_000, 64L << 20, 0, 10));
+    assertEquals(List.of(0, 1, 2, 3), cg.cpus("a"), "more cpus than the root allows: all of them");
+  }
+
+  @Test
+  void cpuListsReadAndWriteTheKernelsRangeFormat() {
+    assertEquals(List.of(0, 1, 2, 5, 8, 9), CpuList.parse("0-2,5,8-9\n"));
+    assertEquals(List.of(), CpuList.parse(""));
+    assertEquals("0-2,5,8-9", CpuList.format(List.of(9, 8, 5, 2, 1, 0)));
+    assertEquals("3", CpuList.format(List.of(3)));
+    assertThrows(CgroupException.class, () -> CpuList.parse("3-1"));
+    assertThrows(CgroupException.class, () -> CpuList.parse("a"));
+    assertEquals(1, Cgroups.cpusFor(1));
+    assertEquals(1, Cgroups.cpusFor(1000));
+    assertEquals(2, Cgroups.cpusFor(1001));
   }
 }

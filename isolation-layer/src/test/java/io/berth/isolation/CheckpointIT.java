@@ -62,6 +62,7 @@ class CheckpointIT {
     Confinement.assertConfined(Confinement.status(a.start(id)), "the init before any checkpoint");
     awaitCounter(a, id, 20);
     Escapes.assertProcSysDevicesConfined(a, id);
+    double uptimeBefore = uptime(a, id);
 
     // 1. In place, leaving it stopped.
     Path images1 = host.runDir().resolve("images-1");
@@ -110,6 +111,14 @@ class CheckpointIT {
     assertTrue(b.exec(id, List.of("ip", "-4", "-o", "addr"), Duration.ofSeconds(10)).stdout().contains(net.address() + "/24"));
     assertMacAndReachable(b, id, net);
     Escapes.assertProcSysDevicesConfined(b, id);
+    // Its own view came along: /proc/meminfo bound again from b's LXCFS (the same device as b's mount),
+    // and its clocks (time namespace) went on rather than starting again.
+    assertEquals("MemTotal: 262144 kB", b.exec(id, List.of("grep", "^MemTotal:", "/proc/meminfo"), Duration.ofSeconds(10)).stdout()
+        .strip().replaceAll("\\s+", " "), "the restored container's meminfo under the other data root");
+    assertEquals(device(Files.readAllLines(Path.of("/proc/self/mountinfo")), b.lxcfs().mount().toString()),
+        device(b.exec(id, List.of("cat", "/proc/self/mountinfo"), Duration.ofSeconds(10)).stdout().lines().toList(), "/proc/meminfo"),
+        "the restored /proc/meminfo is a bind of b's LXCFS");
+    assertTrue(uptime(b, id) > uptimeBefore, "the container's uptime went on across the moves (" + uptimeBefore + " s before)");
 
     // 3. Checkpoint leaving it running: it keeps counting.
     Path images3 = host.runDir().resolve("images-3");
@@ -120,6 +129,21 @@ class CheckpointIT {
 
     assertEquals("imagesDir", assertThrows(InvalidFieldException.class, () -> b.restore(id, host.runDir().resolve("nothing-here"))).field());
     assertThrows(ContainerStateException.class, () -> b.restore(id, images3), "restore over a running container");
+  }
+
+  private static double uptime(IsolationLayer layer, ContainerId id) {
+    return Double.parseDouble(layer.exec(id, List.of("cat", "/proc/uptime"), Duration.ofSeconds(10)).stdout().split(" ")[0]);
+  }
+
+  /** major:minor (field 3) of the last mount at {@code point} in a mountinfo. */
+  private static String device(List<String> mountinfo, String point) {
+    String dev = null;
+    for (String line : mountinfo) {
+      String[] f = line.split(" ");
+      if (f.length > 4 && f[4].equals(point)) dev = f[2];
+    }
+    assertTrue(dev != null, "a mount at " + point);
+    return dev;
   }
 
   /**

@@ -35,6 +35,12 @@ final class HostTests {
     assumeTrue(false, reason);
   }
 
+  /** LXCFS is a package of the set-up (bin/setup-host): skipped without it, failed under CI=true. */
+  static void requireLxcfs() {
+    if (io.berth.isolation.lxcfs.Lxcfs.onPath().isPresent()) return;
+    failOrSkip("the resource-view tests need lxcfs: run bin/setup-host");
+  }
+
   /** A host test that cannot run here: skips with the reason, or fails under CI=true (CI must exercise it). */
   static void failOrSkip(String reason) {
     if ("true".equals(System.getenv("CI"))) fail("CI=true and " + reason);

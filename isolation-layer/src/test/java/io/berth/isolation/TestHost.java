@@ -23,8 +23,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * One test run's corner of the host: a data root under /tmp/berth-it/RUN, a cgroup root
  * {@code berth-it-RUN}, a bridge {@code btitRUN} on 198.18.N.1/24. Closing it destroys every
- * container and removes bridge, nftables tables, cgroups, mounts and directories; {@link #sweep()}
- * does the same for runs that crashed before they could.
+ * container, stops each data root's LXCFS, and removes bridge, nftables tables, cgroups, mounts and
+ * directories; {@link #sweep()} does the same for runs that crashed before they could (killing their LXCFS).
  */
 final class TestHost implements AutoCloseable {
   static final Path BASE = Path.of("/tmp/berth-it");
@@ -94,6 +94,11 @@ final class TestHost implements AutoCloseable {
           System.err.println("cleanup: destroy " + c.id() + ": " + e);
         }
       }
+      try {
+        l.stopLxcfs();
+      } catch (RuntimeException e) {
+        System.err.println("cleanup: stop lxcfs of " + l.config().dataRoot() + ": " + e);
+      }
       l.close();
       removeTables(l.config().dataRoot());
     }
@@ -144,6 +149,7 @@ final class TestHost implements AutoCloseable {
   }
 
   private static void cleanup(Path runDir, String cgroupRoot, String bridge) {
+    killLxcfsUnder(runDir);
     for (String m : Rootfs.mountsUnder(runDir)) {
       Commands.run(List.of("umount", "-l", m), null, Duration.ofSeconds(10));
     }
@@ -173,6 +179,41 @@ final class TestHost implements AutoCloseable {
     }
     if (Files.exists(Path.of("/sys/class/net", bridge))) Commands.run(List.of("ip", "link", "del", bridge), null, Duration.ofSeconds(10));
     Commands.run(List.of("rm", "-rf", "--one-file-system", runDir.toString()), null, Duration.ofSeconds(60));
+  }
+
+  /** The pids of lxcfs daemons whose mount lies under {@code dir} (their last argument). */
+  static List<Integer> lxcfsUnder(Path dir) {
+    List<Integer> pids = new ArrayList<>();
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.toList()) {
+        String name = p.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) continue;
+        String[] argv;
+        try {
+          argv = new String(Files.readAllBytes(p.resolve("cmdline")), java.nio.charset.StandardCharsets.UTF_8).split("\0");
+        } catch (IOException e) {
+          continue;
+        }
+        if (argv.length > 1 && argv[0].endsWith("lxcfs") && argv[argv.length - 1].startsWith(dir + "/")) pids.add(Integer.parseInt(name));
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return pids;
+  }
+
+  /** SIGKILL to what a crashed run's LXCFS left; its mount is then detached with the others. */
+  private static void killLxcfsUnder(Path runDir) {
+    for (int pid : lxcfsUnder(runDir)) {
+      ProcessHandle.of(pid).ifPresent(h -> {
+        h.destroyForcibly();
+        try {
+          h.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+          System.err.println("cleanup: lxcfs " + pid + " under " + runDir + " did not end: " + e);
+        }
+      });
+    }
   }
 
   static Optional<String> readIfExists(Path p) {

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 
 /**
  * Takes a stopped node's containers down on its host ({@code berth down}): what a reboot does, on purpose.
- * Processes, mounts, cgroups, veths and net namespaces go; each container's directory (its writable layer
+ * Processes, mounts, cgroups, veths, net namespaces and the data root's LXCFS go; each container's directory (its writable layer
  * and record) stays, and the log still says which ones run, so the next {@code berth up} runs them again.
  *
  * <pre>  HostShutdown NODE_CONFIG_FILE</pre>
@@ -37,6 +37,13 @@ public final class HostShutdown {
             failures++;
             System.err.println("berth: release container " + c.id() + " on " + s.hostId() + ": " + e.getMessage());
           }
+        }
+        // Nothing runs here now: the data root's LXCFS (the containers' /proc view) goes too.
+        try {
+          layer.stopLxcfs();
+        } catch (RuntimeException e) {
+          failures++;
+          System.err.println("berth: stop LXCFS on " + s.hostId() + ": " + e.getMessage());
         }
       }
     }

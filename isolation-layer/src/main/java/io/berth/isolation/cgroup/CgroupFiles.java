@@ -50,7 +50,8 @@ public final class CgroupFiles implements CgroupReadWriter {
     Path p = dir(controller, cgroup).resolve(file);
     try {
       // No CREATE: cgroup files exist or the controller is not there; never make plain files.
-      Files.write(p, value.getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE);
+      // TRUNCATE_EXISTING as a shell's `>` does: cgroupfs ignores it, a plain file (unit tests) needs it.
+      Files.write(p, value.getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
     } catch (IOException e) {
       throw new CgroupException("write " + value + " to " + p + ": " + e.getMessage(), e);
     }

@@ -7,20 +7,26 @@ import java.util.List;
 
 /**
  * A container's cgroup on either cgroup version: created under {@code <root>/<container>} in each
- * controller Berth limits (cpu, memory, pids; cpuacct on v1 for the usage counter), its limits
+ * controller Berth limits (cpu, cpuset, memory, pids; cpuacct on v1 for the usage counter), its limits
  * written, its counters read, removed when empty.
  *
  * <p>A confined (not privileged) container also gets its device rules ({@link DeviceRules}): on v1
  * a cgroup in the devices hierarchy denying everything but the list, on v2 a device program
  * attached to its cgroup. Both are in place before the init runs (the shim puts it in its cgroups
  * before letting it go) and before any exec'd process (which joins the same cgroups first).
+ *
+ * <p>cpuset: a container is pinned to ceil(limits.cpu) cpus, so what sched_getaffinity(2) reports
+ * ({@code nproc}) and what LXCFS's cpuinfo/stat show match what its quota can use. Which cpus: the
+ * least-loaded ones of the root's cpuset, load being how many other containers under the root are
+ * pinned to each (ties to the lowest number); a container keeps its cpus while their count is right.
+ * The count is capped at the cpus the root may use.
  */
 public final class Cgroups {
   /** CFS period: 100 ms, the kernel's default; the quota is the container's share of it. */
   public static final long CPU_PERIOD_US = 100_000;
 
-  private static final List<String> V1_CONTROLLERS = List.of("cpu", "cpuacct", "memory", "pids");
-  private static final List<String> V2_CONTROLLERS = List.of("cpu", "memory", "pids");
+  private static final List<String> V1_CONTROLLERS = List.of("cpu", "cpuacct", "cpuset", "memory", "pids");
+  private static final List<String> V2_CONTROLLERS = List.of("cpu", "cpuset", "memory", "pids");
   /** v1 only: cgroup v2 has no devices controller (a device program instead). */
   private static final String DEVICES = "devices";
 
@@ -81,7 +87,9 @@ public final class Cgroups {
     if (fs.version() == CgroupVersion.V2) enableV2Controllers();
     for (String c : controllers()) {
       fs.create(c, root);
+      if (c.equals("cpuset") && fs.version() == CgroupVersion.V1) inheritCpusetV1(root, "");
       if (fs.create(c, path(container))) undo.accept(() -> fs.remove(c, path(container)));
+      if (c.equals("cpuset") && fs.version() == CgroupVersion.V1) inheritCpusetV1(path(container), root);
     }
     if (!confined) return;
     if (fs.version() == CgroupVersion.V2) {
@@ -91,6 +99,17 @@ public final class Cgroups {
     fs.create(DEVICES, root);
     if (fs.create(DEVICES, path(container))) undo.accept(() -> fs.remove(DEVICES, path(container)));
     writeDeviceRules(container, DeviceRules.DEFAULT);
+  }
+
+  /**
+   * A new v1 cpuset cgroup starts with empty cpuset.cpus and cpuset.mems, and no task may join it
+   * until both are set (cpuset(7)): copy what is empty from the parent. The container's cpus are
+   * then chosen by {@link #apply}.
+   */
+  private void inheritCpusetV1(String cgroup, String parent) {
+    for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
+      if (fs.read("cpuset", cgroup, f).isEmpty()) fs.write("cpuset", cgroup, f, fs.read("cpuset", parent, f));
+    }
   }
 
   /**
@@ -118,15 +137,16 @@ public final class Cgroups {
 
   private void enableV2Controllers() {
     // v2 controllers reach a child only when every ancestor lists them in cgroup.subtree_control.
-    String enable = "+cpu +memory +pids";
+    String enable = "+cpu +cpuset +memory +pids";
     fs.write("", "", "cgroup.subtree_control", enable);
     fs.create("", root);
     fs.write("", root, "cgroup.subtree_control", enable);
   }
 
-  /** Writes cpu, memory and pids limits; raising and lowering memory both keep memsw ≥ memory. */
+  /** Writes cpu, cpuset, memory and pids limits; raising and lowering memory both keep memsw ≥ memory. */
   public void apply(String container, Limits limits) {
     String cg = path(container);
+    pinCpus(container, limits.cpuMillis());
     long quota = limits.cpuMillis() * CPU_PERIOD_US / 1000;
     if (fs.version() == CgroupVersion.V1) {
       fs.write("cpu", cg, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_US));
@@ -153,6 +173,44 @@ public final class Cgroups {
       if (fs.exists("memory", cg, "memory.swap.max")) fs.write("memory", cg, "memory.swap.max", "0");
       fs.write("pids", cg, "pids.max", Long.toString(limits.pids()));
     }
+  }
+
+  /** How many cpus a container with {@code cpuMillis} is pinned to: ceil(cpu). */
+  public static int cpusFor(long cpuMillis) {
+    return (int) ((cpuMillis + 999) / 1000);
+  }
+
+  /** The cpus the container is pinned to now (its cpuset.cpus). */
+  public List<Integer> cpus(String container) {
+    return CpuList.parse(fs.read("cpuset", path(container), "cpuset.cpus"));
+  }
+
+  /**
+   * Pins the container to {@link #cpusFor} cpus of the root's cpuset (see the class comment).
+   * Synchronized so that containers prepared side by side by this layer see each other's choice.
+   */
+  private synchronized void pinCpus(String container, long cpuMillis) {
+    String allowedFile = fs.version() == CgroupVersion.V1 ? "cpuset.cpus" : "cpuset.cpus.effective";
+    List<Integer> allowed = CpuList.parse(fs.read("cpuset", root, allowedFile));
+    if (allowed.isEmpty()) throw new CgroupException("cpuset of " + root + " allows no cpu (" + fs.dir("cpuset", root).resolve(allowedFile) + ")");
+    int want = Math.min(cpusFor(cpuMillis), allowed.size());
+    List<Integer> current = CpuList.parse(fs.read("cpuset", path(container), "cpuset.cpus"));
+    if (current.size() == want && allowed.containsAll(current)) return;
+    java.util.Map<Integer, Integer> load = new java.util.HashMap<>();
+    for (String other : children("cpuset")) {
+      if (other.equals(container)) continue;
+      String text;
+      try {
+        text = fs.read("cpuset", path(other), "cpuset.cpus");
+      } catch (CgroupException e) {
+        continue; // removed meanwhile
+      }
+      for (int c : CpuList.parse(text)) load.merge(c, 1, Integer::sum);
+    }
+    List<Integer> chosen = allowed.stream()
+        .sorted(java.util.Comparator.<Integer>comparingInt(c -> load.getOrDefault(c, 0)).thenComparingInt(c -> c))
+        .limit(want).toList();
+    fs.write("cpuset", path(container), "cpuset.cpus", CpuList.format(chosen));
   }
 
   /** The limits as the kernel holds them now; disk is not a cgroup limit and reads as 0. */
@@ -214,7 +272,11 @@ public final class Cgroups {
 
   /** Every container cgroup under the root (the pids controller's view). */
   public List<String> list() {
-    Path dir = fs.dir("pids", root);
+    return children("pids");
+  }
+
+  private List<String> children(String controller) {
+    Path dir = fs.dir(controller, root);
     List<String> names = new ArrayList<>();
     try (var s = java.nio.file.Files.list(dir)) {
       s.filter(java.nio.file.Files::isDirectory).forEach(p -> names.add(p.getFileName().toString()));

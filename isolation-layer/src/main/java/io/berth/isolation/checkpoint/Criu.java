@@ -75,12 +75,18 @@ public final class Criu {
    * criu dump of the tree under {@code pid}. With a veth, the container end is declared external
    * ({@code veth[eth0]}) so restore can re-create the pair on the target's bridge; established TCP
    * connections are kept.
+   *
+   * @param externalBinds mount points inside the container of bind mounts from the host (LXCFS's files):
+   *                      CRIU cannot dump a FUSE mount, so each is recorded as external under its own
+   *                      mount point as the key ({@code --external mnt[/proc/meminfo]:/proc/meminfo}),
+   *                      and restore binds it again from that host's source ({@link #restoreArgs})
    */
-  public void dump(int pid, Path images, boolean hasVeth, boolean leaveRunning, String context) {
+  public void dump(int pid, Path images, boolean hasVeth, List<String> externalBinds, boolean leaveRunning, String context) {
     preflight();
     List<String> argv = new ArrayList<>(List.of(binary.toString(), "dump", "-t", Integer.toString(pid), "-D", images.toString(),
         "-o", DUMP_LOG, "-v4", "--tcp-established"));
     if (hasVeth) argv.addAll(List.of("--external", "veth[eth0]"));
+    for (String point : externalBinds) argv.addAll(List.of("--external", "mnt[" + point + "]:" + point));
     if (leaveRunning) argv.add("--leave-running");
     Commands.Result r = Commands.run(argv, null, TIMEOUT);
     if (!r.ok()) throw new CriuException("criu dump of " + context + " (pid " + pid + "): " + r.describe(), logTail(images.resolve(DUMP_LOG)));
@@ -94,16 +100,23 @@ public final class Criu {
    * asks netlink for an ifindex in another namespace: EOPNOTSUPP), and joining a prepared user namespace is
    * unsupported by CRIU ({@code --join-ns user} is cloned over before it is joined).
    *
-   * @param peer        the veth end to move in, or null for a container without a veth
-   * @param cgroupRoots {@code controller:/path} per controller Berth manages (or one bare path on
-   *                    cgroup v2): CRIU applies a bare {@code --cgroup-root} to every v1 controller
-   *                    and would make cgroups in cpuset, devices, freezer... that destroy never removes
+   * @param peer          the veth end to move in, or null for a container without a veth
+   * @param cgroupRoots   {@code controller:/path} per controller Berth manages (or one bare path on
+   *                      cgroup v2): CRIU applies a bare {@code --cgroup-root} to every v1 controller
+   *                      and would make cgroups in devices, freezer... that destroy never removes (and in
+   *                      cpuset, where a cgroup CRIU makes has no cpus and writing its cpuset.cpus failed
+   *                      here; Berth's own cpuset cgroup, made at prepare, is reused as it is)
+   * @param externalBinds the sources on this host of the external bind mounts the dump recorded, by their
+   *                      mount point in the container (the key {@link #dump} gave them); a key the image
+   *                      does not hold is ignored by CRIU
    */
-  public List<String> restoreArgs(Path images, Path rootfs, Path pidfile, String peer, List<String> cgroupRoots) {
+  public List<String> restoreArgs(Path images, Path rootfs, Path pidfile, String peer, List<String> cgroupRoots,
+      java.util.Map<String, Path> externalBinds) {
     List<String> args = new ArrayList<>(List.of("-D", images.toString(), "-o", RESTORE_LOG, "-v4", "--root", rootfs.toString(),
         "--restore-detached", "--pidfile", pidfile.toString(), "--tcp-established"));
     for (String root : cgroupRoots) args.addAll(List.of("--cgroup-root", root));
     if (peer != null) args.addAll(List.of("--external", "netdev[eth0]:" + peer));
+    new java.util.TreeMap<>(externalBinds).forEach((point, source) -> args.addAll(List.of("--external", "mnt[" + point + "]:" + source)));
     return args;
   }
 

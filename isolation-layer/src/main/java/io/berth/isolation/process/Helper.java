@@ -135,6 +135,18 @@ public final class Helper {
   }
 
   /**
+   * Replaces the LXCFS bind mounts of the running container whose init is {@code initPid} (host pid)
+   * with binds of the files under {@code lxcfsMount}; returns how many it bound.
+   */
+  public int injectLxcfs(int initPid, Path lxcfsMount, String context) {
+    Commands.Result r = Commands.run(List.of(binary.toString(), "lxcfs-inject", Integer.toString(initPid), lxcfsMount.toString()),
+        null, SETUP_TIMEOUT);
+    String line = r.stdout().strip();
+    if (!r.ok() || !line.startsWith("ok ")) throw failure(r, "", context);
+    return Integer.parseInt(line.substring(3).strip());
+  }
+
+  /**
    * Creates a network namespace that outlives the helper, bind-mounted at {@code path}; owned by the user
    * namespace bound at {@code userns} when given (null: the host's).
    */
