@@ -86,14 +86,19 @@ final class ContainerDisk {
 
   // ---- make, adopt, delete ------------------------------------------------------------------
 
-  /** A new sparse image of {@code bytes} with an empty ext4; never over an existing file. */
-  void create(ContainerId id, Path image, long bytes, Reverter revert) throws IOException {
+  /**
+   * A new sparse image of {@code bytes}, never over an existing file, with mke2fs started on it: the caller
+   * goes on with other steps and awaits the returned {@link Ext4.Formatting} before it mounts the image.
+   */
+  Ext4.Formatting create(ContainerId id, Path image, long bytes, Reverter revert) throws IOException {
     Files.createDirectories(imagesRoot);
     Files.createFile(image); // CREATE_NEW: an image already there (another host's, on shared storage) is never touched
     revert.add(() -> deleteQuietly(image));
     setLength(image, bytes);
     writeOwner(id, revert);
-    Ext4.format(image);
+    Ext4.Formatting mkfs = Ext4.startFormat(image);
+    revert.add(() -> mkfs.mkfs().await()); // no mke2fs outlives a failed prepare (its result does not matter then)
+    return mkfs;
   }
 
   /**

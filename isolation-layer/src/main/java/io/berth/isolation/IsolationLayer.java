@@ -184,14 +184,14 @@ public final class IsolationLayer implements AutoCloseable {
           step(id, "make container directory", () -> Files.createDirectories(store.dir(id)));
           revert.add(() -> deleteDir(store.dir(id)));
           long idBase = spec.privileged() ? 0 : stepValue(id, "make user namespace", () -> root.makeUserns(id, 0, revert));
+          // mke2fs runs while the cgroup and the network are made (nothing of those needs the disk).
+          Ext4.Formatting[] mkfs = new Ext4.Formatting[1];
           if (diskImage == null) {
-            step(id, "make disk image", () -> disks.create(id, image, diskBytes, revert));
+            step(id, "make disk image", () -> mkfs[0] = disks.create(id, image, diskBytes, revert));
           } else {
             step(id, "adopt disk image", () -> disks.adopt(id, diskImage, revert));
             if (diskBytes > disks.size(image)) step(id, "grow adopted disk image", () -> disks.resizeUnmounted(image, diskBytes));
           }
-          step(id, "mount disk image", () -> disks.mount(id, image, revert));
-          step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
           step(id, "create cgroup", () -> cgroups.create(id.value(), !spec.privileged(), revert::add));
           step(id, "write cgroup limits", () -> cgroups.apply(id.value(), spec.limits()));
           step(id, "create net namespace", () -> helper.createNetns(store.netns(id), idBase == 0 ? null : store.userns(id), id.value()));
@@ -205,6 +205,9 @@ public final class IsolationLayer implements AutoCloseable {
           } else {
             step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
           }
+          if (mkfs[0] != null) step(id, "make ext4 on disk image", mkfs[0]::await);
+          step(id, "mount disk image", () -> disks.mount(id, image, revert));
+          step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
           store.save(new ContainerRecord(id, spec.hostname(), spec.argv(), template.digest(), spec.limits(),
               Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase, mac, Optional.of(image)));
           revert.success();
