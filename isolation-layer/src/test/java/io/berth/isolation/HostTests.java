@@ -30,6 +30,8 @@ final class HostTests {
     else if (!Syscalls.isRoot()) reason = "host tests need root: they create namespaces, mounts, cgroups and veths";
     else if (IsolationConfig.repo().map(r -> r.resolve(".local/templates/busybox")).filter(Files::isDirectory).isEmpty()) {
       reason = "host tests need the busybox template: run bin/setup-host";
+    } else if (!Files.exists(Path.of("/dev/loop-control")) || !Files.isExecutable(Path.of("/sbin/mkfs.ext4"))) {
+      reason = "host tests need loop devices and e2fsprogs for the containers' disk images: run bin/setup-host";
     }
     if (reason == null) return;
     if ("true".equals(System.getenv("CI"))) fail("CI=true and " + reason);
