@@ -77,11 +77,17 @@ final class ContainerDisk {
   /** What the images root can give now (statvfs f_bavail). */
   long freeBytes() {
     try {
-      Files.createDirectories(imagesRoot);
-      return Files.getFileStore(imagesRoot).getUsableSpace();
+      return imagesStore().getUsableSpace();
     } catch (IOException e) {
       throw new UncheckedIOException("statvfs " + imagesRoot, e);
     }
+  }
+
+  /** The filesystem of the images root, also before its directory exists (validation makes nothing). */
+  private java.nio.file.FileStore imagesStore() throws IOException {
+    Path p = imagesRoot;
+    while (!Files.exists(p) && p.getParent() != null) p = p.getParent();
+    return Files.getFileStore(p);
   }
 
   // ---- make, adopt, delete ------------------------------------------------------------------
@@ -109,6 +115,7 @@ final class ContainerDisk {
   Path adopt(ContainerId id, Path from, Reverter revert) throws IOException {
     Path image = imageFor(id);
     if (!samePath(from, image)) {
+      Files.createDirectories(imagesRoot);
       Files.move(from, image, StandardCopyOption.ATOMIC_MOVE);
       revert.add(() -> {
         try {
@@ -142,8 +149,7 @@ final class ContainerDisk {
       Path image = imageFor(id);
       if (!samePath(from, image)) {
         if (Files.exists(image, LinkOption.NOFOLLOW_LINKS)) return Optional.of("cannot go to " + image + ": another image is there");
-        Files.createDirectories(imagesRoot);
-        if (!Files.getFileStore(from).equals(Files.getFileStore(imagesRoot))) {
+        if (!Files.getFileStore(from).equals(imagesStore())) {
           return Optional.of("must be on the filesystem of the images root " + imagesRoot + " (it is renamed there, not copied)");
         }
       }

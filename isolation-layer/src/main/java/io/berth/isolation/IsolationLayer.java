@@ -322,9 +322,10 @@ public final class IsolationLayer implements AutoCloseable {
 
   /**
    * Takes down what a container holds in the kernel (processes, veth, net namespace, rootfs and disk
-   * mounts, loop device, cgroup) and keeps its directory and its disk image: its writable layer and its record. This is what a host reboot does,
-   * done on purpose ({@code berth down}); {@link #revive} sets it up again. The shim is killed before the
-   * init, so no exit is recorded: the container's status is "lost with its host", as after a power cut.
+   * mounts, loop device, cgroup) and keeps its directory and its disk image: its writable layer and its
+   * record. This is what a host reboot does, done on purpose ({@code berth down}); {@link #revive} sets it
+   * up again. The shim is killed before the init, so no exit is recorded: the container's status is "lost
+   * with its host", as after a power cut.
    */
   public void release(ContainerId id) {
     withLock(id, () -> {
@@ -357,8 +358,9 @@ public final class IsolationLayer implements AutoCloseable {
 
   /**
    * Sets up again what {@link #release} (or a reboot) took down, from the container's record: its disk
-   * image mounted, the overlay rootfs on its template with its own writable layer, its cgroup with its limits, its net
-   * namespace and veth. Each part only if missing, so it is idempotent; a failure undoes what it did.
+   * image mounted, the overlay rootfs on its template with its own writable layer, its cgroup with its
+   * limits, its net namespace and veth. Each part only if missing, so it is idempotent; a failure undoes
+   * what it did.
    */
   public void revive(ContainerId id) {
     withLock(id, () -> {
@@ -436,7 +438,8 @@ public final class IsolationLayer implements AutoCloseable {
       boolean online = want > have && Ext4.canGrowMounted();
       if (want != have) {
         if (!disks.isMounted(id)) {
-          throw new ContainerStateException("set limits", id.value(), ContainerStatus.STOPPED, "limits.disk changes need its disk mounted: revive it first");
+          throw new ContainerStateException("set limits", id.value(), ContainerStatus.STOPPED,
+              "limits.disk changes need its disk mounted: revive it first");
         }
         if (want > have) LimitRules.checkDiskRoom(limits.diskBytes(), want, have, disks.freeBytes(), disks.imagesRoot().toString());
         else LimitRules.checkDiskShrink(limits.diskBytes(), want, disks.bytesInUse(id, image.get()));
