@@ -577,7 +577,9 @@ public final class IsolationLayer implements AutoCloseable {
 
   /**
    * The container's disk image: what moves with it to another host, one sparse file. Send it while the
-   * container is released (unmounted, so the file is consistent), keeping it sparse
+   * container is released and no loop device holds it any more ({@code LoopDevices.referencing} empty: a
+   * release whose unmount was busy detaches lazily, and the filesystem lives on until its last user goes),
+   * so the file is consistent; keep it sparse
    * ({@code cp --sparse=always}, or a copy of its allocated extents only), and give it to the target's
    * {@link #prepare(ContainerSpec, NetworkAttachment, Path)}.
    */
