@@ -19,10 +19,20 @@ import java.util.Optional;
  * @param host           the most one container may get
  * @param helper         a berth-nsexec binary to use instead of the one in the jar; empty normally
  * @param templateSources names that import a directory on first use, e.g. busybox → the set-up's template
+ * @param imagesRoot     where containers' disk images ({@code <id>.img}) live: {@code <dataRoot>/disks} by
+ *                       default; may be shared storage (NFS, CephFS) so another host can adopt an image in place
+ * @param defaultDiskBytes the size of a disk image when the container's limits name none (disk 0)
  */
 public record IsolationConfig(
     Path dataRoot, String bridge, Path criu, String cgroupRoot, HostResources host, Optional<Path> helper,
-    Map<String, Path> templateSources) {
+    Map<String, Path> templateSources, Path imagesRoot, long defaultDiskBytes) {
+
+  /**
+   * 10 GiB, the size Incus and LXD give a block-backed volume that names none (and Docker's devicemapper
+   * base size): enough for a distribution's root with room to work, small enough that a host holds many.
+   * The image is sparse, so the size costs nothing until it is written.
+   */
+  public static final long DEFAULT_DISK_BYTES = 10L << 30;
 
   public IsolationConfig {
     InvalidFieldException.required("dataRoot", dataRoot);
@@ -38,6 +48,11 @@ public record IsolationConfig(
     InvalidFieldException.required("host", host);
     helper = helper == null ? Optional.empty() : helper;
     templateSources = templateSources == null ? Map.of() : Map.copyOf(templateSources);
+    imagesRoot = imagesRoot == null ? dataRoot.resolve("disks") : imagesRoot;
+    if (!imagesRoot.isAbsolute()) throw new InvalidFieldException("imagesRoot", "must be an absolute path", imagesRoot);
+    if (defaultDiskBytes < (16L << 20) || defaultDiskBytes > io.berth.protocol.spec.Limits.MAX_DISK) {
+      throw new InvalidFieldException("defaultDiskBytes", "must be between 16M and 1024T", defaultDiskBytes);
+    }
   }
 
   /**
@@ -50,15 +65,26 @@ public record IsolationConfig(
     Path criu = repo.map(r -> r.resolve(".local/bin/criu")).filter(Files::isExecutable).orElseGet(IsolationConfig::criuOnPath);
     Map<String, Path> sources = repo.map(r -> r.resolve(".local/templates/busybox")).filter(Files::isDirectory)
         .map(p -> Map.of("busybox", p)).orElse(Map.of());
-    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, HostResources.detect(), Optional.empty(), sources);
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, HostResources.detect(), Optional.empty(), sources, null,
+        DEFAULT_DISK_BYTES);
   }
 
+  /** Another data root; an images root under the old one moves with it, one elsewhere (shared storage) stays. */
   public IsolationConfig withDataRoot(Path newRoot) {
-    return new IsolationConfig(newRoot, bridge, criu, cgroupRoot, host, helper, templateSources);
+    Path images = imagesRoot.startsWith(dataRoot) ? newRoot.resolve(dataRoot.relativize(imagesRoot)) : imagesRoot;
+    return new IsolationConfig(newRoot, bridge, criu, cgroupRoot, host, helper, templateSources, images, defaultDiskBytes);
   }
 
   public IsolationConfig withCgroupRoot(String newRoot) {
-    return new IsolationConfig(dataRoot, bridge, criu, newRoot, host, helper, templateSources);
+    return new IsolationConfig(dataRoot, bridge, criu, newRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes);
+  }
+
+  public IsolationConfig withImagesRoot(Path newRoot) {
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, newRoot, defaultDiskBytes);
+  }
+
+  public IsolationConfig withDefaultDiskBytes(long bytes) {
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, bytes);
   }
 
   /** BERTH_REPO, or the first directory upward from the working directory holding .local/bin/criu or bin/setup-host. */

@@ -7,6 +7,7 @@ import io.berth.isolation.checkpoint.Criu;
 import io.berth.isolation.checkpoint.CriuException;
 import io.berth.isolation.checkpoint.UsernsImage;
 import io.berth.isolation.config.LimitRules;
+import io.berth.isolation.disk.Ext4;
 import io.berth.isolation.idmap.IdRanges;
 import io.berth.isolation.lxcfs.Lxcfs;
 import io.berth.isolation.lxcfs.LxcfsException;
@@ -77,6 +78,7 @@ public final class IsolationLayer implements AutoCloseable {
   private final Criu criu;
   private final ContainerRoot root;
   private final Lxcfs lxcfs;
+  private final ContainerDisk disks;
   private final ExitWatcher watcher = new ExitWatcher();
   private final Map<ContainerId, ReentrantLock> locks = new ConcurrentHashMap<>();
   /** Containers whose init Berth itself is ending (stop, kill, destroy, checkpoint). */
@@ -101,6 +103,7 @@ public final class IsolationLayer implements AutoCloseable {
     this.root = new ContainerRoot(store, helper, IdRanges.machine(), config.dataRoot());
     // Started on first need (an unprivileged start or restore, or adopting containers that use it).
     this.lxcfs = new Lxcfs(config.dataRoot().resolve("lxcfs"), Lxcfs.onPath(), LXCFS_CHECK, this::injectLxcfs);
+    this.disks = new ContainerDisk(store, config.imagesRoot(), config.defaultDiskBytes(), config.dataRoot());
   }
 
   public IsolationConfig config() {
@@ -137,15 +140,35 @@ public final class IsolationLayer implements AutoCloseable {
   // ---- prepare ------------------------------------------------------------------------------
 
   /**
-   * Sets up everything but the init: overlay rootfs, cgroup with limits, net namespace with the
-   * veth (when {@code net} is given; otherwise loopback only). One reversible step: on failure
-   * nothing of it is left.
+   * Sets up everything but the init: a new disk image (sized by {@code limits.disk}) mounted as the
+   * writable layer, overlay rootfs, cgroup with limits, net namespace with the veth (when {@code net}
+   * is given; otherwise loopback only). One reversible step: on failure nothing of it is left.
    */
   public void prepare(ContainerSpec spec, NetworkAttachment net) {
+    prepare(spec, net, null);
+  }
+
+  /**
+   * {@link #prepare(ContainerSpec, NetworkAttachment)} with an existing disk image as the writable layer
+   * instead of a new one ({@code diskImage} null: a new one): the image a migration sent, or, on shared
+   * storage, the one already at {@link #diskImage}'s place, adopted in place. It is renamed into the images
+   * root (so it must be on that filesystem), grown to {@code limits.disk} when that is larger, and never
+   * shrunk. A failed prepare gives it back where it was.
+   */
+  public void prepare(ContainerSpec spec, NetworkAttachment net, Path diskImage) {
     InvalidFieldException.required("spec", spec);
     ContainerId id = spec.id();
-    // Validation first, before any syscall: limits against this host, the template, the command.
+    // Validation first, before any syscall: limits against this host, the template, the command, the disk.
     LimitRules.check(spec.limits(), config.host());
+    long diskBytes = disks.bytesFor(spec.limits());
+    if (diskImage == null) {
+      LimitRules.checkDiskRoom(spec.limits().diskBytes(), diskBytes, 0, disks.freeBytes(), disks.imagesRoot().toString());
+    } else {
+      Optional<String> refused = disks.refusesAdoption(id, diskImage);
+      if (refused.isPresent()) throw new InvalidFieldException("diskImage", refused.get(), diskImage);
+      long have = disks.size(diskImage);
+      if (diskBytes > have) LimitRules.checkDiskRoom(spec.limits().diskBytes(), diskBytes, have, disks.freeBytes(), disks.imagesRoot().toString());
+    }
     Template template = templates.resolve(spec.template());
     String argv0 = spec.argv().get(0);
     if (RootfsPaths.findProgram(template.rootfs(), argv0, SEARCH_PATH).isEmpty()) {
@@ -156,6 +179,11 @@ public final class IsolationLayer implements AutoCloseable {
     }
     withLock(id, () -> {
       if (Files.exists(store.dir(id))) throw new ContainerStateException("prepare", id.value(), status(id), "it must not exist yet");
+      Path image = disks.imageFor(id);
+      if (diskImage == null && Files.exists(image, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new ContainerStateException("prepare", id.value(), ContainerStatus.ABSENT, "its disk image " + image + " exists already ("
+            + disks.ownerOf(id).map(o -> "held by " + o).orElse("no holder named") + "): adopt it (prepare with that image) or remove it");
+      }
       Optional<String> veth = Optional.ofNullable(net).map(n -> Network.vethName(config.dataRoot().toString(), id.value()));
       Optional<String> mac = Optional.ofNullable(net).map(n -> Network.macAddress(id.value()));
       try (Reverter revert = new Reverter()) {
@@ -163,7 +191,14 @@ public final class IsolationLayer implements AutoCloseable {
           step(id, "make container directory", () -> Files.createDirectories(store.dir(id)));
           revert.add(() -> deleteDir(store.dir(id)));
           long idBase = spec.privileged() ? 0 : stepValue(id, "make user namespace", () -> root.makeUserns(id, 0, revert));
-          step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
+          // mke2fs runs while the cgroup and the network are made (nothing of those needs the disk).
+          Ext4.Formatting[] mkfs = new Ext4.Formatting[1];
+          if (diskImage == null) {
+            step(id, "make disk image", () -> mkfs[0] = disks.create(id, image, diskBytes, revert));
+          } else {
+            step(id, "adopt disk image", () -> disks.adopt(id, diskImage, revert));
+            if (diskBytes > disks.size(image)) step(id, "grow adopted disk image", () -> disks.resizeUnmounted(image, diskBytes));
+          }
           step(id, "create cgroup", () -> cgroups.create(id.value(), !spec.privileged(), revert::add));
           step(id, "write cgroup limits", () -> cgroups.apply(id.value(), spec.limits()));
           step(id, "create net namespace", () -> helper.createNetns(store.netns(id), idBase == 0 ? null : store.userns(id), id.value()));
@@ -177,11 +212,15 @@ public final class IsolationLayer implements AutoCloseable {
           } else {
             step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
           }
+          if (mkfs[0] != null) step(id, "make ext4 on disk image", mkfs[0]::await);
+          step(id, "mount disk image", () -> disks.mount(id, image, revert));
+          step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
           store.save(new ContainerRecord(id, spec.hostname(), spec.argv(), template.digest(), spec.limits(),
-              Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase, mac));
+              Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase, mac, Optional.of(image)));
           revert.success();
-          LOG.info("prepared container={} template={} limits=[{}] address={} {}", id, template.digest(), spec.limits(),
-              net == null ? "-" : net.address(), spec.privileged() ? "PRIVILEGED" : "ids=" + idBase + "+" + IdRanges.SIZE);
+          LOG.info("prepared container={} template={} limits=[{}] address={} {} disk={}{}", id, template.digest(), spec.limits(),
+              net == null ? "-" : net.address(), spec.privileged() ? "PRIVILEGED" : "ids=" + idBase + "+" + IdRanges.SIZE, image,
+              diskImage == null ? "" : " (adopted from " + diskImage + ")");
         } catch (RuntimeException e) {
           throw revert.fail(e);
         }
@@ -277,9 +316,12 @@ public final class IsolationLayer implements AutoCloseable {
           .orElseGet(() -> Network.vethName(config.dataRoot().toString(), id.value())));
       removeNetns(id);
       root.unmount(id);
+      disks.unmount(id);
       root.dropUserns(id);
       cgroups.remove(id.value(), System.nanoTime() + DESTROY_GRACE.toNanos());
       deleteDir(store.dir(id));
+      // A prepare that died before its record was written may have made the image already: it is at its place.
+      disks.delete(id, r.flatMap(ContainerRecord::diskImage).orElse(disks.imageFor(id)));
       root.releaseRange(id);
       expectedExits.remove(id);
       LOG.info("destroyed container={}", id);
@@ -288,10 +330,11 @@ public final class IsolationLayer implements AutoCloseable {
   }
 
   /**
-   * Takes down what a container holds in the kernel (processes, veth, net namespace, rootfs mount,
-   * cgroup) and keeps its directory: its writable layer and its record. This is what a host reboot does,
-   * done on purpose ({@code berth down}); {@link #revive} sets it up again. The shim is killed before the
-   * init, so no exit is recorded: the container's status is "lost with its host", as after a power cut.
+   * Takes down what a container holds in the kernel (processes, veth, net namespace, rootfs and disk
+   * mounts, loop device, cgroup) and keeps its directory and its disk image: its writable layer and its
+   * record. This is what a host reboot does, done on purpose ({@code berth down}); {@link #revive} sets it
+   * up again. The shim is killed before the init, so no exit is recorded: the container's status is "lost
+   * with its host", as after a power cut.
    */
   public void release(ContainerId id) {
     withLock(id, () -> {
@@ -311,6 +354,7 @@ public final class IsolationLayer implements AutoCloseable {
       r.get().veth().ifPresent(filter::unguard);
       removeNetns(id);
       root.unmount(id);
+      disks.unmount(id);
       root.dropUserns(id);
       cgroups.remove(id.value(), System.nanoTime() + DESTROY_GRACE.toNanos());
       Files.deleteIfExists(store.exitFile(id));
@@ -322,9 +366,10 @@ public final class IsolationLayer implements AutoCloseable {
   }
 
   /**
-   * Sets up again what {@link #release} (or a reboot) took down, from the container's record: the
-   * overlay rootfs on its template with its own writable layer, its cgroup with its limits, its net
-   * namespace and veth. Each part only if missing, so it is idempotent; a failure undoes what it did.
+   * Sets up again what {@link #release} (or a reboot) took down, from the container's record: its disk
+   * image mounted, the overlay rootfs on its template with its own writable layer, its cgroup with its
+   * limits, its net namespace and veth. Each part only if missing, so it is idempotent; a failure undoes
+   * what it did.
    */
   public void revive(ContainerId id) {
     withLock(id, () -> {
@@ -340,10 +385,13 @@ public final class IsolationLayer implements AutoCloseable {
             root.unmount(id);
             root.dropUserns(id);
             long base = stepValue(id, "make user namespace", () -> root.makeUserns(id, recorded.idBase(), revert));
-            r = new ContainerRecord(r.id(), r.hostname(), r.command(), r.templateDigest(), r.limits(), r.network(), r.veth(),
-                r.initPid(), r.initStartTime(), r.shimPid(), r.privileged(), base, r.mac());
+            r = r.withIdBase(base);
           }
           ContainerRecord rec = r;
+          if (rec.diskImage().isPresent() && !disks.isMounted(id)) {
+            root.unmount(id); // nothing may stay on the empty mount point (the layer would be written to the host's disk)
+            step(id, "mount disk image", () -> disks.mount(id, rec.diskImage().get(), revert));
+          }
           if (!Rootfs.isMountPoint(store.rootfs(id))) {
             step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), rec.idBase(), revert));
           }
@@ -382,15 +430,71 @@ public final class IsolationLayer implements AutoCloseable {
 
   // ---- limits, exec, inspect, stats ---------------------------------------------------------
 
-  /** Changes a container's limits (running or not), after the host rules. */
+  /**
+   * Changes a container's limits (running or not), after the host rules. A new {@code limits.disk} resizes
+   * its disk image: it grows while the container runs where the kernel allows an online ext4 resize
+   * (CAP_SYS_RESOURCE), otherwise only while it is stopped, and shrinks only while it is stopped (an ext4
+   * shrinks unmounted), never below what it holds. Refusals name the rule before anything changes.
+   */
   public void setLimits(ContainerId id, Limits limits) {
     LimitRules.check(limits, config.host());
     withLock(id, () -> {
       ContainerRecord r = record(id, "set limits");
+      Optional<Path> image = r.diskImage();
+      long want = disks.bytesFor(limits);
+      long have = image.map(disks::size).orElse(want); // a layer from before disk images keeps its directory
+      boolean running = isRunning(r);
+      boolean online = want > have && Ext4.canGrowMounted();
+      if (want != have) {
+        if (!disks.isMounted(id)) {
+          throw new ContainerStateException("set limits", id.value(), ContainerStatus.STOPPED,
+              "limits.disk changes need its disk mounted: revive it first");
+        }
+        if (want > have) LimitRules.checkDiskRoom(limits.diskBytes(), want, have, disks.freeBytes(), disks.imagesRoot().toString());
+        else LimitRules.checkDiskShrink(limits.diskBytes(), want, disks.bytesInUse(id, image.get()));
+        if (running && want < have) {
+          throw new ContainerStateException("set limits", id.value(), ContainerStatus.RUNNING,
+              "limits.disk can shrink only while it is stopped (an ext4 shrinks unmounted)");
+        }
+        if (running && !online) {
+          throw new ContainerStateException("set limits", id.value(), ContainerStatus.RUNNING, "limits.disk can grow only while it is "
+              + "stopped on this host: growing a mounted ext4 needs CAP_SYS_RESOURCE, which this host's root lacks");
+        }
+        if (online) step(id, "grow disk image", () -> disks.growMounted(id, image.get(), want));
+        else step(id, "resize disk image", () -> resizeStopped(r, image.get(), want));
+        LOG.info("resized disk of container={} from {} to {} bytes ({})", id, have, want, online ? "online" : "unmounted");
+      }
       step(id, "write cgroup limits", () -> cgroups.apply(id.value(), limits));
       store.save(r.withLimits(limits));
       return null;
     });
+  }
+
+  /**
+   * Resizes the disk of a prepared, stopped container: its overlay and layer unmounted (strictly: the
+   * kernel must have closed the filesystem before resize2fs writes the file), resized, mounted again; also
+   * when the resize failed, so it stays prepared as it was.
+   */
+  private void resizeStopped(ContainerRecord r, Path image, long bytes) throws IOException {
+    ContainerId id = r.id();
+    Template template = templates.resolve(TemplateRef.of(r.templateDigest()));
+    root.unmount(id);
+    RuntimeException failed = null;
+    try {
+      disks.unmountClosed(id, image);
+      disks.resizeUnmounted(image, bytes);
+    } catch (RuntimeException e) {
+      failed = e;
+    }
+    try (Reverter keep = new Reverter()) {
+      if (!disks.isMounted(id)) disks.mount(id, image, keep);
+      root.mount(id, template.rootfs(), r.idBase(), keep);
+      keep.success();
+    } catch (IOException | RuntimeException e) {
+      if (failed == null) throw e;
+      failed.addSuppressed(e);
+    }
+    if (failed != null) throw failed;
   }
 
   /** Runs argv inside the running container (its namespaces, root and cgroup) and returns its outcome. */
@@ -421,7 +525,8 @@ public final class IsolationLayer implements AutoCloseable {
     }
     ContainerRecord r = or.get();
     boolean running = isRunning(r);
-    Limits limits = cgroups.exists(id.value()) ? cgroups.read(id.value()) : null;
+    // The disk limit is the image's size, which follows the recorded limit; the cgroup holds the rest.
+    Limits limits = cgroups.exists(id.value()) ? cgroups.read(id.value()).withDiskBytes(r.limits().diskBytes()) : null;
     return new ContainerInfo(id, running ? ContainerStatus.RUNNING : ContainerStatus.STOPPED, running ? r.initPid() : 0,
         r.hostname(), r.command(), r.templateDigest(), limits, r.network(), r.veth().filter(network::linkExists),
         store.rootfs(id), cgroups.path(id.value()), r.mac());
@@ -485,9 +590,21 @@ public final class IsolationLayer implements AutoCloseable {
     return Optional.of(parseExit(id, false));
   }
 
-  /** The container's writable layer: what moves with it to another host. */
+  /** The overlay's upper directory in the container's writable layer (on its mounted disk image). */
   public Path upperDir(ContainerId id) {
     return store.upper(id);
+  }
+
+  /**
+   * The container's disk image: what moves with it to another host, one sparse file. Send it while the
+   * container is released and no loop device holds it any more ({@code LoopDevices.referencing} empty: a
+   * release whose unmount was busy detaches lazily, and the filesystem lives on until its last user goes),
+   * so the file is consistent; keep it sparse
+   * ({@code cp --sparse=always}, or a copy of its allocated extents only), and give it to the target's
+   * {@link #prepare(ContainerSpec, NetworkAttachment, Path)}.
+   */
+  public Path diskImage(ContainerId id) {
+    return store.load(id).flatMap(ContainerRecord::diskImage).orElse(disks.imageFor(id));
   }
 
   // ---- checkpoint / restore -----------------------------------------------------------------

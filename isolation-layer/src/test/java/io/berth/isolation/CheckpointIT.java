@@ -159,6 +159,41 @@ class CheckpointIT {
     assertTrue(ping.ok(), "the host reaches the restored container: " + ping.describe());
   }
 
+  @Test
+  void counterGoesOnAfterItsDiskImageMovedToAnotherDataRoot() throws Exception {
+    IsolationLayer a = host.layer("a");
+    ContainerId id = host.newId("img");
+    NetworkAttachment net = host.bridged(21);
+    ContainerSpec spec = TestHost.spec(id, Limits.DEFAULT.withDiskBytes(256L << 20), "/bin/sh", "-c", COUNTER);
+    a.prepare(spec, net);
+    a.start(id);
+    awaitCounter(a, id, 20);
+    Path images = host.runDir().resolve("images-img");
+    a.checkpoint(id, images, false);
+    long frozen = written(a.upperDir(id).resolve("tmp/counter"));
+
+    // The source lets go of its disk (unmounted: the file is consistent), which moves as one sparse file.
+    a.release(id);
+    IsolationLayer b = host.layer("b");
+    Path incoming = b.config().imagesRoot().resolve("incoming.img");
+    Files.createDirectories(incoming.getParent());
+    Commands.Result cp = Commands.run(List.of("cp", "--sparse=always", a.diskImage(id).toString(), incoming.toString()), null, Duration.ofSeconds(60));
+    assertTrue(cp.ok(), cp.describe());
+    assertEquals(256L << 20, Files.size(incoming));
+    Commands.Result blocks = Commands.run(List.of("stat", "-c", "%b", incoming.toString()), null, Duration.ofSeconds(10));
+    assertTrue(Long.parseLong(blocks.stdout().strip()) * 512 < (32L << 20), "the copy stayed sparse: " + blocks.stdout().strip() + " blocks");
+    int oldPid = a.inspect(id).initPid();
+    a.destroy(id);
+    HostTests.assertNothingLeft(a, a.config().dataRoot().resolve("containers").resolve(id.value()), id, TestHost.vethOf(a, id), oldPid);
+
+    b.prepare(spec, net, incoming);
+    assertEquals(b.config().imagesRoot().resolve(id.value() + ".img"), b.diskImage(id), "the target adopted the image");
+    b.restore(id, images);
+    awaitCounter(b, id, frozen + 10);
+    assertTrue(counter(b, id) > frozen, "counting went on from " + frozen + " on the moved disk");
+    assertMacAndReachable(b, id, net);
+  }
+
   private static void copy(Path from, Path to) {
     Commands.Result r = Commands.run(List.of("cp", "-a", from.toString(), to.toString()), null, Duration.ofSeconds(60));
     assertTrue(r.ok(), r.describe());

@@ -25,7 +25,7 @@ class ContainerStoreTest {
     ContainerId id = ContainerId.of("c1");
     Files.createDirectories(store.dir(id));
     store.save(new ContainerRecord(id, "c1", List.of("/bin/sh"), "sha256:ab", Limits.DEFAULT, Optional.empty(),
-        Optional.empty(), 0, 0, 0, true, 0, Optional.empty()));
+        Optional.empty(), 0, 0, 0, true, 0, Optional.empty(), Optional.empty()));
     assertTrue(store.load(id).orElseThrow().privileged());
 
     Path file = store.dir(id).resolve("container.properties");
@@ -43,7 +43,7 @@ class ContainerStoreTest {
     Files.createDirectories(store.dir(id));
     NetworkAttachment net = new NetworkAttachment("198.18.1.10", 16, "198.18.0.1", "berth0");
     store.save(new ContainerRecord(id, "web-1", List.of("/bin/sh"), "sha256:x", Limits.DEFAULT, Optional.of(net), Optional.of("bv0"),
-        0, 0, 0, false, 100000, Optional.of("02:aa:bb:cc:dd:ee")));
+        0, 0, 0, false, 100000, Optional.of("02:aa:bb:cc:dd:ee"), Optional.empty()));
     assertEquals(Optional.of("02:aa:bb:cc:dd:ee"), store.load(id).orElseThrow().mac());
     Path file = store.dir(id).resolve("container.properties");
     String text = Files.readString(file);
@@ -52,5 +52,19 @@ class ContainerStoreTest {
     Files.writeString(file, text.lines().filter(l -> !l.startsWith("mac=")).reduce("", (a, l) -> a + l + "\n"));
     assertEquals(Optional.of(io.berth.isolation.network.Network.macAddress("web-1")), store.load(id).orElseThrow().mac(),
         "a record from before the key: the MAC the id gives (revive sets it on eth0)");
+  }
+
+  @Test
+  void theDiskImageRoundTripsAndAnOlderRecordHasNone() throws Exception {
+    ContainerStore store = new ContainerStore(root);
+    ContainerId id = ContainerId.of("d1");
+    Files.createDirectories(store.dir(id));
+    Path image = root.resolve("disks/d1.img");
+    store.save(new ContainerRecord(id, "d1", List.of("/bin/sh"), "sha256:x", Limits.DEFAULT, Optional.empty(), Optional.empty(),
+        0, 0, 0, false, 100000, Optional.empty(), Optional.of(image)));
+    assertEquals(Optional.of(image), store.load(id).orElseThrow().diskImage());
+    Path file = store.dir(id).resolve("container.properties");
+    Files.writeString(file, Files.readString(file).lines().filter(l -> !l.startsWith("disk.image=")).reduce("", (a, l) -> a + l + "\n"));
+    assertEquals(Optional.empty(), store.load(id).orElseThrow().diskImage(), "a record from before disk images: a directory layer");
   }
 }

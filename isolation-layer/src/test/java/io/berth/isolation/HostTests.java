@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.berth.isolation.disk.LoopDevices;
 import io.berth.isolation.nativ.Syscalls;
 import io.berth.isolation.network.Nftables;
 import io.berth.isolation.process.Commands;
@@ -29,6 +30,8 @@ final class HostTests {
     else if (!Syscalls.isRoot()) reason = "host tests need root: they create namespaces, mounts, cgroups and veths";
     else if (IsolationConfig.repo().map(r -> r.resolve(".local/templates/busybox")).filter(Files::isDirectory).isEmpty()) {
       reason = "host tests need the busybox template: run bin/setup-host";
+    } else if (!Files.exists(Path.of("/dev/loop-control")) || !Files.isExecutable(Path.of("/sbin/mkfs.ext4"))) {
+      reason = "host tests need loop devices and e2fsprogs for the containers' disk images: run bin/setup-host";
     }
     if (reason == null) return;
     if ("true".equals(System.getenv("CI"))) fail("CI=true and " + reason);
@@ -84,9 +87,18 @@ final class HostTests {
     fail("within " + timeout.toMillis() + " ms, " + what + " did not happen");
   }
 
-  /** Destroy's promise, on the kernel's view: no mount, cgroup (in any hierarchy), veth, nftables rule, process or directory. */
+  /**
+   * Destroy's promise, on the kernel's view: no mount, loop device on its disk image, cgroup (in any
+   * hierarchy), veth, nftables rule, process, directory or image file.
+   */
   static void assertNothingLeft(IsolationLayer layer, Path dir, ContainerId id, String veth, int pid) {
     assertEquals(List.of(), Rootfs.mountsUnder(dir), "no mount left under " + dir);
+    Path image = layer.diskImage(id);
+    // The loop driver lets an autoclear device go when its last user closes it, which may trail the unmount.
+    await("no loop device references " + image + " (now: " + LoopDevices.referencing(image) + ")", Duration.ofSeconds(5),
+        () -> LoopDevices.referencing(image).isEmpty());
+    assertFalse(Files.exists(image), "no disk image left: " + image);
+    assertFalse(Files.exists(image.resolveSibling(id.value() + ".owner")), "no owner file left beside " + image);
     try (var h = Files.list(Path.of("/sys/fs/cgroup"))) {
       for (Path hierarchy : h.toList()) {
         Path cg = hierarchy.resolve(layer.config().cgroupRoot()).resolve(id.value());

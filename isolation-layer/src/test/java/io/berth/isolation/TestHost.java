@@ -58,6 +58,14 @@ final class TestHost implements AutoCloseable {
     return layer;
   }
 
+  /**
+   * A cgroup root of this run for a second layer that holds a container of the same id as another layer
+   * (the shared-storage hand-off), so their cgroups do not collide; cleaned up with the run's own.
+   */
+  String cgroupRoot(String name) {
+    return CGROUP_PREFIX + run + "-" + name;
+  }
+
   NetworkAttachment bridged(int host) {
     if (!bridgeMade) {
       layers.get(0).ensureBridge(bridge, gateway + "/24");
@@ -159,14 +167,22 @@ final class TestHost implements AutoCloseable {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+    // The run's cgroup root, and the roots of a second layer of the same run (ROOT-NAME, see cgroupRoot).
     for (Path hierarchy : hierarchies) {
-      Path dir = hierarchy.resolve(cgroupRoot);
-      if (!Files.isDirectory(dir)) continue;
-      try (var s = Files.list(dir)) {
-        for (Path child : s.filter(Files::isDirectory).toList()) Files.deleteIfExists(child);
-        Files.deleteIfExists(dir);
+      List<Path> roots;
+      try (var s = Files.list(hierarchy)) {
+        roots = s.filter(p -> p.getFileName().toString().equals(cgroupRoot) || p.getFileName().toString().startsWith(cgroupRoot + "-"))
+            .filter(Files::isDirectory).toList();
       } catch (IOException e) {
-        System.err.println("cleanup: " + dir + ": " + e);
+        continue;
+      }
+      for (Path dir : roots) {
+        try (var s = Files.list(dir)) {
+          for (Path child : s.filter(Files::isDirectory).toList()) Files.deleteIfExists(child);
+          Files.deleteIfExists(dir);
+        } catch (IOException e) {
+          System.err.println("cleanup: " + dir + ": " + e);
+        }
       }
     }
     Path unified = Path.of("/sys/fs/cgroup", cgroupRoot);

@@ -43,6 +43,10 @@ public interface LibC {
   @SaveError
   long syscall(long number, long cmd, Pointer attr, long size);
 
+  /** ioctl(2) with a pointer argument (or NULL): the buffer is copied in and back out. */
+  @SaveError
+  int ioctl(int fd, long request, byte[] argp);
+
   int geteuid();
 
   String strerrorname_np(int errnum);

@@ -18,6 +18,10 @@ public final class Syscalls {
   public static final int EINTR = 4;
   public static final int EINVAL = 22;
   public static final int ENOENT = 2;
+  public static final int EBUSY = 16;
+  public static final int O_RDONLY = 0;
+  public static final int O_RDWR = 2;
+  public static final int O_CLOEXEC = 0x80000;
 
   private static final short POLLIN = 0x001;
 
@@ -81,9 +85,7 @@ public final class Syscalls {
     if (LIBC.close(fd) != 0) throw error("close", String.valueOf(fd));
   }
 
-  private static final int O_RDONLY = 0;
   private static final int O_DIRECTORY = 0200000;
-  private static final int O_CLOEXEC = 02000000;
   // bpf(2) (linux/bpf.h): commands, the cgroup device program type and attach type.
   private static final int BPF_PROG_LOAD = 5;
   private static final int BPF_PROG_ATTACH = 8;
@@ -166,6 +168,23 @@ public final class Syscalls {
       p.put(0, b, 0, b.length);
       return p;
     }
+  }
+
+  /** open(2); {@code O_CLOEXEC} is always added (no descriptor of ours leaks into a tool we run). */
+  public static int open(String path, int flags) {
+    int fd = LIBC.open(path, flags | O_CLOEXEC);
+    if (fd < 0) throw error("open", path);
+    return fd;
+  }
+
+  /**
+   * ioctl(2) on {@code fd} with {@code arg} (a struct laid out by the caller in native byte order, copied in
+   * and back out; null for none); returns what the call returns (some requests answer with it).
+   */
+  public static int ioctl(int fd, long request, byte[] arg, String what) {
+    int r = LIBC.ioctl(fd, request, arg);
+    if (r < 0) throw error("ioctl", what + ", 0x" + Long.toHexString(request));
+    return r;
   }
 
   public static boolean isRoot() {

@@ -38,6 +38,11 @@ public final class Commands {
   }
 
   public static Result run(List<String> argv, byte[] stdin, Duration timeout) {
+    return start(argv, stdin, timeout).await();
+  }
+
+  /** Starts a tool and returns at once: {@link Running#await()} waits for it (within the timeout given here). */
+  public static Running start(List<String> argv, byte[] stdin, Duration timeout) {
     ProcessBuilder pb = new ProcessBuilder(argv);
     Process p;
     try {
@@ -58,34 +63,63 @@ public final class Commands {
     Thread outReader = new Thread(() -> copy(p.getInputStream(), out), "stdout-" + argv.get(0));
     outReader.setDaemon(true);
     outReader.start();
-    boolean finished;
-    try {
-      finished = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (!finished) {
-        p.destroy(); // SIGTERM first: the helper forwards it as SIGKILL to what it runs
-        if (!p.waitFor(2, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-          p.waitFor(5, TimeUnit.SECONDS);
+    return new Running(List.copyOf(argv), p, out, err, outReader, errReader, System.nanoTime() + timeout.toNanos());
+  }
+
+  /** A tool started by {@link #start}: await it once (an undo may await it too: the second call answers the same). */
+  public static final class Running {
+    private final List<String> argv;
+    private final Process p;
+    private final ByteArrayOutputStream out;
+    private final ByteArrayOutputStream err;
+    private final Thread outReader;
+    private final Thread errReader;
+    private final long deadline;
+    private Result result;
+
+    private Running(List<String> argv, Process p, ByteArrayOutputStream out, ByteArrayOutputStream err, Thread outReader,
+        Thread errReader, long deadline) {
+      this.argv = argv;
+      this.p = p;
+      this.out = out;
+      this.err = err;
+      this.outReader = outReader;
+      this.errReader = errReader;
+      this.deadline = deadline;
+    }
+
+    public synchronized Result await() {
+      if (result != null) return result;
+      boolean finished;
+      try {
+        finished = p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (!finished) {
+          p.destroy(); // SIGTERM first: the helper forwards it as SIGKILL to what it runs
+          if (!p.waitFor(2, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor(5, TimeUnit.SECONDS);
+          }
         }
+        // What the tool wrote is in the pipe already; a background process it left holding the pipe
+        // (e.g. `sleep 60 &` under exec) must not hold the caller too, so the wait is short.
+        outReader.join(LINGER_MILLIS);
+        errReader.join(LINGER_MILLIS);
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while running " + argv.get(0), e);
       }
-      // What the tool wrote is in the pipe already; a background process it left holding the pipe
-      // (e.g. `sleep 60 &` under exec) must not hold the caller too, so the wait is short.
-      outReader.join(LINGER_MILLIS);
-      errReader.join(LINGER_MILLIS);
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while running " + argv.get(0), e);
+      String o;
+      String e;
+      synchronized (out) {
+        o = out.toString(StandardCharsets.UTF_8);
+      }
+      synchronized (err) {
+        e = err.toString(StandardCharsets.UTF_8);
+      }
+      result = new Result(argv, finished ? p.exitValue() : -1, o, e, !finished);
+      return result;
     }
-    String o;
-    String e;
-    synchronized (out) {
-      o = out.toString(StandardCharsets.UTF_8);
-    }
-    synchronized (err) {
-      e = err.toString(StandardCharsets.UTF_8);
-    }
-    return new Result(List.copyOf(argv), finished ? p.exitValue() : -1, o, e, !finished);
   }
 
   private static void copy(InputStream in, ByteArrayOutputStream to) {

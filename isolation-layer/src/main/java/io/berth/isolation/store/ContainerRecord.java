@@ -3,6 +3,7 @@ package io.berth.isolation.store;
 import io.berth.isolation.NetworkAttachment;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.Limits;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,6 +16,8 @@ import java.util.Optional;
  * @param privileged    no user namespace and no confinement layer (the spec asked for it by name)
  * @param idBase        the first host uid/gid of the container's 65,536 ids; 0 when privileged
  * @param mac           eth0's MAC (derived from the id, the same on every host), empty without a network
+ * @param diskImage     the image file holding its writable layer (an ext4 loop-mounted at {@code layer}); empty
+ *                      for a container prepared before disk images, whose layer is a plain directory
  */
 public record ContainerRecord(
     ContainerId id,
@@ -29,15 +32,22 @@ public record ContainerRecord(
     int shimPid,
     boolean privileged,
     long idBase,
-    Optional<String> mac) {
+    Optional<String> mac,
+    Optional<Path> diskImage) {
 
   public ContainerRecord withInit(int pid, long startTime, int shim) {
-    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, pid, startTime, shim, privileged, idBase, mac);
+    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, pid, startTime, shim, privileged, idBase, mac,
+        diskImage);
   }
 
   public ContainerRecord withLimits(Limits newLimits) {
     return new ContainerRecord(id, hostname, command, templateDigest, newLimits, network, veth, initPid, initStartTime, shimPid,
-        privileged, idBase, mac);
+        privileged, idBase, mac, diskImage);
+  }
+
+  public ContainerRecord withIdBase(long base) {
+    return new ContainerRecord(id, hostname, command, templateDigest, limits, network, veth, initPid, initStartTime, shimPid,
+        privileged, base, mac, diskImage);
   }
 
   /** True when the container runs in a user namespace of its own (everything but a privileged one). */

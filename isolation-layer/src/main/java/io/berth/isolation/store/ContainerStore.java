@@ -21,7 +21,8 @@ import java.util.stream.Stream;
 /**
  * The container directories under {@code <dataRoot>/containers/<id>}: {@code container.properties}
  * (the record, written to a temp file and renamed so a crash never leaves half of it),
- * {@code layer/upper} and {@code layer/work} (the overlay's writable layer, ids as they are on disk),
+ * {@code layer} (the mount point of the container's disk image, see {@code ContainerDisk}) holding
+ * {@code upper} and {@code work} (the overlay's writable layer, ids as they are on disk),
  * {@code mapped/template} and {@code mapped/layer} (idmapped mounts of the template and the layer for an
  * unprivileged container), {@code rootfs} (the overlay's mount point), {@code userns} and {@code netns}
  * (the bind-mounted namespaces), {@code exit} (written by the shim).
@@ -41,7 +42,10 @@ public final class ContainerStore {
     return dir(id).resolve("rootfs");
   }
 
-  /** The writable layer: upper and work, one directory so one idmapped mount carries both (overlayfs needs them on one mount). */
+  /**
+   * The writable layer: where the container's disk image is mounted, holding upper and work (one
+   * filesystem, so one idmapped mount carries both: overlayfs needs them on one mount).
+   */
   public Path layer(ContainerId id) {
     return dir(id).resolve("layer");
   }
@@ -123,6 +127,7 @@ public final class ContainerStore {
     p.setProperty("shim.pid", Integer.toString(r.shimPid()));
     p.setProperty("privileged", Boolean.toString(r.privileged()));
     p.setProperty("idmap.base", Long.toString(r.idBase()));
+    r.diskImage().ifPresent(d -> p.setProperty("disk.image", d.toString()));
     Path target = file(r.id());
     try {
       Path tmp = Files.createTempFile(dir(r.id()), ".container", ".tmp");
@@ -157,6 +162,7 @@ public final class ContainerStore {
     return Optional.of(new ContainerRecord(id, p.getProperty("hostname"), List.copyOf(command), p.getProperty("template"), limits, net,
         Optional.ofNullable(p.getProperty("veth")), Integer.parseInt(p.getProperty("init.pid", "0")),
         Long.parseLong(p.getProperty("init.startTime", "0")), Integer.parseInt(p.getProperty("shim.pid", "0")),
-        Boolean.parseBoolean(p.getProperty("privileged", "false")), Long.parseLong(p.getProperty("idmap.base", "0")), mac));
+        Boolean.parseBoolean(p.getProperty("privileged", "false")), Long.parseLong(p.getProperty("idmap.base", "0")), mac,
+        Optional.ofNullable(p.getProperty("disk.image")).map(Path::of)));
   }
 }

@@ -8,7 +8,8 @@ import io.berth.protocol.InvalidFieldException;
  *
  * @param cpuMillis   cpu in millicores (1000 = one core), enforced as a CFS quota over a 100 ms period
  * @param memoryBytes hard memory limit in bytes
- * @param diskBytes   size of the writable layer in bytes; 0 means not limited
+ * @param diskBytes   size of the writable layer (the container's disk image) in bytes; 0 names none: the
+ *                    host's default size (the isolation layer's, 10G unless configured)
  * @param pids        the most processes and threads the container may have
  */
 public record Limits(long cpuMillis, long memoryBytes, long diskBytes, long pids) {
