@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValue;
 import io.berth.node.directory.AddressPool;
 import io.berth.node.placement.PlacementPolicy;
+import io.berth.node.saga.SagaSettings;
 import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.ids.DnsLabel;
 import io.berth.protocol.ids.HostId;
@@ -39,7 +40,8 @@ public record NodeSettings(
     int bridgePrefix,
     AddressPool containerAddresses,
     String cgroupRoot,
-    PlacementPolicy placementPolicy) {
+    PlacementPolicy placementPolicy,
+    SagaSettings sagas) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -74,8 +76,17 @@ public record NodeSettings(
     String cgroupRoot = c.getString("isolation.cgroup-root");
     if (!DnsLabel.isValid(cgroupRoot)) throw new InvalidFieldException("berth.isolation.cgroup-root", DnsLabel.RULE, cgroupRoot);
     PlacementPolicy policy = PlacementPolicy.parse("berth.placement.policy", c.getString("placement.policy"));
+    SagaSettings sagas = new SagaSettings(duration(c, "sagas.step-timeout"), duration(c, "sagas.patience"));
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
-        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy);
+        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, sagas);
+  }
+
+  private static java.time.Duration duration(Config c, String key) {
+    try {
+      return c.getDuration(key);
+    } catch (ConfigException e) {
+      throw new InvalidFieldException("berth." + key, "must be a duration such as 10s or 500ms", c.getValue(key).unwrapped());
+    }
   }
 
   private static Optional<String> auto(Config c, String key) {
