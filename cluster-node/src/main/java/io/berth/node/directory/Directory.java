@@ -358,12 +358,13 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private Effect<DirectoryEvent, DirectoryState> confirm(DirectoryState state, SagaRun run, HostId host, Limits limits, ContainerReply reply) {
     var events = chain(state, run.context()).add(meta -> new ReservationConfirmed(meta, run.number(), run.container(), host, limits)).events();
     end(run.number());
-    ContainerReply answer = run.verdictOr(reply);
-    return Effect().persist(events).thenRun(s -> {
-      log.info("{} on host {}: confirmed (reservation {}, {} ms, {} asks) correlation={}", run.what(), host, run.number(),
-          run.elapsedMillis(), run.asks(), run.context().correlationId());
-      run.caller().ifPresent(caller -> caller.tell(answer));
-    });
+    // The caller is answered before the confirmation is durable: what it acknowledges (the entity's outcome) is
+    // durable in the entity's log already, and the confirmation follows from it after any crash (the recovered
+    // directory settles the reservation and finds it carried out). Commands about the container that arrive
+    // meanwhile wait for the persist. This keeps the directory's own write off the create's critical path.
+    run.caller().ifPresent(caller -> caller.tell(run.verdictOr(reply)));
+    return Effect().persist(events).thenRun(s -> log.info("{} on host {}: confirmed (reservation {}, {} ms, {} asks) correlation={}",
+        run.what(), host, run.number(), run.elapsedMillis(), run.asks(), run.context().correlationId()));
   }
 
   private Effect<DirectoryEvent, DirectoryState> releaseRun(DirectoryState state, SagaRun run, String reason, ContainerReply reply) {
