@@ -45,7 +45,12 @@ class ContainerEntityTest {
   private static final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
   private static final HostId HOST = HostId.of("node-1");
-  private static final ContainerId ID = ContainerId.of("web-1");
+  /**
+   * A container of its own for each test: the testkit's journal outlives a test, and an entity of an earlier test
+   * may still persist (a reconcile after its restart) while the next one runs.
+   */
+  private static final java.util.concurrent.atomic.AtomicInteger TESTS = new java.util.concurrent.atomic.AtomicInteger();
+  private ContainerId ID;
   private static final CommandContext ALICE = new CommandContext("alice", "testing", "corr-1");
 
   private RecordingRuntime runtime;
@@ -60,13 +65,14 @@ class ContainerEntityTest {
 
   @BeforeEach
   void setUp() {
+    ID = ContainerId.of("web-" + TESTS.incrementAndGet());
     runtime = new RecordingRuntime();
     var deps = new ContainerEntity.Deps(HOST, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"));
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(ID.value(), deps));
     probe = testKit.createTestProbe();
   }
 
-  private static ContainerSpec spec(RestartPolicy restart) {
+  private ContainerSpec spec(RestartPolicy restart) {
     return new ContainerSpec(ID, TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"), Limits.DEFAULT, restart, null, null);
   }
 
@@ -89,7 +95,7 @@ class ContainerEntityTest {
     assertEquals(io.berth.protocol.event.EventHashes.hashOf(result.events().get(0)), result.events().get(1).meta().prevHash());
   }
 
-  private static ContainerCommand.Define defineCommand(RestartPolicy restart, long reservation, ActorRef<ContainerReply> r) {
+  private ContainerCommand.Define defineCommand(RestartPolicy restart, long reservation, ActorRef<ContainerReply> r) {
     return new ContainerCommand.Define(spec(restart), HOST, "least allocated", "198.18.1.1", 16, false, reservation, ALICE, r);
   }
 
@@ -104,7 +110,7 @@ class ContainerEntityTest {
     define(RestartPolicy.NEVER);
     ContainerState.Running running = start();
     assertTrue(running.pid() > 0);
-    assertEquals(List.of("start web-1 198.18.1.1/16"), runtime.calls);
+    assertEquals(List.of("start " + ID + " 198.18.1.1/16"), runtime.calls);
     assertInstanceOf(ContainerState.Running.class, kit.getState());
   }
 
@@ -154,7 +160,7 @@ class ContainerEntityTest {
     kit.runCommand(new ContainerCommand.Destroy(ALICE, probe.ref()));
     ContainerReply.Done destroyed = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
     assertInstanceOf(ContainerState.Destroyed.class, destroyed.state());
-    assertTrue(runtime.calls.contains("destroy web-1"), runtime.calls.toString());
+    assertTrue(runtime.calls.contains("destroy " + ID), runtime.calls.toString());
   }
 
   @Test
