@@ -361,6 +361,8 @@ class DirectoryTest {
     ContainerCommand.Define define = entities.expectMessageClass(ContainerCommand.Define.class, WAIT);
     define.replyTo().tell(new ContainerReply.Done(defined(id, define.reservation(), limits)));
     caller.expectMessageClass(ContainerReply.Done.class, WAIT);
+    // The caller is answered before the confirmation is durable; the state is read after it (commands wait for it).
+    awaitState(id + " is confirmed", s -> s.allocations().containsKey(id) && s.reservations().isEmpty());
   }
 
   private <M extends ContainerCommand> M fish(Class<M> type, Predicate<M> which) {
