@@ -83,10 +83,15 @@ class SingleNodeTest {
     ContainerReply resized = await(ops.setLimits(id, running.data().spec().limits().withMemoryBytes(96L << 20), alice));
     assertInstanceOf(ContainerReply.Done.class, resized, resized.toString());
     assertEquals(96L << 20, Long.parseLong(Files.readString(memoryLimit).trim()));
+    // The resize saga is settled: the directory's allocation follows the limits the entity recorded.
+    var directory = await(ops.readDirectory());
+    assertEquals(96L << 20, directory.allocations().get(id).limits().memoryBytes());
+    assertTrue(directory.reservations().isEmpty(), "no reservation is left: " + directory.reservations());
 
     // Bad input persists nothing: a limit beyond the host is refused by placement's fit check.
     ContainerReply tooMuch = await(ops.setLimits(id, running.data().spec().limits().withMemoryBytes(1L << 45), alice));
     assertEquals(Code.NO_CAPACITY, assertInstanceOf(ContainerReply.Refused.class, tooMuch).rejection().code());
+    assertEquals(directory, await(ops.readDirectory()), "a refused resize reserves nothing");
 
     ContainerReply stopped = await(ops.stop(id, 2000, alice));
     assertInstanceOf(ContainerState.Stopped.class, assertInstanceOf(ContainerReply.Done.class, stopped).state());
@@ -105,8 +110,8 @@ class SingleNodeTest {
     // The journal holds every step, with who asked and why, in order.
     List<AuditEntry> history = await(ops.history(EntityRef.container(id), 1, 100));
     List<String> types = history.stream().map(AuditEntry::type).toList();
-    assertEquals(List.of("ContainerDefined", "ContainerPlaced", "AddressAssigned", "StartRequested", "ContainerStarted",
-        "LimitsChangeRequested", "LimitsChanged", "StopRequested", "ContainerStopped", "StartRequested", "ContainerStarted",
+    assertEquals(List.of("ReservationAccepted", "ContainerDefined", "ContainerPlaced", "AddressAssigned", "StartRequested", "ContainerStarted",
+        "ReservationAccepted", "LimitsChangeRequested", "LimitsChanged", "StopRequested", "ContainerStopped", "StartRequested", "ContainerStarted",
         "DestroyRequested", "ContainerDestroyed"), types);
     assertEquals("alice", history.get(0).principal());
     assertTrue(await(ops.verify(java.util.Optional.of(EntityRef.container(id)))).brokenLinks().isEmpty(), "the hash chain holds");

@@ -45,15 +45,22 @@ final class TestNode implements AutoCloseable {
   }
 
   static TestNode start(String prefix, String run, int index, List<String> seeds, int clusterPort) throws IOException {
+    return start(prefix, run, index, seeds, clusterPort, ConfigFactory.empty());
+  }
+
+  /** As above, with {@code extra} settings beside the test node's own (e.g. shorter saga timeouts). */
+  static TestNode start(String prefix, String run, int index, List<String> seeds, int clusterPort, Config extra) throws IOException {
     String host = prefix + "-" + run + "-" + index;
     Path dataRoot = Files.createTempDirectory("berth-it-" + host + "-").toAbsolutePath();
+    // A temporary directory is 0700; a container's root is an unmapped host id (its own user namespace), which must
+    // traverse the data root to reach its rootfs, as it does a real node's /var/lib/berth (0755).
     Files.setPosixFilePermissions(dataRoot, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     String bridge = "bt" + run + "x" + index;
     String cgroupRoot = "it-" + run + "-" + index;
     // 198.19.201-250.0/24: apart from the local clusters' segments (198.18.0.0/16, and the end-to-end test's
     // containers low in 198.19.0.0/16), so test bridges never shadow their routes.
     int subnet = 201 + Integer.parseInt(run, 16) % 50;
-    Config config = ConfigFactory.empty()
+    Config config = extra
         .withValue("berth.host-id", ConfigValueFactory.fromAnyRef(host))
         .withValue("berth.data-root", ConfigValueFactory.fromAnyRef(dataRoot.toString()))
         .withValue("berth.cluster.address", ConfigValueFactory.fromAnyRef("127.0.0.1"))

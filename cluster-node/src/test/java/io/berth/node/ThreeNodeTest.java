@@ -1,11 +1,14 @@
 package io.berth.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.node.container.ContainerEntity;
 import io.berth.node.ops.BerthOperations.HostView;
 import io.berth.node.ops.ClusterOperations;
+import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.event.CommandContext;
@@ -29,6 +32,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
+import org.apache.pekko.cluster.sharding.ShardRegion.ShardState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,6 +137,93 @@ class ThreeNodeTest {
       Path cgroup = nodeOf(e.getValue()).cgroupFile("pids", e.getKey(), "cgroup.procs").getParent();
       assertTrue(!Files.exists(cgroup), "destroy removed " + cgroup);
     }
+  }
+
+  /**
+   * Issue 9, bug 1: {@code ct show} and {@code ct destroy} of a name that does not exist, asked of node-1, used to
+   * start its entity there (and so put its shard on node-1); a later create placed on node-2 then failed with
+   * "placed on node-2 but its entity started on node-1", on every retry.
+   */
+  @Test
+  void aNameAskedAboutBeforeItExistedIsCreatedWherePlacementPutsIt() throws Exception {
+    ClusterOperations asked = nodes.get(0).node().services().operations();
+    awaitAllHosts(asked);
+    String name = nodes.get(0).unique("web");
+    ContainerId id = ContainerId.of(name);
+    assertInstanceOf(ContainerState.Empty.class, await(asked.get(id)));
+    ContainerReply destroyed = await(asked.destroy(id, OPS));
+    assertEquals(Code.NOT_FOUND, assertInstanceOf(ContainerReply.Refused.class, destroyed, String.valueOf(destroyed)).rejection().code());
+    // A read or a command about an unknown name starts no entity: no member holds a shard for it.
+    for (TestNode n : nodes) {
+      assertFalse(shardsOn(n).contains(name), "host " + n.hostId() + " holds a shard for " + name + " after show and destroy of a name that does not exist");
+    }
+    HostId target = HostId.of(nodes.get(1).hostId());
+    try {
+      ContainerState.Running running = createdRunning(asked, pinned(name, target));
+      assertEquals(target, running.data().host().orElseThrow());
+      Path procs = nodes.get(1).cgroupFile("pids", name, "cgroup.procs");
+      assertTrue(Files.readAllLines(procs).contains(String.valueOf(running.pid())), "init " + running.pid() + " in " + procs);
+    } finally {
+      await(asked.destroy(id, OPS));
+    }
+  }
+
+  /**
+   * Even when a name's shard was allocated on the wrong member (here by a message sent straight through sharding,
+   * as any path that bypasses the directory could), a create placed elsewhere is not stuck: the directory's
+   * reservation tells the allocation strategy where the shard belongs, the misplaced entity refuses the define
+   * without touching anything, and the create asks again until the shard is on its host.
+   */
+  @Test
+  void aCreateWhoseShardLandedOnAnotherMemberIsNotStuck() throws Exception {
+    ClusterOperations asked = nodes.get(0).node().services().operations();
+    awaitAllHosts(asked);
+    String name = nodes.get(0).unique("stray");
+    ContainerId id = ContainerId.of(name);
+    ContainerReply empty = await(ClusterSharding.get(nodes.get(0).node().system())
+        .entityRefFor(ContainerEntity.TYPE_KEY, name).ask(ContainerCommand.Get::new, Duration.ofSeconds(30)));
+    assertInstanceOf(ContainerState.Empty.class, assertInstanceOf(ContainerReply.Done.class, empty).state());
+    assertTrue(shardsOn(nodes.get(0)).contains(name), "precondition: the shard of " + name + " is on " + nodes.get(0).hostId());
+    HostId target = HostId.of(nodes.get(1).hostId());
+    try {
+      ContainerState.Running running = createdRunning(asked, pinned(name, target));
+      assertEquals(target, running.data().host().orElseThrow());
+      assertTrue(shardsOn(nodes.get(1)).contains(name), "the shard of " + name + " moved to its host " + target);
+      assertFalse(shardsOn(nodes.get(0)).contains(name), "no shard of " + name + " is left on " + nodes.get(0).hostId());
+    } finally {
+      await(asked.destroy(id, OPS));
+    }
+  }
+
+  private static ContainerSpec pinned(String name, HostId host) {
+    return new ContainerSpec(ContainerId.of(name), TemplateRef.of("busybox"), null, List.of("/bin/sleep", "3600"),
+        Limits.DEFAULT.withMemoryBytes(16L << 20).withCpuMillis(100).withPids(32), RestartPolicy.NEVER, null,
+        new io.berth.protocol.spec.PlacementConstraints(java.util.Optional.of(host), Map.of(), ""));
+  }
+
+  private static ContainerState.Running createdRunning(ClusterOperations ops, ContainerSpec spec) throws Exception {
+    ContainerReply reply = await(ops.create(spec, true, OPS));
+    return assertInstanceOf(ContainerState.Running.class, assertInstanceOf(ContainerReply.Done.class, reply, String.valueOf(reply)).state());
+  }
+
+  private static void awaitAllHosts(ClusterOperations ops) {
+    HostRequirements.await("all three hosts are registered and reachable", Duration.ofSeconds(30), () -> {
+      try {
+        return await(ops.hosts()).stream().filter(HostView::reachable).count() == 3;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+  }
+
+  /** The container shards this node's shard region holds now (sharding's own view, not Berth's). */
+  static Set<String> shardsOn(TestNode node) throws Exception {
+    var system = node.node().system();
+    CompletionStage<CurrentShardRegionState> state = AskPattern.ask(ClusterSharding.get(system).shardState(),
+        (ActorRef<CurrentShardRegionState> r) -> new GetShardRegionState(ContainerEntity.TYPE_KEY, r), Duration.ofSeconds(10), system.scheduler());
+    Set<String> shards = new TreeSet<>();
+    for (ShardState s : await(state).getShards()) shards.add(s.shardId());
+    return shards;
   }
 
   @Test

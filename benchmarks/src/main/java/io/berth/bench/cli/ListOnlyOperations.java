@@ -36,7 +36,7 @@ final class ListOnlyOperations implements BerthOperations {
       ContainerSpec spec = new ContainerSpec(ContainerId.of("web-" + i), TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"),
           new Limits(500, 64L << 20, 0, 128), null, null, null);
       ContainerData data = new ContainerData(spec, Optional.of(HostId.of("host-" + (i % 3 + 1))), "198.18.1." + (10 + i), 16,
-          Optional.empty(), Optional.empty(), "", 0, "", t);
+          Optional.empty(), Optional.empty(), "", 0, 0, "", t);
       containers.add(new ContainerState.Running(data, 1000 + i, t));
     }
   }

@@ -8,6 +8,7 @@ import io.berth.node.cluster.HostAllocationStrategy;
 import io.berth.node.cluster.OneShardPerEntity;
 import io.berth.node.container.ContainerEntity;
 import io.berth.node.directory.Directory;
+import io.berth.node.directory.DirectoryPorts;
 import io.berth.node.host.HostEntity;
 import io.berth.node.ops.ClusterOperations;
 import io.berth.node.template.ClusterTemplates;
@@ -17,7 +18,7 @@ import io.berth.persistence.BerthTags;
 import io.berth.persistence.CassandraSchema;
 import io.berth.persistence.audit.AuditService;
 import io.berth.protocol.container.ContainerCommand;
-import io.berth.protocol.directory.Allocation;
+import io.berth.protocol.directory.DirectoryState;
 import io.berth.protocol.directory.DirectoryCommand;
 import io.berth.protocol.directory.DirectoryReply;
 import io.berth.protocol.event.CommandContext;
@@ -70,7 +71,8 @@ public final class NodeServices {
     awaitUp(system, timeout);
 
     ActorRef<DirectoryCommand> directory = ClusterSingleton.get(system).init(SingletonActor.of(
-        Directory.create(new Directory.Settings(s.containerAddresses(), s.placementPolicy(), clock, BerthTags::tagsFor)), "directory"));
+        Directory.create(new Directory.Settings(s.containerAddresses(), s.placementPolicy(), s.sagas(), clock, BerthTags::tagsFor),
+            DirectoryPorts.of(system)), "directory"));
 
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -97,7 +99,7 @@ public final class NodeServices {
 
     AuditService audit = new AuditService(system);
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
-    ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system));
+    ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas());
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
     return new NodeServices(operations, binding, directory);
@@ -115,9 +117,10 @@ public final class NodeServices {
             return;
           }
           int woken = 0;
-          for (Map.Entry<ContainerId, Allocation> e : ((DirectoryReply.Snapshot) reply).state().allocations().entrySet()) {
-            if (!e.getValue().host().equals(me)) continue;
-            sharding.entityRefFor(ContainerEntity.TYPE_KEY, e.getKey().value()).tell(new ContainerCommand.Get(system.ignoreRef()));
+          DirectoryState state = ((DirectoryReply.Snapshot) reply).state();
+          for (ContainerId id : state.containers()) {
+            if (!state.hostOf(id).map(me::equals).orElse(false)) continue;
+            sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).tell(new ContainerCommand.Get(system.ignoreRef()));
             woken++;
           }
           system.log().info("host {}: woke the entities of its {} containers", me, woken);
@@ -129,11 +132,12 @@ public final class NodeServices {
       Set<String> shards) {
     return AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, DirectoryCommand.Read::new, Duration.ofSeconds(10), system.scheduler())
         .thenApply(reply -> {
+          // Reservations count: a container being created belongs on its placed host from step 1 on.
           Map<String, HostId> wanted = new HashMap<>();
-          Map<ContainerId, Allocation> allocations = ((DirectoryReply.Snapshot) reply).state().allocations();
+          DirectoryState state = ((DirectoryReply.Snapshot) reply).state();
           for (String shard : shards) {
-            Allocation a = io.berth.protocol.ids.DnsLabel.isValid(shard) ? allocations.get(ContainerId.of(shard)) : null;
-            if (a != null) wanted.put(shard, a.host());
+            if (!io.berth.protocol.ids.DnsLabel.isValid(shard)) continue;
+            state.hostOf(ContainerId.of(shard)).ifPresent(host -> wanted.put(shard, host));
           }
           return wanted;
         });

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValue;
 import io.berth.node.directory.AddressPool;
 import io.berth.node.placement.PlacementPolicy;
+import io.berth.node.saga.SagaSettings;
 import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.ids.DnsLabel;
 import io.berth.protocol.ids.HostId;
@@ -43,7 +44,8 @@ public record NodeSettings(
     AddressPool containerAddresses,
     String cgroupRoot,
     PlacementPolicy placementPolicy,
-    List<String> managementNetworks) {
+    List<String> managementNetworks,
+    SagaSettings sagas) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -90,8 +92,17 @@ public record NodeSettings(
       }
       management = nets.stream().map(ManagementNetworks.Net::text).toList();
     }
+    SagaSettings sagas = new SagaSettings(duration(c, "sagas.step-timeout"), duration(c, "sagas.patience"));
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
-        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management));
+        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas);
+  }
+
+  private static java.time.Duration duration(Config c, String key) {
+    try {
+      return c.getDuration(key);
+    } catch (ConfigException e) {
+      throw new InvalidFieldException("berth." + key, "must be a duration such as 10s or 500ms", c.getValue(key).unwrapped());
+    }
   }
 
   private static Optional<String> auto(Config c, String key) {

@@ -27,7 +27,9 @@ import scala.jdk.javaapi.FutureConverters;
  * the directory), never sharding's balancing. One shard per entity, so a shard id is an entity id.
  *
  * <p>Where the wanted member is gone, the shard goes to the requester for now (the entity then refuses
- * to touch a kernel that is not its host's) and comes back at the next rebalance once its host is up.
+ * to touch a kernel that is not its host's) and comes back at the next rebalance once its host is up. The wanted
+ * host of a container being created is its reservation's, from the create's first step on, so a shard that landed
+ * on the wrong member before (a message that bypassed the directory) moves to it at the next rebalance.
  * Nothing is rebalanced while any member is unreachable: a move asked then would stall in handoff.
  */
 public final class HostAllocationStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
@@ -58,7 +60,14 @@ public final class HostAllocationStrategy extends ShardCoordinator.AbstractShard
   public Future<ActorRef> allocateShard(ActorRef requester, String shardId, Map<ActorRef, IndexedSeq<String>> current) {
     CompletionStage<ActorRef> chosen = wantedHosts.apply(Set.of(shardId)).thenApply(wanted -> {
       HostId host = wanted.get(shardId);
-      Optional<ActorRef> region = host == null ? Optional.empty() : regionOf(host, current.keySet());
+      if (host == null) {
+        // Berth asks the directory before it messages a container, so this is a message that bypassed it; the
+        // entity that starts here refuses to define a container placed elsewhere, and a later reservation of the
+        // name moves the shard to its host at the next rebalance.
+        log.warn("shard {}: the directory does not know it; allocated to the requester for now", shardId);
+        return requester;
+      }
+      Optional<ActorRef> region = regionOf(host, current.keySet());
       if (region.isEmpty()) {
         log.warn("shard {}: its host {} has no live member; allocated to the requester until it is back", shardId, host);
       }

@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -40,6 +41,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerBuilder;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
@@ -151,44 +153,69 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   @Override
   public CommandHandler<Object, ContainerEvent, ContainerState> commandHandler() {
-    return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::handle);
+    CommandHandlerBuilder<Object, ContainerEvent, ContainerState> b = newCommandHandlerBuilder();
+    // In every phase: reads, the directory's saga steps (they carry their own reservation checks), and the
+    // outcomes of kernel work and timers the entity sends itself.
+    b.forAnyState()
+        .onCommand(ContainerCommand.Get.class, (state, c) -> Effect().reply(c.replyTo(), new Done(state)))
+        .onCommand(ContainerCommand.Settle.class, this::settle)
+        .onCommand(ContainerCommand.Define.class, this::define)
+        .onCommand(Started.class, this::onStarted)
+        .onCommand(Stopped.class, this::onStopped)
+        .onCommand(Killed.class, this::onKilled)
+        .onCommand(Destroyed.class, this::onDestroyed)
+        .onCommand(LimitsApplied.class, this::onLimitsApplied)
+        .onCommand(ExitObserved.class, this::onExitObserved)
+        .onCommand(RestartDue.class, this::onRestartDue)
+        .onCommand(Reconciled.class, this::onReconciled)
+        .onCommand(Converged.class, (state, m) -> {
+          if (m.error() != null) ctx.getLog().error("container {}: could not stop the unexpected init: {}", id, Replies.describe(m.error()));
+          return Effect().none();
+        });
+    // Every other command needs a container that exists.
+    b.forStateType(Empty.class)
+        .onCommand(ContainerCommand.class, (state, c) -> Effect().reply(c.replyTo(), Replies.notFound(state)));
+    b.forStateType(ContainerState.Destroyed.class)
+        .onCommand(ContainerCommand.class, (state, c) -> Effect().reply(c.replyTo(), Replies.wrongPhase(state, verb(c), "a container that exists")));
+    // ... and, but for a copy of a limits change already under way, no operation in progress and its own host.
+    b.forStateType(Live.class)
+        .onCommand(ContainerCommand.SetLimits.class, this::setLimits)
+        .onCommand(ContainerCommand.Start.class, idle(this::start))
+        .onCommand(ContainerCommand.Stop.class, idle(this::stop))
+        .onCommand(ContainerCommand.Kill.class, idle(this::kill))
+        .onCommand(ContainerCommand.Destroy.class, idle(this::destroy))
+        .onCommand(ContainerCommand.Exec.class, idle(this::exec))
+        .onCommand(ContainerCommand.Migrate.class, idle((live, c) -> Effect().reply(c.replyTo(), Replies.refused(Code.FAILED, "mode",
+            "migration of container " + id + " is not available yet: the migration saga is not part of this release"))));
+    return b.build();
   }
 
-  private Effect<ContainerEvent, ContainerState> handle(ContainerState state, Object message) {
-    if (message instanceof ContainerCommand.Get c) return Effect().reply(c.replyTo(), new Done(state));
-    if (message instanceof ContainerCommand command) return onCommand(state, command);
-    return onInternal(state, message);
+  /** {@code op} for a container with no operation in progress, whose entity runs on its own host. */
+  private <C extends ContainerCommand> BiFunction<Live, C, Effect<ContainerEvent, ContainerState>> idle(
+      BiFunction<Live, C, Effect<ContainerEvent, ContainerState>> op) {
+    return (live, c) -> {
+      Optional<Pending> pending = live.data().pending();
+      if (pending.isPresent()) return Effect().reply(c.replyTo(), Replies.busy(live, pending.get()));
+      if (!onOwnHost(live)) return Effect().reply(c.replyTo(), notOnItsHost(live));
+      return op.apply(live, c);
+    };
+  }
+
+  private ContainerReply notOnItsHost(Live live) {
+    return Replies.refused(Code.UNAVAILABLE, "host", "container " + id + " belongs on host " + live.data().host().map(HostId::value).orElse("?")
+        + " but its entity runs on " + deps.localHost() + "; try again once that host is back");
   }
 
   // --- commands ------------------------------------------------------------------------------------
 
-  private Effect<ContainerEvent, ContainerState> onCommand(ContainerState state, ContainerCommand command) {
-    if (command instanceof ContainerCommand.Define c) return define(state, c);
-    ActorRef<ContainerReply> replyTo = command.replyTo();
-    if (state instanceof Empty) return Effect().reply(replyTo, Replies.notFound(state));
-    if (state instanceof ContainerState.Destroyed) return Effect().reply(replyTo, Replies.wrongPhase(state, verb(command), "a container that exists"));
-    Live live = (Live) state;
-    Optional<Pending> pending = live.data().pending();
-    if (pending.isPresent()) return Effect().reply(replyTo, Replies.busy(state, pending.get()));
-    if (!onOwnHost(live)) {
-      return Effect().reply(replyTo, Replies.refused(Code.UNAVAILABLE, "host",
-          "container " + id + " belongs on host " + live.data().host().map(HostId::value).orElse("?")
-              + " but its entity runs on " + deps.localHost() + "; try again once that host is back"));
-    }
-    if (command instanceof ContainerCommand.Start c) return start(live, c);
-    if (command instanceof ContainerCommand.Stop c) return stop(live, c);
-    if (command instanceof ContainerCommand.Kill c) return kill(live, c);
-    if (command instanceof ContainerCommand.SetLimits c) return setLimits(live, c);
-    if (command instanceof ContainerCommand.Destroy c) return destroy(live, c);
-    if (command instanceof ContainerCommand.Exec c) return exec(live, c);
-    if (command instanceof ContainerCommand.Migrate c) {
-      return Effect().reply(c.replyTo(), Replies.refused(Code.FAILED, "mode",
-          "migration of container " + id + " is not available yet: the migration saga is not part of this release"));
-    }
-    throw new IllegalArgumentException("unknown container command " + command.getClass().getName());
-  }
-
+  /**
+   * Step 2 of the directory's create saga. A copy of a define already taken part in is answered from the state
+   * (never defined twice); one of an older reservation, or of one declined, is refused and persists nothing.
+   */
   private Effect<ContainerEvent, ContainerState> define(ContainerState state, ContainerCommand.Define c) {
+    if (c.reservation() < 1) return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "reservation", "reservation: must be at least 1"));
+    if (c.reservation() < state.lastReservation()) return Effect().reply(c.replyTo(), Replies.stale(state, c.reservation()));
+    if (c.reservation() == state.lastReservation()) return defineAgain(state, c);
     if (!(state instanceof Empty || state instanceof ContainerState.Destroyed)) {
       return Effect().reply(c.replyTo(), Replies.refused(Code.ALREADY_EXISTS, "container", "container " + id + " exists already"));
     }
@@ -196,10 +223,17 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "id", "the spec names container " + c.spec().id() + ", not " + id));
     }
     if (!c.host().equals(deps.localHost())) {
-      return Effect().reply(c.replyTo(), Replies.refused(Code.UNAVAILABLE, "host",
-          "container " + id + " was placed on " + c.host() + " but its entity started on " + deps.localHost()));
+      // Nothing of the container is here: stop rather than hold its name on the wrong member. The directory's
+      // reservation tells the allocation strategy where the shard belongs; it moves there at the next rebalance,
+      // and the directory asks again.
+      ctx.getLog().info("container {} was placed on {} but its entity started on {}: stopping until its shard moves there", id, c.host(),
+          deps.localHost());
+      return Effect().stop().thenReply(c.replyTo(), s -> Replies.refused(Code.UNAVAILABLE, "host",
+          "container " + id + " was placed on " + c.host() + " but its entity started on " + deps.localHost()
+              + "; its shard moves to " + c.host() + " at the next rebalance"));
     }
     EventChain<ContainerEvent> events = chain(state, c.context())
+        .add(m -> new ReservationAccepted(m, c.reservation()))
         .add(m -> new ContainerDefined(m, c.spec()))
         .add(m -> new ContainerPlaced(m, c.host(), c.placementDecision()))
         .add(m -> new AddressAssigned(m, c.address(), c.prefixLength()));
@@ -207,6 +241,43 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     // Define and start in one write: the definition and the start intent are durable together.
     events.add(StartRequested::new);
     return intent(c.context(), c.replyTo(), events, () -> runStart(((Live) applyAll(state, events)).data()));
+  }
+
+  /** A copy of the define of the reservation this container took part in last (or declined). */
+  private Effect<ContainerEvent, ContainerState> defineAgain(ContainerState state, ContainerCommand.Define c) {
+    if (!(state instanceof Live live) || state instanceof ContainerState.Destroyed) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "reservation", "container " + id + " is " + state.phase()
+          + ": reservation " + c.reservation() + " was settled without defining it, or its container was destroyed since"));
+    }
+    if (isUnderWay(live, Operation.START, c.context())) {
+      // Its own start is under way: whoever asks last gets the outcome (the earlier asker stopped waiting).
+      waiting = c.replyTo();
+      return Effect().none();
+    }
+    if (c.start() && live instanceof Defined && !live.data().lastError().isEmpty()) {
+      return Effect().reply(c.replyTo(), Replies.failed(live, "start", live.data().lastError()));
+    }
+    return Effect().reply(c.replyTo(), new Done(state));
+  }
+
+  /**
+   * The directory settles a reservation: if this container has not taken part in it, it declines it for ever
+   * (persisted, so a late copy of the step is refused); then it answers with its state. A limits change under way
+   * is answered {@code BUSY}: its outcome, which the directory's allocation must follow, is not known yet.
+   */
+  private Effect<ContainerEvent, ContainerState> settle(ContainerState state, ContainerCommand.Settle c) {
+    if (state instanceof Live live && live.data().pending().map(p -> p.operation() == Operation.SET_LIMITS).orElse(false)) {
+      return Effect().reply(c.replyTo(), Replies.busy(state, live.data().pending().get()));
+    }
+    if (c.reservation() <= state.lastReservation()) return Effect().reply(c.replyTo(), new Done(state));
+    ctx.getLog().info("container {}: declines reservation {} (settled by the directory before it took part)", id, c.reservation());
+    return Effect().persist(chain(state, c.context()).add(m -> new ReservationDeclined(m, c.reservation())).events())
+        .thenReply(c.replyTo(), Done::new);
+  }
+
+  /** Whether the operation in progress is {@code op}, begun under {@code context} (a copy's own, not another's). */
+  private static boolean isUnderWay(Live live, Operation op, CommandContext context) {
+    return live.data().pending().map(p -> p.operation() == op && p.correlationId().equals(context.correlationId())).orElse(false);
   }
 
   private Effect<ContainerEvent, ContainerState> start(Live live, ContainerCommand.Start c) {
@@ -234,17 +305,35 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         () -> blocking(() -> deps.runtime().kill(id, c.signal(), KILL_WAIT), (exit, error) -> new Killed(exit, c.signal(), error)));
   }
 
+  /**
+   * Step 2 of the directory's resize saga. A copy of the change already taken part in is answered from the state
+   * (its outcome, when it is still under way); one of an older reservation is refused.
+   */
   private Effect<ContainerEvent, ContainerState> setLimits(Live live, ContainerCommand.SetLimits c) {
+    if (c.reservation() < 1) return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "reservation", "reservation: must be at least 1"));
+    if (c.reservation() < live.lastReservation()) return Effect().reply(c.replyTo(), Replies.stale(live, c.reservation()));
+    if (c.reservation() == live.lastReservation()) {
+      if (isUnderWay(live, Operation.SET_LIMITS, c.context())) {
+        waiting = c.replyTo();
+        return Effect().none();
+      }
+      if (live.data().spec().limits().equals(c.limits())) return Effect().reply(c.replyTo(), new Done(live));
+      return Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "reservation", "container " + id + " did not take limits "
+          + c.limits() + " (reservation " + c.reservation() + " failed or was settled without it): its limits are " + live.data().spec().limits()));
+    }
+    return idle(this::changeLimits).apply(live, c);
+  }
+
+  private Effect<ContainerEvent, ContainerState> changeLimits(Live live, ContainerCommand.SetLimits c) {
     if (live instanceof Migrating) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "set limits", "defined, running or stopped"));
+    EventChain<ContainerEvent> events = chain(live, c.context())
+        .add(m -> new ReservationAccepted(m, c.reservation()))
+        .add(m -> new LimitsChangeRequested(m, c.limits()));
     if (!(live instanceof Running)) {
       // Nothing runs: the new limits apply at the next start.
-      var events = chain(live, c.context())
-          .add(m -> new LimitsChangeRequested(m, c.limits()))
-          .add(m -> new LimitsChanged(m, c.limits()))
-          .events();
-      return Effect().persist(events).thenReply(c.replyTo(), Done::new);
+      return Effect().persist(events.add(m -> new LimitsChanged(m, c.limits())).events()).thenReply(c.replyTo(), Done::new);
     }
-    return intent(c.context(), c.replyTo(), chain(live, c.context()).add(m -> new LimitsChangeRequested(m, c.limits())),
+    return intent(c.context(), c.replyTo(), events,
         () -> blocking(() -> {
           deps.runtime().setLimits(id, c.limits());
           return c.limits();
@@ -272,23 +361,6 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   }
 
   // --- outcomes ------------------------------------------------------------------------------------
-
-  private Effect<ContainerEvent, ContainerState> onInternal(ContainerState state, Object message) {
-    if (message instanceof Started m) return onStarted(state, m);
-    if (message instanceof Stopped m) return onStopped(state, m);
-    if (message instanceof Killed m) return onKilled(state, m);
-    if (message instanceof Destroyed m) return onDestroyed(state, m);
-    if (message instanceof LimitsApplied m) return onLimitsApplied(state, m);
-    if (message instanceof ExitObserved m) return onExitObserved(state, m);
-    if (message instanceof RestartDue m) return onRestartDue(state, m);
-    if (message instanceof Reconciled m) return onReconciled(state, m);
-    if (message instanceof Converged m) {
-      if (m.error() != null) ctx.getLog().error("container {}: could not stop the unexpected init: {}", id, Replies.describe(m.error()));
-      return Effect().none();
-    }
-    ctx.getLog().warn("container {}: unexpected message {}", id, message.getClass().getName());
-    return Effect().unhandled();
-  }
 
   private Effect<ContainerEvent, ContainerState> onStarted(ContainerState state, Started m) {
     if (m.error() != null && isRestarting(state)) return restartFailed((ContainerState.Stopped) state, m.error());

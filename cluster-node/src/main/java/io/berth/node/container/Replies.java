@@ -26,6 +26,12 @@ final class Replies {
     return refused(Code.NOT_FOUND, "container", "container " + state.id() + " does not exist");
   }
 
+  /** A saga step of a reservation older than the last one the container took part in or declined: a late copy. */
+  static ContainerReply stale(ContainerState state, long reservation) {
+    return refused(Code.WRONG_PHASE, "reservation", "container " + state.id() + " took part in reservation " + state.lastReservation()
+        + " already; reservation " + reservation + " is older (a late copy of its request)");
+  }
+
   static ContainerReply failed(ContainerState state, String operation, String error) {
     return refused(Code.FAILED, "", operation + " container " + state.id() + " failed: " + error);
   }

@@ -1,88 +1,118 @@
 package io.berth.node.directory;
 
 import io.berth.node.common.EventChain;
-import io.berth.node.host.HostEntity;
 import io.berth.node.placement.ClusterAllocation;
 import io.berth.node.placement.ContainerShare;
 import io.berth.node.placement.HostCandidate;
 import io.berth.node.placement.Placement;
 import io.berth.node.placement.PlacementPolicy;
 import io.berth.node.placement.Placer;
+import io.berth.node.saga.SagaRun;
+import io.berth.node.saga.SagaSettings;
+import io.berth.node.saga.StepAnswer;
+import io.berth.protocol.container.ContainerCommand;
+import io.berth.protocol.container.ContainerReply;
+import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.directory.Allocation;
 import io.berth.protocol.directory.DirectoryCommand;
 import io.berth.protocol.directory.DirectoryEvent;
 import io.berth.protocol.directory.DirectoryEvent.*;
 import io.berth.protocol.directory.DirectoryReply;
 import io.berth.protocol.directory.DirectoryState;
-import io.berth.protocol.host.HostCommand;
-import io.berth.protocol.host.HostReply;
+import io.berth.protocol.directory.Reservation;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.event.EventMeta;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.ids.HostId;
 import io.berth.protocol.reply.Rejection;
 import io.berth.protocol.reply.Rejection.Code;
+import io.berth.protocol.spec.Limits;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * The cluster directory: one writer (a cluster singleton) for placement decisions, resource allocations
- * and container addresses, so concurrent creates never overcommit a host or share an address. Its log
- * is its truth; the host views it decides on are asked of the host entities at decision time, so a
- * cordon is honoured at once.
+ * The cluster directory: one writer (a cluster singleton) for placement decisions, resource allocations and
+ * container addresses, so concurrent creates never overcommit a host or share an address, and the coordinator
+ * of the create and resize sagas (see {@link io.berth.node.saga}).
+ *
+ * <p>A create: placement decides and {@code ContainerReserved} holds the name, the share and the address
+ * (step 1); the container's entity is asked to define (and start) it under that reservation (step 2, in its own
+ * log); its answer confirms ({@code ReservationConfirmed}, step 3). A resize: {@code ResizeReserved} holds the
+ * larger of the old and new limits on the host, the entity applies them, and the allocation follows what the
+ * entity recorded. An unanswered step is asked again; a reservation is released only when the entity has answered
+ * that it did not and will not carry it out. After recovery (the singleton's node died, or the directory was
+ * restarted) every unsettled reservation is settled by asking its entity.
  *
  * <p>Host discovery: every node joins with the role {@code host-<id>}; the members that are up are the
- * candidate hosts, the unreachable ones are named in refusals but never chosen.
+ * candidate hosts, the unreachable ones are named in refusals but never chosen. The host views are asked of
+ * the host entities at decision time, so a cordon is honoured at once.
  */
 public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent, DirectoryState> {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Directory.class);
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.of("directory", "cluster");
   public static final String HOST_ROLE_PREFIX = "host-";
-  static final Duration ASK_HOSTS = Duration.ofSeconds(5);
 
-  public record Settings(AddressPool addresses, PlacementPolicy policy, Clock clock,
+  public record Settings(AddressPool addresses, PlacementPolicy policy, SagaSettings sagas, Clock clock,
       Function<DirectoryEvent, Set<String>> tagger) {}
 
-  /** The hosts' views were gathered for an allocation: decide now, against the current state. */
-  private record HostsGathered(DirectoryCommand.Allocate command, List<HostCandidate> hosts, Throwable error)
-      implements org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+  // --- private messages, sent by the directory to itself (never leave the JVM) ----------------------
+
+  /** The hosts' views were gathered for a create: decide now, against the current state. */
+  private record HostsForCreate(DirectoryCommand.CreateContainer command, List<HostCandidate> hosts, Throwable error)
+      implements NoSerializationVerificationNeeded {}
 
   /** Same, for a resize. */
-  private record HostsForResize(DirectoryCommand.Resize command, List<HostCandidate> hosts, Throwable error)
-      implements org.apache.pekko.actor.NoSerializationVerificationNeeded {}
+  private record HostsForResize(DirectoryCommand.ResizeContainer command, List<HostCandidate> hosts, Throwable error)
+      implements NoSerializationVerificationNeeded {}
+
+  /** The container's entity answered an ask of reservation {@code number} (or the ask failed). */
+  private record Answered(long number, boolean settling, ContainerReply reply, Throwable error) implements NoSerializationVerificationNeeded {}
+
+  /** Time to ask reservation {@code number}'s entity again. */
+  private record AskAgain(long number) implements NoSerializationVerificationNeeded {}
 
   private final ActorContext<Object> ctx;
+  private final TimerScheduler<Object> timers;
   private final Settings settings;
+  private final DirectoryPorts ports;
+  /** The sagas under way, by reservation number (transient: the log holds them; see {@link SagaRun}). */
+  private final Map<Long, SagaRun> runs = new HashMap<>();
 
-  public static Behavior<DirectoryCommand> create(Settings settings) {
-    Behavior<Object> b = Behaviors.setup(ctx -> new Directory(ctx, settings));
+  public static Behavior<DirectoryCommand> create(Settings settings, DirectoryPorts ports) {
+    Behavior<Object> b = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Directory(ctx, timers, settings, ports)));
     return b.narrow();
   }
 
-  private Directory(ActorContext<Object> ctx, Settings settings) {
+  private Directory(ActorContext<Object> ctx, TimerScheduler<Object> timers, Settings settings, DirectoryPorts ports) {
     super(PERSISTENCE_ID, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.ctx = ctx;
+    this.timers = timers;
     this.settings = settings;
+    this.ports = ports;
   }
 
   @Override
@@ -106,104 +136,285 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   }
 
   @Override
+  public SignalHandler<DirectoryState> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::settleAfterRecovery).build();
+  }
+
+  @Override
   public CommandHandler<Object, DirectoryEvent, DirectoryState> commandHandler() {
-    return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::handle);
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(DirectoryCommand.Read.class, (state, c) -> Effect().reply(c.replyTo(), new DirectoryReply.Snapshot(state)))
+        .onCommand(DirectoryCommand.Locate.class,
+            (state, c) -> Effect().reply(c.replyTo(), new DirectoryReply.Located(c.container(), state.hostOf(c.container()))))
+        .onCommand(DirectoryCommand.CreateContainer.class, this::onCreate)
+        .onCommand(HostsForCreate.class, this::reserveCreate)
+        .onCommand(DirectoryCommand.ResizeContainer.class, this::onResize)
+        .onCommand(HostsForResize.class, this::reserveResize)
+        .onCommand(DirectoryCommand.Release.class, this::release)
+        .onCommand(Answered.class, this::onAnswer)
+        .onCommand(AskAgain.class, (state, m) -> askAgain(m))
+        .build();
   }
 
-  private Effect<DirectoryEvent, DirectoryState> handle(DirectoryState state, Object message) {
-    if (message instanceof DirectoryCommand.Read c) return Effect().reply(c.replyTo(), new DirectoryReply.Snapshot(state));
-    if (message instanceof DirectoryCommand.Allocate c) {
-      if (state.allocations().containsKey(c.spec().id())) {
-        return Effect().reply(c.replyTo(), refused(Code.ALREADY_EXISTS, "container", "container " + c.spec().id() + " exists already"));
-      }
-      ctx.pipeToSelf(gatherHosts(), (hosts, error) -> new HostsGathered(c, hosts, error));
-      return Effect().none();
-    }
-    if (message instanceof HostsGathered m) return allocate(state, m);
-    if (message instanceof DirectoryCommand.Resize c) {
-      if (!state.allocations().containsKey(c.container())) {
-        return Effect().reply(c.replyTo(), refused(Code.NOT_FOUND, "container", "container " + c.container() + " does not exist"));
-      }
-      ctx.pipeToSelf(gatherHosts(), (hosts, error) -> new HostsForResize(c, hosts, error));
-      return Effect().none();
-    }
-    if (message instanceof HostsForResize m) return resize(state, m);
-    if (message instanceof DirectoryCommand.Release c) {
-      if (!state.allocations().containsKey(c.container())) return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
-      var events = new EventChain<DirectoryEvent>(settings.clock(), c.context(), state.lastEventHash())
-          .add(m -> new AllocationReleased(m, c.container())).events();
-      return Effect().persist(events).thenReply(c.replyTo(), DirectoryReply.Done::new);
-    }
-    ctx.getLog().warn("directory: unexpected message {}", message.getClass().getName());
-    return Effect().unhandled();
+  // --- create --------------------------------------------------------------------------------------
+
+  private Effect<DirectoryEvent, DirectoryState> onCreate(DirectoryState state, DirectoryCommand.CreateContainer c) {
+    Optional<ContainerReply> refusal = refuseCreate(state, c.spec().id());
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
+    ctx.pipeToSelf(ports.hosts(), (hosts, error) -> new HostsForCreate(c, hosts, error));
+    return Effect().none();
   }
 
-  private Effect<DirectoryEvent, DirectoryState> allocate(DirectoryState state, HostsGathered m) {
-    DirectoryCommand.Allocate c = m.command();
+  /** Step 1 of a create: place, hold the share and the address under a new reservation, then ask the entity. */
+  private Effect<DirectoryEvent, DirectoryState> reserveCreate(DirectoryState state, HostsForCreate m) {
+    DirectoryCommand.CreateContainer c = m.command();
     ContainerId id = c.spec().id();
     if (m.error() != null) {
       return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "", "cannot read the hosts to place container " + id + ": " + m.error().getMessage()));
     }
-    if (state.allocations().containsKey(id)) {
-      return Effect().reply(c.replyTo(), refused(Code.ALREADY_EXISTS, "container", "container " + id + " exists already"));
-    }
+    Optional<ContainerReply> refusal = refuseCreate(state, id);
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
     Placement placement = Placer.place(view(state, m.hosts()), c.spec(), settings.policy());
-    if (placement instanceof Placement.Refusal r) return Effect().reply(c.replyTo(), new DirectoryReply.Refused(r.rejection()));
+    if (placement instanceof Placement.Refusal r) return Effect().reply(c.replyTo(), new ContainerReply.Refused(r.rejection()));
     Placement.Decision decision = (Placement.Decision) placement;
-    List<String> used = state.allocations().values().stream().map(Allocation::address).toList();
-    Optional<String> address = settings.addresses().lowestFree(used);
+    Optional<String> address = settings.addresses().lowestFree(state.held().stream().map(DirectoryState.Held::address).toList());
     if (address.isEmpty()) {
       return Effect().reply(c.replyTo(), refused(Code.NO_CAPACITY, "address",
           "no free address for container " + id + ": all " + settings.addresses().size() + " addresses of the pool are in use"));
     }
-    var events = new EventChain<DirectoryEvent>(settings.clock(), c.context(), state.lastEventHash())
-        .add(meta -> new ContainerAllocated(meta, id, decision.host(), c.spec().limits(), c.spec().placement().antiAffinityGroup(), address.get()))
-        .events();
+    long number = state.lastReservation() + 1;
+    HostId host = decision.host();
     int prefix = settings.addresses().prefixLength();
-    return Effect().persist(events).thenReply(c.replyTo(),
-        s -> new DirectoryReply.Allocated(decision.host(), decision.reason(), address.get(), prefix));
+    var events = chain(state, c.context())
+        .add(meta -> new ContainerReserved(meta, number, id, host, c.spec().limits(), c.spec().placement().antiAffinityGroup(), address.get(),
+            decision.reason()))
+        .events();
+    SagaRun run = SagaRun.forward(number, id, "create of container " + id, c.context(),
+        r -> new ContainerCommand.Define(c.spec(), host, decision.reason(), address.get(), prefix, c.start(), number, c.context(), r),
+        c.replyTo());
+    return Effect().persist(events).thenRun(s -> begin(run));
   }
 
-  private Effect<DirectoryEvent, DirectoryState> resize(DirectoryState state, HostsForResize m) {
-    DirectoryCommand.Resize c = m.command();
-    Allocation current = state.allocations().get(c.container());
-    if (current == null) return Effect().reply(c.replyTo(), refused(Code.NOT_FOUND, "container", "container " + c.container() + " does not exist"));
+  private static Optional<ContainerReply> refuseCreate(DirectoryState state, ContainerId id) {
+    Reservation r = state.reservations().get(id);
+    if (r != null) {
+      return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + (r.kind() == Reservation.Kind.CREATE ? "created" : "resized")
+          + " (reservation " + r.number() + " since " + r.since() + ", correlation " + r.correlationId() + ")"));
+    }
+    if (state.allocations().containsKey(id)) return Optional.of(refused(Code.ALREADY_EXISTS, "container", "container " + id + " exists already"));
+    return Optional.empty();
+  }
+
+  // --- resize --------------------------------------------------------------------------------------
+
+  private Effect<DirectoryEvent, DirectoryState> onResize(DirectoryState state, DirectoryCommand.ResizeContainer c) {
+    Optional<ContainerReply> refusal = refuseResize(state, c.container());
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
+    ctx.pipeToSelf(ports.hosts(), (hosts, error) -> new HostsForResize(c, hosts, error));
+    return Effect().none();
+  }
+
+  /** Step 1 of a resize: the host must take the new limits (no overcommit); it holds the larger of old and new. */
+  private Effect<DirectoryEvent, DirectoryState> reserveResize(DirectoryState state, HostsForResize m) {
+    DirectoryCommand.ResizeContainer c = m.command();
+    ContainerId id = c.container();
+    Optional<ContainerReply> refusal = refuseResize(state, id);
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
+    Allocation current = state.allocations().get(id);
     if (m.error() != null) {
       return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "", "cannot read host " + current.host() + ": " + m.error().getMessage()));
     }
-    Optional<Rejection> refusal = view(state, m.hosts()).checkLimits(current.host(), c.container(), c.limits());
-    if (refusal.isPresent()) return Effect().reply(c.replyTo(), new DirectoryReply.Refused(refusal.get()));
-    var events = new EventChain<DirectoryEvent>(settings.clock(), c.context(), state.lastEventHash())
-        .add(meta -> new AllocationResized(meta, c.container(), c.limits())).events();
-    return Effect().persist(events).thenReply(c.replyTo(), DirectoryReply.Done::new);
+    Optional<Rejection> misfit = view(state, m.hosts()).checkLimits(current.host(), id, c.limits());
+    if (misfit.isPresent()) return Effect().reply(c.replyTo(), new ContainerReply.Refused(misfit.get()));
+    long number = state.lastReservation() + 1;
+    var events = chain(state, c.context()).add(meta -> new ResizeReserved(meta, number, id, c.limits())).events();
+    SagaRun run = SagaRun.forward(number, id, "resize of container " + id + " to " + c.limits(), c.context(),
+        r -> new ContainerCommand.SetLimits(c.limits(), number, c.context(), r), c.replyTo());
+    return Effect().persist(events).thenRun(s -> begin(run));
   }
 
-  /** The hosts as placement sees them, with every allocation of the directory on them. */
+  private static Optional<ContainerReply> refuseResize(DirectoryState state, ContainerId id) {
+    Reservation r = state.reservations().get(id);
+    if (r != null) {
+      return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + (r.kind() == Reservation.Kind.CREATE ? "created" : "resized")
+          + " (reservation " + r.number() + " since " + r.since() + ")"));
+    }
+    if (!state.allocations().containsKey(id)) return Optional.of(refused(Code.NOT_FOUND, "container", "container " + id + " does not exist"));
+    return Optional.empty();
+  }
+
+  // --- destroy -------------------------------------------------------------------------------------
+
+  /** The container was destroyed: free its share and address, and whatever reservation it still had. */
+  private Effect<DirectoryEvent, DirectoryState> release(DirectoryState state, DirectoryCommand.Release c) {
+    ContainerId id = c.container();
+    Reservation r = state.reservations().get(id);
+    boolean allocated = state.allocations().containsKey(id);
+    if (r == null && !allocated) return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
+    EventChain<DirectoryEvent> events = chain(state, c.context());
+    if (r != null) events.add(meta -> new ReservationReleased(meta, r.number(), id, "container " + id + " was destroyed"));
+    if (allocated) events.add(meta -> new AllocationReleased(meta, id));
+    SagaRun run = r == null ? null : end(r.number());
+    return Effect().persist(events.events()).thenRun(s -> {
+      if (run != null) {
+        run.caller().ifPresent(caller -> caller.tell(refused(Code.NOT_FOUND, "container",
+            "container " + id + " was destroyed before the " + run.what() + " finished")));
+      }
+    }).thenReply(c.replyTo(), DirectoryReply.Done::new);
+  }
+
+  // --- the sagas: asking the entity, and deciding from its answers ---------------------------------
+
+  private void begin(SagaRun run) {
+    runs.put(run.number(), run);
+    ask(run);
+  }
+
+  private void ask(SagaRun run) {
+    boolean settling = run.settling();
+    var question = run.nextAsk();
+    ctx.pipeToSelf(ports.ask(run.container(), question, settings.sagas().stepTimeout()),
+        (reply, error) -> new Answered(run.number(), settling, reply, error));
+  }
+
+  private Effect<DirectoryEvent, DirectoryState> askAgain(AskAgain m) {
+    SagaRun run = runs.get(m.number());
+    if (run != null) ask(run);
+    return Effect().none();
+  }
+
+  private Effect<DirectoryEvent, DirectoryState> onAnswer(DirectoryState state, Answered m) {
+    SagaRun run = runs.get(m.number());
+    if (run == null) return Effect().none(); // settled already: a late answer to an earlier copy
+    StepAnswer answer = StepAnswer.of(m.reply(), m.error());
+    if (answer instanceof StepAnswer.Holds holds) return decide(state, run, holds.state(), m.settling(), m.reply());
+    if (m.settling() != run.settling()) {
+      // A late answer to a forward ask while the settle is under way: the settle decides; keep the entity's word.
+      if (answer instanceof StepAnswer.Refused) run.settle(m.reply());
+      return Effect().none();
+    }
+    if (answer instanceof StepAnswer.Refused refusal && !m.settling()) {
+      if (!refusal.recorded() && run.asks() == 1) {
+        // The only copy of the step ever sent was refused, and a refusal persists nothing: final.
+        return releaseRun(state, run, refusal.rejection().message(), m.reply());
+      }
+      // A failure the entity recorded, or earlier copies may still arrive: settle, and decide from its state.
+      run.settle(m.reply());
+      ask(run);
+      return Effect().none();
+    }
+    // No answer (a timeout, busy, not on its host yet; or a settle refused): ask again, never compensate.
+    String why = answer instanceof StepAnswer.NoAnswer n ? n.why() : ((StepAnswer.Refused) answer).rejection().message();
+    if (!run.settling() && run.patienceSpent(settings.sagas().patience())) {
+      log.warn("{} (reservation {}): no answer within {} ({}); settling it with container {}", run.what(), run.number(),
+          settings.sagas().patience(), why, run.container());
+      run.settle(null);
+    } else if (run.asks() % 10 == 0) {
+      log.warn("{} (reservation {}): asked {} times, no answer yet ({})", run.what(), run.number(), run.asks(), why);
+    }
+    timers.startSingleTimer(timerKey(run.number()), new AskAgain(run.number()), settings.sagas().pauseAfter(run.asks()));
+    return Effect().none();
+  }
+
+  /**
+   * The entity answered with its state: the reservation is confirmed when the entity holds it (the allocation
+   * follows what the entity recorded), released when it holds nothing of it. Only a settle's answer can release:
+   * a forward step is answered with a state only once carried out.
+   */
+  private Effect<DirectoryEvent, DirectoryState> decide(DirectoryState state, SagaRun run, ContainerState entity, boolean settled,
+      ContainerReply reply) {
+    Reservation r = state.reservations().get(run.container());
+    if (r == null || r.number() != run.number()) {
+      end(run.number());
+      return Effect().none(); // released meanwhile (the container was destroyed)
+    }
+    boolean exists = entity instanceof ContainerState.Live && !(entity instanceof ContainerState.Destroyed);
+    ContainerId id = run.container();
+    boolean carriedOut = exists && entity.lastReservation() == r.number();
+    if (!carriedOut && !settled) {
+      // A state that does not show the step, yet not the answer to a settle: only a settle's answer may release.
+      run.settle(null);
+      ask(run);
+      return Effect().none();
+    }
+    if (r.kind() == Reservation.Kind.CREATE) {
+      if (carriedOut) {
+        ContainerState.Live live = (ContainerState.Live) entity;
+        return confirm(state, run, live.data().host().orElse(r.host()), live.data().spec().limits(), reply);
+      }
+      return releaseRun(state, run, "container " + id + " holds nothing of reservation " + r.number() + " (it is " + entity.phase()
+          + (entity.lastReservation() == r.number() ? " and declined it" : "") + ")", null);
+    }
+    // A resize: the allocation follows the limits the entity recorded.
+    if (!exists) return releaseRun(state, run, "container " + id + " is " + entity.phase(), null);
+    Limits recorded = ((ContainerState.Live) entity).data().spec().limits();
+    Allocation current = state.allocations().get(id);
+    if (!recorded.equals(r.limits()) && recorded.equals(current.limits())) {
+      return releaseRun(state, run, "container " + id + " kept its limits " + recorded, null);
+    }
+    return confirm(state, run, current.host(), recorded, reply);
+  }
+
+  private Effect<DirectoryEvent, DirectoryState> confirm(DirectoryState state, SagaRun run, HostId host, Limits limits, ContainerReply reply) {
+    var events = chain(state, run.context()).add(meta -> new ReservationConfirmed(meta, run.number(), run.container(), host, limits)).events();
+    end(run.number());
+    // The caller is answered before the confirmation is durable: what it acknowledges (the entity's outcome) is
+    // durable in the entity's log already, and the confirmation follows from it after any crash (the recovered
+    // directory settles the reservation and finds it carried out). Commands about the container that arrive
+    // meanwhile wait for the persist. This keeps the directory's own write off the create's critical path.
+    run.caller().ifPresent(caller -> caller.tell(run.verdictOr(reply)));
+    return Effect().persist(events).thenRun(s -> log.info("{} on host {}: confirmed (reservation {}, {} ms, {} asks) correlation={}",
+        run.what(), host, run.number(), run.elapsedMillis(), run.asks(), run.context().correlationId()));
+  }
+
+  private Effect<DirectoryEvent, DirectoryState> releaseRun(DirectoryState state, SagaRun run, String reason, ContainerReply reply) {
+    Reservation r = state.reservations().get(run.container());
+    end(run.number());
+    if (r == null || r.number() != run.number()) return Effect().none();
+    var events = chain(state, run.context()).add(meta -> new ReservationReleased(meta, run.number(), run.container(), reason)).events();
+    ContainerReply answer = run.verdictOr(reply != null ? reply
+        : refused(Code.UNAVAILABLE, "container", run.what() + " did not happen: " + reason + "; nothing is held for it"));
+    return Effect().persist(events).thenRun(s -> {
+      log.info("{}: released (reservation {}): {} correlation={}", run.what(), run.number(), reason, run.context().correlationId());
+      run.caller().ifPresent(caller -> caller.tell(answer));
+    });
+  }
+
+  private SagaRun end(long number) {
+    timers.cancel(timerKey(number));
+    return runs.remove(number);
+  }
+
+  /** After recovery (a new singleton, a restart): settle every reservation the log holds unsettled. */
+  private void settleAfterRecovery(DirectoryState state) {
+    if (state.reservations().isEmpty()) return;
+    log.info("directory recovered with {} unsettled reservations: asking each container's entity what it holds", state.reservations().size());
+    for (Map.Entry<ContainerId, Reservation> e : state.reservations().entrySet()) {
+      Reservation r = e.getValue();
+      CommandContext context = new CommandContext(EventMeta.SYSTEM_PRINCIPAL,
+          "settle reservation " + r.number() + " after the directory's recovery", r.correlationId());
+      String what = (r.kind() == Reservation.Kind.CREATE ? "create" : "resize") + " of container " + e.getKey();
+      begin(SagaRun.recovered(r.number(), e.getKey(), what, context));
+    }
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------
+
+  private EventChain<DirectoryEvent> chain(DirectoryState state, CommandContext context) {
+    return new EventChain<>(settings.clock(), context, state.lastEventHash());
+  }
+
+  private static String timerKey(long number) {
+    return "reservation-" + number;
+  }
+
+  /** The hosts as placement sees them, with everything the directory holds on them (reservations included). */
   private static ClusterAllocation view(DirectoryState state, List<HostCandidate> hosts) {
     ClusterAllocation view = ClusterAllocation.of(hosts);
-    for (Map.Entry<ContainerId, Allocation> e : state.allocations().entrySet()) {
-      Allocation a = e.getValue();
-      view = view.withPlaced(a.host(), e.getKey(), new ContainerShare(a.limits(), a.antiAffinityGroup()));
+    for (DirectoryState.Held h : state.held()) {
+      view = view.withPlaced(h.host(), h.container(), new ContainerShare(h.limits(), h.antiAffinityGroup()));
     }
     return view;
-  }
-
-  /** Asks every member's host entity for its state; unreachable members are kept as such. */
-  private CompletionStage<List<HostCandidate>> gatherHosts() {
-    Cluster cluster = Cluster.get(ctx.getSystem());
-    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-    Set<Member> unreachable = cluster.state().getUnreachable();
-    List<CompletableFuture<Optional<HostCandidate>>> asks = new ArrayList<>();
-    for (Map.Entry<HostId, Member> e : upHosts(cluster.state()).entrySet()) {
-      boolean reachable = !unreachable.contains(e.getValue());
-      CompletionStage<HostReply> reply = sharding.entityRefFor(HostEntity.TYPE_KEY, e.getKey().value())
-          .ask(HostCommand.Get::new, ASK_HOSTS);
-      asks.add(reply.toCompletableFuture()
-          .thenApply(r -> r instanceof HostReply.Done d ? HostCandidate.of(d.state(), reachable) : Optional.<HostCandidate>empty())
-          .exceptionally(error -> Optional.empty()));
-    }
-    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))
-        .thenApply(v -> asks.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
   }
 
   /** The members that are up (or weakly up) and run a host, by host. */
@@ -224,12 +435,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     return Optional.empty();
   }
 
-  private static DirectoryReply refused(Code code, String field, String message) {
-    return new DirectoryReply.Refused(new Rejection(code, field, message));
-  }
-
-  /** Exposed for the shard allocation strategy: where a container is meant to run. */
-  public static Optional<HostId> hostOf(DirectoryState state, ContainerId id) {
-    return Optional.ofNullable(state.allocations().get(id)).map(Allocation::host);
+  private static ContainerReply refused(Code code, String field, String message) {
+    return new ContainerReply.Refused(new Rejection(code, field, message));
   }
 }

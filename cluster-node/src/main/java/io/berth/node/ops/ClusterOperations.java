@@ -3,6 +3,7 @@ package io.berth.node.ops;
 import io.berth.node.container.ContainerEntity;
 import io.berth.node.directory.Directory;
 import io.berth.node.host.HostEntity;
+import io.berth.node.saga.SagaSettings;
 import io.berth.persistence.JournalHealth;
 import io.berth.persistence.audit.AuditService;
 import io.berth.persistence.audit.ChainReport;
@@ -10,7 +11,6 @@ import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.container.MigrationMode;
-import io.berth.protocol.directory.Allocation;
 import io.berth.protocol.directory.DirectoryCommand;
 import io.berth.protocol.directory.DirectoryReply;
 import io.berth.protocol.directory.DirectoryState;
@@ -36,7 +36,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -63,6 +62,7 @@ public final class ClusterOperations implements BerthOperations {
   private final ActorRef<DirectoryCommand> directory;
   private final AuditService audit;
   private final Templates templates;
+  private final SagaSettings sagas;
 
   /** The node's template store, behind what the API needs of it. */
   public interface Templates {
@@ -71,8 +71,10 @@ public final class ClusterOperations implements BerthOperations {
     CompletionStage<TemplateView> importTemplate(String name, Path source, CommandContext context);
   }
 
-  public ClusterOperations(ActorSystem<?> system, ActorRef<DirectoryCommand> directory, AuditService audit, Templates templates) {
+  public ClusterOperations(ActorSystem<?> system, ActorRef<DirectoryCommand> directory, AuditService audit, Templates templates,
+      SagaSettings sagas) {
     this.system = system;
+    this.sagas = sagas;
     this.sharding = ClusterSharding.get(system);
     this.directory = directory;
     this.audit = audit;
@@ -81,95 +83,67 @@ public final class ClusterOperations implements BerthOperations {
 
   // --- containers ---------------------------------------------------------------------------------
 
+  /**
+   * A saga the directory runs (see {@link Directory}): it answers once the container's entity has answered and
+   * both logs hold the outcome. If that takes longer than the saga's own patience and settle, the caller is told
+   * it goes on; the logs finish it either way.
+   */
   @Override
   public CompletionStage<ContainerReply> create(ContainerSpec spec, boolean start, CommandContext context) {
-    long t0 = System.nanoTime();
-    return guarded(() -> askDirectory(r -> new DirectoryCommand.Allocate(spec, context, r)).thenCompose(reply -> {
-      if (reply instanceof DirectoryReply.Refused refused) return done(new ContainerReply.Refused(refused.rejection()));
-      DirectoryReply.Allocated a = (DirectoryReply.Allocated) reply;
-      long placed = System.nanoTime();
-      return askContainer(spec.id(),
-          r -> new ContainerCommand.Define(spec, a.host(), a.decision(), a.address(), a.prefixLength(), start, context, r))
-          .handle((defined, error) -> {
-            // Not defined at all: give the allocation back, so nothing is half-done. (Defined but not started:
-            // the container exists, stopped, and says why; it keeps its allocation.)
-            boolean notDefined = error != null || defined instanceof ContainerReply.Refused r
-                && r.rejection().code() != io.berth.protocol.reply.Rejection.Code.FAILED;
-            if (!notDefined) {
-              long end = System.nanoTime();
-              log.info("created container={} host={} started={} in {} ms (place {} ms, define{} {} ms) correlation={}", spec.id(), a.host(),
-                  start, (end - t0) / 1_000_000, (placed - t0) / 1_000_000, start ? " and start" : "", (end - placed) / 1_000_000,
-                  context.correlationId());
-              return done(defined);
-            }
-            return askDirectory(r -> new DirectoryCommand.Release(spec.id(), context, r))
-                .thenCompose(released -> error != null ? CompletableFuture.<ContainerReply>failedFuture(error) : done(defined));
-          })
-          .thenCompose(Function.identity());
-    }));
+    return guarded(() -> askSaga("create of container " + spec.id(), spec.id(),
+        r -> new DirectoryCommand.CreateContainer(spec, start, context, r)));
   }
 
   @Override
   public CompletionStage<ContainerReply> start(ContainerId id, CommandContext context) {
-    return guarded(() -> askContainer(id, r -> new ContainerCommand.Start(context, r)));
+    return guarded(() -> askKnown(id, r -> new ContainerCommand.Start(context, r), ASK));
   }
 
   @Override
   public CompletionStage<ContainerReply> stop(ContainerId id, long timeoutMillis, CommandContext context) {
-    return guarded(() -> askContainer(id, r -> new ContainerCommand.Stop(timeoutMillis, context, r), ASK.plusMillis(timeoutMillis)));
+    return guarded(() -> askKnown(id, r -> new ContainerCommand.Stop(timeoutMillis, context, r), ASK.plusMillis(timeoutMillis)));
   }
 
   @Override
   public CompletionStage<ContainerReply> kill(ContainerId id, int signal, CommandContext context) {
-    return guarded(() -> askContainer(id, r -> new ContainerCommand.Kill(signal, context, r)));
+    return guarded(() -> askKnown(id, r -> new ContainerCommand.Kill(signal, context, r), ASK));
   }
 
   @Override
   public CompletionStage<ContainerReply> destroy(ContainerId id, CommandContext context) {
-    return guarded(() -> askContainer(id, r -> new ContainerCommand.Destroy(context, r)).thenCompose(reply -> {
+    return guarded(() -> askKnown(id, r -> new ContainerCommand.Destroy(context, r), ASK).thenCompose(reply -> {
       if (!(reply instanceof ContainerReply.Done)) return done(reply);
       return askDirectory(r -> new DirectoryCommand.Release(id, context, r)).thenApply(released -> reply);
     }));
   }
 
+  /** A saga the directory runs, as {@link #create}: the host must take the new limits before the container gets them. */
   @Override
   public CompletionStage<ContainerReply> setLimits(ContainerId id, Limits limits, CommandContext context) {
-    return guarded(() -> get(id).thenCompose(before -> {
-      if (!(before instanceof ContainerState.Live live) || before instanceof ContainerState.Destroyed) {
-        return done(new ContainerReply.Refused(new Rejection(Code.NOT_FOUND, "container", "container " + id + " does not exist")));
-      }
-      Limits old = live.data().spec().limits();
-      // The host must be able to take the new limits before the container gets them (no overcommit).
-      return askDirectory(r -> new DirectoryCommand.Resize(id, limits, context, r)).thenCompose(resized -> {
-        if (resized instanceof DirectoryReply.Refused refused) return done(new ContainerReply.Refused(refused.rejection()));
-        return askContainer(id, r -> new ContainerCommand.SetLimits(limits, context, r)).thenCompose(reply -> {
-          if (reply instanceof ContainerReply.Done) return done(reply);
-          return askDirectory(r -> new DirectoryCommand.Resize(id, old, context, r)).thenApply(back -> reply);
-        });
-      });
-    }));
+    return guarded(() -> askSaga("resize of container " + id, id, r -> new DirectoryCommand.ResizeContainer(id, limits, context, r)));
   }
 
   @Override
   public CompletionStage<ContainerReply> migrate(ContainerId id, HostId target, MigrationMode mode, CommandContext context) {
-    return guarded(() -> askContainer(id, r -> new ContainerCommand.Migrate(target, mode, context, r)));
+    return guarded(() -> askKnown(id, r -> new ContainerCommand.Migrate(target, mode, context, r), ASK));
   }
 
   @Override
   public CompletionStage<ContainerReply> exec(ContainerId id, List<String> argv, long timeoutMillis, CommandContext context) {
-    return askContainer(id, r -> new ContainerCommand.Exec(argv, timeoutMillis, context, r), ASK.plusMillis(timeoutMillis));
+    return askKnown(id, r -> new ContainerCommand.Exec(argv, timeoutMillis, context, r), ASK.plusMillis(timeoutMillis));
   }
 
+  /** {@link ContainerState.Empty} for a name the directory does not know: no entity is started to find that out. */
   @Override
   public CompletionStage<ContainerState> get(ContainerId id) {
-    return askContainer(id, ContainerCommand.Get::new).thenApply(reply -> ((ContainerReply.Done) reply).state());
+    return locate(id).thenCompose(host -> host.isEmpty() ? done(ContainerState.empty(id)) : state(id));
   }
 
   @Override
   public CompletionStage<List<ContainerState>> list() {
-    return readDirectory().thenCompose(state -> {
+    return readDirectory().thenCompose(directory -> {
       List<CompletableFuture<ContainerState>> gets = new ArrayList<>();
-      for (ContainerId id : state.allocations().keySet()) gets.add(get(id).toCompletableFuture());
+      for (ContainerId id : directory.containers()) gets.add(state(id).toCompletableFuture());
       return CompletableFuture.allOf(gets.toArray(CompletableFuture[]::new))
           .thenApply(v -> gets.stream().map(CompletableFuture::join)
               .filter(s -> !(s instanceof ContainerState.Empty) && !(s instanceof ContainerState.Destroyed)).toList());
@@ -190,9 +164,11 @@ public final class ClusterOperations implements BerthOperations {
         known.add(h.get());
         if (m.status() == MemberStatus.up() && !cluster.state().getUnreachable().contains(m)) reachable.add(h.get());
       }
-      dir.allocations().values().forEach(a -> known.add(a.host()));
+      // What is held on each host: the allocations, and the reservations of sagas under way.
+      List<DirectoryState.Held> held = dir.held();
+      held.forEach(a -> known.add(a.host()));
       Map<HostId, long[]> sums = new HashMap<>();
-      for (Allocation a : dir.allocations().values()) {
+      for (DirectoryState.Held a : held) {
         long[] s = sums.computeIfAbsent(a.host(), h -> new long[4]);
         s[0] += a.limits().cpuMillis();
         s[1] += a.limits().memoryBytes();
@@ -291,14 +267,42 @@ public final class ClusterOperations implements BerthOperations {
     return JournalHealth.get(system).guard(call);
   }
 
-  private CompletionStage<ContainerReply> askContainer(ContainerId id,
-      org.apache.pekko.japi.function.Function<ActorRef<ContainerReply>, ContainerCommand> make) {
-    return askContainer(id, make, ASK);
+  /**
+   * Asks a container's entity, once the directory knows the name: a command or read about a name that does not
+   * exist must not start an entity (it would put the name's shard on whichever member was asked).
+   */
+  private CompletionStage<ContainerReply> askKnown(ContainerId id,
+      org.apache.pekko.japi.function.Function<ActorRef<ContainerReply>, ContainerCommand> make, Duration timeout) {
+    return locate(id).thenCompose(host -> host.isEmpty()
+        ? done(new ContainerReply.Refused(new Rejection(Code.NOT_FOUND, "container", "container " + id + " does not exist")))
+        : sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).ask(make, timeout));
   }
 
-  private CompletionStage<ContainerReply> askContainer(ContainerId id,
-      org.apache.pekko.japi.function.Function<ActorRef<ContainerReply>, ContainerCommand> make, Duration timeout) {
-    return sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).ask(make, timeout);
+  /** The state of a container the directory knows. */
+  private CompletionStage<ContainerState> state(ContainerId id) {
+    return sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).ask(ContainerCommand.Get::new, ASK)
+        .thenApply(reply -> ((ContainerReply.Done) reply).state());
+  }
+
+  /** Where the directory has the container (running, or being created); empty for a name it does not know. */
+  private CompletionStage<Optional<HostId>> locate(ContainerId id) {
+    return askDirectory(r -> new DirectoryCommand.Locate(id, r)).thenApply(r -> ((DirectoryReply.Located) r).host());
+  }
+
+  /**
+   * Asks the directory to run a saga and waits for its answer. A wait that ends without one is not the saga's end:
+   * the caller is told so (unavailable), and the logs finish it ({@code berth ct show} shows where it stands).
+   */
+  private CompletionStage<ContainerReply> askSaga(String what, ContainerId id,
+      org.apache.pekko.japi.function.Function<ActorRef<ContainerReply>, DirectoryCommand> make) {
+    Duration wait = sagas.callerWait();
+    return AskPattern.ask(directory, make, wait, system.scheduler()).exceptionally(error -> {
+      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (!(cause instanceof java.util.concurrent.TimeoutException)) throw new java.util.concurrent.CompletionException(cause);
+      log.warn("{}: no answer from the directory within {}; the saga goes on in the logs", what, wait);
+      return new ContainerReply.Refused(new Rejection(Code.UNAVAILABLE, "", what + ": no answer within " + wait.toSeconds()
+          + " s (the directory may have moved to another node); it goes on and settles by itself: `berth ct show " + id + "` shows where it stands"));
+    });
   }
 
   private CompletionStage<HostReply> askHost(HostId id, org.apache.pekko.japi.function.Function<ActorRef<HostReply>, HostCommand> make) {

@@ -90,7 +90,7 @@ public final class ScriptedOperations implements BerthOperations {
 
   private static ContainerData data(ContainerSpec spec, Instant at) {
     return new ContainerData(spec, Optional.of(spec.placement().pinnedHost().orElse(HostId.of("host-1"))), "198.18.1.10", 16,
-        Optional.empty(), Optional.empty(), "", 0, "", at);
+        Optional.empty(), Optional.empty(), "", 0, 0, "", at);
   }
 
   @Override
@@ -153,7 +153,7 @@ public final class ScriptedOperations implements BerthOperations {
     return change(id, "setLimits " + id + " " + limits, context, c -> {
       ContainerData d = c.data();
       ContainerData nd = new ContainerData(d.spec().withLimits(limits), d.host(), d.address(), d.prefixLength(), d.pending(),
-          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastEventHash(), d.updatedAt());
+          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt());
       return c instanceof ContainerState.Running r ? new ContainerState.Running(nd, r.pid(), r.since()) : new ContainerState.Stopped(nd);
     });
   }
@@ -163,7 +163,7 @@ public final class ScriptedOperations implements BerthOperations {
     return change(id, "migrate " + id + " to=" + target + " mode=" + mode, context, c -> {
       ContainerData d = c.data();
       return new ContainerState.Running(new ContainerData(d.spec(), Optional.of(target), d.address(), d.prefixLength(), d.pending(),
-          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastEventHash(), d.updatedAt()), 4343, T0);
+          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt()), 4343, T0);
     });
   }
 

@@ -45,7 +45,12 @@ class ContainerEntityTest {
   private static final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
   private static final HostId HOST = HostId.of("node-1");
-  private static final ContainerId ID = ContainerId.of("web-1");
+  /**
+   * A container of its own for each test: the testkit's journal outlives a test, and an entity of an earlier test
+   * may still persist (a reconcile after its restart) while the next one runs.
+   */
+  private static final java.util.concurrent.atomic.AtomicInteger TESTS = new java.util.concurrent.atomic.AtomicInteger();
+  private ContainerId ID;
   private static final CommandContext ALICE = new CommandContext("alice", "testing", "corr-1");
 
   private RecordingRuntime runtime;
@@ -60,26 +65,38 @@ class ContainerEntityTest {
 
   @BeforeEach
   void setUp() {
+    ID = ContainerId.of("web-" + TESTS.incrementAndGet());
     runtime = new RecordingRuntime();
     var deps = new ContainerEntity.Deps(HOST, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"));
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(ID.value(), deps));
     probe = testKit.createTestProbe();
   }
 
-  private static ContainerSpec spec(RestartPolicy restart) {
+  private ContainerSpec spec(RestartPolicy restart) {
     return new ContainerSpec(ID, TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"), Limits.DEFAULT, restart, null, null);
   }
 
   private void define(RestartPolicy restart) {
-    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(restart), HOST, "least allocated", "198.18.1.1", 16, false, ALICE, r));
+    define(restart, 1);
+  }
+
+  /** Step 2 of the directory's create saga, under {@code reservation}: the definition and the reservation in one write. */
+  private void define(RestartPolicy restart, long reservation) {
+    var result = kit.<ContainerReply>runCommand(r -> defineCommand(restart, reservation, r));
     assertInstanceOf(ContainerReply.Done.class, result.reply());
-    assertEquals(3, result.events().size());
-    assertInstanceOf(ContainerDefined.class, result.events().get(0));
-    assertInstanceOf(ContainerPlaced.class, result.events().get(1));
-    assertInstanceOf(ContainerState.Defined.class, result.state());
+    assertEquals(4, result.events().size());
+    assertEquals(new ReservationAccepted(result.events().get(0).meta(), reservation), result.events().get(0));
+    assertInstanceOf(ContainerDefined.class, result.events().get(1));
+    assertInstanceOf(ContainerPlaced.class, result.events().get(2));
+    assertInstanceOf(AddressAssigned.class, result.events().get(3));
+    assertEquals(reservation, assertInstanceOf(ContainerState.Defined.class, result.state()).lastReservation());
     // Each event links to the one before it.
     assertEquals(result.events().get(0).meta().principal(), "alice");
     assertEquals(io.berth.protocol.event.EventHashes.hashOf(result.events().get(0)), result.events().get(1).meta().prevHash());
+  }
+
+  private ContainerCommand.Define defineCommand(RestartPolicy restart, long reservation, ActorRef<ContainerReply> r) {
+    return new ContainerCommand.Define(spec(restart), HOST, "least allocated", "198.18.1.1", 16, false, reservation, ALICE, r);
   }
 
   private ContainerState.Running start() {
@@ -93,7 +110,7 @@ class ContainerEntityTest {
     define(RestartPolicy.NEVER);
     ContainerState.Running running = start();
     assertTrue(running.pid() > 0);
-    assertEquals(List.of("start web-1 198.18.1.1/16"), runtime.calls);
+    assertEquals(List.of("start " + ID + " 198.18.1.1/16"), runtime.calls);
     assertInstanceOf(ContainerState.Running.class, kit.getState());
   }
 
@@ -117,15 +134,17 @@ class ContainerEntityTest {
   @Test
   void defineTwiceIsRefused() {
     define(RestartPolicy.NEVER);
-    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(RestartPolicy.NEVER), HOST, "x", "198.18.1.1", 16, false, ALICE, r));
+    // Another reservation (a create of the same name the directory did not know of) is refused.
+    var result = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(spec(RestartPolicy.NEVER), HOST, "x", "198.18.1.2", 16, false, 2, ALICE, r));
     assertEquals(Code.ALREADY_EXISTS, assertInstanceOf(ContainerReply.Refused.class, result.reply()).rejection().code());
+    assertTrue(result.events().isEmpty());
   }
 
   @Test
   void stopKillSetLimitsAndDestroyEachRecordIntentAndOutcome() {
     define(RestartPolicy.NEVER);
     start();
-    kit.runCommand(new ContainerCommand.SetLimits(Limits.DEFAULT.withPids(64), ALICE, probe.ref()));
+    kit.runCommand(new ContainerCommand.SetLimits(Limits.DEFAULT.withPids(64), 2, ALICE, probe.ref()));
     ContainerReply.Done limits = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
     assertEquals(64, ((ContainerState.Live) limits.state()).data().spec().limits().pids());
 
@@ -141,7 +160,7 @@ class ContainerEntityTest {
     kit.runCommand(new ContainerCommand.Destroy(ALICE, probe.ref()));
     ContainerReply.Done destroyed = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
     assertInstanceOf(ContainerState.Destroyed.class, destroyed.state());
-    assertTrue(runtime.calls.contains("destroy web-1"), runtime.calls.toString());
+    assertTrue(runtime.calls.contains("destroy " + ID), runtime.calls.toString());
   }
 
   @Test
@@ -214,6 +233,99 @@ class ContainerEntityTest {
     ContainerState.Stopped stopped = assertInstanceOf(ContainerState.Stopped.class, kit.getState());
     assertEquals(0, stopped.data().lastExit().orElseThrow().exitCode());
     assertEquals(1, runtime.calls.stream().filter(c -> c.startsWith("start")).count(), "not restarted: " + runtime.calls);
+  }
+
+  // --- the directory's sagas: the container's side ------------------------------------------------
+
+  @Test
+  void aCopyOfTheDefineIsAnsweredFromTheStateAndPersistsNothing() {
+    define(RestartPolicy.NEVER, 3);
+    var copy = kit.<ContainerReply>runCommand(r -> defineCommand(RestartPolicy.NEVER, 3, r));
+    assertInstanceOf(ContainerState.Defined.class, assertInstanceOf(ContainerReply.Done.class, copy.reply()).state());
+    assertTrue(copy.events().isEmpty(), "defined once: " + copy.events());
+  }
+
+  @Test
+  void aCopyOfADefineWhoseStartIsUnderWayGetsTheStartsOutcome() throws Exception {
+    runtime.holdStarts = new java.util.concurrent.CountDownLatch(1);
+    kit.runCommand(new ContainerCommand.Define(spec(RestartPolicy.NEVER), HOST, "x", "198.18.1.1", 16, true, 1, ALICE, probe.ref()));
+    TestProbe<ContainerReply> later = testKit.createTestProbe();
+    var copy = kit.runCommand(new ContainerCommand.Define(spec(RestartPolicy.NEVER), HOST, "x", "198.18.1.1", 16, true, 1, ALICE, later.ref()));
+    assertTrue(copy.events().isEmpty());
+    runtime.holdStarts.countDown();
+    assertInstanceOf(ContainerState.Running.class, assertInstanceOf(ContainerReply.Done.class, later.receiveMessage(Duration.ofSeconds(5))).state());
+    assertEquals(1, runtime.calls.stream().filter(c -> c.startsWith("start")).count(), "started once: " + runtime.calls);
+  }
+
+  @Test
+  void settleDeclinesAReservationNotTakenPartInForEverAndAnswersTheState() {
+    var settled = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Settle(5, ALICE, r));
+    ContainerState.Empty absent = assertInstanceOf(ContainerState.Empty.class, assertInstanceOf(ContainerReply.Done.class, settled.reply()).state());
+    assertEquals(5, absent.lastReservation());
+    assertEquals(List.of(new ReservationDeclined(settled.events().get(0).meta(), 5)), settled.events());
+    // Asked again: the same answer, nothing more persisted.
+    assertTrue(kit.<ContainerReply>runCommand(r -> new ContainerCommand.Settle(5, ALICE, r)).events().isEmpty());
+    // A late copy of reservation 5's define, or one of an older reservation, is refused and persists nothing.
+    for (long late : new long[] {5, 4}) {
+      var refused = kit.<ContainerReply>runCommand(r -> defineCommand(RestartPolicy.NEVER, late, r));
+      assertEquals(Code.WRONG_PHASE, assertInstanceOf(ContainerReply.Refused.class, refused.reply()).rejection().code(), "reservation " + late);
+      assertTrue(refused.events().isEmpty());
+    }
+    // The fence survives recovery; a newer reservation defines the container.
+    kit.restart();
+    assertEquals(5, kit.getState().lastReservation());
+    define(RestartPolicy.NEVER, 6);
+    assertTrue(runtime.calls.isEmpty(), "nothing touched the kernel: " + runtime.calls);
+  }
+
+  @Test
+  void settleOfAReservationTakenPartInAnswersTheStateAndPersistsNothing() {
+    define(RestartPolicy.NEVER, 2);
+    var settled = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Settle(2, ALICE, r));
+    ContainerState.Defined defined = assertInstanceOf(ContainerState.Defined.class, assertInstanceOf(ContainerReply.Done.class, settled.reply()).state());
+    assertEquals(2, defined.lastReservation());
+    assertTrue(settled.events().isEmpty());
+  }
+
+  @Test
+  void aLimitsChangeUnderWayIsSettledOnlyOnceItsOutcomeIsKnown() {
+    define(RestartPolicy.NEVER, 1);
+    start();
+    runtime.holdLimits = new java.util.concurrent.CountDownLatch(1);
+    Limits bigger = Limits.DEFAULT.withPids(1024);
+    TestProbe<ContainerReply> first = testKit.createTestProbe();
+    var change = kit.runCommand(new ContainerCommand.SetLimits(bigger, 2, ALICE, first.ref()));
+    assertEquals(2, change.events().size(), "the reservation and the intent in one write: " + change.events());
+    assertEquals(new ReservationAccepted(change.events().get(0).meta(), 2), change.events().get(0));
+    var busy = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Settle(2, ALICE, r));
+    assertEquals(Code.BUSY, assertInstanceOf(ContainerReply.Refused.class, busy.reply()).rejection().code());
+    // A copy of the change gets its outcome (the first asker stopped waiting).
+    assertTrue(kit.runCommand(new ContainerCommand.SetLimits(bigger, 2, ALICE, probe.ref())).events().isEmpty());
+    runtime.holdLimits.countDown();
+    ContainerReply.Done done = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(bigger, ((ContainerState.Live) done.state()).data().spec().limits());
+    var settled = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Settle(2, ALICE, r));
+    assertEquals(bigger, ((ContainerState.Live) ((ContainerReply.Done) settled.reply()).state()).data().spec().limits());
+    assertTrue(settled.events().isEmpty());
+    // A late copy of an older reservation is refused.
+    var stale = kit.<ContainerReply>runCommand(r -> new ContainerCommand.SetLimits(Limits.DEFAULT, 1, ALICE, r));
+    assertEquals(Code.WRONG_PHASE, assertInstanceOf(ContainerReply.Refused.class, stale.reply()).rejection().code());
+    assertTrue(stale.events().isEmpty());
+    assertEquals(1, runtime.calls.stream().filter(c -> c.startsWith("limits")).count(), "applied once: " + runtime.calls);
+  }
+
+  @Test
+  void aDefineForAnotherHostIsRefusedAndTheEntityStopsWithoutTouchingAnything() {
+    var deps = new ContainerEntity.Deps(HostId.of("node-9"), runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"));
+    ActorRef<ContainerCommand> entity = testKit.spawn(ContainerEntity.create("stray-1", deps));
+    ContainerSpec stray = new ContainerSpec(ContainerId.of("stray-1"), TemplateRef.of("busybox"), null, List.of("/bin/true"), Limits.DEFAULT,
+        RestartPolicy.NEVER, null, null);
+    entity.tell(new ContainerCommand.Define(stray, HOST, "x", "198.18.1.1", 16, true, 1, ALICE, probe.ref()));
+    ContainerReply.Refused refused = assertInstanceOf(ContainerReply.Refused.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(Code.UNAVAILABLE, refused.rejection().code());
+    assertTrue(refused.rejection().message().contains("placed on node-1 but its entity started on node-9"), refused.toString());
+    probe.expectTerminated(entity, Duration.ofSeconds(5));
+    assertTrue(runtime.calls.isEmpty(), runtime.calls.toString());
   }
 
   private ContainerState.Running awaitRunningOtherThan(long pid, Duration within) {

@@ -25,9 +25,13 @@ final class RecordingRuntime implements ContainerRuntime {
   final Map<ContainerId, Exit> lastExits = new ConcurrentHashMap<>();
   private final AtomicLong nextPid = new AtomicLong(1000);
   volatile RuntimeException failStartWith;
+  /** When set, starts and limit changes wait for it (an operation under way, for as long as a test needs). */
+  volatile java.util.concurrent.CountDownLatch holdStarts;
+  volatile java.util.concurrent.CountDownLatch holdLimits;
 
   @Override
   public long start(ContainerSpec spec, String address, int prefixLength) {
+    await(holdStarts);
     calls.add("start " + spec.id() + " " + address + "/" + prefixLength);
     if (failStartWith != null) throw failStartWith;
     long pid = nextPid.incrementAndGet();
@@ -57,6 +61,7 @@ final class RecordingRuntime implements ContainerRuntime {
 
   @Override
   public void setLimits(ContainerId id, Limits limits) {
+    await(holdLimits);
     calls.add("limits " + id + " " + limits);
   }
 
@@ -74,6 +79,15 @@ final class RecordingRuntime implements ContainerRuntime {
   @Override
   public void watchExit(ContainerId id, long pid, Consumer<Exit> onExit) {
     watchers.put(id, onExit);
+  }
+
+  private static void await(java.util.concurrent.CountDownLatch latch) {
+    try {
+      if (latch != null && !latch.await(10, java.util.concurrent.TimeUnit.SECONDS)) throw new IllegalStateException("held for 10 s: nobody let it go");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The init ends by itself, as the kernel would report it. */

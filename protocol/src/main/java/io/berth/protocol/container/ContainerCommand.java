@@ -21,7 +21,9 @@ public sealed interface ContainerCommand extends BerthMessage {
   /**
    * Defines the container on the host placement chose (the entity runs there), with the address the
    * cluster allocated and placement's reason; with {@code start}, starts it too (one intent, one answer
-   * once it runs).
+   * once it runs). Step 2 of the directory's create saga: {@code reservation} is the directory's number for
+   * it. Sent again after a timeout, it is answered from the state (never defined twice); a reservation older
+   * than the last one the container took part in or declined is refused.
    */
   record Define(
       ContainerSpec spec,
@@ -30,6 +32,7 @@ public sealed interface ContainerCommand extends BerthMessage {
       String address,
       int prefixLength,
       boolean start,
+      long reservation,
       CommandContext context,
       ActorRef<ContainerReply> replyTo)
       implements ContainerCommand {}
@@ -41,7 +44,16 @@ public sealed interface ContainerCommand extends BerthMessage {
 
   record Kill(int signal, CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 
-  record SetLimits(Limits limits, CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
+  /** Step 2 of the directory's resize saga (its {@code reservation}); sent again, it is answered from the state. */
+  record SetLimits(Limits limits, long reservation, CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
+
+  /**
+   * The directory settles its {@code reservation}: if the container has not taken part in it, it never will
+   * (the entity records {@code ReservationDeclined}); either way it answers {@link ContainerReply.Done} with its
+   * state, from which the directory confirms or releases. Answerable on any member (it touches no kernel);
+   * {@code BUSY} while a limits change is in progress (its outcome is not known yet: ask again).
+   */
+  record Settle(long reservation, CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 
   record Destroy(CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 

@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param lastExit        how its init last ended
  * @param lastError       the error of the last failed operation; empty when the last one succeeded
  * @param restartAttempts restarts by the restart policy since the last start the operator asked for
+ * @param lastReservation the directory's reservation the container last took part in or declined (0: none);
+ *                        older ones are refused
  * @param lastEventHash   hex SHA-256 of the stored bytes of the last event applied (the hash chain's head)
  * @param updatedAt       when the last event was decided
  */
@@ -29,6 +31,7 @@ public record ContainerData(
     Optional<ExitStatus> lastExit,
     String lastError,
     int restartAttempts,
+    long lastReservation,
     String lastEventHash,
     Instant updatedAt) {
 
@@ -36,44 +39,49 @@ public record ContainerData(
     return spec.id();
   }
 
-  static ContainerData defined(ContainerSpec spec, Instant at) {
-    return new ContainerData(spec, Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, "", at);
+  /** A new incarnation of the container; the reservation fence carries over from before (never goes back). */
+  static ContainerData defined(ContainerSpec spec, long lastReservation, Instant at) {
+    return new ContainerData(spec, Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, lastReservation, "", at);
   }
 
   ContainerData withSpec(ContainerSpec v) {
-    return new ContainerData(v, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+    return new ContainerData(v, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
   }
 
   ContainerData withHost(HostId v) {
-    return new ContainerData(spec, Optional.of(v), address, prefixLength, pending, lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+    return new ContainerData(spec, Optional.of(v), address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
   }
 
   ContainerData withAddress(String v, int prefix) {
-    return new ContainerData(spec, host, v, prefix, pending, lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, v, prefix, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
   }
 
   ContainerData withPending(Pending v) {
-    return new ContainerData(spec, host, address, prefixLength, Optional.of(v), lastExit, lastError, restartAttempts, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, Optional.of(v), lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
   }
 
   /** The outcome arrived: nothing is in progress, and the last operation succeeded. */
   ContainerData settled() {
-    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, "", restartAttempts, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, "", restartAttempts, lastReservation, lastEventHash, updatedAt);
   }
 
   ContainerData failed(String error) {
-    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, error, restartAttempts, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, error, restartAttempts, lastReservation, lastEventHash, updatedAt);
   }
 
   ContainerData withExit(ExitStatus v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, Optional.of(v), lastError, restartAttempts, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, pending, Optional.of(v), lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
   }
 
   ContainerData withRestartAttempts(int v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, v, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, v, lastReservation, lastEventHash, updatedAt);
+  }
+
+  ContainerData withLastReservation(long v) {
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, v, lastEventHash, updatedAt);
   }
 
   ContainerData stamped(String hash, Instant at) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, hash, at);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, hash, at);
   }
 }

@@ -59,6 +59,21 @@ public sealed interface ContainerEvent extends BerthEvent {
   /** The restart policy will start the container again after {@code delayMillis} (backoff). */
   record RestartScheduled(EventMeta meta, int attempt, long delayMillis, String cause) implements ContainerEvent {}
 
+  // --- the directory's sagas (create, resize): the container's side ---------------------------------
+
+  /**
+   * The container takes part in the directory's reservation {@code reservation} (a create or a resize), in the
+   * same write as the step's own events. Reservations are numbered in order by the directory, so any older one
+   * is void here from now on: a late copy of an old request is refused.
+   */
+  record ReservationAccepted(EventMeta meta, long reservation) implements ContainerEvent {}
+
+  /**
+   * The directory settled reservation {@code reservation} before the container took part in it: it never will
+   * (a define or limits change of that reservation, or an older one, arriving later is refused).
+   */
+  record ReservationDeclined(EventMeta meta, long reservation) implements ContainerEvent {}
+
   // --- the migration saga --------------------------------------------------------------------------
 
   record MigrationRequested(EventMeta meta, String migrationId, HostId source, HostId target, MigrationMode mode)

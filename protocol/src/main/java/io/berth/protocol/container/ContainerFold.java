@@ -10,16 +10,18 @@ final class ContainerFold {
   private ContainerFold() {}
 
   static ContainerState next(ContainerState state, ContainerEvent event) {
+    if (event instanceof ReservationAccepted e) return reserved(state, event, e.reservation());
+    if (event instanceof ReservationDeclined e) return reserved(state, event, e.reservation());
     if (state instanceof Empty) {
       if (event instanceof ContainerDefined e) {
         if (!e.spec().id().equals(state.id())) throw mismatch(state, event, "it defines " + e.spec().id());
-        return new Defined(ContainerData.defined(e.spec(), e.meta().at()));
+        return new Defined(ContainerData.defined(e.spec(), state.lastReservation(), e.meta().at()));
       }
       throw mismatch(state, event, "a container must be defined first");
     }
     if (state instanceof Destroyed) {
       // A destroyed container's name may be used again: a new incarnation, continuing the same log.
-      if (event instanceof ContainerDefined e) return new Defined(ContainerData.defined(e.spec(), e.meta().at()));
+      if (event instanceof ContainerDefined e) return new Defined(ContainerData.defined(e.spec(), state.lastReservation(), e.meta().at()));
       throw mismatch(state, event, "a destroyed container takes no more events until it is defined again");
     }
     Live live = (Live) state;
@@ -113,6 +115,16 @@ final class ContainerFold {
     throw mismatch(live, event, "unknown event type");
   }
 
+  /** The reservation fence moves forward, in any phase; it never goes back. */
+  private static ContainerState reserved(ContainerState state, ContainerEvent event, long reservation) {
+    if (reservation <= state.lastReservation()) {
+      throw mismatch(state, event, "reservation " + reservation + " is not after " + state.lastReservation());
+    }
+    if (state instanceof Empty e) return new Empty(e.id(), reservation, e.lastEventHash());
+    Live live = (Live) state;
+    return with(live, live.data().withLastReservation(reservation));
+  }
+
   private static ContainerState stoppedOrDefined(ContainerData d) {
     return d.lastExit().isPresent() ? new Stopped(d) : new Defined(d);
   }
@@ -151,6 +163,7 @@ final class ContainerFold {
 
   static ContainerState stamp(ContainerState state, String hash, Instant at) {
     if (state instanceof Live live) return with(live, live.data().stamped(hash, at));
+    if (state instanceof Empty e) return new Empty(e.id(), e.lastReservation(), hash);
     return state;
   }
 

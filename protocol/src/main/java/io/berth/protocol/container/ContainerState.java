@@ -25,20 +25,24 @@ public sealed interface ContainerState extends io.berth.protocol.BerthMessage {
   /** The head of this container's hash chain: the hash of the last event applied, empty if none. */
   String lastEventHash();
 
+  /**
+   * The directory's reservation (create, resize) this container last took part in or declined; 0 if none.
+   * A define or limits change of an older reservation is refused (the fence of the directory's sagas).
+   */
+  long lastReservation();
+
   static ContainerState empty(ContainerId id) {
-    return new Empty(id);
+    return new Empty(id, 0, "");
   }
 
-  /** Not defined (yet): no events. */
-  record Empty(ContainerId id) implements ContainerState {
+  /**
+   * Not defined (yet). Its log is empty, or holds only the directory's reservations it declined
+   * ({@code lastReservation}, and the chain's head {@code lastEventHash}).
+   */
+  record Empty(ContainerId id, long lastReservation, String lastEventHash) implements ContainerState {
     @Override
     public String phase() {
       return "absent";
-    }
-
-    @Override
-    public String lastEventHash() {
-      return "";
     }
   }
 
@@ -94,6 +98,11 @@ public sealed interface ContainerState extends io.berth.protocol.BerthMessage {
     @Override
     default String lastEventHash() {
       return data().lastEventHash();
+    }
+
+    @Override
+    default long lastReservation() {
+      return data().lastReservation();
     }
   }
 

@@ -1,6 +1,7 @@
 package io.berth.protocol.directory;
 
 import io.berth.protocol.BerthMessage;
+import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.event.CommandContext;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
@@ -10,15 +11,27 @@ import org.apache.pekko.actor.typed.ActorRef;
 /** What the cluster directory (a singleton) is asked; {@code replyTo} last. */
 public sealed interface DirectoryCommand extends BerthMessage {
 
-  /** Places a new container and allocates its address; answered with {@link DirectoryReply.Allocated}. */
-  record Allocate(ContainerSpec spec, CommandContext context, ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
-
-  /** Changes a container's limits if its host can take them; answered with {@link DirectoryReply.Done}. */
-  record Resize(ContainerId container, Limits limits, CommandContext context, ActorRef<DirectoryReply> replyTo)
+  /**
+   * Creates a container, as a saga the directory runs: places it and reserves its share and address, has its
+   * entity define (and with {@code start}, start) it, then confirms. Answered with the entity's own answer once
+   * the outcome is durable in both logs, or with a refusal (placement's, or the entity's once the reservation
+   * is released).
+   */
+  record CreateContainer(ContainerSpec spec, boolean start, CommandContext context, ActorRef<ContainerReply> replyTo)
       implements DirectoryCommand {}
 
-  /** Frees a destroyed (or never defined) container's share and address. */
+  /**
+   * Changes a container's limits, as a saga: reserves them on its host if they fit, has its entity apply them,
+   * then the allocation follows what the entity recorded. Answered like {@link CreateContainer}.
+   */
+  record ResizeContainer(ContainerId container, Limits limits, CommandContext context, ActorRef<ContainerReply> replyTo)
+      implements DirectoryCommand {}
+
+  /** Frees a destroyed container's share and address (and any reservation it still had). */
   record Release(ContainerId container, CommandContext context, ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
+
+  /** Where one container runs or is being created; answered with {@link DirectoryReply.Located}. */
+  record Locate(ContainerId container, ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
 
   /** The whole directory, for views and for placing shards; answered with {@link DirectoryReply.Snapshot}. */
   record Read(ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}

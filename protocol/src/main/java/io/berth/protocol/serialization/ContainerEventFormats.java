@@ -148,10 +148,21 @@ final class ContainerEventFormats {
       (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.deadHost(), "deadHost"); },
       in -> new ContainerFenced(readMeta(in), readHostId(in, "deadHost")));
 
+  // --- the directory's sagas ---------------------------------------------------------------------
+
+  static final EventFormat<ReservationAccepted> RESERVATION_ACCEPTED = EventFormat.of(ReservationAccepted.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeLong(out, e.reservation()); },
+      in -> new ReservationAccepted(readMeta(in), readLong(in, "reservation")));
+
+  static final EventFormat<ReservationDeclined> RESERVATION_DECLINED = EventFormat.of(ReservationDeclined.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeLong(out, e.reservation()); },
+      in -> new ReservationDeclined(readMeta(in), readLong(in, "reservation")));
+
   static final List<EventFormat<?>> ALL = List.of(
       CONTAINER_DEFINED, CONTAINER_PLACED, ADDRESS_ASSIGNED, START_REQUESTED, CONTAINER_STARTED, STOP_REQUESTED,
       KILL_REQUESTED, CONTAINER_STOPPED, CONTAINER_EXITED, LIMITS_CHANGE_REQUESTED, LIMITS_CHANGED,
       DESTROY_REQUESTED, CONTAINER_DESTROYED, OPERATION_FAILED, CONTAINER_ADOPTED, RESTART_SCHEDULED,
       MIGRATION_REQUESTED, ROOTFS_PRE_COPIED, CHECKPOINT_TAKEN, IMAGE_TRANSFERRED, CONTAINER_MOVED,
-      CONTAINER_RESTORED, MIGRATION_COMPLETED, MIGRATION_FELL_BACK_TO_COLD, MIGRATION_ABORTED, CONTAINER_FENCED);
+      CONTAINER_RESTORED, MIGRATION_COMPLETED, MIGRATION_FELL_BACK_TO_COLD, MIGRATION_ABORTED, CONTAINER_FENCED,
+      RESERVATION_ACCEPTED, RESERVATION_DECLINED);
 }

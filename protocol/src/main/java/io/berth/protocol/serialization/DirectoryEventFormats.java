@@ -8,7 +8,9 @@ import static io.berth.protocol.serialization.ValueCodecs.writeContainerId;
 import static io.berth.protocol.serialization.ValueCodecs.writeHostId;
 import static io.berth.protocol.serialization.ValueCodecs.writeLimits;
 import static io.berth.protocol.serialization.ValueCodecs.writeMeta;
+import static io.berth.protocol.serialization.Wire.readLong;
 import static io.berth.protocol.serialization.Wire.readString;
+import static io.berth.protocol.serialization.Wire.writeLong;
 import static io.berth.protocol.serialization.Wire.writeString;
 
 import io.berth.protocol.directory.DirectoryEvent.*;
@@ -42,5 +44,41 @@ final class DirectoryEventFormats {
       (out, e) -> { writeMeta(out, e.meta()); writeContainerId(out, e.container(), "container"); },
       in -> new AllocationReleased(readMeta(in), readContainerId(in, "container")));
 
-  static final List<EventFormat<?>> ALL = List.of(CONTAINER_ALLOCATED, ALLOCATION_RESIZED, ALLOCATION_MOVED, ALLOCATION_RELEASED);
+  // --- the sagas (create, resize) -----------------------------------------------------------------
+
+  static final EventFormat<ContainerReserved> CONTAINER_RESERVED = EventFormat.of(ContainerReserved.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeLong(out, e.reservation());
+        writeContainerId(out, e.container(), "container");
+        writeHostId(out, e.host(), "host");
+        writeLimits(out, e.limits(), "limits");
+        writeString(out, e.antiAffinityGroup());
+        writeString(out, e.address());
+        writeString(out, e.decision());
+      },
+      in -> new ContainerReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readHostId(in, "host"),
+          readLimits(in, "limits"), readString(in, "antiAffinityGroup"), readString(in, "address"), readString(in, "decision")));
+
+  static final EventFormat<ResizeReserved> RESIZE_RESERVED = EventFormat.of(ResizeReserved.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeLong(out, e.reservation()); writeContainerId(out, e.container(), "container"); writeLimits(out, e.limits(), "limits"); },
+      in -> new ResizeReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readLimits(in, "limits")));
+
+  static final EventFormat<ReservationConfirmed> RESERVATION_CONFIRMED = EventFormat.of(ReservationConfirmed.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeLong(out, e.reservation());
+        writeContainerId(out, e.container(), "container");
+        writeHostId(out, e.host(), "host");
+        writeLimits(out, e.limits(), "limits");
+      },
+      in -> new ReservationConfirmed(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readHostId(in, "host"),
+          readLimits(in, "limits")));
+
+  static final EventFormat<ReservationReleased> RESERVATION_RELEASED = EventFormat.of(ReservationReleased.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeLong(out, e.reservation()); writeContainerId(out, e.container(), "container"); writeString(out, e.reason()); },
+      in -> new ReservationReleased(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readString(in, "reason")));
+
+  static final List<EventFormat<?>> ALL = List.of(CONTAINER_ALLOCATED, ALLOCATION_RESIZED, ALLOCATION_MOVED, ALLOCATION_RELEASED,
+      CONTAINER_RESERVED, RESIZE_RESERVED, RESERVATION_CONFIRMED, RESERVATION_RELEASED);
 }

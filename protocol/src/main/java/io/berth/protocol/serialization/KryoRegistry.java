@@ -14,6 +14,7 @@ import io.berth.protocol.container.Pending;
 import io.berth.protocol.directory.Allocation;
 import io.berth.protocol.directory.DirectoryCommand;
 import io.berth.protocol.directory.DirectoryReply;
+import io.berth.protocol.directory.Reservation;
 import io.berth.protocol.template.TemplateCommand;
 import io.berth.protocol.template.TemplateInfo;
 import io.berth.protocol.template.TemplateReply;
@@ -57,7 +58,10 @@ public final class KryoRegistry {
   public record Entry(int id, Class<?> type, String name, Serializer<?> serializer) {}
 
   /** Ids of classes that were removed: never to be used again. */
-  public static final Set<Integer> RETIRED_IDS = Set.of();
+  public static final Set<Integer> RETIRED_IDS = Set.of(
+      470, // DirectoryCommand.Allocate: create became the directory's saga (CreateContainer)
+      471, // DirectoryCommand.Resize: resize became the directory's saga (ResizeContainer)
+      570); // DirectoryReply.Allocated: the directory no longer answers with a bare allocation
 
   private static final List<Entry> ENTRIES = new ArrayList<>();
   private static final Map<Class<?>, Entry> BY_TYPE = new HashMap<>();
@@ -103,6 +107,8 @@ public final class KryoRegistry {
     event(223, ContainerEventFormats.MIGRATION_FELL_BACK_TO_COLD);
     event(224, ContainerEventFormats.MIGRATION_ABORTED);
     event(225, ContainerEventFormats.CONTAINER_FENCED);
+    event(226, ContainerEventFormats.RESERVATION_ACCEPTED);
+    event(227, ContainerEventFormats.RESERVATION_DECLINED);
 
     event(300, HostEventFormats.HOST_REGISTERED);
     event(301, HostEventFormats.HOST_CORDONED);
@@ -116,6 +122,10 @@ public final class KryoRegistry {
     event(351, DirectoryEventFormats.ALLOCATION_RESIZED);
     event(352, DirectoryEventFormats.ALLOCATION_MOVED);
     event(353, DirectoryEventFormats.ALLOCATION_RELEASED);
+    event(354, DirectoryEventFormats.CONTAINER_RESERVED);
+    event(355, DirectoryEventFormats.RESIZE_RESERVED);
+    event(356, DirectoryEventFormats.RESERVATION_CONFIRMED);
+    event(357, DirectoryEventFormats.RESERVATION_RELEASED);
 
     // --- 400: container commands, 450: host commands --------------------------------------------
     record(400, ContainerCommand.Define.class);
@@ -127,6 +137,7 @@ public final class KryoRegistry {
     record(406, ContainerCommand.Migrate.class);
     record(407, ContainerCommand.Exec.class);
     record(408, ContainerCommand.Get.class);
+    record(409, ContainerCommand.Settle.class);
 
     record(450, HostCommand.Register.class);
     record(451, HostCommand.Cordon.class);
@@ -137,10 +148,11 @@ public final class KryoRegistry {
     record(456, HostCommand.MarkRejoined.class);
     record(457, HostCommand.Get.class);
 
-    record(470, DirectoryCommand.Allocate.class);
-    record(471, DirectoryCommand.Resize.class);
     record(472, DirectoryCommand.Release.class);
     record(473, DirectoryCommand.Read.class);
+    record(474, DirectoryCommand.CreateContainer.class);
+    record(475, DirectoryCommand.ResizeContainer.class);
+    record(476, DirectoryCommand.Locate.class);
 
     record(490, TemplateCommand.Import.class);
     record(491, TemplateCommand.List.class);
@@ -154,10 +166,10 @@ public final class KryoRegistry {
     record(550, HostReply.Done.class);
     record(551, HostReply.Refused.class);
 
-    record(570, DirectoryReply.Allocated.class);
     record(571, DirectoryReply.Done.class);
     record(572, DirectoryReply.Snapshot.class);
     record(573, DirectoryReply.Refused.class);
+    record(574, DirectoryReply.Located.class);
 
     record(590, TemplateReply.Imported.class);
     record(591, TemplateReply.Listed.class);
@@ -189,6 +201,8 @@ public final class KryoRegistry {
 
     record(770, DirectoryState.class);
     record(771, Allocation.class);
+    record(772, Reservation.class);
+    enumeration(773, Reservation.Kind.class);
   }
 
   private KryoRegistry() {}

@@ -111,6 +111,28 @@ class ContainerFoldTest {
   }
 
   @Test
+  void theReservationFenceMovesForwardInEveryPhaseAndCarriesOverToANewIncarnation() {
+    // Declined before it was ever defined: still absent, but its log has begun (the chain's head is kept).
+    ReservationDeclined declined = new ReservationDeclined(meta(1), 7);
+    ContainerState.Empty absent = assertInstanceOf(ContainerState.Empty.class, fold(declined));
+    assertEquals(7, absent.lastReservation());
+    assertEquals(EventHashes.hashOf(declined), absent.lastEventHash());
+    // A later create takes part in reservation 8 and defines it in one write.
+    ContainerState defined = absent.apply(new ReservationAccepted(meta(2), 8)).apply(new ContainerDefined(meta(3), SPEC));
+    assertEquals(8, assertInstanceOf(ContainerState.Defined.class, defined).lastReservation());
+    ContainerState resized = defined.apply(new ReservationAccepted(meta(4), 9)).apply(new LimitsChangeRequested(meta(5), Limits.DEFAULT))
+        .apply(new LimitsChanged(meta(6), Limits.DEFAULT));
+    assertEquals(9, resized.lastReservation());
+    ContainerState gone = resized.apply(new DestroyRequested(meta(7))).apply(new ContainerDestroyed(meta(8)))
+        .apply(new ReservationDeclined(meta(9), 10));
+    assertEquals(10, assertInstanceOf(ContainerState.Destroyed.class, gone).lastReservation());
+    assertEquals(10, gone.apply(new ContainerDefined(meta(10), SPEC)).lastReservation(), "a new incarnation keeps the fence");
+    // It never goes back, nor stands still.
+    assertThrows(IllegalStateException.class, () -> resized.apply(new ReservationAccepted(meta(7), 9)));
+    assertThrows(IllegalStateException.class, () -> resized.apply(new ReservationDeclined(meta(7), 3)));
+  }
+
+  @Test
   void impossibleEventsAreRefusedNotGuessed() {
     assertThrows(IllegalStateException.class, () -> fold(new StartRequested(meta(1))));
     assertThrows(IllegalStateException.class, () -> fold(new ContainerDefined(meta(1), SPEC), new ContainerStopped(meta(2), 0, 0)));

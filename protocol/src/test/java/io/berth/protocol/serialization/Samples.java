@@ -18,6 +18,7 @@ import io.berth.protocol.directory.DirectoryEvent;
 import io.berth.protocol.directory.DirectoryEvent.*;
 import io.berth.protocol.directory.DirectoryReply;
 import io.berth.protocol.directory.DirectoryState;
+import io.berth.protocol.directory.Reservation;
 import io.berth.protocol.event.BerthEvent;
 import io.berth.protocol.event.CommandContext;
 import io.berth.protocol.event.EventMeta;
@@ -114,6 +115,8 @@ public final class Samples {
         new MigrationFellBackToCold(m, mig, "criu dump: unsupported socket type"),
         new MigrationAborted(m, mig, "target host-b unreachable", 48_213),
         new ContainerFenced(m, H1),
+        new ReservationAccepted(m, 42),
+        new ReservationDeclined(m, 43),
         new HostRegistered(m, new HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2"),
         new HostCordoned(m),
         new HostUncordoned(m),
@@ -124,7 +127,12 @@ public final class Samples {
         new ContainerAllocated(m, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
         new AllocationResized(m, CT, new Limits(2000, 1L << 30, 0, 1024)),
         new AllocationMoved(m, CT, H2),
-        new AllocationReleased(m, CT));
+        new AllocationReleased(m, CT),
+        new ContainerReserved(m, 42, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17",
+            "least allocated of 3 fitting hosts (host-a: cpu 25%, memory 25% after placing)"),
+        new ResizeReserved(m, 44, CT, new Limits(2000, 1L << 30, 0, 1024)),
+        new ReservationConfirmed(m, 42, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256)),
+        new ReservationReleased(m, 44, CT, "container web-1 answered that it keeps cpu=1.5 memory=512M"));
   }
 
   /** Other instances with edge values (empty strings, minimal spec, empty meta fields, negative numbers). */
@@ -166,16 +174,17 @@ public final class Samples {
   public static ContainerData data() {
     return new ContainerData(fullSpec(), Optional.of(H1), "198.18.0.17", 15,
         Optional.of(new Pending(Operation.STOP, "corr-1", AT)), Optional.of(new ExitStatus(1, 0, AT)),
-        "start: exec failed", 2, HASH, AT);
+        "start: exec failed", 2, 42, HASH, AT);
   }
 
   public static ContainerData bareData() {
-    return new ContainerData(minimalSpec(), Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, "", AT);
+    return new ContainerData(minimalSpec(), Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, 0, "", AT);
   }
 
   public static List<ContainerState> containerStates() {
     return List.of(
         ContainerState.empty(CT),
+        new ContainerState.Empty(CT, 43, HASH),
         new ContainerState.Defined(bareData()),
         new ContainerState.Running(data(), 48213, AT),
         new ContainerState.Stopped(data()),
@@ -201,17 +210,22 @@ public final class Samples {
   public static DirectoryState directoryState() {
     return new DirectoryState(Map.of(
         CT, new Allocation(H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
-        ContainerId.of("db"), new Allocation(H2, Limits.DEFAULT, "", "198.18.0.18")), HASH);
+        ContainerId.of("db"), new Allocation(H2, Limits.DEFAULT, "", "198.18.0.18")),
+        Map.of(
+            CT, new Reservation(44, Reservation.Kind.RESIZE, H1, new Limits(2000, 1L << 30, 0, 1024), "web", "198.18.0.17", "", AT, "corr-44"),
+            ContainerId.of("api"), new Reservation(45, Reservation.Kind.CREATE, H2, Limits.DEFAULT, "", "198.18.0.19", "pinned", AT, "corr-45")),
+        45, HASH);
   }
 
   public static List<BerthMessage> commands(ActorRef<ContainerReply> c, ActorRef<HostReply> h, ActorRef<DirectoryReply> d) {
     CommandContext ctx = context();
     return List.of(
-        new ContainerCommand.Define(fullSpec(), H1, "pinned", "198.18.0.17", 15, true, ctx, c),
+        new ContainerCommand.Define(fullSpec(), H1, "pinned", "198.18.0.17", 15, true, 42, ctx, c),
         new ContainerCommand.Start(ctx, c),
         new ContainerCommand.Stop(10_000, ctx, c),
         new ContainerCommand.Kill(9, ctx, c),
-        new ContainerCommand.SetLimits(Limits.DEFAULT, ctx, c),
+        new ContainerCommand.SetLimits(Limits.DEFAULT, 44, ctx, c),
+        new ContainerCommand.Settle(45, ctx, c),
         new ContainerCommand.Destroy(ctx, c),
         new ContainerCommand.Migrate(H2, MigrationMode.COLD, ctx, c),
         new ContainerCommand.Exec(List.of("/bin/echo", "hi"), 5_000, ctx, c),
@@ -224,9 +238,10 @@ public final class Samples {
         new HostCommand.MarkFenced("host-b", ctx, h),
         new HostCommand.MarkRejoined(ctx, h),
         new HostCommand.Get(h),
-        new DirectoryCommand.Allocate(fullSpec(), ctx, d),
-        new DirectoryCommand.Resize(CT, Limits.DEFAULT, ctx, d),
+        new DirectoryCommand.CreateContainer(fullSpec(), true, ctx, c),
+        new DirectoryCommand.ResizeContainer(CT, Limits.DEFAULT, ctx, c),
         new DirectoryCommand.Release(CT, ctx, d),
+        new DirectoryCommand.Locate(CT, d),
         new DirectoryCommand.Read(d));
   }
 
@@ -239,7 +254,8 @@ public final class Samples {
     all.add(new ContainerReply.States(containerStates()));
     for (HostState s : hostStates()) all.add(new HostReply.Done(s));
     all.add(new HostReply.Refused(new Rejection(Rejection.Code.NOT_FOUND, null, "no host x")));
-    all.add(new DirectoryReply.Allocated(H1, "least allocated", "198.18.0.17", 15));
+    all.add(new DirectoryReply.Located(CT, Optional.of(H1)));
+    all.add(new DirectoryReply.Located(ContainerId.of("ghost"), Optional.empty()));
     all.add(new DirectoryReply.Done(directoryState()));
     all.add(new DirectoryReply.Snapshot(DirectoryState.EMPTY));
     all.add(new DirectoryReply.Refused(rejection));
