@@ -135,7 +135,7 @@ final class ContainerCommand extends Verb {
     @Option(names = "--pids", paramLabel = "N", description = "the most processes and threads")
     String pids;
 
-    @Option(names = "--disk", paramLabel = "SIZE", description = "size of the writable layer; 0 = not limited")
+    @Option(names = "--disk", paramLabel = "SIZE", description = "size of the writable layer (its own ext4 image, enforced); 0 = the host's default, 10G")
     String disk;
 
     @Override

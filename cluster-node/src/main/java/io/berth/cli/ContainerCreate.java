@@ -28,7 +28,7 @@ final class ContainerCreate extends Verb {
   @Option(names = "--pids", paramLabel = "N", description = "default 512")
   String pids;
 
-  @Option(names = "--disk", paramLabel = "SIZE", description = "writable layer size; default not limited")
+  @Option(names = "--disk", paramLabel = "SIZE", description = "writable layer size (its own ext4 image, enforced); default the host's, 10G")
   String disk;
 
   @Option(names = "--host", paramLabel = "H", description = "run only on this host")
