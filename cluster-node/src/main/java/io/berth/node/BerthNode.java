@@ -36,8 +36,11 @@ public final class BerthNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final NodeServices services;
   private final NodeSettings settings;
+  /** Closed with the node: its exit watcher and LXCFS supervisor are threads of this JVM (the containers and LXCFS are not). */
+  private final IsolationLayer layer;
 
-  private BerthNode(ActorSystem<Void> system, NodeServices services, NodeSettings settings) {
+  private BerthNode(ActorSystem<Void> system, NodeServices services, NodeSettings settings, IsolationLayer layer) {
+    this.layer = layer;
     this.system = system;
     this.services = services;
     this.settings = settings;
@@ -95,7 +98,7 @@ public final class BerthNode implements AutoCloseable {
       // recover, so the entities adopt them (and hear of their exits).
       layer.adopt().forEach(c -> log.info("container {} still runs as {}: adopted", c.id(), c.initPid()));
       NodeServices services = NodeServices.start(system, s, persistence, layer, runtime, detected, START_TIMEOUT);
-      BerthNode node = new BerthNode(system, services, s);
+      BerthNode node = new BerthNode(system, services, s, layer);
       log.info("berth node {} ready: api http://{}:{} cluster {}:{} cassandra {}", s.hostId(), s.apiBind(),
           services.apiPort(), s.clusterAddress(), s.clusterPort(), persistence.settings().contactPointsOrEmbedded());
       System.out.println("berth node " + s.hostId() + " ready: api http://" + s.apiBind() + ":" + services.apiPort());
@@ -144,6 +147,7 @@ public final class BerthNode implements AutoCloseable {
     } catch (Exception e) {
       log.warn("node {} did not stop within 30 s: {}", settings.hostId(), e.toString());
     }
+    layer.close();
   }
 
   private static void fail(String message) {

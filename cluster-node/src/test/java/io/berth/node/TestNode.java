@@ -3,6 +3,8 @@ package io.berth.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.berth.isolation.IsolationConfig;
+import io.berth.isolation.IsolationLayer;
 import io.berth.isolation.network.Nftables;
 import io.berth.persistence.embedded.EmbeddedCassandraSettings;
 import io.berth.persistence.testing.SharedCassandra;
@@ -165,6 +167,14 @@ final class TestNode implements AutoCloseable {
       }
     } catch (IOException e) {
       System.err.println("test node clean-up: cannot list cgroups: " + e.getMessage());
+    }
+    // The data root's LXCFS outlives the node (containers keep its binds across an owner restart): stop it too.
+    if (Files.isDirectory(dataRoot.resolve("isolation"))) {
+      try (IsolationLayer layer = new IsolationLayer(IsolationConfig.defaults(dataRoot.resolve("isolation"), bridge, cgroupRoot))) {
+        layer.lxcfs().stop(java.time.Duration.ofSeconds(10)); // its containers were killed above
+      } catch (RuntimeException e) {
+        System.err.println("test node clean-up: LXCFS: " + e.getMessage());
+      }
     }
     // Unmount whatever is still mounted under the data root (deepest first), then delete it.
     try {
