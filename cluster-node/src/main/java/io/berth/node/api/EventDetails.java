@@ -53,6 +53,7 @@ final class EventDetails {
       m.put("restart", s.restart().wireName());
       m.put("labels", s.labels());
       m.put("placement", Views.PlacementJson.of(s.placement()));
+      m.put("privileged", s.privileged());
       return m;
     }
     if (v instanceof Optional<?> o) return o.map(EventDetails::value).orElse(null);
