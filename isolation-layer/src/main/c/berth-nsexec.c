@@ -521,43 +521,16 @@ static int mode_exec(void) {
 
 /* ---- netns / netrun ------------------------------------------------------------------------ */
 
+/* With a user namespace, the child joins it before unsharing, so the container's root owns the net namespace. */
+static int unshare_net(void *userns, const char **step) {
+  *step = "setns-user";
+  if (userns && join_userns(userns) < 0) return -1;
+  *step = "unshare-net";
+  return unshare(CLONE_NEWNET);
+}
+
 static int mode_netns(const char *path, const char *userns) {
-  /* A net namespace that outlives this process: bind-mount its nsfs file, as ip-netns(8) does. With a
-   * user namespace, a child joins it and unshares the net namespace there (so the container's root owns
-   * it), and we, still in the host's namespaces, bind it. */
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) die("create", errno, path);
-  close(fd);
-  int ready[2], done[2];
-  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) { unlink(path); die("pipe", errno, path); }
-  pid_t child = fork();
-  if (child < 0) { unlink(path); die("fork", errno, path); }
-  if (child == 0) {
-    close(ready[0]);
-    close(done[1]);
-    char b = 'n';
-    if (userns && join_userns(userns) < 0) b = 'u';
-    else if (unshare(CLONE_NEWNET) < 0) b = 'e';
-    if (write(ready[1], &b, 1) != 1) _exit(1);
-    if (read(done[0], &b, 1) < 0) _exit(1);
-    _exit(0);
-  }
-  close(ready[1]);
-  close(done[0]);
-  char r = 0;
-  if (read(ready[0], &r, 1) != 1 || r != 'n') {
-    kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
-    unlink(path);
-    die(r == 'u' ? "setns-user" : "unshare-net", EPERM, r == 'u' ? userns : path);
-  }
-  char ns[64];
-  snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)child);
-  int rc = mount(ns, path, NULL, MS_BIND, NULL);
-  int e = errno;
-  close(done[1]);
-  waitpid(child, NULL, 0);
-  if (rc < 0) { unlink(path); die("bind-netns", e, path); }
+  bind_child_ns(path, "net", unshare_net, NULL, (void *)userns);
   return 0;
 }
 

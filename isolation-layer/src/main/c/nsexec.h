@@ -6,6 +6,8 @@
 #ifndef BERTH_NSEXEC_H
 #define BERTH_NSEXEC_H
 
+#include <sys/types.h>
+
 #define HELPER_FAILED 125
 #define MAX_RECORDS 1024
 
@@ -30,6 +32,15 @@ void fail(int out, const char *step, int err, const char *arg);
 void die(const char *step, int err, const char *arg);
 /* In the container's init before exec: "STEP ERRNO ARG" (errno read first) on fd, _exit(HELPER_FAILED). */
 void init_fail(int fd, const char *step, const char *arg);
+
+/* nsfile.c */
+/* Makes a namespace in a child and keeps it alive bound on path (a file it creates): enter() runs in the child
+ * (0, or -1 with errno and *step set); then(), when given, runs in the parent once the child is ready (the same
+ * contract); the child's /proc/PID/ns/KIND is bound on path. On any failure nothing is left at path and the
+ * helper dies naming the step. */
+typedef int (*ns_enter_fn)(void *arg, const char **step);
+typedef int (*ns_then_fn)(pid_t child, void *arg, const char **step);
+void bind_child_ns(const char *path, const char *kind, ns_enter_fn enter, ns_then_fn then, void *arg);
 
 /* userns.c */
 int mode_userns(const char *path, const char *base, const char *count);

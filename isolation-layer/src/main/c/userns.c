@@ -23,64 +23,44 @@
 
 #include "nsexec.h"
 
-static void write_map(pid_t pid, const char *file, const char *map) {
+static int write_map(pid_t pid, const char *file, const char *map) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) die("open-map", errno, path);
-  if (write(fd, map, strlen(map)) != (ssize_t)strlen(map)) die("write-map", errno, path);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, map, strlen(map));
+  int e = errno;
   close(fd);
+  errno = e;
+  return n == (ssize_t)strlen(map) ? 0 : -1;
+}
+
+static int unshare_user(void *arg, const char **step) {
+  (void)arg;
+  *step = "unshare-user";
+  return unshare(CLONE_NEWUSER);
+}
+
+/* We, still root of the parent namespace, write the child's maps (user_namespaces(7): a privileged writer in
+ * the parent namespace may map any range, and need not deny setgroups). */
+static int write_maps(pid_t child, void *map, const char **step) {
+  *step = "write-uid-map";
+  if (write_map(child, "uid_map", map) < 0) return -1;
+  *step = "write-gid-map";
+  return write_map(child, "gid_map", map);
 }
 
 /* userns PATH BASE COUNT: a new user namespace mapping ids 0..COUNT-1 to BASE..BASE+COUNT-1 (uids and
- * gids alike), bind-mounted on PATH. A child unshares it and waits; we, still root of the parent
- * namespace, write its maps (user_namespaces(7): a privileged writer in the parent namespace may map any
- * range, and need not deny setgroups), bind its nsfs file, and end it. */
+ * gids alike), bound on PATH. */
 int mode_userns(const char *path, const char *base, const char *count) {
   char *end;
   unsigned long b = strtoul(base, &end, 10);
   if (*end || b == 0) die("parse-base", EINVAL, base);
   unsigned long n = strtoul(count, &end, 10);
   if (*end || n == 0) die("parse-count", EINVAL, count);
-
-  int ready[2], done[2];
-  if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) die("pipe", errno, "userns");
-  pid_t child = fork();
-  if (child < 0) die("fork", errno, "userns");
-  if (child == 0) {
-    close(ready[0]);
-    close(done[1]);
-    char b1 = unshare(CLONE_NEWUSER) < 0 ? 'e' : 'u';
-    if (write(ready[1], &b1, 1) != 1) _exit(1);
-    char b2;
-    if (read(done[0], &b2, 1) < 0) _exit(1); /* EOF when the parent is done with us */
-    _exit(0);
-  }
-  close(ready[1]);
-  close(done[0]);
-  char r = 0;
-  if (read(ready[0], &r, 1) != 1 || r != 'u') {
-    kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
-    die("unshare-user", r == 'e' ? EPERM : EIO, path);
-  }
   char map[64];
   snprintf(map, sizeof map, "0 %lu %lu\n", b, n);
-  write_map(child, "uid_map", map);
-  write_map(child, "gid_map", map);
-
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-  if (fd < 0) die("create", errno, path);
-  close(fd);
-  char ns[64];
-  snprintf(ns, sizeof ns, "/proc/%d/ns/user", (int)child);
-  if (mount(ns, path, NULL, MS_BIND, NULL) < 0) {
-    int e = errno;
-    unlink(path);
-    die("bind-userns", e, path);
-  }
-  close(done[1]);
-  waitpid(child, NULL, 0);
+  bind_child_ns(path, "user", unshare_user, write_maps, map);
   return 0;
 }
 

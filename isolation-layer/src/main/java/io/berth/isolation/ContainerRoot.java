@@ -1,13 +1,12 @@
 package io.berth.isolation;
 
 import io.berth.isolation.idmap.IdRanges;
-import io.berth.isolation.nativ.Syscalls;
 import io.berth.isolation.process.Helper;
+import io.berth.isolation.rootfs.NsFiles;
 import io.berth.isolation.rootfs.Rootfs;
 import io.berth.isolation.store.ContainerStore;
 import io.berth.protocol.ids.ContainerId;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -42,7 +41,7 @@ final class ContainerRoot {
     long base = ranges.claim(id, dataRoot, preferredBase);
     revert.add(() -> ranges.release(id, dataRoot));
     helper.createUserns(store.userns(id), base, IdRanges.SIZE, "container " + id);
-    revert.add(() -> unbind(store.userns(id)));
+    revert.add(() -> NsFiles.unbind(store.userns(id)));
     return base;
   }
 
@@ -78,7 +77,7 @@ final class ContainerRoot {
 
   /** Unmounts the user namespace's file (the namespace ends with its last process). Idempotent. */
   void dropUserns(ContainerId id) {
-    unbind(store.userns(id));
+    NsFiles.unbind(store.userns(id));
   }
 
   /** The container no longer lives here: its range is free for others once no data root holds it. */
@@ -92,17 +91,7 @@ final class ContainerRoot {
    * restored net namespace.
    */
   void rebindUserns(ContainerId id, int initPid) throws IOException {
-    unbind(store.userns(id));
-    Files.createFile(store.userns(id));
-    Syscalls.mount("/proc/" + initPid + "/ns/user", store.userns(id).toString(), null, Syscalls.MS_BIND, null);
-  }
-
-  private static void unbind(Path nsfile) {
-    if (Rootfs.isMountPoint(nsfile)) Syscalls.umount2(nsfile.toString(), Syscalls.MNT_DETACH);
-    try {
-      Files.deleteIfExists(nsfile);
-    } catch (IOException e) {
-      throw new UncheckedIOException("remove " + nsfile, e);
-    }
+    NsFiles.unbind(store.userns(id));
+    NsFiles.bind(initPid, "user", store.userns(id));
   }
 }

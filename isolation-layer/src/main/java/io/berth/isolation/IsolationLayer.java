@@ -19,6 +19,7 @@ import io.berth.isolation.process.ExitWatcher;
 import io.berth.isolation.process.Helper;
 import io.berth.isolation.process.HelperException;
 import io.berth.isolation.process.Procs;
+import io.berth.isolation.rootfs.NsFiles;
 import io.berth.isolation.rootfs.Rootfs;
 import io.berth.isolation.rootfs.RootfsPaths;
 import io.berth.isolation.store.ContainerRecord;
@@ -708,8 +709,7 @@ public final class IsolationLayer implements AutoCloseable {
       // Keep the restored namespaces reachable as before, for a later start or exec after a stop: the net
       // namespace, and the user namespace CRIU made (same mapping) that owns it.
       step(id, "bind restored net namespace", () -> {
-        Files.createFile(store.netns(id));
-        Syscalls.mount("/proc/" + s.initPid() + "/ns/net", store.netns(id).toString(), null, Syscalls.MS_BIND, null);
+        NsFiles.bind(s.initPid(), "net", store.netns(id));
       });
       if (r.userNamespaced()) step(id, "bind restored user namespace", () -> root.rebindUserns(id, s.initPid()));
       store.save(r.withInit(s.initPid(), Procs.startTime(s.initPid()), s.shimPid()));
@@ -892,13 +892,7 @@ public final class IsolationLayer implements AutoCloseable {
   }
 
   private void removeNetns(ContainerId id) {
-    Path ns = store.netns(id);
-    if (Rootfs.isMountPoint(ns)) Syscalls.umount2(ns.toString(), Syscalls.MNT_DETACH);
-    try {
-      Files.deleteIfExists(ns);
-    } catch (IOException e) {
-      throw new UncheckedIOException("remove " + ns, e);
-    }
+    NsFiles.unbind(store.netns(id));
   }
 
   private static void shareWithGroup(Path dir, long gid, ContainerId id) {
