@@ -57,8 +57,13 @@ public sealed interface ContainerCommand extends BerthMessage {
 
   record Destroy(CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 
-  record Migrate(HostId target, MigrationMode mode, CommandContext context, ActorRef<ContainerReply> replyTo)
-      implements ContainerCommand {}
+  /**
+   * Step 2 of the directory's migration saga ({@code reservation}): the entity, on the container's host, takes
+   * the move to {@code target} on and answers {@link ContainerReply.Done} once {@code MigrationRequested} is
+   * durable; the steps then run from its log. Sent again, it is answered from the state.
+   */
+  record Migrate(HostId target, MigrationMode mode, boolean modeForced, String decision, long reservation, CommandContext context,
+      ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 
   /** Runs {@code argv} inside the running container; answered with {@link ContainerReply.ExecResult}. */
   record Exec(List<String> argv, long timeoutMillis, CommandContext context, ActorRef<ContainerReply> replyTo)

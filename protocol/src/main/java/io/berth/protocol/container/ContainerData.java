@@ -21,6 +21,7 @@ import java.util.Optional;
  *                        older ones are refused
  * @param lastEventHash   hex SHA-256 of the stored bytes of the last event applied (the hash chain's head)
  * @param updatedAt       when the last event was decided
+ * @param lastMigration   how its last migration ended, if it ever moved
  */
 public record ContainerData(
     ContainerSpec spec,
@@ -33,7 +34,8 @@ public record ContainerData(
     int restartAttempts,
     long lastReservation,
     String lastEventHash,
-    Instant updatedAt) {
+    Instant updatedAt,
+    Optional<MigrationRecord> lastMigration) {
 
   public ContainerId id() {
     return spec.id();
@@ -41,47 +43,52 @@ public record ContainerData(
 
   /** A new incarnation of the container; the reservation fence carries over from before (never goes back). */
   static ContainerData defined(ContainerSpec spec, long lastReservation, Instant at) {
-    return new ContainerData(spec, Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, lastReservation, "", at);
+    return new ContainerData(spec, Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, lastReservation, "", at, Optional.empty());
   }
 
   ContainerData withSpec(ContainerSpec v) {
-    return new ContainerData(v, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(v, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData withHost(HostId v) {
-    return new ContainerData(spec, Optional.of(v), address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(spec, Optional.of(v), address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData withAddress(String v, int prefix) {
-    return new ContainerData(spec, host, v, prefix, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, v, prefix, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData withPending(Pending v) {
-    return new ContainerData(spec, host, address, prefixLength, Optional.of(v), lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, Optional.of(v), lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   /** The outcome arrived: nothing is in progress, and the last operation succeeded. */
   ContainerData settled() {
-    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, "", restartAttempts, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, "", restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData failed(String error) {
-    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, error, restartAttempts, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, error, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData withExit(ExitStatus v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, Optional.of(v), lastError, restartAttempts, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, pending, Optional.of(v), lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData withRestartAttempts(int v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, v, lastReservation, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, v, lastReservation, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData withLastReservation(long v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, v, lastEventHash, updatedAt);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, v, lastEventHash, updatedAt, lastMigration);
   }
 
   ContainerData stamped(String hash, Instant at) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, hash, at);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, hash, at, lastMigration);
+  }
+
+  ContainerData withLastMigration(MigrationRecord v) {
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt,
+        Optional.of(v));
   }
 }

@@ -76,24 +76,37 @@ public sealed interface ContainerEvent extends BerthEvent {
 
   // --- the migration saga --------------------------------------------------------------------------
 
-  record MigrationRequested(EventMeta meta, String migrationId, HostId source, HostId target, MigrationMode mode)
-      implements ContainerEvent {}
+  /**
+   * The directory reserved room on {@code target} for the container (placement's {@code decision}, or the operator's
+   * choice) and the container's entity, on {@code source}, takes the move on. {@code modeForced}: the operator asked
+   * for this mode, so a live move that cannot work fails instead of falling back to cold.
+   */
+  record MigrationRequested(EventMeta meta, String migrationId, HostId source, HostId target, MigrationMode mode,
+      boolean modeForced, String decision) implements ContainerEvent {}
 
-  /** The writable layer was copied to the target while the container still ran. */
+  /** Both hosts can take the move in its mode (CRIU checks, the target's template, room and kernel): {@code findings}. */
+  record MigrationPreflightPassed(EventMeta meta, String migrationId, String findings) implements ContainerEvent {}
+
+  /** The disk image's allocated extents were copied to the target while the container still ran (pre-copy). */
   record RootfsPreCopied(EventMeta meta, String migrationId, long bytes, String sha256) implements ContainerEvent {}
 
   /** The container was frozen and checkpointed (live) or stopped (cold) on the source. */
   record CheckpointTaken(EventMeta meta, String migrationId, long imageBytes) implements ContainerEvent {}
 
-  /** The checkpoint image and the final layer delta reached the target, checksums verified. */
+  /** The checkpoint images and the disk image's last delta reached the target, checksums verified on both sides. */
   record ImageTransferred(EventMeta meta, String migrationId, long bytes, String sha256) implements ContainerEvent {}
 
-  /** The container's entity (and so its shard) now lives on the target host. */
+  /** The directory places the container on the target host now: its entity's shard follows there. */
   record ContainerMoved(EventMeta meta, String migrationId, HostId target) implements ContainerEvent {}
 
   /** The container runs on the target (restored from the image, or started for a cold move). */
   record ContainerRestored(EventMeta meta, String migrationId, HostId host, long pid) implements ContainerEvent {}
 
+  /**
+   * The move is over: the source holds nothing of the container any more. {@code downtimeMillis}: from the moment it
+   * stopped running on the source until it ran on the target, measured by the source around CRIU (0 for a container
+   * that was not running); {@code totalMillis}: since {@code MigrationRequested}.
+   */
   record MigrationCompleted(EventMeta meta, String migrationId, long downtimeMillis, long totalMillis)
       implements ContainerEvent {}
 

@@ -90,7 +90,8 @@ final class ContainerFold {
     if (event instanceof MigrationRequested e) {
       requirePhase(live, event, Defined.class, Running.class, Stopped.class);
       long pid = live instanceof Running r ? r.pid() : 0;
-      MigrationProgress p = new MigrationProgress(e.migrationId(), e.source(), e.target(), e.mode(), Step.REQUESTED, pid, 0);
+      MigrationProgress p = new MigrationProgress(e.migrationId(), e.source(), e.target(), e.mode(), Step.REQUESTED, pid, 0, e.modeForced(),
+          0, "", at);
       return new Migrating(d.withPending(pending(Operation.MIGRATE, event)), p);
     }
     if (!(live instanceof Migrating m)) throw mismatch(live, event, "no migration is under way");
@@ -99,17 +100,23 @@ final class ContainerFold {
       throw mismatch(live, event, "it belongs to migration " + id + ", not " + m.progress().migrationId());
     }
     MigrationProgress p = m.progress();
-    if (event instanceof RootfsPreCopied) return new Migrating(d, p.at(Step.ROOTFS_PRE_COPIED));
+    if (event instanceof MigrationPreflightPassed) return new Migrating(d, p.at(Step.PREFLIGHT_PASSED));
+    if (event instanceof RootfsPreCopied e) return new Migrating(d, p.sent(Step.ROOTFS_PRE_COPIED, e.bytes()));
     if (event instanceof CheckpointTaken) return new Migrating(d, p.at(Step.CHECKPOINTED));
-    if (event instanceof ImageTransferred) return new Migrating(d, p.at(Step.IMAGE_TRANSFERRED));
-    if (event instanceof ContainerMoved e) return new Migrating(d.withHost(e.target()), p.at(Step.MOVED));
+    if (event instanceof ImageTransferred e) return new Migrating(d, p.sent(Step.IMAGE_TRANSFERRED, e.bytes()));
     if (event instanceof ContainerRestored e) return new Migrating(d.withHost(e.host()), p.restored(e.pid()));
-    if (event instanceof MigrationFellBackToCold) return new Migrating(d, p.cold());
-    if (event instanceof MigrationCompleted) {
-      return p.pidAfter() > 0 ? new Running(d.settled(), p.pidAfter(), at) : stoppedOrDefined(d.settled());
+    if (event instanceof ContainerMoved e) return new Migrating(d.withHost(e.target()), p.at(Step.MOVED));
+    if (event instanceof MigrationFellBackToCold e) return new Migrating(d, p.cold(e.cause()));
+    if (event instanceof MigrationCompleted e) {
+      if (!p.isPast(Step.MOVED)) throw mismatch(live, event, "the directory has not placed it on the target yet");
+      ContainerData done = d.settled().withLastMigration(new MigrationRecord(p.migrationId(), p.mode(), p.source(), p.target(), "completed",
+          e.downtimeMillis(), e.totalMillis(), p.bytes(), p.fallbackReason(), "", at));
+      return p.pidAfter() > 0 ? new Running(done, p.pidAfter(), at) : stoppedOrDefined(done);
     }
     if (event instanceof MigrationAborted e) {
-      ContainerData back = d.withHost(p.source()).failed("migrate: " + e.cause());
+      ContainerData back = d.withHost(p.source()).failed("migrate: " + e.cause())
+          .withLastMigration(new MigrationRecord(p.migrationId(), p.mode(), p.source(), p.target(), "aborted", 0,
+              java.time.Duration.between(p.requestedAt(), at).toMillis(), p.bytes(), p.fallbackReason(), e.cause(), at));
       return e.pid() > 0 ? new Running(back, e.pid(), at) : stoppedOrDefined(back);
     }
     throw mismatch(live, event, "unknown event type");
@@ -130,6 +137,7 @@ final class ContainerFold {
   }
 
   private static String migrationIdOf(ContainerEvent event) {
+    if (event instanceof MigrationPreflightPassed e) return e.migrationId();
     if (event instanceof RootfsPreCopied e) return e.migrationId();
     if (event instanceof CheckpointTaken e) return e.migrationId();
     if (event instanceof ImageTransferred e) return e.migrationId();

@@ -27,6 +27,24 @@ public sealed interface DirectoryCommand extends BerthMessage {
   record ResizeContainer(ContainerId container, Limits limits, CommandContext context, ActorRef<ContainerReply> replyTo)
       implements DirectoryCommand {}
 
+  /**
+   * Moves a running or stopped container to another host, as a saga: places it ({@code target} when the operator
+   * named one, else placement picks, never its own host), holds its share there ({@code MigrationReserved}) and
+   * has its entity take the move on. Answered with the entity's state once the move is under way (its steps are
+   * in the container's log), or with a refusal naming why (busy, cordoned, too small, the same host...).
+   */
+  record MigrateContainer(ContainerId container, java.util.Optional<io.berth.protocol.ids.HostId> target,
+      io.berth.protocol.container.MigrationMode mode, boolean modeForced, CommandContext context, ActorRef<ContainerReply> replyTo)
+      implements DirectoryCommand {}
+
+  /**
+   * The container's entity ended the move of reservation {@code reservation}: {@code completed} moves its
+   * allocation to the target, otherwise the target's share is freed. Answered {@link DirectoryReply.Done} (also
+   * when it was settled already: the entity asks until it is answered).
+   */
+  record SettleMigration(ContainerId container, long reservation, boolean completed, CommandContext context,
+      ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
+
   /** Frees a destroyed container's share and address (and any reservation it still had). */
   record Release(ContainerId container, CommandContext context, ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
 

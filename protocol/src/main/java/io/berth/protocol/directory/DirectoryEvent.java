@@ -55,4 +55,12 @@ public sealed interface DirectoryEvent extends BerthEvent {
    * is gone): what it held is free again (a create's name, capacity and address; a resize's extra capacity).
    */
   record ReservationReleased(EventMeta meta, long reservation, ContainerId container, String reason) implements DirectoryEvent {}
+
+  /**
+   * Migration, step 1: the container's share is held on {@code target} as well as on its own host, under
+   * {@code reservation}, until its entity settles the move: confirmed on the target (the allocation moves there),
+   * or released (it stays where it was).
+   */
+  record MigrationReserved(EventMeta meta, long reservation, ContainerId container, HostId target, String decision)
+      implements DirectoryEvent {}
 }

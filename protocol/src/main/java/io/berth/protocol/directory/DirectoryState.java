@@ -66,6 +66,8 @@ public record DirectoryState(Map<ContainerId, Allocation> allocations, Map<Conta
     for (Map.Entry<ContainerId, Reservation> e : reservations.entrySet()) {
       Reservation r = e.getValue();
       if (r.kind() == Reservation.Kind.CREATE) out.add(new Held(e.getKey(), r.host(), r.limits(), r.antiAffinityGroup(), r.address()));
+      // A move holds the share on the target too; the address is the container's own (it keeps it).
+      if (r.kind() == Reservation.Kind.MIGRATE) out.add(new Held(e.getKey(), r.host(), r.limits(), r.antiAffinityGroup(), r.address()));
     }
     return out;
   }
@@ -100,6 +102,13 @@ public record DirectoryState(Map<ContainerId, Allocation> allocations, Map<Conta
       last = after(e.reservation(), event);
       pending.put(e.container(), new Reservation(e.reservation(), Reservation.Kind.RESIZE, a.host(), e.limits(), a.antiAffinityGroup(),
           a.address(), "", e.meta().at(), e.meta().correlationId()));
+    } else if (event instanceof MigrationReserved e) {
+      Allocation a = existing(e.container(), event);
+      if (reservations.containsKey(e.container())) throw conflict(event, "container " + e.container() + " has a reservation under way");
+      if (a.host().equals(e.target())) throw conflict(event, "container " + e.container() + " is on " + e.target() + " already");
+      last = after(e.reservation(), event);
+      pending.put(e.container(), new Reservation(e.reservation(), Reservation.Kind.MIGRATE, e.target(), a.limits(), a.antiAffinityGroup(),
+          a.address(), e.decision(), e.meta().at(), e.meta().correlationId()));
     } else if (event instanceof ReservationConfirmed e) {
       Reservation r = reservation(e.container(), e.reservation(), event);
       Allocation a = allocations.get(e.container());

@@ -11,7 +11,7 @@ import java.time.Instant;
  *
  * @param number            the directory's number for it, in order: the entity refuses a request of an older one
  * @param kind              what it changes
- * @param host              where it holds capacity: the placed host (create), the container's own host (resize)
+ * @param host              where it holds capacity: the placed host (create), the container's own host (resize), the target (migrate)
  * @param limits            what it holds there: the new container's limits (create), the new limits (resize)
  * @param antiAffinityGroup the container's group ({@code ""} for none)
  * @param address           the address it holds (create), or the container's own (resize)
@@ -26,6 +26,8 @@ public record Reservation(long number, Kind kind, HostId host, Limits limits, St
     /** A new container: its name, capacity on its host and address are held. */
     CREATE,
     /** New limits: the host holds the larger of the current and the new ones until the entity settles it. */
-    RESIZE
+    RESIZE,
+    /** A move: the target holds the container's share too (its host is the target) until the entity settles it. */
+    MIGRATE
   }
 }

@@ -99,16 +99,26 @@ final class ContainerEventFormats {
 
   // --- the migration saga --------------------------------------------------------------------------
 
-  static final EventFormat<MigrationRequested> MIGRATION_REQUESTED = EventFormat.of(MigrationRequested.class, 1,
+  /** Version 2: with {@code modeForced} and {@code decision}; version 1 reads as not forced, no decision recorded. */
+  static final EventFormat<MigrationRequested> MIGRATION_REQUESTED = EventFormat.of(MigrationRequested.class, 2,
       (out, e) -> {
         writeMeta(out, e.meta());
         writeString(out, e.migrationId());
         writeHostId(out, e.source(), "source");
         writeHostId(out, e.target(), "target");
         writeEnumName(out, ValueCodecs.required("mode", e.mode()));
+        Wire.writeBoolean(out, e.modeForced());
+        writeString(out, e.decision());
       },
       in -> new MigrationRequested(readMeta(in), readString(in, "migrationId"), readHostId(in, "source"),
-          readHostId(in, "target"), readEnumName(in, "mode", MigrationMode.class)));
+          readHostId(in, "target"), readEnumName(in, "mode", MigrationMode.class), Wire.readBoolean(in, "modeForced"),
+          readString(in, "decision")))
+      .withOldVersion(1, in -> new MigrationRequested(readMeta(in), readString(in, "migrationId"), readHostId(in, "source"),
+          readHostId(in, "target"), readEnumName(in, "mode", MigrationMode.class), false, ""));
+
+  static final EventFormat<MigrationPreflightPassed> MIGRATION_PREFLIGHT_PASSED = EventFormat.of(MigrationPreflightPassed.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeString(out, e.migrationId()); writeString(out, e.findings()); },
+      in -> new MigrationPreflightPassed(readMeta(in), readString(in, "migrationId"), readString(in, "findings")));
 
   static final EventFormat<RootfsPreCopied> ROOTFS_PRE_COPIED = EventFormat.of(RootfsPreCopied.class, 1,
       (out, e) -> { writeMeta(out, e.meta()); writeString(out, e.migrationId()); writeLong(out, e.bytes()); Wire.writeHash(out, e.sha256()); },
@@ -164,5 +174,5 @@ final class ContainerEventFormats {
       DESTROY_REQUESTED, CONTAINER_DESTROYED, OPERATION_FAILED, CONTAINER_ADOPTED, RESTART_SCHEDULED,
       MIGRATION_REQUESTED, ROOTFS_PRE_COPIED, CHECKPOINT_TAKEN, IMAGE_TRANSFERRED, CONTAINER_MOVED,
       CONTAINER_RESTORED, MIGRATION_COMPLETED, MIGRATION_FELL_BACK_TO_COLD, MIGRATION_ABORTED, CONTAINER_FENCED,
-      RESERVATION_ACCEPTED, RESERVATION_DECLINED);
+      RESERVATION_ACCEPTED, RESERVATION_DECLINED, MIGRATION_PREFLIGHT_PASSED);
 }

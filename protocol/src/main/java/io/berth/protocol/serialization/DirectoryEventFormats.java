@@ -79,6 +79,17 @@ final class DirectoryEventFormats {
       (out, e) -> { writeMeta(out, e.meta()); writeLong(out, e.reservation()); writeContainerId(out, e.container(), "container"); writeString(out, e.reason()); },
       in -> new ReservationReleased(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readString(in, "reason")));
 
+  static final EventFormat<MigrationReserved> MIGRATION_RESERVED = EventFormat.of(MigrationReserved.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeLong(out, e.reservation());
+        writeContainerId(out, e.container(), "container");
+        writeHostId(out, e.target(), "target");
+        writeString(out, e.decision());
+      },
+      in -> new MigrationReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readHostId(in, "target"),
+          readString(in, "decision")));
+
   static final List<EventFormat<?>> ALL = List.of(CONTAINER_ALLOCATED, ALLOCATION_RESIZED, ALLOCATION_MOVED, ALLOCATION_RELEASED,
-      CONTAINER_RESERVED, RESIZE_RESERVED, RESERVATION_CONFIRMED, RESERVATION_RELEASED);
+      CONTAINER_RESERVED, RESIZE_RESERVED, RESERVATION_CONFIRMED, RESERVATION_RELEASED, MIGRATION_RESERVED);
 }

@@ -9,6 +9,9 @@ import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.container.ExitStatus;
 import io.berth.protocol.container.MigrationMode;
 import io.berth.protocol.container.MigrationProgress;
+import io.berth.protocol.container.MigrationRecord;
+import io.berth.protocol.migration.MigrationCommand;
+import io.berth.protocol.migration.MigrationReply;
 import io.berth.protocol.container.Operation;
 import io.berth.protocol.container.Pending;
 import io.berth.protocol.directory.Allocation;
@@ -50,7 +53,7 @@ import java.util.Set;
  * <p>Blocks: 100 value types; 200 container events, 300 host events, 350 directory events; 400 container
  * commands, 450 host commands, 470 directory commands, 490 template commands; 500 container replies, 550 host
  * replies, 570 directory replies, 590 template replies; 600 shared replies; 700 container state, 750 host state,
- * 770 directory state.
+ * 770 directory state; 800 migration agent commands, 850 its replies.
  */
 public final class KryoRegistry {
 
@@ -109,6 +112,7 @@ public final class KryoRegistry {
     event(225, ContainerEventFormats.CONTAINER_FENCED);
     event(226, ContainerEventFormats.RESERVATION_ACCEPTED);
     event(227, ContainerEventFormats.RESERVATION_DECLINED);
+    event(228, ContainerEventFormats.MIGRATION_PREFLIGHT_PASSED);
 
     event(300, HostEventFormats.HOST_REGISTERED);
     event(301, HostEventFormats.HOST_CORDONED);
@@ -126,6 +130,7 @@ public final class KryoRegistry {
     event(355, DirectoryEventFormats.RESIZE_RESERVED);
     event(356, DirectoryEventFormats.RESERVATION_CONFIRMED);
     event(357, DirectoryEventFormats.RESERVATION_RELEASED);
+    event(358, DirectoryEventFormats.MIGRATION_RESERVED);
 
     // --- 400: container commands, 450: host commands --------------------------------------------
     record(400, ContainerCommand.Define.class);
@@ -153,6 +158,8 @@ public final class KryoRegistry {
     record(474, DirectoryCommand.CreateContainer.class);
     record(475, DirectoryCommand.ResizeContainer.class);
     record(476, DirectoryCommand.Locate.class);
+    record(477, DirectoryCommand.MigrateContainer.class);
+    record(478, DirectoryCommand.SettleMigration.class);
 
     record(490, TemplateCommand.Import.class);
     record(491, TemplateCommand.List.class);
@@ -193,6 +200,7 @@ public final class KryoRegistry {
     enumeration(710, MigrationProgress.Step.class);
     enumeration(711, MigrationMode.class);
     enumeration(712, Operation.class);
+    record(713, MigrationRecord.class);
 
     record(750, HostState.Unregistered.class);
     record(751, HostState.Active.class);
@@ -203,6 +211,16 @@ public final class KryoRegistry {
     record(771, Allocation.class);
     record(772, Reservation.class);
     enumeration(773, Reservation.Kind.class);
+
+    // --- 800: migration agent commands, 850: its replies ----------------------------------------
+    record(800, MigrationCommand.Prepare.class);
+    record(801, MigrationCommand.Restore.class);
+    record(802, MigrationCommand.Status.class);
+    record(803, MigrationCommand.Discard.class);
+    record(850, MigrationReply.Prepared.class);
+    record(851, MigrationReply.Holds.class);
+    record(852, MigrationReply.Failed.class);
+    enumeration(853, MigrationReply.Holding.class);
   }
 
   private KryoRegistry() {}

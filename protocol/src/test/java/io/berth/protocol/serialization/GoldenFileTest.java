@@ -30,7 +30,9 @@ class GoldenFileTest {
    * event their upcaster must produce.
    */
   static final Map<String, BerthEvent> OLD_VERSIONS = Map.of(
-      "ContainerDefined:1", new ContainerDefined(Samples.meta(), Samples.fullSpecV1()));
+      "ContainerDefined:1", new ContainerDefined(Samples.meta(), Samples.fullSpecV1()),
+      "MigrationRequested:1", new io.berth.protocol.container.ContainerEvent.MigrationRequested(Samples.meta(), Samples.MIGRATION_ID,
+          Samples.H1, Samples.H2, io.berth.protocol.container.MigrationMode.LIVE, false, ""));
 
   @Test
   void everyEventFormatHasAGoldenFile() {

@@ -10,6 +10,7 @@ import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.container.ExitStatus;
 import io.berth.protocol.container.MigrationMode;
 import io.berth.protocol.container.MigrationProgress;
+import io.berth.protocol.container.MigrationRecord;
 import io.berth.protocol.container.Operation;
 import io.berth.protocol.container.Pending;
 import io.berth.protocol.directory.Allocation;
@@ -57,6 +58,7 @@ public final class Samples {
   public static final ContainerId CT = ContainerId.of("web-1");
   public static final HostId H1 = HostId.of("host-a");
   public static final HostId H2 = HostId.of("host-b");
+  public static final String MIGRATION_ID = "mig-7";
 
   public static EventMeta meta() {
     return new EventMeta(AT, "alice", "roll out v2", "8d0b8f9e-6a0e-4f4e-9a55-1f6d2d0c9b11", HASH);
@@ -87,7 +89,7 @@ public final class Samples {
   /** One sample of every event type, in a fixed order. */
   public static List<BerthEvent> events() {
     EventMeta m = meta();
-    String mig = "mig-7";
+    String mig = MIGRATION_ID;
     return List.of(
         new ContainerDefined(m, fullSpec()),
         new ContainerPlaced(m, H1, "resource fit: least allocated (cpu 12%, memory 30%)"),
@@ -105,7 +107,8 @@ public final class Samples {
         new OperationFailed(m, Operation.START, "exec /bin/httpd: no such file or directory"),
         new ContainerAdopted(m, H2, 777),
         new RestartScheduled(m, 3, 4_000, "exit code 1"),
-        new MigrationRequested(m, mig, H1, H2, MigrationMode.LIVE),
+        new MigrationRequested(m, mig, H1, H2, MigrationMode.LIVE, true, "the operator named host-b"),
+        new MigrationPreflightPassed(m, mig, "criu check passed on both hosts; template busybox present on host-b"),
         new RootfsPreCopied(m, mig, 734_003_200L, HASH),
         new CheckpointTaken(m, mig, 28_311_552L),
         new ImageTransferred(m, mig, 29_000_000L, HASH),
@@ -132,7 +135,8 @@ public final class Samples {
             "least allocated of 3 fitting hosts (host-a: cpu 25%, memory 25% after placing)"),
         new ResizeReserved(m, 44, CT, new Limits(2000, 1L << 30, 0, 1024)),
         new ReservationConfirmed(m, 42, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256)),
-        new ReservationReleased(m, 44, CT, "container web-1 answered that it keeps cpu=1.5 memory=512M"));
+        new ReservationReleased(m, 44, CT, "container web-1 answered that it keeps cpu=1.5 memory=512M"),
+        new MigrationReserved(m, 46, CT, H2, "least allocated of 2 fitting hosts"));
   }
 
   /** Other instances with edge values (empty strings, minimal spec, empty meta fields, negative numbers). */
@@ -174,11 +178,12 @@ public final class Samples {
   public static ContainerData data() {
     return new ContainerData(fullSpec(), Optional.of(H1), "198.18.0.17", 15,
         Optional.of(new Pending(Operation.STOP, "corr-1", AT)), Optional.of(new ExitStatus(1, 0, AT)),
-        "start: exec failed", 2, 42, HASH, AT);
+        "start: exec failed", 2, 42, HASH, AT, Optional.of(new MigrationRecord("mig-6", MigrationMode.LIVE, H2, H1, "completed", 212, 3_400,
+            52_000_000L, "", "", AT)));
   }
 
   public static ContainerData bareData() {
-    return new ContainerData(minimalSpec(), Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, 0, "", AT);
+    return new ContainerData(minimalSpec(), Optional.empty(), "", 0, Optional.empty(), Optional.empty(), "", 0, 0, "", AT, Optional.empty());
   }
 
   public static List<ContainerState> containerStates() {
@@ -189,7 +194,8 @@ public final class Samples {
         new ContainerState.Running(data(), 48213, AT),
         new ContainerState.Stopped(data()),
         new ContainerState.Migrating(data(),
-            new MigrationProgress("mig-7", H1, H2, MigrationMode.LIVE, MigrationProgress.Step.IMAGE_TRANSFERRED, 48213, 0)),
+            new MigrationProgress("mig-7", H1, H2, MigrationMode.LIVE, MigrationProgress.Step.IMAGE_TRANSFERRED, 48213, 0, false, 29_000_000L,
+                "", AT)),
         new ContainerState.Destroyed(bareData()));
   }
 
@@ -227,7 +233,7 @@ public final class Samples {
         new ContainerCommand.SetLimits(Limits.DEFAULT, 44, ctx, c),
         new ContainerCommand.Settle(45, ctx, c),
         new ContainerCommand.Destroy(ctx, c),
-        new ContainerCommand.Migrate(H2, MigrationMode.COLD, ctx, c),
+        new ContainerCommand.Migrate(H2, MigrationMode.COLD, true, "pinned by the operator", 46, ctx, c),
         new ContainerCommand.Exec(List.of("/bin/echo", "hi"), 5_000, ctx, c),
         new ContainerCommand.Get(c),
         new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", ctx, h),
@@ -242,6 +248,8 @@ public final class Samples {
         new DirectoryCommand.ResizeContainer(CT, Limits.DEFAULT, ctx, c),
         new DirectoryCommand.Release(CT, ctx, d),
         new DirectoryCommand.Locate(CT, d),
+        new DirectoryCommand.MigrateContainer(CT, Optional.of(H2), MigrationMode.LIVE, false, ctx, c),
+        new DirectoryCommand.SettleMigration(CT, 46, true, ctx, d),
         new DirectoryCommand.Read(d));
   }
 

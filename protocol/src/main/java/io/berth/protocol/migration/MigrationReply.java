@@ -1,0 +1,30 @@
+package io.berth.protocol.migration;
+
+import io.berth.protocol.BerthMessage;
+import io.berth.protocol.ids.HostId;
+
+/** The target's migration agent answers. */
+public sealed interface MigrationReply extends BerthMessage {
+  String migrationId();
+
+  HostId host();
+
+  /**
+   * The target can take it: send its files to {@code transferHost:transferPort}, presenting {@code token}.
+   * {@code liveRefusal} is empty when a live move can work here, else why not (the source then goes cold or fails).
+   */
+  record Prepared(String migrationId, HostId host, String transferHost, int transferPort, String token, String findings,
+      String liveRefusal) implements MigrationReply {}
+
+  /** What the target holds of the container: {@code pid > 0} when it runs. */
+  record Holds(String migrationId, HostId host, Holding holding, long pid) implements MigrationReply {}
+
+  /** The step failed on the target, for {@code message}; it holds nothing it made for it. */
+  record Failed(String migrationId, HostId host, String step, String message) implements MigrationReply {}
+
+  enum Holding {
+    NOTHING,
+    SET_UP,
+    RUNNING
+  }
+}
