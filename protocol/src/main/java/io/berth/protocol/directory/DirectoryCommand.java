@@ -28,12 +28,13 @@ public sealed interface DirectoryCommand extends BerthMessage {
       implements DirectoryCommand {}
 
   /**
-   * Moves a running or stopped container to another host, as a saga: places it ({@code target} when the operator
+   * Moves a running or stopped container to another host, as a saga: places it (its {@code spec} as its entity holds
+   * it, for the fit and the host labels) ({@code target} when the operator
    * named one, else placement picks, never its own host), holds its share there ({@code MigrationReserved}) and
    * has its entity take the move on. Answered with the entity's state once the move is under way (its steps are
    * in the container's log), or with a refusal naming why (busy, cordoned, too small, the same host...).
    */
-  record MigrateContainer(ContainerId container, java.util.Optional<io.berth.protocol.ids.HostId> target,
+  record MigrateContainer(ContainerSpec spec, java.util.Optional<io.berth.protocol.ids.HostId> target,
       io.berth.protocol.container.MigrationMode mode, boolean modeForced, CommandContext context, ActorRef<ContainerReply> replyTo)
       implements DirectoryCommand {}
 

@@ -18,9 +18,11 @@ public sealed interface HostCommand extends BerthMessage {
 
   record Uncordon(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 
-  record Drain(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+  /** Cordons the host and records the drain; a drain already under way is answered as it is. */
+  record Drain(DrainMode mode, int parallel, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 
-  record MarkDrained(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+  /** The drain's driver found nothing more it can move: records the end, with what is left and why. */
+  record MarkDrained(java.util.List<String> notMoved, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 
   record MarkFenced(String by, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 

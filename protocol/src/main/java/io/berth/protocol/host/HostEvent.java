@@ -21,11 +21,17 @@ public sealed interface HostEvent extends BerthEvent {
 
   record HostUncordoned(EventMeta meta) implements HostEvent {}
 
-  /** Every container is to be moved off this host; it is cordoned meanwhile. */
-  record DrainRequested(EventMeta meta) implements HostEvent {}
+  /**
+   * Every container is to be moved off this host ({@code mode}: live, cold or stop in place), {@code parallel} at
+   * a time; it is cordoned meanwhile. The drain is driven from this record, so it resumes after any node's crash.
+   */
+  record DrainRequested(EventMeta meta, DrainMode mode, int parallel) implements HostEvent {}
 
-  /** The drain finished: no container is left on the host. */
-  record HostDrained(EventMeta meta) implements HostEvent {}
+  /**
+   * The drain ended: every container is off the host (or stopped, for {@code stop}) but those in {@code notMoved},
+   * each "name: why".
+   */
+  record HostDrained(EventMeta meta, java.util.List<String> notMoved) implements HostEvent {}
 
   /** The host lost the cluster and its containers were made sure to be gone; {@code by} recorded it. */
   record HostFenced(EventMeta meta, String by) implements HostEvent {}

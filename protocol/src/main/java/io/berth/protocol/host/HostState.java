@@ -33,10 +33,18 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
   /**
    * A registered host.
    *
-   * @param cordoned takes no new containers
-   * @param draining its containers are being moved off
+   * @param cordoned     takes no new containers
+   * @param draining     its containers are being moved off
+   * @param drain        how, while draining
+   * @param lastDrainLeft the containers the last drain could not move, each "name: why"
    */
-  record Active(HostInfo info, boolean cordoned, boolean draining, String lastEventHash) implements HostState {
+  record Active(HostInfo info, boolean cordoned, boolean draining, java.util.Optional<DrainPlan> drain, java.util.List<String> lastDrainLeft,
+      String lastEventHash) implements HostState {
+    public Active(HostInfo info, boolean cordoned, boolean draining, String lastEventHash) {
+      this(info, cordoned, draining, draining ? java.util.Optional.of(new DrainPlan(DrainMode.LIVE, 1, info.registeredAt())) : java.util.Optional.empty(),
+          java.util.List.of(), lastEventHash);
+    }
+
     @Override
     public HostId id() {
       return info.id();
@@ -75,15 +83,18 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
     Instant at = event.meta().at();
     if (event instanceof HostRegistered e) {
       HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at);
-      if (this instanceof Active a) return new Active(info, a.cordoned(), a.draining(), hash);
+      if (this instanceof Active a) return new Active(info, a.cordoned(), a.draining(), a.drain(), a.lastDrainLeft(), hash);
       if (this instanceof Fenced) throw mismatch(event, "a fenced host must rejoin first");
       return new Active(info, false, false, hash);
     }
     if (this instanceof Active a) {
-      if (event instanceof HostCordoned) return new Active(a.info(), true, a.draining(), hash);
-      if (event instanceof HostUncordoned) return new Active(a.info(), false, false, hash);
-      if (event instanceof DrainRequested) return new Active(a.info(), true, true, hash);
-      if (event instanceof HostDrained) return new Active(a.info(), true, false, hash);
+      if (event instanceof HostCordoned) return new Active(a.info(), true, a.draining(), a.drain(), a.lastDrainLeft(), hash);
+      // Uncordon ends a drain too: the operator takes the host back as it is.
+      if (event instanceof HostUncordoned) return new Active(a.info(), false, false, java.util.Optional.empty(), a.lastDrainLeft(), hash);
+      if (event instanceof DrainRequested e) {
+        return new Active(a.info(), true, true, java.util.Optional.of(new DrainPlan(e.mode(), e.parallel(), at)), java.util.List.of(), hash);
+      }
+      if (event instanceof HostDrained e) return new Active(a.info(), true, false, java.util.Optional.empty(), e.notMoved(), hash);
       if (event instanceof HostFenced e) return new Fenced(a.info(), e.by(), at, hash);
     }
     if (this instanceof Fenced f) {

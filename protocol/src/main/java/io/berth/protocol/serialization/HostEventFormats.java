@@ -33,13 +33,27 @@ final class HostEventFormats {
       (out, e) -> writeMeta(out, e.meta()),
       in -> new HostUncordoned(readMeta(in)));
 
-  static final EventFormat<DrainRequested> DRAIN_REQUESTED = EventFormat.of(DrainRequested.class, 1,
-      (out, e) -> writeMeta(out, e.meta()),
-      in -> new DrainRequested(readMeta(in)));
+  /** Version 2: with mode and parallelism; version 1 (before drains ran) reads as live, one at a time. */
+  static final EventFormat<DrainRequested> DRAIN_REQUESTED = EventFormat.of(DrainRequested.class, 2,
+      (out, e) -> { writeMeta(out, e.meta()); Wire.writeEnumName(out, e.mode()); Wire.writeInt(out, e.parallel()); },
+      in -> new DrainRequested(readMeta(in), Wire.readEnumName(in, "mode", io.berth.protocol.host.DrainMode.class), Wire.readInt(in, "parallel")))
+      .withOldVersion(1, in -> new DrainRequested(readMeta(in), io.berth.protocol.host.DrainMode.LIVE, 1));
 
-  static final EventFormat<HostDrained> HOST_DRAINED = EventFormat.of(HostDrained.class, 1,
-      (out, e) -> writeMeta(out, e.meta()),
-      in -> new HostDrained(readMeta(in)));
+  /** Version 2: with the containers left and why; version 1 reads as none left. */
+  static final EventFormat<HostDrained> HOST_DRAINED = EventFormat.of(HostDrained.class, 2,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        Wire.writeCount(out, e.notMoved().size());
+        for (String s : e.notMoved()) writeString(out, s);
+      },
+      in -> {
+        var meta = readMeta(in);
+        int n = Wire.readCount(in, "notMoved", Wire.MAX_COUNT, 1);
+        java.util.List<String> left = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) left.add(readString(in, "notMoved[" + i + "]"));
+        return new HostDrained(meta, java.util.List.copyOf(left));
+      })
+      .withOldVersion(1, in -> new HostDrained(readMeta(in), java.util.List.of()));
 
   static final EventFormat<HostFenced> HOST_FENCED = EventFormat.of(HostFenced.class, 1,
       (out, e) -> { writeMeta(out, e.meta()); writeString(out, e.by()); },

@@ -206,6 +206,8 @@ public final class KryoRegistry {
     record(751, HostState.Active.class);
     record(752, HostState.Fenced.class);
     record(753, HostState.HostInfo.class);
+    record(754, io.berth.protocol.host.DrainPlan.class);
+    enumeration(755, io.berth.protocol.host.DrainMode.class);
 
     record(770, DirectoryState.class);
     record(771, Allocation.class);

@@ -27,9 +27,13 @@ class HostFoldTest {
     s = s.apply(new HostCordoned(meta(2)));
     assertEquals("cordoned", s.phase());
     assertFalse(s.schedulable());
-    s = s.apply(new HostUncordoned(meta(3))).apply(new DrainRequested(meta(4)));
+    s = s.apply(new HostUncordoned(meta(3))).apply(new DrainRequested(meta(4), DrainMode.COLD, 3));
     assertEquals("draining", s.phase());
-    s = s.apply(new HostDrained(meta(5))).apply(new HostFenced(meta(6), "node-2"));
+    assertEquals(new DrainPlan(DrainMode.COLD, 3, meta(4).at()), ((HostState.Active) s).drain().orElseThrow());
+    s = s.apply(new HostDrained(meta(5), java.util.List.of("db-1: pinned")));
+    assertEquals("cordoned", s.phase(), "a drained host stays cordoned until the operator uncordons it");
+    assertEquals(java.util.List.of("db-1: pinned"), ((HostState.Active) s).lastDrainLeft());
+    s = s.apply(new HostFenced(meta(6), "node-2"));
     assertEquals("fenced", s.phase());
     HostState fenced = s;
     assertThrows(IllegalStateException.class, () -> fenced.apply(new HostCordoned(meta(7))));

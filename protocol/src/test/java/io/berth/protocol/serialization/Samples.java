@@ -123,8 +123,8 @@ public final class Samples {
         new HostRegistered(m, new HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2"),
         new HostCordoned(m),
         new HostUncordoned(m),
-        new DrainRequested(m),
-        new HostDrained(m),
+        new DrainRequested(m, io.berth.protocol.host.DrainMode.COLD, 4),
+        new HostDrained(m, List.of("web-3: no host has room (host-b: memory 95% allocated)")),
         new HostFenced(m, "host-b"),
         new HostRejoined(m),
         new ContainerAllocated(m, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
@@ -204,6 +204,8 @@ public final class Samples {
     return List.of(
         HostState.empty(H1),
         new HostState.Active(info, true, false, HASH),
+        new HostState.Active(info, true, true, Optional.of(new io.berth.protocol.host.DrainPlan(io.berth.protocol.host.DrainMode.LIVE, 2, AT)),
+            List.of("db-1: pinned"), HASH),
         new HostState.Fenced(info, "host-b", AT, HASH));
   }
 
@@ -239,8 +241,8 @@ public final class Samples {
         new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", ctx, h),
         new HostCommand.Cordon(ctx, h),
         new HostCommand.Uncordon(ctx, h),
-        new HostCommand.Drain(ctx, h),
-        new HostCommand.MarkDrained(ctx, h),
+        new HostCommand.Drain(io.berth.protocol.host.DrainMode.LIVE, 2, ctx, h),
+        new HostCommand.MarkDrained(List.of("db-1: pinned"), ctx, h),
         new HostCommand.MarkFenced("host-b", ctx, h),
         new HostCommand.MarkRejoined(ctx, h),
         new HostCommand.Get(h),
@@ -248,7 +250,7 @@ public final class Samples {
         new DirectoryCommand.ResizeContainer(CT, Limits.DEFAULT, ctx, c),
         new DirectoryCommand.Release(CT, ctx, d),
         new DirectoryCommand.Locate(CT, d),
-        new DirectoryCommand.MigrateContainer(CT, Optional.of(H2), MigrationMode.LIVE, false, ctx, c),
+        new DirectoryCommand.MigrateContainer(fullSpec(), Optional.of(H2), MigrationMode.LIVE, false, ctx, c),
         new DirectoryCommand.SettleMigration(CT, 46, true, ctx, d),
         new DirectoryCommand.Read(d));
   }
