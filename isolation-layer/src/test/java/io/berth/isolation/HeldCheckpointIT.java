@@ -227,27 +227,49 @@ class HeldCheckpointIT {
     ContainerId id = host.newId("sync");
     a.prepare(TestHost.spec(id, Limits.DEFAULT.withDiskBytes(64L << 20), "/bin/sleep", "1000"), null);
     a.start(id);
-    String content = "synced-" + host.run + "-" + System.nanoTime();
-    ExecResult w = a.exec(id, List.of("sh", "-c", "echo " + content + " > /synced"), T);
-    assertEquals(0, w.exitCode(), w.toString());
+    // The control: a copy taken without syncDisk lacks a file just written (it sits in the page cache; ext4
+    // allocates it at writeback, 30 s later). A sync(2) by anyone else on the machine would flush it, so up to
+    // three files are tried until one copy shows it missing.
+    String file = null;
+    String content = null;
+    List<String> controls = new ArrayList<>();
+    for (int i = 0; i < 3 && file == null; i++) {
+      String f = "synced-" + i;
+      String c = "content-" + host.run + "-" + i + "-" + System.nanoTime();
+      ExecResult w = a.exec(id, List.of("sh", "-c", "echo " + c + " > /" + f), T);
+      assertEquals(0, w.exitCode(), w.toString());
+      String seen = readFromCopy(a.diskImage(id), host.runDir().resolve("control-" + i + ".img"), "/upper/" + f);
+      controls.add(seen);
+      if (!seen.equals(c)) {
+        file = f;
+        content = c;
+      }
+    }
+    assertTrue(file != null, "a copy taken without syncDisk lacked a file just written (three tries saw " + controls + ")");
 
     a.syncDisk(id);
-    Path copy = host.runDir().resolve("synced-copy.img");
-    Commands.Result cp = Commands.run(List.of("cp", "--sparse=always", a.diskImage(id).toString(), copy.toString()), null, Duration.ofSeconds(60));
-    assertTrue(cp.ok(), cp.describe());
+    assertEquals(content, readFromCopy(a.diskImage(id), host.runDir().resolve("synced.img"), "/upper/" + file),
+        "after syncDisk a copy holds the file's content");
     assertEquals(ContainerStatus.RUNNING, a.inspect(id).status(), "copied while the container runs");
-    // As the target would mount it: the journal replayed (e2fsck -y does what the mount would), then consistent.
+
+    a.stop(id, Duration.ofMillis(100)); // sleep as pid 1 ignores SIGTERM: killed
+    a.release(id);
+    assertThrows(ContainerStateException.class, () -> a.syncDisk(id), "no sync of a released (unmounted) disk");
+  }
+
+  /**
+   * Copies the disk image sparsely, as a migration sends it, replays the copy's journal as the target's
+   * mount would (e2fsck -y), checks it is a consistent filesystem, and reads {@code file} from it (debugfs).
+   */
+  private static String readFromCopy(Path image, Path copy, String file) {
+    Commands.Result cp = Commands.run(List.of("cp", "--sparse=always", image.toString(), copy.toString()), null, Duration.ofSeconds(60));
+    assertTrue(cp.ok(), cp.describe());
     Commands.Result fsck = Commands.run(List.of("e2fsck", "-f", "-y", copy.toString()), null, Duration.ofSeconds(60));
     assertTrue(fsck.exitCode() == 0 || fsck.exitCode() == 1, "the copy replays and checks: " + fsck.describe());
     Commands.Result clean = Commands.run(List.of("e2fsck", "-f", "-n", copy.toString()), null, Duration.ofSeconds(60));
     assertEquals(0, clean.exitCode(), "the copy is a consistent filesystem: " + clean.describe());
-    Commands.Result cat = Commands.run(List.of("debugfs", "-R", "cat /upper/synced", copy.toString()), null, Duration.ofSeconds(30));
-    assertEquals(content, cat.stdout().strip(), "the copy holds the file's content: " + cat.describe());
-
-    IsolationLayer stopped = a;
-    stopped.stop(id, T);
-    stopped.release(id);
-    assertThrows(ContainerStateException.class, () -> stopped.syncDisk(id), "no sync of a released (unmounted) disk");
+    Commands.Result cat = Commands.run(List.of("debugfs", "-R", "cat " + file, copy.toString()), null, Duration.ofSeconds(30));
+    return cat.stdout().strip();
   }
 
   // ---- helpers --------------------------------------------------------------------------------
