@@ -33,6 +33,8 @@ public final class HeldCheckpoint implements AutoCloseable {
   private final HeldDump dump;
   private final long imageBytes;
   private HeldDump.Decision settled;
+  private volatile long decidedNanos;
+  private volatile long criuExitedNanos;
 
   HeldCheckpoint(IsolationLayer layer, ContainerId id, ContainerRecord dumped, HeldDump dump) {
     this.layer = layer;
@@ -64,6 +66,16 @@ public final class HeldCheckpoint implements AutoCloseable {
   /** System.nanoTime() when the hold was seen reached (tasks dumped and frozen). */
   public long heldAtNanos() {
     return dump.heldAtNanos();
+  }
+
+  /** System.nanoTime() when {@link #commit} or {@link #resume} wrote its decision for the hook; 0 before. */
+  public long decidedNanos() {
+    return decidedNanos;
+  }
+
+  /** System.nanoTime() when CRIU's exit was seen after the decision (the source killed or resumed by then); 0 before. */
+  public long criuExitedNanos() {
+    return criuExitedNanos;
   }
 
   /** The init the dump froze. */
@@ -116,10 +128,10 @@ public final class HeldCheckpoint implements AutoCloseable {
       long deadline = System.nanoTime() + timeout.toNanos();
       if (decision == HeldDump.Decision.COMMIT) layer.expectExit(id, true);
       try {
-        long asked = System.nanoTime();
+        decidedNanos = System.nanoTime();
         if (dump.outcome().isEmpty()) dump.decide(decision);
         int status = dump.awaitExit(timeout);
-        long exited = System.nanoTime();
+        criuExitedNanos = dump.exitedNanos();
         HeldDump.Outcome outcome = dump.outcome().orElse(null);
         if (decision == HeldDump.Decision.COMMIT) {
           if (outcome != HeldDump.Outcome.COMMIT && outcome != HeldDump.Outcome.EXPIRED) {
@@ -145,7 +157,7 @@ public final class HeldCheckpoint implements AutoCloseable {
           }
           layer.expectExit(id, false);
         }
-        LOG.info("{} container={} criuExitMs={}", step, id, String.format(java.util.Locale.ROOT, "%.1f", (exited - asked) / 1e6));
+        LOG.info("{} container={} criuExitMs={}", step, id, String.format(java.util.Locale.ROOT, "%.1f", (criuExitedNanos - decidedNanos) / 1e6));
         return null;
       } catch (CriuException e) {
         throw new IsolationException(step, id.value(), e);

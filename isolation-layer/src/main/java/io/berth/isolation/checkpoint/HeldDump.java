@@ -1,6 +1,7 @@
 package io.berth.isolation.checkpoint;
 
 import io.berth.isolation.nativ.Syscalls;
+import io.berth.isolation.process.Procs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -86,6 +87,9 @@ public final class HeldDump {
   private final Path dir;
   private final long launchedNanos;
   private volatile long heldAtNanos;
+  private volatile long exitedNanos;
+  /** CRIU's start time (proc's field 22) once its command line was seen to name the images: no pid reuse after. */
+  private volatile long criuStart = -2;
 
   private HeldDump(Path imagesDir, long launchedNanos) {
     this.imagesDir = imagesDir;
@@ -183,6 +187,11 @@ public final class HeldDump {
     return heldAtNanos;
   }
 
+  /** System.nanoTime() when {@link #awaitExit} saw CRIU exit (its pidfd readable); 0 before. */
+  public long exitedNanos() {
+    return exitedNanos;
+  }
+
   /** The pid the dump froze (the container's init), or -1. */
   public int targetPid() {
     return readInt(TARGET).orElse(-1);
@@ -252,10 +261,12 @@ public final class HeldDump {
             throw new CriuException("criu " + pid + " of the held dump into " + imagesDir + " still runs after " + timeout.toMillis() + " ms", logTail());
           }
         }
+        exitedNanos = System.nanoTime();
       } finally {
         Syscalls.close(fd);
       }
     }
+    if (exitedNanos == 0) exitedNanos = System.nanoTime();
     return awaitStatus(System.nanoTime() + STATUS_GRACE.toNanos()).orElse(-1);
   }
 
@@ -280,14 +291,35 @@ public final class HeldDump {
     return Criu.logTail(imagesDir.resolve(Criu.DUMP_LOG));
   }
 
-  /** True while this dump's CRIU runs (its pid alive and naming these images). */
+  /** True while this dump's CRIU runs (its pid alive and naming these images when first seen; not a zombie). */
   public boolean criuAlive() {
     int pid = criuPid();
-    return pid > 0 && cmdline(pid).contains(imagesDir.toString());
+    if (pid <= 0) return false;
+    long start = Procs.startTime(pid);
+    if (start < 0) return false;
+    if (start == criuStart) return true;
+    if (!runs(pid, imagesDir.toString())) return false;
+    criuStart = start;
+    return true;
   }
 
   private boolean isHook(int pid) {
-    return cmdline(pid).contains(dir.resolve(HOOK).toString());
+    return Procs.startTime(pid) >= 0 && runs(pid, dir.resolve(HOOK).toString());
+  }
+
+  /**
+   * Whether the live process {@code pid} has {@code arg} among its arguments. Right after an execve the
+   * kernel shows the new name but an empty command line until the new image's arguments are set up (seen
+   * here: CRIU launched a moment ago), so an empty one is read again for a little while.
+   */
+  private static boolean runs(int pid, String arg) {
+    for (int i = 0; i < 200; i++) {
+      List<String> argv = cmdline(pid);
+      if (!argv.isEmpty()) return argv.contains(arg);
+      if (Procs.startTime(pid) < 0) return false;
+      sleepMillis(1);
+    }
+    return false;
   }
 
   /** Kills CRIU and the hook (their tasks go on, as after a failed dump): for a destroy that found CRIU not ending. */
