@@ -5,6 +5,7 @@ import io.berth.isolation.cgroup.CgroupStats;
 import io.berth.isolation.cgroup.Cgroups;
 import io.berth.isolation.checkpoint.Criu;
 import io.berth.isolation.checkpoint.CriuException;
+import io.berth.isolation.checkpoint.HeldDump;
 import io.berth.isolation.checkpoint.UsernsImage;
 import io.berth.isolation.config.LimitRules;
 import io.berth.isolation.disk.Ext4;
@@ -66,6 +67,8 @@ public final class IsolationLayer implements AutoCloseable {
   private static final int SIGKILL = 9;
   private static final int SIGTERM = 15;
   private static final Duration DESTROY_GRACE = Duration.ofSeconds(10);
+  /** The longest hold a caller may ask: a migration's transfer and restore, with room to spare. */
+  private static final Duration MAX_HOLD = Duration.ofHours(1);
   /** How often the LXCFS supervisor checks its daemon. */
   private static final Duration LXCFS_CHECK = Duration.ofSeconds(1);
 
@@ -275,6 +278,7 @@ public final class IsolationLayer implements AutoCloseable {
   public void stop(ContainerId id, Duration timeout) {
     withLock(id, () -> {
       ContainerRecord r = record(id, "stop");
+      requireNotHeld(id, "stop");
       if (!isRunning(r)) return null;
       expectedExits.add(id);
       if (signal(r, SIGTERM) && awaitExit(r, timeout)) return null;
@@ -289,6 +293,7 @@ public final class IsolationLayer implements AutoCloseable {
     if (signal < 1 || signal > 64) throw new InvalidFieldException("signal", "must be between 1 and 64", signal);
     withLock(id, () -> {
       ContainerRecord r = record(id, "kill");
+      requireNotHeld(id, "kill");
       if (!isRunning(r)) throw new ContainerStateException("kill", id.value(), ContainerStatus.STOPPED, "it must be running");
       if (signal == SIGKILL || signal == SIGTERM) expectedExits.add(id);
       signal(r, signal);
@@ -300,6 +305,7 @@ public final class IsolationLayer implements AutoCloseable {
   public void destroy(ContainerId id) {
     withLock(id, () -> {
       Optional<ContainerRecord> r = store.load(id);
+      if (r.isPresent()) endHoldForTeardown(id);
       if (r.isPresent() && isRunning(r.get())) {
         expectedExits.add(id);
         signal(r.get(), SIGKILL);
@@ -341,6 +347,7 @@ public final class IsolationLayer implements AutoCloseable {
     withLock(id, () -> {
       Optional<ContainerRecord> r = store.load(id);
       if (r.isEmpty()) return null;
+      endHoldForTeardown(id);
       watcher.cancel(id.value());
       if (isRunning(r.get())) {
         expectedExits.add(id);
@@ -441,6 +448,7 @@ public final class IsolationLayer implements AutoCloseable {
     LimitRules.check(limits, config.host());
     withLock(id, () -> {
       ContainerRecord r = record(id, "set limits");
+      requireNotHeld(id, "set limits");
       Optional<Path> image = r.diskImage();
       long want = disks.bytesFor(limits);
       long have = image.map(disks::size).orElse(want); // a layer from before disk images keeps its directory
@@ -503,6 +511,12 @@ public final class IsolationLayer implements AutoCloseable {
     if (argv == null || argv.isEmpty() || argv.get(0).isEmpty()) throw new InvalidFieldException("argv", "must name a program", argv);
     if (timeout == null || timeout.isNegative() || timeout.isZero()) throw new InvalidFieldException("timeout", "must be positive", timeout);
     ContainerRecord r = record(id, "exec");
+    // Read only (exec takes no lock): a held container's files must not change under its dump.
+    Optional<HeldDump> held = liveHold(id);
+    if (held.isPresent()) {
+      throw new ContainerStateException("exec", id.value(), ContainerStatus.RUNNING, "it is held frozen by a checkpoint into "
+          + held.get().imagesDir() + ": commit or resume it first");
+    }
     if (!isRunning(r)) throw new ContainerStateException("exec", id.value(), ContainerStatus.STOPPED, "it must be running");
     if (RootfsPaths.findProgram(store.rootfs(id), argv.get(0), SEARCH_PATH).isEmpty()) {
       throw new InvalidFieldException("argv[0]", "must name an executable file in the container's root filesystem", argv.get(0));
@@ -565,6 +579,8 @@ public final class IsolationLayer implements AutoCloseable {
       if (!cgroups.procs(id.value()).contains(r.get().initPid())) {
         LOG.warn("adopt: container={} init={} is alive but not in its cgroup {}", id, r.get().initPid(), cgroups.path(id.value()));
       }
+      // A hold in progress (its owner died): the init's end, by a decision or the bound, is Berth's doing.
+      if (liveHold(id).isPresent()) expectedExits.add(id);
       watch(id, r.get().shimPid());
       running.add(inspect(id));
       LOG.info("adopted container={} init={}", id, r.get().initPid());
@@ -618,6 +634,7 @@ public final class IsolationLayer implements AutoCloseable {
     InvalidFieldException.required("imagesDir", imagesDir);
     withLock(id, () -> {
       ContainerRecord r = record(id, "checkpoint");
+      requireNotHeld(id, "checkpoint");
       if (!isRunning(r)) throw new ContainerStateException("checkpoint", id.value(), ContainerStatus.STOPPED, "it must be running");
       criu.preflight();
       Criu.prepareImagesDir(imagesDir);
@@ -718,6 +735,213 @@ public final class IsolationLayer implements AutoCloseable {
       LOG.info("restored container={} init={} images={}", id, s.initPid(), imagesDir);
       return s.initPid();
     });
+  }
+
+  // ---- held checkpoint (the source of a live migration), disk sync ------------------------
+
+  /**
+   * CRIU dump of the running container into {@code imagesDir} (made with mode 0700, must be empty) that
+   * holds it frozen after the dump until the returned handle decides: {@link HeldCheckpoint#commit} (CRIU
+   * kills the source; the copy restored from the images is the container now) or
+   * {@link HeldCheckpoint#resume} (the tasks go on where they were, same init; no restore needed). The dump
+   * takes today's {@link #checkpoint} arguments without leave-running (established TCP kept, the veth and
+   * the LXCFS binds external), and runs with CRIU's post-dump action script as the hold ({@link HeldDump}).
+   * Returns once the tasks are dumped and frozen; the images are complete then.
+   *
+   * <p>CRIU and its hook run in a session of their own, not as children of this JVM: if it dies the hold
+   * goes on, and a new owner takes it back with {@link #attachHeld}. While held, the container refuses
+   * stop, kill, exec, checkpoints and limit changes; destroy and release commit it first.
+   *
+   * <p><b>{@code holdBound}</b>, counted from the hold: without a decision by then the hook lets CRIU kill
+   * the source, because never two running copies matters more than a lost memory image (the target may
+   * already run one). The images stay; {@link HeldCheckpoint#resume} then fails saying so, and the caller
+   * records the loss. The exit is reported to {@link #onExit} as requested.
+   *
+   * @throws IsolationException when CRIU fails before the hold: the container keeps running (CRIU lets a
+   *                            failed dump's tasks go on), with CRIU's log tail
+   */
+  public HeldCheckpoint checkpointHeld(ContainerId id, Path imagesDir, Duration holdBound) {
+    InvalidFieldException.required("imagesDir", imagesDir);
+    InvalidFieldException.required("holdBound", holdBound);
+    if (holdBound.isNegative() || holdBound.isZero()) throw new InvalidFieldException("holdBound", "must be positive", holdBound);
+    if (holdBound.compareTo(MAX_HOLD) > 0) throw new InvalidFieldException("holdBound", "must be at most " + MAX_HOLD, holdBound);
+    Path images = imagesDir.toAbsolutePath().normalize();
+    return withLock(id, () -> {
+      ContainerRecord r = record(id, "checkpoint (held)");
+      requireNotHeld(id, "checkpoint (held)");
+      if (!isRunning(r)) throw new ContainerStateException("checkpoint (held)", id.value(), ContainerStatus.STOPPED, "it must be running");
+      criu.preflight();
+      Criu.prepareImagesDir(images);
+      List<String> argv = criu.dumpArgv(r.initPid(), images, r.veth().isPresent(), lxcfsBinds(r.initPid()), false);
+      // Expected from now on: the bound may end the init with nobody deciding.
+      expectedExits.add(id);
+      HeldDump dump = null;
+      try {
+        // The marker first: from the launch on, the container is held (a crash leaves the marker naming it).
+        Files.writeString(holdMarker(id), images + "\n");
+        dump = HeldDump.launch(argv, r.initPid(), images, holdBound);
+        if (dump.awaitHeld(Criu.dumpTimeout())) {
+          LOG.info("held checkpoint container={} images={} dumpMs={} bound={}", id, images,
+              (dump.heldAtNanos() - dump.launchedNanos()) / 1_000_000, holdBound);
+          return new HeldCheckpoint(this, id, r, dump);
+        }
+        String ended = dump.outcome().map(o -> "its hold ended at once (" + o + ")").orElse("criu exited " + dump.status().orElse(-1)
+            + " before the hold");
+        boolean alive = isRunning(r);
+        throw new CriuException("held dump of container " + id + " (pid " + r.initPid() + "): " + ended + "; "
+            + (alive ? "the container keeps running (init " + r.initPid() + ")" : "its init " + r.initPid() + " is gone"), dump.logTail());
+      } catch (Exception e) {
+        try {
+          // A failure after the hold was reached (none is expected) must not leave it to the bound's kill.
+          if (dump != null && dump.isWaiting()) {
+            dump.decide(HeldDump.Decision.RESUME);
+            dump.awaitExit(DESTROY_GRACE);
+          }
+          if (isRunning(r)) expectedExits.remove(id);
+          Files.deleteIfExists(holdMarker(id));
+          if (dump != null && !dump.criuAlive()) dump.removeControlDir();
+        } catch (Exception undo) {
+          e.addSuppressed(undo);
+        }
+        throw e instanceof IsolationException ie ? ie : new IsolationException("checkpoint (held)", id.value(), e);
+      }
+    });
+  }
+
+  /**
+   * The hold a {@link #checkpointHeld} started on {@code imagesDir}, taken back (by a new owner after the
+   * one that started it died; CRIU and its hook outlive it): present while the hook still waits for a
+   * decision (a dump still on its way to the hold is awaited), empty when none was started there or it has
+   * ended. Its exit is expected from now on, as with the original handle.
+   */
+  public Optional<HeldCheckpoint> attachHeld(ContainerId id, Path imagesDir) {
+    InvalidFieldException.required("imagesDir", imagesDir);
+    Path images = imagesDir.toAbsolutePath().normalize();
+    return withLock(id, () -> {
+      ContainerRecord r = record(id, "attach held checkpoint");
+      Optional<HeldDump> found = HeldDump.find(images);
+      if (found.isEmpty()) return Optional.empty();
+      HeldDump dump = found.get();
+      if (dump.targetPid() != r.initPid()) {
+        throw new InvalidFieldException("imagesDir", "must be a held checkpoint of this container (its dump froze pid " + dump.targetPid()
+            + ", the container's init is " + r.initPid() + ")", imagesDir);
+      }
+      expectedExits.add(id);
+      if (!dump.awaitHeld(Criu.dumpTimeout()) || !dump.isWaiting()) {
+        if (isRunning(r)) expectedExits.remove(id);
+        return Optional.empty();
+      }
+      Files.writeString(holdMarker(id), images + "\n");
+      LOG.info("attached held checkpoint container={} images={}", id, images);
+      return Optional.of(new HeldCheckpoint(this, id, r, dump));
+    });
+  }
+
+  /**
+   * syncfs(2) on the container's mounted disk (the writable layer's ext4): everything written so far is on
+   * the image file when it returns. Taken while the container is frozen (held), a copy of the image then
+   * holds every write, crash-consistent: the target's mount replays the journal. A container whose layer
+   * is a plain directory (prepared before disk images) syncs that directory's filesystem.
+   */
+  public void syncDisk(ContainerId id) {
+    ContainerRecord r = record(id, "sync disk");
+    if (r.diskImage().isPresent() && !disks.isMounted(id)) {
+      throw new ContainerStateException("sync disk", id.value(), status(id), "its disk image must be mounted (prepared or revived, not released)");
+    }
+    Path on = r.diskImage().isPresent() ? store.layer(id) : store.upper(id);
+    step(id, "syncfs " + on, () -> Syscalls.syncfs(on.toString()));
+  }
+
+  /** For {@link HeldCheckpoint}: one lifecycle operation per container at a time. */
+  <T> T lockedForHold(ContainerId id, java.util.function.Supplier<T> body) {
+    return withLock(id, body::get);
+  }
+
+  /** For {@link HeldCheckpoint}: an init ending now is Berth's doing ({@code requested} in its exit). */
+  void expectExit(ContainerId id, boolean expected) {
+    if (expected) expectedExits.add(id);
+    else expectedExits.remove(id);
+  }
+
+  /** For {@link HeldCheckpoint}: whether the init recorded at the dump still runs. */
+  boolean initRunning(ContainerRecord r) {
+    return isRunning(r);
+  }
+
+  /** For {@link HeldCheckpoint}: waits until the init is gone and its shim recorded how (bounded). */
+  boolean awaitInitExit(ContainerRecord r, Duration timeout) {
+    return awaitExit(r, timeout);
+  }
+
+  /** For {@link HeldCheckpoint}: the hold has ended; the container is free for other operations. */
+  void holdEnded(ContainerId id, HeldDump dump) {
+    try {
+      Files.deleteIfExists(holdMarker(id));
+    } catch (IOException e) {
+      throw new UncheckedIOException("remove " + holdMarker(id), e);
+    }
+    if (!dump.criuAlive()) dump.removeControlDir();
+  }
+
+  /** {@code containers/<id>/hold}: the images directory of the hold in progress on the container. */
+  private Path holdMarker(ContainerId id) {
+    return store.dir(id).resolve("hold");
+  }
+
+  /** The hold in progress on the container (CRIU still runs for it), read only: callable without the lock. */
+  private Optional<HeldDump> liveHold(ContainerId id) {
+    String images;
+    try {
+      images = Files.readString(holdMarker(id)).strip();
+    } catch (java.nio.file.NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("read " + holdMarker(id), e);
+    }
+    return images.isEmpty() ? Optional.empty() : HeldDump.find(Path.of(images));
+  }
+
+  /** Refuses {@code operation} while the container is held; under the lock, clears what a hold nobody settled left. */
+  private void requireNotHeld(ContainerId id, String operation) {
+    Optional<HeldDump> held = liveHold(id);
+    if (held.isPresent()) {
+      throw new ContainerStateException(operation, id.value(), ContainerStatus.RUNNING, "it is held frozen by a checkpoint into "
+          + held.get().imagesDir() + ": commit or resume it first");
+    }
+    clearStaleHold(id);
+  }
+
+  private void clearStaleHold(ContainerId id) {
+    Path marker = holdMarker(id);
+    if (!Files.exists(marker)) return;
+    try {
+      String images = Files.readString(marker).strip();
+      if (!images.isEmpty()) HeldDump.removeIfEnded(Path.of(images));
+      Files.deleteIfExists(marker);
+    } catch (IOException e) {
+      throw new UncheckedIOException("clear " + marker, e);
+    }
+  }
+
+  /**
+   * Destroy and release during a hold: the tasks die either way, so the hold is committed (CRIU kills them
+   * and exits; its images stay), or, when CRIU does not end, CRIU and its hook are killed.
+   */
+  private void endHoldForTeardown(ContainerId id) {
+    Optional<HeldDump> held = liveHold(id);
+    if (held.isPresent()) {
+      HeldDump d = held.get();
+      expectedExits.add(id);
+      try {
+        if (d.outcome().isEmpty()) d.decide(HeldDump.Decision.COMMIT);
+        d.awaitExit(DESTROY_GRACE);
+      } catch (RuntimeException e) {
+        LOG.warn("container={} held by {}: criu did not end on commit, killing it: {}", id, d.imagesDir(), e.getMessage());
+        d.kill();
+      }
+      LOG.info("container={} hold into {} committed for teardown: {}", id, d.imagesDir(), d.outcome().orElse(null));
+    }
+    clearStaleHold(id);
   }
 
   // ---- the container's own view of its resources (LXCFS) -----------------------------------

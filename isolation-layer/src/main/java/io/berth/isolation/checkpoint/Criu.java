@@ -83,13 +83,23 @@ public final class Criu {
    */
   public void dump(int pid, Path images, boolean hasVeth, List<String> externalBinds, boolean leaveRunning, String context) {
     preflight();
+    Commands.Result r = Commands.run(dumpArgv(pid, images, hasVeth, externalBinds, leaveRunning), null, TIMEOUT);
+    if (!r.ok()) throw new CriuException("criu dump of " + context + " (pid " + pid + "): " + r.describe(), logTail(images.resolve(DUMP_LOG)));
+  }
+
+  /** The whole {@code criu dump} command line {@link #dump} runs (also what a {@link HeldDump} runs, without leave-running). */
+  public List<String> dumpArgv(int pid, Path images, boolean hasVeth, List<String> externalBinds, boolean leaveRunning) {
     List<String> argv = new ArrayList<>(List.of(binary.toString(), "dump", "-t", Integer.toString(pid), "-D", images.toString(),
         "-o", DUMP_LOG, "-v4", "--tcp-established"));
     if (hasVeth) argv.addAll(List.of("--external", "veth[eth0]"));
     for (String point : externalBinds) argv.addAll(List.of("--external", "mnt[" + point + "]:" + point));
     if (leaveRunning) argv.add("--leave-running");
-    Commands.Result r = Commands.run(argv, null, TIMEOUT);
-    if (!r.ok()) throw new CriuException("criu dump of " + context + " (pid " + pid + "): " + r.describe(), logTail(images.resolve(DUMP_LOG)));
+    return argv;
+  }
+
+  /** How long a dump may take at most (the same bound {@link #dump} gives CRIU). */
+  public static Duration dumpTimeout() {
+    return TIMEOUT;
   }
 
   /**

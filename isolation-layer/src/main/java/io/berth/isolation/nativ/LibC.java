@@ -50,4 +50,12 @@ public interface LibC {
   int geteuid();
 
   String strerrorname_np(int errnum);
+
+  /** syncfs(2): writes out the filesystem holding the open file {@code fd}. */
+  @SaveError
+  int syncfs(int fd);
+
+  /** mkfifo(3) (glibc's mknod with S_IFIFO); the mode is reduced by the umask. */
+  @SaveError
+  int mkfifo(@In String pathname, int mode);
 }

@@ -199,4 +199,24 @@ public final class Syscalls {
     String name = LIBC.strerrorname_np(errno);
     return new SyscallException(call, errno, name == null ? "errno " + errno : name, argument);
   }
+
+  /**
+   * syncfs(2) of the filesystem that holds the directory {@code dir}: its dirty data and metadata written
+   * out and, on a journalling filesystem, its journal committed, before it returns (errors it reports,
+   * such as a failed writeback, are thrown: syncfs(2) returns them since Linux 5.8).
+   */
+  public static void syncfs(String dir) {
+    int fd = LIBC.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw error("open", dir);
+    try {
+      if (LIBC.syncfs(fd) != 0) throw error("syncfs", dir);
+    } finally {
+      LIBC.close(fd);
+    }
+  }
+
+  /** mkfifo(3) at {@code path} with {@code mode} (less the umask); throws when it exists. */
+  public static void mkfifo(String path, int mode) {
+    if (LIBC.mkfifo(path, mode) != 0) throw error("mkfifo", path);
+  }
 }
