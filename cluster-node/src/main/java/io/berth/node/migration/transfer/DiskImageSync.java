@@ -118,7 +118,8 @@ public final class DiskImageSync {
     /** Chunks whose receiver state this round changes: the new fingerprint, or null (now all hole). */
     private final Map<Long, Long> pending = new HashMap<>();
     private final TreeSet<Long> heldChunks;
-    private final byte[] scratch = new byte[CHUNK_BYTES];
+    /** Direct: the kernel copies the file's pages straight into it, and the CRCs read it there (no heap copy). */
+    private final ByteBuffer scratch = ByteBuffer.allocateDirect(CHUNK_BYTES);
     private SparseExtents extents;
     private FileChannel channel;
     private long size;
@@ -201,8 +202,8 @@ public final class DiskImageSync {
         d.update(layout);
         int len = (int) r.length();
         read(r.offset(), filled, len);
-        c.update(scratch, filled, len);
-        d.update(scratch, filled, len);
+        c.update(scratch.slice(filled, len));
+        d.update(scratch.slice(filled, len));
         filled += len;
       }
       long fingerprint = (c.getValue() << 32) | d.getValue();
@@ -225,7 +226,7 @@ public final class DiskImageSync {
         for (long off = 0; off < r.length(); ) {
           int len = (int) Math.min(pieceBytes, r.length() - off);
           byte[] frame = Frames.dataFrame(r.offset() + off, len);
-          System.arraycopy(scratch, at, frame, Frames.DATA_HEADER, len);
+          scratch.get(at, frame, Frames.DATA_HEADER, len);
           out.add(frame);
           at += len;
           off += len;
@@ -243,7 +244,7 @@ public final class DiskImageSync {
     }
 
     private void read(long offset, int into, int len) throws IOException {
-      ByteBuffer b = ByteBuffer.wrap(scratch, into, len);
+      ByteBuffer b = scratch.slice(into, len);
       long pos = offset;
       while (b.hasRemaining()) {
         int n = channel.read(b, pos);

@@ -84,13 +84,19 @@ public final class TransferSender {
       source = source.throttle(perSecond, Duration.ofSeconds(1), Math.max(1, perSecond / 20), f -> (f.size() + 1023) / 1024,
           ThrottleMode.shaping());
     }
-    Pair<UniqueKillSwitch, CompletionStage<Optional<ByteString>>> run = source
-        .viaMat(KillSwitches.single(), Keep.right())
-        .via(Tcp.get(system).outgoingConnection(new InetSocketAddress(host, port), Optional.empty(), List.of(), true,
-            Optional.of(timeout), Optional.of(timeout)))
-        .via(Frames.decoder())
-        .toMat(Sink.headOption(), Keep.both())
-        .run(system);
+    Pair<UniqueKillSwitch, CompletionStage<Optional<ByteString>>> run;
+    try {
+      run = source
+          .viaMat(KillSwitches.single(), Keep.right())
+          .via(Tcp.get(system).outgoingConnection(new InetSocketAddress(host, port), Optional.empty(), List.of(), true,
+              Optional.of(timeout), Optional.of(timeout)))
+          .via(Frames.decoder())
+          .toMat(Sink.headOption(), Keep.both())
+          .run(system);
+    } catch (RuntimeException e) { // the system is shutting down, say: nothing was sent
+      for (DiskImageSync.Round r : images) r.sync().finish(r, false);
+      return CompletableFuture.failedFuture(new TransferException("transfer round to " + host + ":" + port + " could not start: " + e, e));
+    }
 
     CompletableFuture<RoundReport> result = new CompletableFuture<>();
     run.second().whenComplete((reply, error) -> {

@@ -48,7 +48,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Sender and receiver over 127.0.0.1 in one local actor system, on files in a tmpfs directory (tmpfs answers
- * SEEK_DATA/SEEK_HOLE and punches holes, as ext4 does). Allocation is what the kernel reports ({@code stat -c %b}).
+ * SEEK_DATA/SEEK_HOLE and punches holes, as ext4 does; {@code -Dberth.transfer.test-dir=DIR} puts them elsewhere).
+ * Allocation is what the kernel reports ({@code stat -c %b}).
  */
 class TransferTest {
   private static final String TOKEN = "migration-token-0123456789";
@@ -75,8 +76,10 @@ class TransferTest {
 
   @BeforeEach
   void dirs() throws IOException {
+    // tmpfs by default (where CRIU images are); -Dberth.transfer.test-dir=/var/tmp runs the same on ext4 (disk images).
     Path shm = Path.of("/dev/shm");
-    base = Files.createTempDirectory(Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")), "berth-transfer-");
+    String dir = System.getProperty("berth.transfer.test-dir", Files.isDirectory(shm) ? shm.toString() : System.getProperty("java.io.tmpdir"));
+    base = Files.createTempDirectory(Path.of(dir), "berth-transfer-");
     src = Files.createDirectory(base.resolve("src"));
     dst = Files.createDirectory(base.resolve("dst"));
   }
