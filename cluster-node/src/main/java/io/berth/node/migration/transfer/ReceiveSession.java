@@ -246,7 +246,9 @@ final class ReceiveSession {
 
   static String describe(Throwable e) {
     String m = e.getMessage();
-    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    if (m == null || m.isBlank()) return e.getClass().getSimpleName();
+    // NoSuchFileException and its kin say only the path: the type is the reason.
+    return e instanceof java.nio.file.FileSystemException ? e.getClass().getSimpleName() + ": " + m : m;
   }
 
   private static String hex(byte[] b) {

@@ -224,6 +224,56 @@ class TransferTest {
     assertEquals(MIB, grown.bytes());
   }
 
+  @Test
+  void failedRoundIsMadeGoodByTheNext() throws Exception {
+    receiver(TOKEN);
+    Path image = src.resolve("small.img");
+    try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+      f.setLength(8 * MIB);
+    }
+    writeRandom(image, 0, 4 * MIB, 3);
+    DiskImageSync sync = new DiskImageSync(image);
+    send(List.of(TransferItem.diskImage(sync)));
+
+    writeRandom(image, 2 * MIB + 100, 100, 4); // chunk 2 changes
+    Path big = src.resolve("pages.img");
+    writeRandom(big, 0, 64 * MIB, 5);
+    CompletionStage<RoundReport> failing = TransferSender.send(system, "127.0.0.1", receiver.port(), TOKEN,
+        List.of(TransferItem.diskImage(sync), TransferItem.file(big)), 8 * MIB, TIMEOUT);
+    Thread.sleep(700);
+    try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength(MIB); // the sender is part-way through it: its next read finds the end
+    }
+    TransferException e = failure(failing);
+    assertTrue(e.getMessage().contains("file pages.img") && e.getMessage().contains("shrank"), e.getMessage());
+    assertEquals(1, sync.rounds(), "the failed round was not counted");
+
+    // Whatever the failed round did to chunk 2 on the receiver, the next round sends it again.
+    RoundReport r = send(List.of(TransferItem.diskImage(sync)));
+    assertEquals(MIB, r.bytes(), "chunk 2 again, nothing else");
+    assertEquals(sha256(image), sha256(dst.resolve("small.img")));
+    assertEquals(2, sync.rounds());
+  }
+
+  @Test
+  void laterRoundNeedsTheReceiverThatTookTheFirst() throws Exception {
+    receiver(TOKEN);
+    Path image = src.resolve("small.img");
+    try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+      f.setLength(8 * MIB);
+    }
+    writeRandom(image, 0, MIB, 3);
+    DiskImageSync sync = new DiskImageSync(image);
+    send(List.of(TransferItem.diskImage(sync)));
+    receiver.close();
+    receiver(TOKEN); // a new receiver (its node restarted) over the same directory
+    TransferException e = failure(TransferSender.send(system, "127.0.0.1", receiver.port(), TOKEN, List.of(TransferItem.diskImage(sync)), 0, TIMEOUT));
+    assertTrue(e.getMessage().contains("no first round of disk image small.img"), e.getMessage());
+    RoundReport fresh = send(List.of(TransferItem.diskImage(new DiskImageSync(image))));
+    assertEquals(MIB, fresh.bytes());
+    assertEquals(sha256(image), sha256(dst.resolve("small.img")));
+  }
+
   // ---- (d) wrong token ------------------------------------------------------------------------------
 
   @Test
