@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "ct", description = "Containers: create, start, stop, kill, destroy, list, show, set, exec, migrate.")
 final class ContainerCommand extends Verb {
   /** Its verbs, added to the command line on demand (see Subcommands). */
-  static final Class<?>[] VERBS = {ContainerCreate.class, ContainerCommand.Start.class, ContainerCommand.Stop.class, ContainerCommand.Kill.class, ContainerCommand.Destroy.class, ContainerCommand.ListContainers.class, ContainerCommand.Show.class, ContainerCommand.Set.class, ContainerExec.class, ContainerCommand.Migrate.class};
+  static final Class<?>[] VERBS = {ContainerCreate.class, ContainerCommand.Start.class, ContainerCommand.Stop.class, ContainerCommand.Kill.class, ContainerCommand.Destroy.class, ContainerCommand.ListContainers.class, ContainerCommand.Show.class, ContainerCommand.Set.class, ContainerExec.class, ContainerMigrate.class};
 
   @Override
   int execute() {
@@ -144,24 +144,6 @@ final class ContainerCommand extends Verb {
       if (limits.isEmpty()) throw CliFailure.usage("ct set " + name + ": name at least one of --memory, --cpus, --pids, --disk");
       return printed(this, withProgress("limits of container " + name,
           () -> api().send("PATCH", path(name) + "/limits", limits, "container " + name)));
-    }
-  }
-
-  @Command(name = "migrate", description = "Move NAME to another host: live (CRIU) unless --cold.")
-  static final class Migrate extends Verb {
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-
-    @Option(names = "--to", required = true, paramLabel = "HOST")
-    String to;
-
-    @Option(names = "--cold", description = "stop, move, start instead of checkpoint and restore")
-    boolean cold;
-
-    @Override
-    int execute() {
-      return printed(this, withProgress("migration of container " + name + " to " + to,
-          () -> api().send("POST", path(name) + "/migrate", ApiClient.map("to", to, "mode", cold ? "cold" : "live"), "container " + name)));
     }
   }
 

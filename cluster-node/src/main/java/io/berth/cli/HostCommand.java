@@ -4,14 +4,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code berth host list|show|cordon|uncordon}. */
-@Command(name = "host", description = "Hosts: list, show, cordon, uncordon.")
+@Command(name = "host", description = "Hosts: list, show, cordon, drain, uncordon.")
 final class HostCommand extends Verb {
   /** Its verbs, added to the command line on demand (see Subcommands). */
-  static final Class<?>[] VERBS = {HostCommand.ListHosts.class, HostCommand.Show.class, HostCommand.Cordon.class, HostCommand.Uncordon.class};
+  static final Class<?>[] VERBS = {HostCommand.ListHosts.class, HostCommand.Show.class, HostCommand.Cordon.class, HostDrain.class, HostCommand.Uncordon.class};
 
   @Override
   int execute() {
-    throw CliFailure.usage("host needs a verb: list, show, cordon, uncordon (see 'berth host --help')");
+    throw CliFailure.usage("host needs a verb: list, show, cordon, drain, uncordon (see 'berth host --help')");
   }
 
   @Command(name = "list", aliases = "ls", description = "List hosts with what is allocated on each (allocated/capacity).")
@@ -50,7 +50,7 @@ final class HostCommand extends Verb {
     }
   }
 
-  @Command(name = "uncordon", description = "Let HOST take new containers again.")
+  @Command(name = "uncordon", description = "Let HOST take new containers again (ends a drain).")
   static final class Uncordon extends Verb {
     @Parameters(index = "0", paramLabel = "HOST")
     String name;

@@ -171,14 +171,16 @@ class BerthCliTest {
   void lifecycleVerbsSendWhatTheyShould() {
     berth("ct", "create", "web-1", "--template", "busybox", "--start");
     assertEquals(0, berth("ct", "set", "web-1", "--memory", "128M", "--cpus", "500m").code());
-    assertEquals(0, berth("ct", "migrate", "web-1", "--to", "host-3", "--cold").code());
+    Run migrated = berth("ct", "migrate", "web-1", "--to", "host-3", "--cold");
+    assertEquals(0, migrated.code(), migrated.err());
+    assertEquals("container web-1: migrated cold host-1 -> host-3 in 1400 ms (frozen 212 ms, 49.6 MiB sent)\n", migrated.out());
     assertEquals(0, berth("ct", "stop", "web-1", "--timeout", "2s", "--reason", "maintenance").code());
     assertEquals(0, berth("ct", "start", "web-1").code());
     assertEquals(0, berth("ct", "kill", "web-1", "--signal", "TERM").code());
     Run d = berth("ct", "destroy", "web-1");
     assertEquals("container web-1: destroyed on host-3 at 198.18.1.10/16\n", d.out());
     assertEquals(List.of("create web-1 start=true limits=cpu=1 memory=256M pids=512", "get web-1",
-        "setLimits web-1 cpu=0.5 memory=128M pids=512", "migrate web-1 to=host-3 mode=COLD", "stop web-1 timeout=2000",
+        "setLimits web-1 cpu=0.5 memory=128M pids=512", "migrate web-1 to=host-3 mode=COLD", "get web-1", "stop web-1 timeout=2000",
         "start web-1", "kill web-1 signal=15", "destroy web-1"), ops.calls);
     assertEquals("maintenance", ops.contexts.get(3).reason());
   }

@@ -626,6 +626,42 @@ public final class IsolationLayer implements AutoCloseable {
 
   // ---- checkpoint / restore -----------------------------------------------------------------
 
+  /** Empty when a live checkpoint of the container can start here (it runs, CRIU serves), else why not. */
+  public Optional<String> liveCheckpointRefusal(ContainerId id) {
+    if (inspect(id).status() != ContainerStatus.RUNNING) return Optional.of("container " + id + " is not running");
+    return liveRestoreRefusal();
+  }
+
+  /** Empty when CRIU can dump and restore on this host (its version and {@code criu check}), else CRIU's reason. */
+  public Optional<String> liveRestoreRefusal() {
+    try {
+      criu.preflight();
+      return Optional.empty();
+    } catch (CriuException e) {
+      return Optional.of(e.getMessage());
+    }
+  }
+
+  /**
+   * Where a migration's copy of the container's disk image is received: under the images root, on its
+   * filesystem, so {@link #prepare(ContainerSpec, NetworkAttachment, Path)} adopts it by a rename.
+   */
+  public Path incomingDiskImage(ContainerId id, String migrationId) {
+    InvalidFieldException.required("id", id);
+    if (migrationId == null || !migrationId.matches("[a-z0-9][a-z0-9-]{0,127}")) {
+      throw new InvalidFieldException("migrationId", "must be 1-128 lowercase letters, digits and dashes", migrationId);
+    }
+    Path dir = config.imagesRoot().resolve(".incoming");
+    try {
+      Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    } catch (IOException e) {
+      throw new UncheckedIOException("make " + dir, e);
+    }
+    return dir.resolve(id.value() + "-" + migrationId + ".img");
+  }
+
+
   /**
    * CRIU dump of the running container into {@code imagesDir} (made with mode 0700, must be empty).
    * Without {@code leaveRunning} the container is stopped afterwards (still prepared).

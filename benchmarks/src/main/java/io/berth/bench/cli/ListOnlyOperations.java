@@ -36,7 +36,7 @@ final class ListOnlyOperations implements BerthOperations {
       ContainerSpec spec = new ContainerSpec(ContainerId.of("web-" + i), TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"),
           new Limits(500, 64L << 20, 0, 128), null, null, null);
       ContainerData data = new ContainerData(spec, Optional.of(HostId.of("host-" + (i % 3 + 1))), "198.18.1." + (10 + i), 16,
-          Optional.empty(), Optional.empty(), "", 0, 0, "", t);
+          Optional.empty(), Optional.empty(), "", 0, 0, "", t, Optional.empty());
       containers.add(new ContainerState.Running(data, 1000 + i, t));
     }
   }
@@ -81,7 +81,8 @@ final class ListOnlyOperations implements BerthOperations {
   }
 
   @Override
-  public CompletionStage<ContainerReply> migrate(ContainerId id, HostId target, MigrationMode mode, CommandContext context) {
+  public CompletionStage<ContainerReply> migrate(ContainerId id, java.util.Optional<HostId> target, java.util.Optional<MigrationMode> mode,
+      CommandContext context) {
     return notHere();
   }
 
@@ -107,6 +108,16 @@ final class ListOnlyOperations implements BerthOperations {
 
   @Override
   public CompletionStage<HostReply> cordon(HostId id, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<HostReply> drain(HostId id, io.berth.protocol.host.DrainMode mode, int parallel, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<HostReply> markDrained(HostId id, java.util.List<String> notMoved, CommandContext context) {
     return notHere();
   }
 

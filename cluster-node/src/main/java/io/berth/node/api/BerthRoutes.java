@@ -125,11 +125,11 @@ public final class BerthRoutes extends AllDirectives {
       long timeout = Validation.execTimeout(body);
       return containerReply(ops.exec(cid(c), argv, timeout, c.context()), 200);
     }));
-    t.add(new Endpoint("POST", "/v1/containers/{id}/migrate", c -> {
+    t.add(new Endpoint("POST", "/v1/containers/{id}/migrations", c -> {
       Requests.Migrate body = c.body(Requests.Migrate.class);
-      HostId target = Validation.hostId("to", InvalidFieldException.required("to", body.to()));
-      var mode = Validation.mode(body.mode());
-      return containerReply(ops.migrate(cid(c), target, mode, c.context()), 200);
+      var target = body.to() == null ? java.util.Optional.<HostId>empty() : java.util.Optional.of(Validation.hostId("to", body.to()));
+      var mode = Validation.migrationMode(body.mode());
+      return containerReply(ops.migrate(cid(c), target, mode, c.context()), 202);
     }));
     t.add(new Endpoint("PUT", "/v1/containers/{id}/limits", c -> {
       Limits limits = Validation.limits(c.body(Requests.LimitsBody.class), Limits.DEFAULT);
@@ -142,6 +142,12 @@ public final class BerthRoutes extends AllDirectives {
     t.add(new Endpoint("POST", "/v1/hosts/{id}/cordon", c -> {
       noBody(c);
       return hostReply(ops.cordon(hid(c), c.context()));
+    }));
+    t.add(new Endpoint("POST", "/v1/hosts/{id}/drain", c -> {
+      Requests.Drain body = c.body(Requests.Drain.class);
+      var mode = Validation.drainMode(body.mode());
+      int parallel = Validation.drainParallel(body.parallel());
+      return hostReply(ops.drain(hid(c), mode, parallel, c.context()));
     }));
     t.add(new Endpoint("POST", "/v1/hosts/{id}/uncordon", c -> {
       noBody(c);

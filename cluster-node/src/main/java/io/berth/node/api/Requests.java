@@ -34,7 +34,10 @@ final class Requests {
 
   record Exec(List<String> command, Long timeoutMillis) {}
 
-  /** POST /v1/containers/{id}/migrate: {@code mode} live (default) or cold. */
+  /**
+   * POST /v1/containers/{id}/migrations: {@code to} a host (placement picks when absent); {@code mode} live or cold
+   * (absent: live, or cold when live cannot work).
+   */
   record Migrate(String to, String mode) {}
 
   /** POST /v1/templates: a directory or tarball on the node's filesystem. */
@@ -42,4 +45,7 @@ final class Requests {
 
   /** POST /v1/audit/verify: one entity, or every one when empty. */
   record Verify(String container, String host) {}
+
+  /** POST /v1/hosts/{id}/drain: {@code mode} live (default), cold or stop; {@code parallel} moves at a time (default 2). */
+  record Drain(String mode, Integer parallel) {}
 }

@@ -112,13 +112,32 @@ final class Validation {
     return argv;
   }
 
-  static MigrationMode mode(String text) {
-    if (text == null) return MigrationMode.LIVE;
+  static io.berth.protocol.host.DrainMode drainMode(String text) {
+    if (text == null) return io.berth.protocol.host.DrainMode.LIVE;
     return switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "live" -> io.berth.protocol.host.DrainMode.LIVE;
+      case "cold" -> io.berth.protocol.host.DrainMode.COLD;
+      case "stop" -> io.berth.protocol.host.DrainMode.STOP;
+      default -> throw new InvalidFieldException("mode", "must be live, cold or stop", text);
+    };
+  }
+
+  static int drainParallel(Integer n) {
+    if (n == null) return 2;
+    if (n < 1 || n > io.berth.protocol.host.DrainPlan.MAX_PARALLEL) {
+      throw new InvalidFieldException("parallel", "must be between 1 and " + io.berth.protocol.host.DrainPlan.MAX_PARALLEL, n);
+    }
+    return n;
+  }
+
+  /** Absent: live, or cold when live cannot work; given: exactly that mode. */
+  static java.util.Optional<MigrationMode> migrationMode(String text) {
+    if (text == null) return java.util.Optional.empty();
+    return java.util.Optional.of(switch (text.trim().toLowerCase(Locale.ROOT)) {
       case "live" -> MigrationMode.LIVE;
       case "cold" -> MigrationMode.COLD;
       default -> throw new InvalidFieldException("mode", "must be live or cold", text);
-    };
+    });
   }
 
   static String templateName(String name) {

@@ -46,9 +46,25 @@ final class Views {
 
   record ExitJson(int exitCode, int signal, Instant at, String description) {}
 
-  record MigrationJson(String migrationId, String source, String target, String mode, String step) {
+  /** A move under way: where it stands, what was sent so far. */
+  record MigrationJson(String migrationId, String source, String target, String mode, String step, long bytes, String fallbackReason,
+      Instant requestedAt) {
     static MigrationJson of(MigrationProgress p) {
-      return new MigrationJson(p.migrationId(), p.source().value(), p.target().value(), lower(p.mode()), lower(p.step()));
+      return new MigrationJson(p.migrationId(), p.source().value(), p.target().value(), lower(p.mode()), lower(p.step()), p.bytes(),
+          p.fallbackReason().isEmpty() ? null : p.fallbackReason(), p.requestedAt());
+    }
+  }
+
+  /**
+   * How the last move ended ({@code lastMigration}): {@code frozenMs} from the moment the container stopped running
+   * on the source until it ran on the target (null when that is not known: the source's node restarted meanwhile).
+   */
+  record LastMigrationJson(String migrationId, String mode, String from, String to, String outcome, Long frozenMs, long totalMs, long bytes,
+      String fallbackReason, String cause, Instant endedAt) {
+    static LastMigrationJson of(io.berth.protocol.container.MigrationRecord r) {
+      return new LastMigrationJson(r.migrationId(), lower(r.mode()), r.from().value(), r.to().value(), r.outcome(),
+          r.frozenMillis() < 0 ? null : r.frozenMillis(), r.totalMillis(), r.bytes(), r.fallbackReason().isEmpty() ? null : r.fallbackReason(),
+          r.cause().isEmpty() ? null : r.cause(), r.endedAt());
     }
   }
 
@@ -56,7 +72,7 @@ final class Views {
   record ContainerJson(String id, String phase, String host, String address, String template, String hostname,
       List<String> command, LimitsJson limits, String restart, Map<String, String> labels, PlacementJson placement,
       boolean privileged, Long pid, Instant runningSince, PendingJson pending, ExitJson lastExit, String lastError, int restartAttempts,
-      MigrationJson migration, Instant updatedAt) {}
+      MigrationJson migration, LastMigrationJson lastMigration, Instant updatedAt) {}
 
   static ContainerJson container(ContainerState.Live state) {
     ContainerData d = state.data();
@@ -75,7 +91,8 @@ final class Views {
         LimitsJson.of(s.limits()), s.restart().wireName(), s.labels(), PlacementJson.of(s.placement()), s.privileged(), pid, since,
         d.pending().map(p -> new PendingJson(lower(p.operation()), p.correlationId(), p.since())).orElse(null),
         d.lastExit().map(e -> new ExitJson(e.exitCode(), e.signal(), e.at(), e.toString())).orElse(null),
-        d.lastError().isEmpty() ? null : d.lastError(), d.restartAttempts(), migration, d.updatedAt());
+        d.lastError().isEmpty() ? null : d.lastError(), d.restartAttempts(), migration,
+        d.lastMigration().map(LastMigrationJson::of).orElse(null), d.updatedAt());
   }
 
   record ExecJson(int exitCode, String stdout, String stderr, boolean truncated) {
@@ -92,8 +109,11 @@ final class Views {
 
   /** A host: what it offers, what is allocated on it, whether its node is up. */
   record HostJson(String id, String phase, String address, Map<String, String> labels, ResourcesJson capacity,
-      ResourcesJson allocated, Integer containers, Boolean reachable, boolean cordoned, boolean draining,
-      Instant registeredAt, String fencedBy, Instant fencedSince) {}
+      ResourcesJson allocated, Integer containers, Boolean reachable, boolean cordoned, boolean draining, DrainJson drain,
+      List<String> lastDrainLeft, Instant registeredAt, String fencedBy, Instant fencedSince) {}
+
+  /** A drain under way: how, how many at a time, since when. */
+  record DrainJson(String mode, int parallel, Instant since) {}
 
   static HostJson host(HostState state, HostView view) {
     ResourcesJson allocated = view == null ? null : ResourcesJson.of(view.cpuMillisAllocated(), view.memoryBytesAllocated(), view.pidsAllocated());
@@ -101,16 +121,17 @@ final class Views {
     Boolean reachable = view == null ? null : view.reachable();
     if (state instanceof HostState.Active a) {
       HostState.HostInfo i = a.info();
+      DrainJson drain = a.drain().map(d -> new DrainJson(lower(d.mode()), d.parallel(), d.since())).orElse(null);
       return new HostJson(i.id().value(), a.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
-          a.cordoned(), a.draining(), i.registeredAt(), null, null);
+          a.cordoned(), a.draining(), drain, a.lastDrainLeft(), i.registeredAt(), null, null);
     }
     if (state instanceof HostState.Fenced f) {
       HostState.HostInfo i = f.info();
       return new HostJson(i.id().value(), f.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
-          true, false, i.registeredAt(), f.by(), f.since());
+          true, false, null, List.of(), i.registeredAt(), f.by(), f.since());
     }
     return new HostJson(state.id().value(), state.phase(), null, Map.of(), null, allocated, containers, reachable, false, false,
-        null, null, null);
+        null, List.of(), null, null, null);
   }
 
   private static ResourcesJson capacity(HostState.HostInfo i) {

@@ -80,7 +80,9 @@ public final class NodeServices {
     sharding.init(Entity.of(HostEntity.TYPE_KEY, ctx -> HostEntity.create(ctx.getEntityId(), clock, BerthTags::tagsFor))
         .withMessageExtractor(new OneShardPerEntity<HostCommand>())
         .withAllocationStrategy(new HostAllocationStrategy(classic, HostAllocationStrategy.hostIsShardId())));
-    var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, clock, BerthTags::tagsFor);
+    var source = new io.berth.node.migration.IsolationSource(system, layer, runtime, s.migration(), s.hostId());
+    var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, clock, BerthTags::tagsFor, source,
+        io.berth.node.migration.MigrationPorts.of(system, directory), s.migration());
     sharding.init(Entity.of(ContainerEntity.TYPE_KEY, ctx -> ContainerEntity.create(ctx.getEntityId(), deps))
         .withMessageExtractor(new OneShardPerEntity<ContainerCommand>())
         .withAllocationStrategy(new HostAllocationStrategy(classic, shards -> containerHosts(system, directory, shards))));
@@ -99,7 +101,10 @@ public final class NodeServices {
 
     AuditService audit = new AuditService(system);
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
+    system.systemActorOf(io.berth.node.migration.MigrationAgent.create(s.hostId(), layer, s.bridge(), s.bridgeAddress(), s.clusterAddress(),
+        s.migration(), directory, blocking), "migrations", org.apache.pekko.actor.typed.Props.empty());
     ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas());
+    system.systemActorOf(io.berth.node.drain.DrainDriver.create(operations), "drains", org.apache.pekko.actor.typed.Props.empty());
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
     return new NodeServices(operations, binding, directory);

@@ -45,7 +45,8 @@ public record NodeSettings(
     String cgroupRoot,
     PlacementPolicy placementPolicy,
     List<String> managementNetworks,
-    SagaSettings sagas) {
+    SagaSettings sagas,
+    io.berth.node.migration.MigrationSettings migration) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -93,8 +94,11 @@ public record NodeSettings(
       management = nets.stream().map(ManagementNetworks.Net::text).toList();
     }
     SagaSettings sagas = new SagaSettings(duration(c, "sagas.step-timeout"), duration(c, "sagas.patience"));
+    long bandwidth = c.getString("migration.bandwidth").equals("0") ? 0 : ByteSizes.parse("berth.migration.bandwidth", c.getString("migration.bandwidth"));
+    var migration = new io.berth.node.migration.MigrationSettings(duration(c, "migration.step-timeout"), duration(c, "migration.restore-timeout"),
+        duration(c, "migration.hold-bound"), bandwidth, Path.of(c.getString("migration.work-dir")));
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
-        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas);
+        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration);
   }
 
   private static java.time.Duration duration(Config c, String key) {

@@ -3,6 +3,9 @@ package io.berth.node.container;
 import io.berth.node.agent.ContainerRuntime;
 import io.berth.node.agent.ContainerRuntime.Exit;
 import io.berth.node.common.EventChain;
+import io.berth.node.migration.MigrationPorts;
+import io.berth.node.migration.MigrationSettings;
+import io.berth.node.migration.SourceRuntime;
 import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerData;
 import io.berth.protocol.container.ContainerEvent;
@@ -74,7 +77,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   /** What every container entity on this node shares. */
   public record Deps(HostId localHost, ContainerRuntime runtime, Executor blocking, Clock clock,
-      Function<ContainerEvent, Set<String>> tagger) {}
+      Function<ContainerEvent, Set<String>> tagger, SourceRuntime source, MigrationPorts migration, MigrationSettings migrationSettings) {}
 
   public static Behavior<ContainerCommand> create(String entityId, Deps deps) {
     ContainerId id = ContainerId.of(entityId);
@@ -168,6 +171,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         .onCommand(ExitObserved.class, this::onExitObserved)
         .onCommand(RestartDue.class, this::onRestartDue)
         .onCommand(Reconciled.class, this::onReconciled)
+        .onCommand(MigrationStep.class, this::onMigrationStep)
         .onCommand(Converged.class, (state, m) -> {
           if (m.error() != null) ctx.getLog().error("container {}: could not stop the unexpected init: {}", id, Replies.describe(m.error()));
           return Effect().none();
@@ -185,8 +189,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         .onCommand(ContainerCommand.Kill.class, idle(this::kill))
         .onCommand(ContainerCommand.Destroy.class, idle(this::destroy))
         .onCommand(ContainerCommand.Exec.class, idle(this::exec))
-        .onCommand(ContainerCommand.Migrate.class, idle((live, c) -> Effect().reply(c.replyTo(), Replies.refused(Code.FAILED, "mode",
-            "migration of container " + id + " is not available yet: the migration saga is not part of this release"))));
+        .onCommand(ContainerCommand.Migrate.class, this::migrate);
     return b.build();
   }
 
@@ -446,6 +449,11 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   private void reconcile(ContainerState state) {
     if (!(state instanceof Live live) || state instanceof ContainerState.Destroyed && live.data().pending().isEmpty()) return;
+    if (state instanceof Migrating m) {
+      // The saga's owner restarted: settle the move with the target before anything else (see ContainerMigration).
+      migrationSaga().recover(m);
+      return;
+    }
     if (!onOwnHost(live)) {
       ctx.getLog().warn("container {} belongs on {} but its entity recovered on {}: not touching this host's kernel",
           id, live.data().host().map(HostId::value).orElse("?"), deps.localHost());
@@ -523,6 +531,80 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     }
     return Effect().none();
   }
+
+  // --- migration (the saga's steps are in ContainerMigration) ---------------------------------------
+
+  /** Step 2 of the directory's migration saga: take the move on (a copy is answered from the state). */
+  private Effect<ContainerEvent, ContainerState> migrate(Live live, ContainerCommand.Migrate c) {
+    if (c.reservation() < 1) return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "reservation", "reservation: must be at least 1"));
+    if (c.reservation() < live.lastReservation()) return Effect().reply(c.replyTo(), Replies.stale(live, c.reservation()));
+    if (c.reservation() == live.lastReservation()) return Effect().reply(c.replyTo(), new Done(live));
+    Optional<Pending> pending = live.data().pending();
+    if (pending.isPresent()) return Effect().reply(c.replyTo(), Replies.busy(live, pending.get()));
+    if (!onOwnHost(live)) return Effect().reply(c.replyTo(), notOnItsHost(live));
+    if (!(live instanceof Defined || live instanceof Running || live instanceof ContainerState.Stopped)) {
+      return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "migrate", "defined, running or stopped"));
+    }
+    if (c.target().equals(deps.localHost())) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "to", "container " + id + " runs on " + c.target() + " already"));
+    }
+    String migrationId = id.value() + "-m" + c.reservation();
+    EventChain<ContainerEvent> events = chain(live, c.context())
+        .add(m -> new ReservationAccepted(m, c.reservation()))
+        .add(m -> new MigrationRequested(m, migrationId, deps.localHost(), c.target(), c.mode(), c.modeForced(), c.decision()));
+    current = c.context();
+    return Effect().persist(events.events()).thenRun(s -> migrationSaga().advance((Migrating) s)).thenReply(c.replyTo(), Done::new);
+  }
+
+  private Effect<ContainerEvent, ContainerState> onMigrationStep(ContainerState state, MigrationStep step) {
+    if (!(state instanceof Migrating m) || !m.progress().migrationId().equals(step.migrationId())) return Effect().none();
+    return migrationSaga().on(m, step);
+  }
+
+  private ContainerMigration saga;
+
+  private ContainerMigration migrationSaga() {
+    if (saga == null) saga = new ContainerMigration(this);
+    return saga;
+  }
+
+  // What ContainerMigration needs of the entity: its effects, chain, context and executor.
+  ContainerId id() {
+    return id;
+  }
+
+  Deps deps() {
+    return deps;
+  }
+
+  ActorContext<Object> context_() {
+    return ctx;
+  }
+
+  EventChain<ContainerEvent> chainFor(ContainerState state) {
+    return chain(state, context());
+  }
+
+  org.apache.pekko.persistence.typed.javadsl.EffectFactories<ContainerEvent, ContainerState> effects() {
+    return Effect();
+  }
+
+  void watchPid(long pid) {
+    watch(pid);
+  }
+
+  /** Work for the blocking executor whose outcome comes back as step {@code name} of the migration. */
+  <T> void blockingStep(String migrationId, String name, Supplier<T> work) {
+    blocking(work, (value, error) -> new MigrationStep(migrationId, name, value, error));
+  }
+
+  /** An ask whose answer comes back as step {@code name} of the migration. */
+  <T> void pipeStep(String migrationId, String name, java.util.concurrent.CompletionStage<T> stage) {
+    ctx.pipeToSelf(stage, (value, error) -> new MigrationStep(migrationId, name, value, error));
+  }
+
+  /** The outcome of a migration step's work (kernel, target, directory), sent by the entity to itself. */
+  record MigrationStep(String migrationId, String name, Object value, Throwable error) implements NoSerializationVerificationNeeded {}
 
   // --- helpers -------------------------------------------------------------------------------------
 

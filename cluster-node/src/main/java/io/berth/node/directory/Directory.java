@@ -89,6 +89,10 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private record HostsForResize(DirectoryCommand.ResizeContainer command, List<HostCandidate> hosts, Throwable error)
       implements NoSerializationVerificationNeeded {}
 
+  /** Same, for a migration. */
+  private record HostsForMigrate(DirectoryCommand.MigrateContainer command, List<HostCandidate> hosts, Throwable error)
+      implements NoSerializationVerificationNeeded {}
+
   /** The container's entity answered an ask of reservation {@code number} (or the ask failed). */
   private record Answered(long number, boolean settling, ContainerReply reply, Throwable error) implements NoSerializationVerificationNeeded {}
 
@@ -150,6 +154,9 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
         .onCommand(HostsForCreate.class, this::reserveCreate)
         .onCommand(DirectoryCommand.ResizeContainer.class, this::onResize)
         .onCommand(HostsForResize.class, this::reserveResize)
+        .onCommand(DirectoryCommand.MigrateContainer.class, this::onMigrate)
+        .onCommand(HostsForMigrate.class, this::reserveMigrate)
+        .onCommand(DirectoryCommand.SettleMigration.class, this::settleMigration)
         .onCommand(DirectoryCommand.Release.class, this::release)
         .onCommand(Answered.class, this::onAnswer)
         .onCommand(AskAgain.class, (state, m) -> askAgain(m))
@@ -198,7 +205,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private static Optional<ContainerReply> refuseCreate(DirectoryState state, ContainerId id) {
     Reservation r = state.reservations().get(id);
     if (r != null) {
-      return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + (r.kind() == Reservation.Kind.CREATE ? "created" : "resized")
+      return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + doing(r)
           + " (reservation " + r.number() + " since " + r.since() + ", correlation " + r.correlationId() + ")"));
     }
     if (state.allocations().containsKey(id)) return Optional.of(refused(Code.ALREADY_EXISTS, "container", "container " + id + " exists already"));
@@ -236,11 +243,94 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private static Optional<ContainerReply> refuseResize(DirectoryState state, ContainerId id) {
     Reservation r = state.reservations().get(id);
     if (r != null) {
-      return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + (r.kind() == Reservation.Kind.CREATE ? "created" : "resized")
+      return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + doing(r)
           + " (reservation " + r.number() + " since " + r.since() + ")"));
     }
     if (!state.allocations().containsKey(id)) return Optional.of(refused(Code.NOT_FOUND, "container", "container " + id + " does not exist"));
     return Optional.empty();
+  }
+
+  // --- migrate -------------------------------------------------------------------------------------
+
+  private Effect<DirectoryEvent, DirectoryState> onMigrate(DirectoryState state, DirectoryCommand.MigrateContainer c) {
+    Optional<ContainerReply> refusal = refuseMigrate(state, c);
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
+    ctx.pipeToSelf(ports.hosts(), (hosts, error) -> new HostsForMigrate(c, hosts, error));
+    return Effect().none();
+  }
+
+  /**
+   * Step 1 of a migration: placement picks the target (or checks the operator's), never the container's own host,
+   * and the target holds the container's share from now on, beside the source's, until the entity settles the move.
+   */
+  private Effect<DirectoryEvent, DirectoryState> reserveMigrate(DirectoryState state, HostsForMigrate m) {
+    DirectoryCommand.MigrateContainer c = m.command();
+    ContainerId id = c.spec().id();
+    Optional<ContainerReply> refusal = refuseMigrate(state, c);
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
+    if (m.error() != null) {
+      return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "", "cannot read the hosts to place container " + id + ": " + m.error().getMessage()));
+    }
+    HostId source = state.allocations().get(id).host();
+    // The operator's target replaces any pin; without one, a pinned container has nowhere to go but its pin.
+    var placement = c.target().map(t -> new io.berth.protocol.spec.PlacementConstraints(Optional.of(t), c.spec().placement().hostLabels(),
+        c.spec().placement().antiAffinityGroup())).orElse(c.spec().placement());
+    var spec = new io.berth.protocol.spec.ContainerSpec(id, c.spec().template(), c.spec().hostname(), c.spec().command(), c.spec().limits(),
+        c.spec().restart(), c.spec().labels(), placement, c.spec().privileged());
+    Placement decided = Placer.place(view(state, m.hosts()), spec, settings.policy(), Map.of(source, "the container's current host"));
+    if (decided instanceof Placement.Refusal r) return Effect().reply(c.replyTo(), new ContainerReply.Refused(r.rejection()));
+    Placement.Decision decision = (Placement.Decision) decided;
+    HostId target = decision.host();
+    String why = c.target().isPresent() ? "the operator named " + target + "; " + decision.reason() : decision.reason();
+    long number = state.lastReservation() + 1;
+    var events = chain(state, c.context()).add(meta -> new MigrationReserved(meta, number, id, target, why)).events();
+    SagaRun run = SagaRun.forward(number, id, "migration of container " + id + " to " + target, c.context(),
+        r -> new ContainerCommand.Migrate(target, c.mode(), c.modeForced(), why, number, c.context(), r), c.replyTo());
+    return Effect().persist(events).thenRun(s -> begin(run));
+  }
+
+  private static Optional<ContainerReply> refuseMigrate(DirectoryState state, DirectoryCommand.MigrateContainer c) {
+    ContainerId id = c.spec().id();
+    Reservation r = state.reservations().get(id);
+    if (r != null) {
+      return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + doing(r) + " (reservation " + r.number()
+          + " since " + r.since() + ", correlation " + r.correlationId() + "): one operation at a time"));
+    }
+    Allocation a = state.allocations().get(id);
+    if (a == null) return Optional.of(refused(Code.NOT_FOUND, "container", "container " + id + " does not exist"));
+    if (c.target().isPresent() && c.target().get().equals(a.host())) {
+      return Optional.of(refused(Code.INVALID, "to", "container " + id + " runs on host " + a.host() + " already: name another host"));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The entity ended its move: the allocation follows it to the target ({@code completed}), or the target's share
+   * is freed. A copy (the entity asks until answered) finds nothing left to settle and is answered the same.
+   */
+  private Effect<DirectoryEvent, DirectoryState> settleMigration(DirectoryState state, DirectoryCommand.SettleMigration c) {
+    Reservation r = state.reservations().get(c.container());
+    if (r == null || r.number() != c.reservation() || r.kind() != Reservation.Kind.MIGRATE) {
+      return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
+    }
+    SagaRun run = end(r.number());
+    Allocation a = state.allocations().get(c.container());
+    EventChain<DirectoryEvent> events = chain(state, c.context());
+    if (c.completed()) events.add(meta -> new ReservationConfirmed(meta, r.number(), c.container(), r.host(), a.limits()));
+    else events.add(meta -> new ReservationReleased(meta, r.number(), c.container(), "the move to " + r.host() + " was aborted"));
+    return Effect().persist(events.events()).thenRun(s -> {
+      log.info("migration of container {} to {}: {} (reservation {}) correlation={}", c.container(), r.host(),
+          c.completed() ? "completed, allocation moved" : "aborted, target's share freed", r.number(), c.context().correlationId());
+      if (run != null) run.caller().ifPresent(caller -> caller.tell(refused(Code.UNAVAILABLE, "container", "the " + run.what() + " ended before it was acknowledged")));
+    }).thenReply(c.replyTo(), DirectoryReply.Done::new);
+  }
+
+  private static String doing(Reservation r) {
+    return switch (r.kind()) {
+      case CREATE -> "created";
+      case RESIZE -> "resized";
+      case MIGRATE -> "migrated to " + r.host();
+    };
   }
 
   // --- destroy -------------------------------------------------------------------------------------
@@ -337,6 +427,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       ask(run);
       return Effect().none();
     }
+    if (r.kind() == Reservation.Kind.MIGRATE) return decideMigration(state, run, r, entity, carriedOut, reply);
     if (r.kind() == Reservation.Kind.CREATE) {
       if (carriedOut) {
         ContainerState.Live live = (ContainerState.Live) entity;
@@ -353,6 +444,29 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       return releaseRun(state, run, "container " + id + " kept its limits " + recorded, null);
     }
     return confirm(state, run, current.host(), recorded, reply);
+  }
+
+  /**
+   * A move's step 2 was answered: while the entity moves the container, the reservation stays (the entity settles it
+   * at its end with {@code SettleMigration}) and the caller learns that the move is under way. An entity that has
+   * ended the move already (found so after the directory's recovery) settles it by where it now is.
+   */
+  private Effect<DirectoryEvent, DirectoryState> decideMigration(DirectoryState state, SagaRun run, Reservation r, ContainerState entity,
+      boolean carriedOut, ContainerReply reply) {
+    if (!carriedOut) {
+      return releaseRun(state, run, "container " + run.container() + " holds nothing of reservation " + r.number() + " (it is "
+          + entity.phase() + ")", null);
+    }
+    if (entity instanceof ContainerState.Migrating) {
+      end(run.number());
+      run.caller().ifPresent(caller -> caller.tell(run.verdictOr(reply)));
+      return Effect().none();
+    }
+    ContainerState.Live live = (ContainerState.Live) entity;
+    if (live.data().host().map(r.host()::equals).orElse(false)) {
+      return confirm(state, run, r.host(), state.allocations().get(run.container()).limits(), reply);
+    }
+    return releaseRun(state, run, "the move of container " + run.container() + " to " + r.host() + " ended without it", null);
   }
 
   private Effect<DirectoryEvent, DirectoryState> confirm(DirectoryState state, SagaRun run, HostId host, Limits limits, ContainerReply reply) {
@@ -393,7 +507,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       Reservation r = e.getValue();
       CommandContext context = new CommandContext(EventMeta.SYSTEM_PRINCIPAL,
           "settle reservation " + r.number() + " after the directory's recovery", r.correlationId());
-      String what = (r.kind() == Reservation.Kind.CREATE ? "create" : "resize") + " of container " + e.getKey();
+      String what = r.kind().name().toLowerCase(java.util.Locale.ROOT) + " of container " + e.getKey();
       begin(SagaRun.recovered(r.number(), e.getKey(), what, context));
     }
   }

@@ -77,39 +77,37 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
 
   @Override
   public CommandHandler<HostCommand, HostEvent, HostState> commandHandler() {
-    return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::handle);
+    var b = newCommandHandlerBuilder();
+    b.forAnyState()
+        .onCommand(HostCommand.Get.class, (state, c) -> Effect().reply(c.replyTo(), new HostReply.Done(state)))
+        .onCommand(HostCommand.Register.class, this::register);
+    b.forStateType(Unregistered.class)
+        .onCommand(HostCommand.class, (state, c) -> notRegistered(state, c.replyTo()));
+    b.forStateType(Fenced.class)
+        .onCommand(HostCommand.MarkFenced.class, (state, c) -> Effect().reply(c.replyTo(), new HostReply.Done(state)))
+        .onCommand(HostCommand.MarkRejoined.class, (state, c) -> persist(state, c.context(), c.replyTo(), HostRejoined::new))
+        .onCommand(HostCommand.class, (state, c) -> wrongPhase(state, verb(c), "ready, cordoned or draining", c.replyTo()));
+    b.forStateType(Active.class)
+        .onCommand(HostCommand.MarkFenced.class, (a, c) -> persist(a, c.context(), c.replyTo(), m -> new HostFenced(m, c.by())))
+        .onCommand(HostCommand.MarkRejoined.class, (a, c) -> wrongPhase(a, "rejoin", "fenced", c.replyTo()))
+        .onCommand(HostCommand.Cordon.class, (a, c) -> a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
+            : persist(a, c.context(), c.replyTo(), HostCordoned::new))
+        .onCommand(HostCommand.Uncordon.class, (a, c) -> !a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
+            : persist(a, c.context(), c.replyTo(), HostUncordoned::new))
+        .onCommand(HostCommand.Drain.class, this::drain)
+        .onCommand(HostCommand.MarkDrained.class, (a, c) -> !a.draining() ? wrongPhase(a, "mark drained", "draining", c.replyTo())
+            : persist(a, c.context(), c.replyTo(), m -> new HostDrained(m, java.util.List.copyOf(c.notMoved()))));
+    return b.build();
   }
 
-  private Effect<HostEvent, HostState> handle(HostState state, HostCommand command) {
-    if (command instanceof HostCommand.Get c) return Effect().reply(c.replyTo(), new HostReply.Done(state));
-    if (command instanceof HostCommand.Register c) return register(state, c);
-    if (command instanceof HostCommand.MarkFenced c) {
-      if (state instanceof Unregistered) return notRegistered(state, c.replyTo());
-      if (state instanceof Fenced) return Effect().reply(c.replyTo(), new HostReply.Done(state));
-      return persist(state, c.context(), c.replyTo(), m -> new HostFenced(m, c.by()));
+  /** A drain already under way is answered as it is (its own mode and parallelism go on). */
+  private Effect<HostEvent, HostState> drain(Active a, HostCommand.Drain c) {
+    if (a.draining()) return Effect().reply(c.replyTo(), new HostReply.Done(a));
+    if (c.parallel() < 1 || c.parallel() > io.berth.protocol.host.DrainPlan.MAX_PARALLEL) {
+      return Effect().reply(c.replyTo(), new HostReply.Refused(new Rejection(Code.INVALID, "parallel",
+          "parallel: must be between 1 and " + io.berth.protocol.host.DrainPlan.MAX_PARALLEL + " (got " + c.parallel() + ")")));
     }
-    if (command instanceof HostCommand.MarkRejoined c) {
-      if (!(state instanceof Fenced)) return wrongPhase(state, "rejoin", "fenced", c.replyTo());
-      return persist(state, c.context(), c.replyTo(), HostRejoined::new);
-    }
-    if (!(state instanceof Active a)) {
-      ActorRef<HostReply> replyTo = command.replyTo();
-      return state instanceof Unregistered ? notRegistered(state, replyTo) : wrongPhase(state, verb(command), "ready, cordoned or draining", replyTo);
-    }
-    if (command instanceof HostCommand.Cordon c) {
-      return a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(state)) : persist(state, c.context(), c.replyTo(), HostCordoned::new);
-    }
-    if (command instanceof HostCommand.Uncordon c) {
-      return !a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(state)) : persist(state, c.context(), c.replyTo(), HostUncordoned::new);
-    }
-    if (command instanceof HostCommand.Drain c) {
-      return a.draining() ? Effect().reply(c.replyTo(), new HostReply.Done(state)) : persist(state, c.context(), c.replyTo(), DrainRequested::new);
-    }
-    if (command instanceof HostCommand.MarkDrained c) {
-      if (!a.draining()) return wrongPhase(state, "mark drained", "draining", c.replyTo());
-      return persist(state, c.context(), c.replyTo(), HostDrained::new);
-    }
-    throw new IllegalArgumentException("unknown host command " + command.getClass().getName());
+    return persist(a, c.context(), c.replyTo(), m -> new DrainRequested(m, c.mode(), c.parallel()));
   }
 
   /** A node registers at every start; only a change of capacity, labels or address is an event. */

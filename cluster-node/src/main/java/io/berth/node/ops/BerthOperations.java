@@ -44,7 +44,12 @@ public interface BerthOperations {
 
   CompletionStage<ContainerReply> setLimits(ContainerId id, Limits limits, CommandContext context);
 
-  CompletionStage<ContainerReply> migrate(ContainerId id, HostId target, MigrationMode mode, CommandContext context);
+  /**
+   * Starts moving a container to {@code target} (or where placement picks): answered once the move is under way
+   * ({@link ContainerReply.Done} with the container {@code migrating}), or refused naming why. {@code mode} empty: live,
+   * falling back to cold when live cannot work; given: that mode or nothing.
+   */
+  CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode, CommandContext context);
 
   /** Answered with {@link ContainerReply.ExecResult}. */
   CompletionStage<ContainerReply> exec(ContainerId id, List<String> argv, long timeoutMillis, CommandContext context);
@@ -62,6 +67,12 @@ public interface BerthOperations {
   CompletionStage<HostReply> host(HostId id);
 
   CompletionStage<HostReply> cordon(HostId id, CommandContext context);
+
+  /** Cordons the host and lets every container move off ({@link io.berth.node.drain.DrainDriver}); uncordon ends it. */
+  CompletionStage<HostReply> drain(HostId id, io.berth.protocol.host.DrainMode mode, int parallel, CommandContext context);
+
+  /** Records the end of a drain, with what was left and why (the drain's driver calls it). */
+  CompletionStage<HostReply> markDrained(HostId id, List<String> notMoved, CommandContext context);
 
   CompletionStage<HostReply> uncordon(HostId id, CommandContext context);
 

@@ -124,8 +124,15 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   @Override
-  public CompletionStage<ContainerReply> migrate(ContainerId id, HostId target, MigrationMode mode, CommandContext context) {
-    return guarded(() -> askKnown(id, r -> new ContainerCommand.Migrate(target, mode, context, r), ASK));
+  public CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode, CommandContext context) {
+    // The directory places it from its spec as its entity holds it; the entity then runs the move from its own log.
+    return guarded(() -> get(id).thenCompose(state -> {
+      if (!(state instanceof ContainerState.Live live) || state instanceof ContainerState.Destroyed) {
+        return done(new ContainerReply.Refused(new Rejection(Code.NOT_FOUND, "container", "container " + id + " does not exist")));
+      }
+      return askSaga("migration of container " + id, id, r -> new DirectoryCommand.MigrateContainer(live.data().spec(), target,
+          mode.orElse(MigrationMode.LIVE), mode.isPresent(), context, r));
+    }));
   }
 
   @Override
@@ -197,6 +204,16 @@ public final class ClusterOperations implements BerthOperations {
   @Override
   public CompletionStage<HostReply> cordon(HostId id, CommandContext context) {
     return guarded(() -> askHost(id, r -> new HostCommand.Cordon(context, r)));
+  }
+
+  @Override
+  public CompletionStage<HostReply> drain(HostId id, io.berth.protocol.host.DrainMode mode, int parallel, CommandContext context) {
+    return guarded(() -> askHost(id, r -> new HostCommand.Drain(mode, parallel, context, r)));
+  }
+
+  @Override
+  public CompletionStage<HostReply> markDrained(HostId id, List<String> notMoved, CommandContext context) {
+    return guarded(() -> askHost(id, r -> new HostCommand.MarkDrained(notMoved, context, r)));
   }
 
   @Override

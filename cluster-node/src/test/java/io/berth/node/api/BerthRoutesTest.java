@@ -187,8 +187,8 @@ class BerthRoutesTest {
     problem(send("POST", "/v1/containers/web-1/stop", "{\"timeoutMillis\":-1}"), 400, "invalid-field", "timeoutMillis");
     problem(send("POST", "/v1/containers/web-1/exec", "{\"command\":[]}"), 400, "invalid-field", "command");
     problem(send("POST", "/v1/containers/web-1/exec", "{}"), 400, "invalid-field", "command");
-    problem(send("POST", "/v1/containers/web-1/migrate", "{\"to\":\"host-2\",\"mode\":\"warm\"}"), 400, "invalid-field", "mode");
-    problem(send("POST", "/v1/containers/web-1/migrate", "{}"), 400, "invalid-field", "to");
+    problem(send("POST", "/v1/containers/web-1/migrations", "{\"to\":\"host-2\",\"mode\":\"warm\"}"), 400, "invalid-field", "mode");
+    problem(send("POST", "/v1/containers/web-1/migrations", "{\"to\":\"Not A Host\"}"), 400, "invalid-field", "to");
     problem(send("PATCH", "/v1/containers/web-1/limits", "{\"memory\":\"lots\"}"), 400, "invalid-field", "limits.memory");
     problem(send("PUT", "/v1/containers/web-1/limits", "{\"pids\":0}"), 400, "invalid-field", "limits.pids");
     problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}", "X-Berth-Principal", "bad principal"), 400,
@@ -230,7 +230,14 @@ class BerthRoutesTest {
     JsonNode put = body(send("PUT", "/v1/containers/web-1/limits", "{\"cpu\":\"250m\"}"));
     assertEquals("0.25", put.get("limits").get("cpu").asText());
     assertEquals("256M", put.get("limits").get("memory").asText(), "PUT gives defaults to what it does not name");
-    assertEquals("host-3", body(send("POST", "/v1/containers/web-1/migrate", "{\"to\":\"host-3\",\"mode\":\"cold\"}")).get("host").asText());
+    HttpResponse<String> migrating = send("POST", "/v1/containers/web-1/migrations", "{\"to\":\"host-3\",\"mode\":\"cold\"}");
+    assertEquals(202, migrating.statusCode(), migrating.body());
+    assertEquals("migrating", body(migrating).get("phase").asText());
+    assertEquals("host-3", body(migrating).get("migration").get("target").asText());
+    assertEquals("cold", body(migrating).get("migration").get("mode").asText());
+    JsonNode moved = body(send("GET", "/v1/containers/web-1", null));
+    assertEquals("completed", moved.get("lastMigration").get("outcome").asText());
+    assertEquals(212, moved.get("lastMigration").get("frozenMs").asLong());
     assertEquals("stopped", body(send("POST", "/v1/containers/web-1/stop", "{\"timeoutMillis\":2500}")).get("phase").asText());
     create("web-2");
     send("POST", "/v1/containers/web-2/start", null);
@@ -246,6 +253,7 @@ class BerthRoutesTest {
         "setLimits web-1 cpu=1 memory=128M pids=512",
         "setLimits web-1 cpu=0.25 memory=256M pids=512",
         "migrate web-1 to=host-3 mode=COLD",
+        "get web-1",
         "stop web-1 timeout=2500",
         "create web-2 start=false limits=cpu=1 memory=256M pids=512",
         "start web-2",

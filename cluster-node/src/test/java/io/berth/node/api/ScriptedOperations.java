@@ -90,7 +90,7 @@ public final class ScriptedOperations implements BerthOperations {
 
   private static ContainerData data(ContainerSpec spec, Instant at) {
     return new ContainerData(spec, Optional.of(spec.placement().pinnedHost().orElse(HostId.of("host-1"))), "198.18.1.10", 16,
-        Optional.empty(), Optional.empty(), "", 0, 0, "", at);
+        Optional.empty(), Optional.empty(), "", 0, 0, "", at, Optional.empty());
   }
 
   @Override
@@ -153,17 +153,25 @@ public final class ScriptedOperations implements BerthOperations {
     return change(id, "setLimits " + id + " " + limits, context, c -> {
       ContainerData d = c.data();
       ContainerData nd = new ContainerData(d.spec().withLimits(limits), d.host(), d.address(), d.prefixLength(), d.pending(),
-          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt());
+          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt(), d.lastMigration());
       return c instanceof ContainerState.Running r ? new ContainerState.Running(nd, r.pid(), r.since()) : new ContainerState.Stopped(nd);
     });
   }
 
   @Override
-  public CompletionStage<ContainerReply> migrate(ContainerId id, HostId target, MigrationMode mode, CommandContext context) {
-    return change(id, "migrate " + id + " to=" + target + " mode=" + mode, context, c -> {
+  public CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode, CommandContext context) {
+    return change(id, "migrate " + id + " to=" + target.map(HostId::value).orElse("(placement)") + " mode="
+        + mode.map(MigrationMode::name).orElse("(live or cold)"), context, c -> {
       ContainerData d = c.data();
-      return new ContainerState.Running(new ContainerData(d.spec(), Optional.of(target), d.address(), d.prefixLength(), d.pending(),
-          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt()), 4343, T0);
+      HostId to = target.orElse(HostId.of("host-2"));
+      MigrationMode m = mode.orElse(MigrationMode.LIVE);
+      // Answered as under way; what a later get sees is the move's end (so the CLI's follow ends at once).
+      var record = new io.berth.protocol.container.MigrationRecord(id + "-m1", m, d.host().orElseThrow(), to, "completed", 212, 1400,
+          52_000_000L, "", "", T0);
+      containers.put(id, new ContainerState.Running(new ContainerData(d.spec(), Optional.of(to), d.address(), d.prefixLength(), Optional.empty(),
+          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt(), Optional.of(record)), 4343, T0));
+      return new ContainerReply.Done(new ContainerState.Migrating(d, new io.berth.protocol.container.MigrationProgress(id + "-m1",
+          d.host().orElseThrow(), to, m, io.berth.protocol.container.MigrationProgress.Step.REQUESTED, 4343, 0, mode.isPresent(), 0, "", T0)));
     });
   }
 
@@ -216,6 +224,22 @@ public final class ScriptedOperations implements BerthOperations {
   @Override
   public CompletionStage<HostReply> cordon(HostId id, CommandContext context) {
     return cordoned(id, true, context);
+  }
+
+  @Override
+  public CompletionStage<HostReply> drain(HostId id, io.berth.protocol.host.DrainMode mode, int parallel, CommandContext context) {
+    record("drain " + id + " mode=" + mode + " parallel=" + parallel, context);
+    HostState s = hosts.get(id);
+    if (!(s instanceof HostState.Active a)) return CompletableFuture.completedFuture(new HostReply.Refused(new Rejection(Rejection.Code.NOT_FOUND, "host", "host " + id + " is not registered")));
+    HostState next = new HostState.Active(a.info(), true, true, Optional.of(new io.berth.protocol.host.DrainPlan(mode, parallel, T0)), List.of(), "");
+    hosts.put(id, next);
+    return CompletableFuture.completedFuture(new HostReply.Done(next));
+  }
+
+  @Override
+  public CompletionStage<HostReply> markDrained(HostId id, java.util.List<String> notMoved, CommandContext context) {
+    record("markDrained " + id + " " + notMoved, context);
+    return CompletableFuture.completedFuture(new HostReply.Done(hosts.get(id)));
   }
 
   @Override

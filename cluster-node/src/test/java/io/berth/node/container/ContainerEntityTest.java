@@ -67,9 +67,15 @@ class ContainerEntityTest {
   void setUp() {
     ID = ContainerId.of("web-" + TESTS.incrementAndGet());
     runtime = new RecordingRuntime();
-    var deps = new ContainerEntity.Deps(HOST, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"));
+    var deps = deps(HOST);
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(ID.value(), deps));
     probe = testKit.createTestProbe();
+  }
+
+  private ContainerEntity.Deps deps(HostId host) {
+    ScriptedMigration migration = new ScriptedMigration(runtime, testKit.createTestProbe());
+    return new ContainerEntity.Deps(host, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
+        io.berth.node.migration.MigrationSettings.DEFAULT);
   }
 
   private ContainerSpec spec(RestartPolicy restart) {
@@ -316,7 +322,7 @@ class ContainerEntityTest {
 
   @Test
   void aDefineForAnotherHostIsRefusedAndTheEntityStopsWithoutTouchingAnything() {
-    var deps = new ContainerEntity.Deps(HostId.of("node-9"), runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"));
+    var deps = deps(HostId.of("node-9"));
     ActorRef<ContainerCommand> entity = testKit.spawn(ContainerEntity.create("stray-1", deps));
     ContainerSpec stray = new ContainerSpec(ContainerId.of("stray-1"), TemplateRef.of("busybox"), null, List.of("/bin/true"), Limits.DEFAULT,
         RestartPolicy.NEVER, null, null);

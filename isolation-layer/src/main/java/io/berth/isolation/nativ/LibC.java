@@ -58,4 +58,12 @@ public interface LibC {
   /** mkfifo(3) (glibc's mknod with S_IFIFO); the mode is reduced by the umask. */
   @SaveError
   int mkfifo(@In String pathname, int mode);
+
+  /** lseek(2): with SEEK_DATA and SEEK_HOLE (since Linux 3.1), where a sparse file's data and holes are. */
+  @SaveError
+  long lseek(int fd, long offset, int whence);
+
+  /** fallocate(2): with FALLOC_FL_PUNCH_HOLE, frees a range of a file (it then reads as zeros). */
+  @SaveError
+  int fallocate(int fd, int mode, long offset, long len);
 }

@@ -219,4 +219,38 @@ public final class Syscalls {
   public static void mkfifo(String path, int mode) {
     if (LIBC.mkfifo(path, mode) != 0) throw error("mkfifo", path);
   }
+
+  // ---- sparse files: lseek(2) SEEK_DATA/SEEK_HOLE, fallocate(2) PUNCH_HOLE ------------------------
+
+  public static final int SEEK_END = 2;
+  public static final int SEEK_DATA = 3;
+  public static final int SEEK_HOLE = 4;
+  public static final int ENXIO = 6;
+  public static final int EOPNOTSUPP = 95;
+  public static final int O_NOFOLLOW = 0400000;
+  private static final int FALLOC_FL_KEEP_SIZE = 1;
+  private static final int FALLOC_FL_PUNCH_HOLE = 2;
+
+  /**
+   * lseek(2). For {@code SEEK_DATA} and {@code SEEK_HOLE} returns -1 when the kernel answers ENXIO (no data at or
+   * after {@code offset}, or {@code offset} at or past the end); a filesystem without its own support reports the
+   * whole file as one data extent (the generic implementation), which is still a correct answer.
+   */
+  public static long lseek(int fd, long offset, int whence, String what) {
+    long r = LIBC.lseek(fd, offset, whence);
+    if (r >= 0) return r;
+    int errno = RUNTIME.getLastError();
+    if (errno == ENXIO && (whence == SEEK_DATA || whence == SEEK_HOLE)) return -1;
+    throw exception("lseek", errno, what + ", " + offset + ", " + whence);
+  }
+
+  /**
+   * fallocate(2) with {@code FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE} (the kernel wants both): the range's
+   * blocks are freed and it reads as zeros; the file's size is unchanged. EOPNOTSUPP where the filesystem cannot.
+   */
+  public static void punchHole(int fd, long offset, long length, String what) {
+    if (LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) != 0) {
+      throw error("fallocate(PUNCH_HOLE)", what + ", " + offset + ", " + length);
+    }
+  }
 }

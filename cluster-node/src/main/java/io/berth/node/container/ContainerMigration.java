@@ -1,0 +1,335 @@
+package io.berth.node.container;
+
+import io.berth.node.container.ContainerEntity.MigrationStep;
+import io.berth.node.migration.SourceRuntime;
+import io.berth.protocol.container.ContainerData;
+import io.berth.protocol.container.ContainerEvent;
+import io.berth.protocol.container.ContainerEvent.*;
+import io.berth.protocol.container.ContainerState;
+import io.berth.protocol.container.ContainerState.Migrating;
+import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.container.MigrationProgress;
+import io.berth.protocol.container.MigrationProgress.Step;
+import io.berth.protocol.directory.DirectoryCommand;
+import io.berth.protocol.event.CommandContext;
+import io.berth.protocol.migration.MigrationCommand;
+import io.berth.protocol.migration.MigrationReply;
+import java.time.Duration;
+import java.util.Optional;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The migration saga, run by the container's entity on the source host; every step is an event in the container's
+ * log, so the entity's recovery knows where it stood.
+ *
+ * <p>Forward: preflight with the target's agent ({@code MigrationPreflightPassed}, or {@code MigrationFellBackToCold}
+ * when live cannot work and the operator did not insist on it); the disk image's pre-copy while the container runs
+ * ({@code RootfsPreCopied}); the freeze: CRIU dumps the container and <em>holds</em> it frozen while the images and
+ * the disk's last delta go to the target ({@code CheckpointTaken}, {@code ImageTransferred}), or, cold, the stop;
+ * the target restores it and answers; then the hold is committed (the source's tasks die) and
+ * {@code ContainerRestored} records where it runs; the source's copy is removed, the directory moves the
+ * allocation ({@code ContainerMoved}: the shard follows at the next rebalance) and {@code MigrationCompleted} ends it.
+ *
+ * <p>Back: a refusal or a failure before the target runs it resumes the held source where it was (same pid, no
+ * second restore), or sets it up and starts it again after a cold stop; the target discards what it made; the
+ * directory frees the target's share; {@code MigrationAborted} says why. A step that is not answered is never
+ * compensated on its timeout: the target is asked what it holds ({@code Status}) until it answers, and that answer
+ * decides. After the entity's own restart the saga does the same: what the target holds decides between finishing
+ * and undoing (see {@link #recover}).
+ */
+final class ContainerMigration {
+  private static final Logger log = LoggerFactory.getLogger(ContainerMigration.class);
+
+  private final ContainerEntity entity;
+  private final SourceRuntime source;
+
+  // Transient, actor-confined: the target's receiver, and the clocks of this run. Lost with the entity; a recovered
+  // saga asks the target what it holds instead (recover).
+  private MigrationReply.Prepared prepared;
+  private long frozenAtNanos;
+  private long frozenMillis = -1;
+  private long statusAsks;
+
+  ContainerMigration(ContainerEntity entity) {
+    this.entity = entity;
+    this.source = entity.deps().source();
+  }
+
+  private EffectFactories<ContainerEvent, ContainerState> effect() {
+    return entity.effects();
+  }
+
+  private Duration stepTimeout() {
+    return entity.deps().migrationSettings().stepTimeout();
+  }
+
+  // --- forward ---------------------------------------------------------------------------------------
+
+  /** Runs the step after the last one recorded (called once a step's events are durable). */
+  void advance(Migrating m) {
+    MigrationProgress p = m.progress();
+    String mid = p.migrationId();
+    switch (p.step()) {
+      case REQUESTED -> prepareTarget(m);
+      case PREFLIGHT_PASSED -> {
+        if (p.wasRunning() || source.hasDisk(entity.id())) {
+          entity.blockingStep(mid, "pre-copied", () -> source.preCopyDisk(entity.id(), mid, prepared));
+        } else {
+          // Defined, never started here: nothing of it is on this host; its entity alone moves.
+          entity.context_().getSelf().tell(new MigrationStep(mid, "nothing-to-send", null, null));
+        }
+      }
+      case ROOTFS_PRE_COPIED -> {
+        if (p.mode() == MigrationMode.LIVE && p.wasRunning()) {
+          entity.blockingStep(mid, "frozen", () -> source.freezeAndSend(entity.id(), mid, prepared));
+        } else {
+          entity.blockingStep(mid, "stopped", () -> source.stopAndSend(entity.id(), mid, prepared, p.wasRunning()));
+        }
+      }
+      case CHECKPOINTED, IMAGE_TRANSFERRED -> askRestore(p);
+      case RESTORED, MOVED -> finish(p);
+    }
+  }
+
+  private void prepareTarget(Migrating m) {
+    MigrationProgress p = m.progress();
+    ContainerData d = m.data();
+    entity.pipeStep(p.migrationId(), "prepared", entity.deps().migration().askTarget(p.target(),
+        r -> new MigrationCommand.Prepare(p.migrationId(), d.spec(), d.address(), d.prefixLength(), p.mode(), r), stepTimeout()));
+  }
+
+  private void askRestore(MigrationProgress p) {
+    boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
+    entity.pipeStep(p.migrationId(), "restored", entity.deps().migration().askTarget(p.target(),
+        r -> new MigrationCommand.Restore(p.migrationId(), entity.id(), live, p.wasRunning(), r),
+        entity.deps().migrationSettings().restoreTimeout()));
+  }
+
+  /** The answer to one step's work (or its failure). */
+  Effect<ContainerEvent, ContainerState> on(Migrating m, MigrationStep step) {
+    MigrationProgress p = m.progress();
+    String mid = p.migrationId();
+    Throwable error = step.error();
+    switch (step.name()) {
+      case "prepared" -> {
+        if (error != null) return undo(m, "the target " + p.target() + " did not answer the preflight: " + Replies.describe(error));
+        if (step.value() instanceof MigrationReply.Failed f) return undo(m, "the target " + p.target() + " refused: " + f.message());
+        prepared = (MigrationReply.Prepared) step.value();
+        Optional<String> liveRefusal = p.mode() == MigrationMode.LIVE && p.wasRunning()
+            ? source.liveRefusal(entity.id()).or(() -> Optional.of(prepared.liveRefusal()).filter(s -> !s.isEmpty()))
+            : Optional.empty();
+        if (liveRefusal.isPresent() && p.modeForced()) {
+          return undo(m, "a live move cannot work (" + liveRefusal.get() + ") and --live was asked for: nothing was changed");
+        }
+        var events = entity.chainFor(m).add(meta -> new MigrationPreflightPassed(meta, mid, prepared.findings()));
+        liveRefusal.ifPresent(why -> events.add(meta -> new MigrationFellBackToCold(meta, mid, why)));
+        return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
+      }
+      case "nothing-to-send" -> {
+        return effect().persist(entity.chainFor(m).add(meta -> new ContainerRestored(meta, mid, p.target(), 0)).events())
+            .thenRun(s -> advance((Migrating) s));
+      }
+      case "pre-copied" -> {
+        if (error != null) return undo(m, "the disk's pre-copy failed: " + Replies.describe(error));
+        SourceRuntime.Sent sent = (SourceRuntime.Sent) step.value();
+        return effect().persist(entity.chainFor(m).add(meta -> new RootfsPreCopied(meta, mid, sent.bytes(), sent.sha256())).events())
+            .thenRun(s -> advance((Migrating) s));
+      }
+      case "frozen" -> {
+        if (error != null) return undo(m, "the live checkpoint failed: " + Replies.describe(error));
+        SourceRuntime.Frozen f = (SourceRuntime.Frozen) step.value();
+        frozenAtNanos = f.frozenAtNanos();
+        var events = entity.chainFor(m)
+            .add(meta -> new CheckpointTaken(meta, mid, f.imageBytes()))
+            .add(meta -> new ImageTransferred(meta, mid, f.sent().bytes(), f.sent().sha256()));
+        return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
+      }
+      case "stopped" -> {
+        if (error != null) return undo(m, "the cold stop and transfer failed: " + Replies.describe(error));
+        SourceRuntime.Sent sent = (SourceRuntime.Sent) step.value();
+        frozenAtNanos = System.nanoTime() - sent.millis() * 1_000_000;
+        var events = entity.chainFor(m)
+            .add(meta -> new CheckpointTaken(meta, mid, 0))
+            .add(meta -> new ImageTransferred(meta, mid, sent.bytes(), sent.sha256()));
+        return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
+      }
+      case "restored", "status" -> {
+        return onTargetAnswer(m, step);
+      }
+      case "committed" -> {
+        if (error != null) log.error("container {}: the held source did not end after the target restored it: {}", entity.id(), Replies.describe(error));
+        long pid = (Long) step.value();
+        return effect().persist(entity.chainFor(m).add(meta -> new ContainerRestored(meta, mid, p.target(), pid)).events())
+            .thenRun(s -> advance((Migrating) s));
+      }
+      case "removed" -> {
+        if (error != null) {
+          log.error("container {}: could not remove the source's copy after the move (retrying in 5 s): {}", entity.id(), Replies.describe(error));
+          later(mid, "retry-finish", Duration.ofSeconds(5));
+          return effect().none();
+        }
+        settleDirectory(m, true);
+        return effect().none();
+      }
+      case "retry-finish" -> {
+        finish(p);
+        return effect().none();
+      }
+      case "settled-completed" -> {
+        if (error != null) {
+          settleDirectory(m, true);
+          return effect().none();
+        }
+        long total = java.time.Duration.between(p.requestedAt(), entity.deps().clock().instant()).toMillis();
+        long frozen = p.wasRunning() ? frozenMillis : 0;
+        var events = entity.chainFor(m)
+            .add(meta -> new ContainerMoved(meta, mid, p.target()))
+            .add(meta -> new MigrationCompleted(meta, mid, frozen, total));
+        log.info("container {}: moved {} -> {} ({}, frozen {} ms, total {} ms, {} bytes)", entity.id(), p.source(), p.target(),
+            p.mode(), frozen, total, p.bytes());
+        return effect().persist(events.events()).thenRun(s -> entity.deps().migration().wake(entity.id()));
+      }
+      case "undone" -> {
+        if (error != null) {
+          log.error("container {}: could not put the source back after an aborted move (retrying in 5 s): {}", entity.id(), Replies.describe(error));
+          later(mid, "retry-undo:" + lastCause, Duration.ofSeconds(5));
+          return effect().none();
+        }
+        Undone u = (Undone) step.value();
+        entity.pipeStep(mid, "settled-aborted", entity.deps().migration().askDirectory(
+            r -> new DirectoryCommand.SettleMigration(entity.id(), m.lastReservation(), false, system(), r), stepTimeout())
+            .thenApply(reply -> u));
+        return effect().none();
+      }
+      case "settled-aborted" -> {
+        if (error != null) {
+          // Not durable yet: put it back again (idempotent), then settle again.
+          later(mid, "retry-undo:" + lastCause, Duration.ofSeconds(1));
+          return effect().none();
+        }
+        Undone u = (Undone) step.value();
+        if (u.pid() > 0) entity.watchPid(u.pid());
+        return effect().persist(entity.chainFor(m).add(meta -> new MigrationAborted(meta, mid, u.cause(), u.pid())).events());
+      }
+      default -> {
+        if (step.name().startsWith("retry-undo:")) return undo(m, step.name().substring("retry-undo:".length()));
+        if (step.name().equals("ask-status")) {
+          askStatus(p);
+          return effect().none();
+        }
+        return effect().none();
+      }
+    }
+  }
+
+  /**
+   * The target answered the restore (or a status question): it runs it, so the source's hold is committed; or it
+   * does not hold it, so the move is undone. No answer decides nothing: ask what it holds again.
+   */
+  private Effect<ContainerEvent, ContainerState> onTargetAnswer(Migrating m, MigrationStep step) {
+    MigrationProgress p = m.progress();
+    String mid = p.migrationId();
+    if (step.error() != null) {
+      statusAsks++;
+      if (statusAsks % 10 == 1) {
+        log.warn("container {}: no answer from target {} ({}); asking what it holds", entity.id(), p.target(), Replies.describe(step.error()));
+      }
+      later(mid, "ask-status", Duration.ofMillis(Math.min(5000, 250L * statusAsks)));
+      return effect().none();
+    }
+    MigrationReply reply = (MigrationReply) step.value();
+    if (reply instanceof MigrationReply.Holds h && (h.holding() == MigrationReply.Holding.RUNNING
+        || h.holding() == MigrationReply.Holding.SET_UP && !p.wasRunning())) {
+      if (frozenAtNanos != 0) frozenMillis = (System.nanoTime() - frozenAtNanos) / 1_000_000;
+      boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
+      entity.blockingStep(mid, "committed", () -> {
+        if (live) source.commit(entity.id(), mid);
+        return h.pid();
+      });
+      return effect().none();
+    }
+    String why = reply instanceof MigrationReply.Failed f ? "the target " + p.target() + " could not run it: " + f.message()
+        : "the target " + p.target() + " does not hold it";
+    return undo(m, why);
+  }
+
+  private void askStatus(MigrationProgress p) {
+    entity.pipeStep(p.migrationId(), "status", entity.deps().migration().askTarget(p.target(),
+        r -> new MigrationCommand.Status(p.migrationId(), entity.id(), r), stepTimeout()));
+  }
+
+  /** The target runs it: remove the source's copy, have the directory move the allocation, record the end. */
+  private void finish(MigrationProgress p) {
+    entity.blockingStep(p.migrationId(), "removed", () -> {
+      source.removeLocal(entity.id(), p.migrationId());
+      return Boolean.TRUE;
+    });
+  }
+
+  private void settleDirectory(Migrating m, boolean completed) {
+    entity.pipeStep(m.progress().migrationId(), completed ? "settled-completed" : "settled-aborted", entity.deps().migration().askDirectory(
+        r -> new DirectoryCommand.SettleMigration(entity.id(), m.lastReservation(), completed, system(), r), stepTimeout()));
+  }
+
+  // --- back ------------------------------------------------------------------------------------------
+
+  private String lastCause = "";
+
+  /**
+   * Undoes the move: the target discards what it made (never a container the directory places there), the source
+   * resumes or starts again, the directory frees the target's share; then {@code MigrationAborted} records it.
+   */
+  private Effect<ContainerEvent, ContainerState> undo(Migrating m, String cause) {
+    MigrationProgress p = m.progress();
+    String mid = p.migrationId();
+    lastCause = cause;
+    log.warn("container {}: migration {} to {} is undone: {}", entity.id(), mid, p.target(), cause);
+    ContainerData d = m.data();
+    var discarded = entity.deps().migration().askTarget(p.target(), r -> new MigrationCommand.Discard(mid, entity.id(), r), stepTimeout());
+    entity.pipeStep(mid, "undone", discarded.handle((reply, error) -> {
+      if (error != null) throw new java.util.concurrent.CompletionException(new IllegalStateException(
+          "the target " + p.target() + " did not confirm that it discarded its copy: " + Replies.describe(error), error));
+      if (reply instanceof MigrationReply.Failed f) throw new java.util.concurrent.CompletionException(new IllegalStateException(
+          "the target " + p.target() + " could not discard its copy: " + f.message()));
+      return reply;
+    }).thenApplyAsync(reply -> {
+      boolean ran = p.wasRunning();
+      boolean held = source.isHeld(entity.id(), mid);
+      long pid = source.resumeOrRestart(entity.id(), mid, d.spec(), d.address(), d.prefixLength(), ran);
+      String how = !ran ? "" : held ? " (resumed where it was)" : pid > 0 && pid != p.pidBefore() ? " (its memory was lost; started again from its disk)" : "";
+      return new Undone(cause + how, pid);
+    }, entity.deps().blocking()));
+    return effect().none();
+  }
+
+  record Undone(String cause, long pid) {}
+
+  // --- recovery --------------------------------------------------------------------------------------
+
+  /**
+   * The entity restarted in the middle of the move (its node or Cassandra failed). Where the target runs it already
+   * (restored, with the source committed or gone), the move is finished; otherwise it is undone. Only the target's
+   * answer decides: it is asked until it gives one.
+   */
+  void recover(Migrating m) {
+    MigrationProgress p = m.progress();
+    log.info("container {}: recovered in migration {} at step {}: asking target {} what it holds", entity.id(), p.migrationId(), p.step(),
+        p.target());
+    if (p.isPast(Step.RESTORED)) {
+      finish(p);
+      return;
+    }
+    askStatus(p);
+  }
+
+  private void later(String mid, String name, Duration after) {
+    entity.context_().scheduleOnce(after, entity.context_().getSelf(), new MigrationStep(mid, name, null, null));
+  }
+
+  private static CommandContext system() {
+    return CommandContext.system("migration saga");
+  }
+}

@@ -1,0 +1,226 @@
+package io.berth.node.migration;
+
+import io.berth.isolation.ContainerInfo;
+import io.berth.isolation.ContainerStatus;
+import io.berth.isolation.HeldCheckpoint;
+import io.berth.isolation.IsolationLayer;
+import io.berth.node.agent.ContainerRuntime;
+import io.berth.node.migration.transfer.DiskImageSync;
+import io.berth.node.migration.transfer.RoundReport;
+import io.berth.node.migration.transfer.TransferItem;
+import io.berth.node.migration.transfer.TransferSender;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.migration.MigrationReply;
+import io.berth.protocol.spec.ContainerSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source side of a migration on the real kernel: CRIU's held dump ({@link IsolationLayer#checkpointHeld}), the
+ * disk image's pre-copy and last delta ({@link DiskImageSync}), and the transfer to the target's receiver over the
+ * node-to-node stream ({@link TransferSender}). What one migration keeps between its steps (the disk's chunk sums
+ * of the pre-copy, the hold) is in memory; after this node restarts the saga re-attaches the hold from its control
+ * files and sends the disk whole again if it must.
+ */
+public final class IsolationSource implements SourceRuntime {
+  private static final Logger log = LoggerFactory.getLogger(IsolationSource.class);
+  private static final Duration DECIDE = Duration.ofSeconds(30);
+  static final String DISK = "disk.img";
+
+  private final ActorSystem<?> system;
+  private final IsolationLayer layer;
+  private final ContainerRuntime runtime;
+  private final MigrationSettings settings;
+  private final Path workDir;
+  private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
+  /** What one migration keeps on the source between steps. */
+  private static final class Session {
+    volatile DiskImageSync disk;
+    volatile HeldCheckpoint held;
+  }
+
+  public IsolationSource(ActorSystem<?> system, IsolationLayer layer, ContainerRuntime runtime, MigrationSettings settings, HostId host) {
+    this.system = system;
+    this.layer = layer;
+    this.runtime = runtime;
+    this.settings = settings;
+    this.workDir = settings.workDir().resolve(host.value());
+  }
+
+  @Override
+  public Optional<String> liveRefusal(ContainerId id) {
+    return layer.liveCheckpointRefusal(id);
+  }
+
+  @Override
+  public boolean hasDisk(ContainerId id) {
+    return layer.inspect(id).status() != ContainerStatus.ABSENT && Files.isRegularFile(layer.diskImage(id));
+  }
+
+  @Override
+  public Sent preCopyDisk(ContainerId id, String migrationId, MigrationReply.Prepared target) {
+    Session s = session(migrationId);
+    long start = System.nanoTime();
+    s.disk = new DiskImageSync(layer.diskImage(id), DISK);
+    RoundReport r = send(target, List.of(TransferItem.diskImage(s.disk)), "the disk's pre-copy of container " + id);
+    return new Sent(r.bytes(), r.sha256(), millisSince(start));
+  }
+
+  @Override
+  public Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target) {
+    Session s = session(migrationId);
+    Path images = imagesDir(migrationId);
+    deleteTree(images);
+    HeldCheckpoint held = layer.checkpointHeld(id, images, settings.holdBound());
+    s.held = held;
+    try {
+      // Everything the container wrote is in its image file once its filesystem is synced (it is frozen now).
+      layer.syncDisk(id);
+      List<TransferItem> items = new ArrayList<>(imageFiles(images));
+      DiskImageSync disk = s.disk != null ? s.disk : new DiskImageSync(layer.diskImage(id), DISK);
+      items.add(TransferItem.diskImage(disk));
+      RoundReport r = send(target, items, "the checkpoint of container " + id);
+      return new Frozen(held.imageBytes(), new Sent(r.bytes(), r.sha256(), millisSince(held.dumpStartedNanos())), held.dumpStartedNanos());
+    } catch (RuntimeException e) {
+      // The target gets no restore: the source goes on where it was.
+      try {
+        held.resume(DECIDE);
+      } catch (RuntimeException undo) {
+        e.addSuppressed(undo);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public Sent stopAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target, boolean running) {
+    Session s = session(migrationId);
+    long start = System.nanoTime();
+    if (running) runtime.stop(id, Duration.ofSeconds(10));
+    // Unmounted and detached, the image file is consistent and no loop device holds it.
+    layer.release(id);
+    DiskImageSync disk = s.disk != null ? s.disk : new DiskImageSync(layer.diskImage(id), DISK);
+    RoundReport r = send(target, List.of(TransferItem.diskImage(disk)), "the disk of container " + id);
+    return new Sent(r.bytes(), r.sha256(), millisSince(start));
+  }
+
+  @Override
+  public void commit(ContainerId id, String migrationId) {
+    Optional<HeldCheckpoint> held = hold(id, migrationId);
+    if (held.isPresent()) {
+      held.get().commit(DECIDE);
+      return;
+    }
+    // No hold (its bound ended it, or it never began): nothing of the source may run while the target does.
+    ContainerInfo info = layer.inspect(id);
+    if (info.status() == ContainerStatus.RUNNING) {
+      log.error("container {}: runs on the source without a hold while the target runs it: killing the source's copy", id);
+      layer.kill(id, 9);
+    }
+  }
+
+  @Override
+  public long resumeOrRestart(ContainerId id, String migrationId, ContainerSpec spec, String address, int prefixLength, boolean ran) {
+    Optional<HeldCheckpoint> held = hold(id, migrationId);
+    if (held.isPresent()) held.get().resume(DECIDE);
+    long pid = runningPid(id);
+    if (pid > 0 || !ran) {
+      forget(migrationId);
+      return pid;
+    }
+    // It ran before the move and no longer does (a cold stop, or the hold's bound ended it): start it again from
+    // its disk, set up again here if the stop took it down.
+    pid = runtime.start(spec, address, prefixLength);
+    forget(migrationId);
+    return pid;
+  }
+
+  @Override
+  public boolean isHeld(ContainerId id, String migrationId) {
+    return hold(id, migrationId).isPresent();
+  }
+
+  @Override
+  public long runningPid(ContainerId id) {
+    ContainerInfo info = layer.inspect(id);
+    return info.status() == ContainerStatus.RUNNING ? info.initPid() : 0;
+  }
+
+  @Override
+  public void removeLocal(ContainerId id, String migrationId) {
+    runtime.destroy(id);
+    forget(migrationId);
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------
+
+  private Optional<HeldCheckpoint> hold(ContainerId id, String migrationId) {
+    Session s = sessions.get(migrationId);
+    if (s != null && s.held != null && s.held.isWaiting()) return Optional.of(s.held);
+    return layer.attachHeld(id, imagesDir(migrationId));
+  }
+
+  private RoundReport send(MigrationReply.Prepared target, List<TransferItem> items, String what) {
+    try {
+      return TransferSender.send(system, target.transferHost(), target.transferPort(), target.token(), items, settings.bytesPerSecond(),
+          settings.restoreTimeout()).toCompletableFuture().get(settings.restoreTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(what + ": the transfer to " + target.host() + " did not end within " + settings.restoreTimeout(), e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(what + ": the transfer to " + target.host() + " failed: " + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(what + ": interrupted", e);
+    }
+  }
+
+  private static List<TransferItem> imageFiles(Path images) {
+    try (Stream<Path> files = Files.list(images)) {
+      return files.filter(Files::isRegularFile).sorted().map(p -> TransferItem.file(p)).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("list the checkpoint images in " + images, e);
+    }
+  }
+
+  private Session session(String migrationId) {
+    return sessions.computeIfAbsent(migrationId, m -> new Session());
+  }
+
+  private void forget(String migrationId) {
+    sessions.remove(migrationId);
+    deleteTree(workDir.resolve(migrationId));
+  }
+
+  private Path imagesDir(String migrationId) {
+    return workDir.resolve(migrationId).resolve("images");
+  }
+
+  private static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  static void deleteTree(Path dir) {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException("remove " + dir, e);
+    }
+  }
+}

@@ -1,0 +1,253 @@
+package io.berth.node.migration;
+
+import io.berth.isolation.ContainerInfo;
+import io.berth.isolation.ContainerStatus;
+import io.berth.isolation.IsolationLayer;
+import io.berth.isolation.NetworkAttachment;
+import io.berth.node.migration.transfer.TransferReceiver;
+import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.directory.DirectoryCommand;
+import io.berth.protocol.directory.DirectoryReply;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
+import io.berth.protocol.migration.MigrationCommand;
+import io.berth.protocol.migration.MigrationReply;
+import io.berth.protocol.migration.MigrationReply.Holding;
+import io.berth.protocol.spec.ContainerSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One per node: the target side of migrations to its host. It keeps no log: what it holds of a container is what
+ * its kernel holds ({@link MigrationCommand.Status}), so the source's saga can always ask, also after this node
+ * restarted. Between the preflight and the restore it keeps the migration's receiver (in memory; a restart of
+ * this node loses it, and the source's restore then fails cleanly and is undone). Kernel work runs on the blocking
+ * executor; the agent only dispatches.
+ */
+public final class MigrationAgent {
+  private static final Logger log = LoggerFactory.getLogger(MigrationAgent.class);
+  static final String DISK = IsolationSource.DISK;
+
+  /** The receptionist key of {@code host}'s agent (one per host). */
+  public static ServiceKey<MigrationCommand> keyFor(HostId host) {
+    return ServiceKey.create(MigrationCommand.class, "berth-migration-" + host.value());
+  }
+
+  /** One incoming migration: its receiver and what the restore needs. */
+  private record Incoming(MigrationCommand.Prepare prepare, TransferReceiver receiver, String token, Path imagesDir, Path diskImage) {}
+
+  private final ActorSystem<?> system;
+  private final HostId host;
+  private final IsolationLayer layer;
+  private final String bridge;
+  private final String gateway;
+  private final String transferHost;
+  private final MigrationSettings settings;
+  private final ActorRef<DirectoryCommand> directory;
+  private final Executor blocking;
+  private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
+  private final SecureRandom random = new SecureRandom();
+
+  private MigrationAgent(ActorSystem<?> system, HostId host, IsolationLayer layer, String bridge, String gateway, String transferHost,
+      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking) {
+    this.system = system;
+    this.host = host;
+    this.layer = layer;
+    this.bridge = bridge;
+    this.gateway = gateway;
+    this.transferHost = transferHost;
+    this.settings = settings;
+    this.directory = directory;
+    this.blocking = blocking;
+  }
+
+  /**
+   * @param transferHost the address this node's receivers listen on (its cluster address: the other nodes reach it)
+   */
+  public static Behavior<MigrationCommand> create(HostId host, IsolationLayer layer, String bridge, String gateway, String transferHost,
+      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking) {
+    return Behaviors.setup(ctx -> {
+      ctx.getSystem().receptionist().tell(Receptionist.register(keyFor(host), ctx.getSelf()));
+      MigrationAgent agent = new MigrationAgent(ctx.getSystem(), host, layer, bridge, gateway, transferHost, settings, directory, blocking);
+      return Behaviors.receiveMessage(message -> {
+        agent.handle(message);
+        return Behaviors.same();
+      });
+    });
+  }
+
+  private void handle(MigrationCommand message) {
+    if (message instanceof MigrationCommand.Prepare c) run(c, () -> prepare(c));
+    else if (message instanceof MigrationCommand.Restore c) run(c, () -> restore(c));
+    else if (message instanceof MigrationCommand.Status c) run(c, () -> holds(c.migrationId(), c.container()));
+    else if (message instanceof MigrationCommand.Discard c) run(c, () -> discard(c));
+  }
+
+  private void run(MigrationCommand c, Supplier<MigrationReply> work) {
+    CompletableFuture.supplyAsync(work, blocking).whenComplete((reply, error) -> {
+      if (error != null) {
+        Throwable cause = error.getCause() != null ? error.getCause() : error;
+        log.warn("migration {}: {} failed on host {}: {}", c.migrationId(), step(c), host, cause.getMessage());
+        c.replyTo().tell(new MigrationReply.Failed(c.migrationId(), host, step(c), String.valueOf(cause.getMessage())));
+      } else {
+        c.replyTo().tell(reply);
+      }
+    });
+  }
+
+  // --- the steps ---------------------------------------------------------------------------------
+
+  /** Preflight: the template is here, the container is not, CRIU can restore (for live); then a receiver opens. */
+  private MigrationReply prepare(MigrationCommand.Prepare c) {
+    ContainerSpec spec = c.spec();
+    ContainerId id = spec.id();
+    Incoming open = incoming.get(c.migrationId());
+    if (open != null) return prepared(open, c);
+    layer.templates().resolve(spec.template()); // throws, naming the template, when this host lacks it
+    ContainerStatus here = layer.inspect(id).status();
+    if (here != ContainerStatus.ABSENT) {
+      throw new IllegalStateException("host " + host + " holds a container " + id + " already (" + here.name().toLowerCase(java.util.Locale.ROOT)
+          + "): a leftover of an earlier move? `berth ct show " + id + "` names its host");
+    }
+    Path dir = settings.workDir().resolve(host.value()).resolve(c.migrationId());
+    Path images = dir.resolve("images");
+    Path disk = layer.incomingDiskImage(id, c.migrationId());
+    IsolationSource.deleteTree(dir);
+    try {
+      Files.createDirectories(images);
+      Files.deleteIfExists(disk);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("make the directories of migration " + c.migrationId(), e);
+    }
+    String token = HexFormat.of().formatHex(bytes(32));
+    // The images land on this node's tmpfs (they are memory); the disk image on the images root's filesystem,
+    // where the container's prepare takes it by a rename.
+    TransferReceiver receiver = await(TransferReceiver.bind(system, transferHost, images, Map.of(DISK, disk), token, settings.restoreTimeout()),
+        "open the receiver of migration " + c.migrationId());
+    Incoming in = new Incoming(c, receiver, token, images, disk);
+    incoming.put(c.migrationId(), in);
+    log.info("migration {}: container {} may come to host {} ({}); receiving on {}:{}", c.migrationId(), id, host, c.mode(), transferHost,
+        receiver.port());
+    return prepared(in, c);
+  }
+
+  private MigrationReply.Prepared prepared(Incoming in, MigrationCommand.Prepare c) {
+    String liveRefusal = c.mode() == MigrationMode.LIVE ? layer.liveRestoreRefusal().orElse("") : "";
+    String findings = "template " + c.spec().template().value() + " present on " + host
+        + (c.mode() == MigrationMode.LIVE ? liveRefusal.isEmpty() ? "; CRIU can restore here" : "; CRIU cannot restore here: " + liveRefusal : "");
+    return new MigrationReply.Prepared(c.migrationId(), host, transferHost, in.receiver().port(), in.token(), findings, liveRefusal);
+  }
+
+  /** Runs the container from what arrived: restored (live), or set up on its disk and started (cold). */
+  private MigrationReply restore(MigrationCommand.Restore c) {
+    ContainerId id = c.container();
+    ContainerInfo info = layer.inspect(id);
+    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(c.migrationId(), host, Holding.RUNNING, info.initPid());
+    Incoming in = incoming.get(c.migrationId());
+    if (in == null) {
+      throw new IllegalStateException("host " + host + " has no receiver for migration " + c.migrationId()
+          + " (its node restarted since the preflight): nothing to run it from");
+    }
+    in.receiver().close();
+    MigrationCommand.Prepare p = in.prepare();
+    long start = System.nanoTime();
+    try {
+      if (info.status() == ContainerStatus.ABSENT) {
+        Path disk = Files.isRegularFile(in.diskImage()) ? in.diskImage() : null;
+        layer.prepare(p.spec(), new NetworkAttachment(p.address(), p.prefixLength(), gateway, bridge), disk);
+      }
+      long pid = 0;
+      if (c.live()) pid = layer.restore(id, in.imagesDir());
+      else if (c.start()) pid = layer.start(id);
+      log.info("migration {}: container {} {} on host {} in {} ms (pid {})", c.migrationId(), id, c.live() ? "restored" : c.start() ? "started" : "set up",
+          host, (System.nanoTime() - start) / 1_000_000, pid);
+      return new MigrationReply.Holds(c.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid);
+    } catch (RuntimeException e) {
+      // Nothing of it may stay here: the source resumes its own copy.
+      try {
+        layer.destroy(id);
+      } catch (RuntimeException undo) {
+        e.addSuppressed(undo);
+      }
+      throw e;
+    } finally {
+      incoming.remove(c.migrationId());
+      IsolationSource.deleteTree(in.imagesDir().getParent());
+    }
+  }
+
+  private MigrationReply holds(String migrationId, ContainerId id) {
+    ContainerInfo info = layer.inspect(id);
+    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(migrationId, host, Holding.RUNNING, info.initPid());
+    if (info.status() == ContainerStatus.ABSENT) return new MigrationReply.Holds(migrationId, host, Holding.NOTHING, 0);
+    return new MigrationReply.Holds(migrationId, host, Holding.SET_UP, 0);
+  }
+
+  /** The move is off: remove what this host made for it, unless the directory places the container here. */
+  private MigrationReply discard(MigrationCommand.Discard c) {
+    Optional<HostId> placed = await(AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, r -> new DirectoryCommand.Locate(c.container(), r),
+        settings.stepTimeout(), system.scheduler()), "ask the directory where container " + c.container() + " belongs")
+        instanceof DirectoryReply.Located l ? l.host() : Optional.empty();
+    if (placed.map(host::equals).orElse(false)) {
+      throw new IllegalStateException("the directory places container " + c.container() + " on host " + host + ": it is not a leftover of migration "
+          + c.migrationId() + ", nothing was removed");
+    }
+    Incoming in = incoming.remove(c.migrationId());
+    if (in != null) {
+      in.receiver().close();
+      IsolationSource.deleteTree(in.imagesDir().getParent());
+      try {
+        Files.deleteIfExists(in.diskImage());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("remove the received disk image " + in.diskImage(), e);
+      }
+    }
+    if (layer.inspect(c.container()).status() != ContainerStatus.ABSENT) layer.destroy(c.container());
+    log.info("migration {}: host {} discarded what it held of container {}", c.migrationId(), host, c.container());
+    return new MigrationReply.Holds(c.migrationId(), host, Holding.NOTHING, 0);
+  }
+
+  // --- helpers -----------------------------------------------------------------------------------
+
+  private byte[] bytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  private <T> T await(java.util.concurrent.CompletionStage<T> stage, String what) {
+    try {
+      return stage.toCompletableFuture().get(settings.stepTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(what + ": no answer within " + settings.stepTimeout(), e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(what + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(what + ": interrupted", e);
+    }
+  }
+
+  private static String step(MigrationCommand c) {
+    return c.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+  }
+}
