@@ -272,16 +272,27 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "", "cannot read the hosts to place container " + id + ": " + m.error().getMessage()));
     }
     HostId source = state.allocations().get(id).host();
+    if (c.target().isPresent() && m.hosts().stream().noneMatch(h -> h.id().equals(c.target().get()))) {
+      return Effect().reply(c.replyTo(), refused(Code.NOT_FOUND, "to", "host " + c.target().get() + " is not registered; registered hosts: "
+          + String.join(", ", m.hosts().stream().map(h -> h.id().value()).sorted().toList())));
+    }
     // The operator's target replaces any pin; without one, a pinned container has nowhere to go but its pin.
     var placement = c.target().map(t -> new io.berth.protocol.spec.PlacementConstraints(Optional.of(t), c.spec().placement().hostLabels(),
         c.spec().placement().antiAffinityGroup())).orElse(c.spec().placement());
     var spec = new io.berth.protocol.spec.ContainerSpec(id, c.spec().template(), c.spec().hostname(), c.spec().command(), c.spec().limits(),
         c.spec().restart(), c.spec().labels(), placement, c.spec().privileged());
     Placement decided = Placer.place(view(state, m.hosts()), spec, settings.policy(), Map.of(source, "the container's current host"));
-    if (decided instanceof Placement.Refusal r) return Effect().reply(c.replyTo(), new ContainerReply.Refused(r.rejection()));
+    if (decided instanceof Placement.Refusal r) {
+      // Placement words an operator's choice as a pin (--host at create); here it was --to.
+      Rejection why = r.rejection();
+      Rejection asked = c.target().isEmpty() ? why : new Rejection(why.code(), "to",
+          why.message().replace("pinned host " + c.target().get() + " (--host)", "host " + c.target().get() + " (--to)"));
+      return Effect().reply(c.replyTo(), new ContainerReply.Refused(asked));
+    }
     Placement.Decision decision = (Placement.Decision) decided;
     HostId target = decision.host();
-    String why = c.target().isPresent() ? "the operator named " + target + "; " + decision.reason() : decision.reason();
+    // Placement words an operator's choice as a pin (--host at create); here it was --to.
+    String why = c.target().isPresent() ? decision.reason().replace("pinned by --host to ", "named with --to: ") : decision.reason();
     long number = state.lastReservation() + 1;
     var events = chain(state, c.context()).add(meta -> new MigrationReserved(meta, number, id, target, why)).events();
     SagaRun run = SagaRun.forward(number, id, "migration of container " + id + " to " + target, c.context(),

@@ -292,7 +292,27 @@ public final class ClusterOperations implements BerthOperations {
       org.apache.pekko.japi.function.Function<ActorRef<ContainerReply>, ContainerCommand> make, Duration timeout) {
     return locate(id).thenCompose(host -> host.isEmpty()
         ? done(new ContainerReply.Refused(new Rejection(Code.NOT_FOUND, "container", "container " + id + " does not exist")))
-        : sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).ask(make, timeout));
+        : askWhileMoving(id, make, timeout, MOVING_RETRIES));
+  }
+
+  /** How often a command is asked again while the container's shard moves to its host (a migration's last step). */
+  static final int MOVING_RETRIES = 12;
+  static final Duration MOVING_PAUSE = Duration.ofMillis(500);
+
+  /**
+   * Asks the entity; when it answers that it is not on its host (its shard follows a migration to the target at the
+   * next rebalance, a couple of seconds) while that host's member is up, asks again for a few seconds.
+   */
+  private CompletionStage<ContainerReply> askWhileMoving(ContainerId id,
+      org.apache.pekko.japi.function.Function<ActorRef<ContainerReply>, ContainerCommand> make, Duration timeout, int retries) {
+    return sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).ask(make, timeout).thenCompose(reply -> {
+      boolean moving = reply instanceof ContainerReply.Refused r && r.rejection().code() == Code.UNAVAILABLE && "host".equals(r.rejection().field());
+      if (!moving || retries <= 0) return done(reply);
+      CompletableFuture<ContainerReply> later = new CompletableFuture<>();
+      system.scheduler().scheduleOnce(MOVING_PAUSE, () -> askWhileMoving(id, make, timeout, retries - 1)
+          .whenComplete((r, e) -> { if (e != null) later.completeExceptionally(e); else later.complete(r); }), system.executionContext());
+      return later;
+    });
   }
 
   /** The state of a container the directory knows. */
