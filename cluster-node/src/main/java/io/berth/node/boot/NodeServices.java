@@ -90,9 +90,7 @@ public final class NodeServices {
     // Detected memory is rounded down to whole MiB: capacities are read by people (24105M, not 24684084K).
     HostCapacity capacity = new HostCapacity(s.cpuMillis().orElse(detected.cpuMillis()),
         s.memoryBytes().orElse(detected.memoryBytes() & ~((1L << 20) - 1)), s.pids());
-    CompletionStage<HostReply> registered = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
-        .ask(r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), CommandContext.system("node started"), r), timeout);
-    HostReply reply = await("register host " + s.hostId(), registered, timeout);
+    HostReply reply = register(sharding, s, capacity, timeout);
     if (reply instanceof HostReply.Refused refused) {
       throw new IllegalStateException("register host " + s.hostId() + ": " + refused.rejection().message());
     }
@@ -108,6 +106,28 @@ public final class NodeServices {
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
     return new NodeServices(operations, binding, directory);
+  }
+
+  /**
+   * Registers the host with its entity, asking again every few seconds: while this node joins, the host's shard may
+   * be handed over from the member that held it meanwhile, and sharding drops the messages it buffered for it then.
+   * Registering is idempotent (only a change is an event).
+   */
+  private static HostReply register(ClusterSharding sharding, NodeSettings s, HostCapacity capacity, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Duration each = Duration.ofSeconds(5);
+    while (true) {
+      CompletionStage<HostReply> registered = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
+          .ask(r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), CommandContext.system("node started"), r), each);
+      try {
+        return registered.toCompletableFuture().get(each.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        if (System.nanoTime() > deadline) throw new IllegalStateException("register host " + s.hostId() + ": no answer within " + timeout, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("register host " + s.hostId() + ": interrupted", e);
+      }
+    }
   }
 
   /**
