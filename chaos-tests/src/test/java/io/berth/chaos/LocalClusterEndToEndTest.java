@@ -208,6 +208,10 @@ class LocalClusterEndToEndTest {
 
   /** rm -rf that never crosses into a mount (a container rootfs still mounted must not be emptied). */
   private static void removeTree(Path dir) {
+    removeTree(berth, dir);
+  }
+
+  static void removeTree(Berth berth, Path dir) {
     Berth.Run rm = berth.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), Duration.ofMinutes(2));
     if (rm.exit() != 0) System.err.println("clean-up: " + rm);
   }
@@ -250,13 +254,13 @@ class LocalClusterEndToEndTest {
     fail("within " + timeout.toSeconds() + " s, " + what + " did not happen");
   }
 
-  private static Path repo() {
+  static Path repo() {
     String env = System.getenv("BERTH_REPO");
     Path p = env != null && !env.isBlank() ? Path.of(env) : Path.of("").toAbsolutePath().getParent();
     return p.toAbsolutePath();
   }
 
-  private static void requireRootLinux() {
+  static void requireRootLinux() {
     String reason = null;
     if (!System.getProperty("os.name").toLowerCase().contains("linux")) reason = "the end-to-end test needs Linux";
     else if (!"root".equals(System.getProperty("user.name"))) reason = "the end-to-end test needs root (network namespaces, cgroups, mounts)";

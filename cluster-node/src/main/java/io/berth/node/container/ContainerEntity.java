@@ -549,9 +549,11 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, "to", "container " + id + " runs on " + c.target() + " already"));
     }
     String migrationId = id.value() + "-m" + c.reservation();
+    // Nothing runs, so nothing is checkpointed: a stopped or defined container moves its disk, cold.
+    io.berth.protocol.container.MigrationMode mode = live instanceof Running ? c.mode() : io.berth.protocol.container.MigrationMode.COLD;
     EventChain<ContainerEvent> events = chain(live, c.context())
         .add(m -> new ReservationAccepted(m, c.reservation()))
-        .add(m -> new MigrationRequested(m, migrationId, deps.localHost(), c.target(), c.mode(), c.modeForced(), c.decision()));
+        .add(m -> new MigrationRequested(m, migrationId, deps.localHost(), c.target(), mode, c.modeForced(), c.decision()));
     current = c.context();
     return Effect().persist(events.events()).thenRun(s -> migrationSaga().advance((Migrating) s)).thenReply(c.replyTo(), Done::new);
   }

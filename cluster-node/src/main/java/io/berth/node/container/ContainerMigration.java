@@ -171,7 +171,7 @@ final class ContainerMigration {
           later(mid, "retry-finish", Duration.ofSeconds(5));
           return effect().none();
         }
-        settleDirectory(m, true);
+        settleCompleted(m);
         return effect().none();
       }
       case "retry-finish" -> {
@@ -180,7 +180,7 @@ final class ContainerMigration {
       }
       case "settled-completed" -> {
         if (error != null) {
-          settleDirectory(m, true);
+          later(mid, "settle-completed-again", Duration.ofSeconds(1));
           return effect().none();
         }
         long total = java.time.Duration.between(p.requestedAt(), entity.deps().clock().instant()).toMillis();
@@ -198,24 +198,29 @@ final class ContainerMigration {
           later(mid, "retry-undo:" + lastCause, Duration.ofSeconds(5));
           return effect().none();
         }
-        Undone u = (Undone) step.value();
-        entity.pipeStep(mid, "settled-aborted", entity.deps().migration().askDirectory(
-            r -> new DirectoryCommand.SettleMigration(entity.id(), m.lastReservation(), false, system(), r), stepTimeout())
-            .thenApply(reply -> u));
+        undone = (Undone) step.value();
+        settleAborted(m);
         return effect().none();
       }
       case "settled-aborted" -> {
+        Undone u = undone;
         if (error != null) {
-          // Not durable yet: put it back again (idempotent), then settle again.
-          later(mid, "retry-undo:" + lastCause, Duration.ofSeconds(1));
+          later(mid, "settle-aborted-again", Duration.ofSeconds(1));
           return effect().none();
         }
-        Undone u = (Undone) step.value();
         if (u.pid() > 0) entity.watchPid(u.pid());
         return effect().persist(entity.chainFor(m).add(meta -> new MigrationAborted(meta, mid, u.cause(), u.pid())).events());
       }
       default -> {
         if (step.name().startsWith("retry-undo:")) return undo(m, step.name().substring("retry-undo:".length()));
+        if (step.name().equals("settle-aborted-again")) {
+          settleAborted(m);
+          return effect().none();
+        }
+        if (step.name().equals("settle-completed-again")) {
+          settleCompleted(m);
+          return effect().none();
+        }
         if (step.name().equals("ask-status")) {
           askStatus(p);
           return effect().none();
@@ -241,6 +246,10 @@ final class ContainerMigration {
       return effect().none();
     }
     MigrationReply reply = (MigrationReply) step.value();
+    if (reply instanceof MigrationReply.Holds h && h.holding() == MigrationReply.Holding.RESTORING) {
+      later(mid, "ask-status", Duration.ofMillis(250));
+      return effect().none();
+    }
     if (reply instanceof MigrationReply.Holds h && (h.holding() == MigrationReply.Holding.RUNNING
         || h.holding() == MigrationReply.Holding.SET_UP && !p.wasRunning())) {
       if (frozenAtNanos != 0) frozenMillis = (System.nanoTime() - frozenAtNanos) / 1_000_000;
@@ -269,18 +278,29 @@ final class ContainerMigration {
     });
   }
 
-  private void settleDirectory(Migrating m, boolean completed) {
-    entity.pipeStep(m.progress().migrationId(), completed ? "settled-completed" : "settled-aborted", entity.deps().migration().askDirectory(
-        r -> new DirectoryCommand.SettleMigration(entity.id(), m.lastReservation(), completed, system(), r), stepTimeout()));
+  /** The directory frees the target's share (asked until it answers); then the abort is recorded. */
+  private void settleAborted(Migrating m) {
+    entity.pipeStep(m.progress().migrationId(), "settled-aborted", entity.deps().migration().askDirectory(
+        r -> new DirectoryCommand.SettleMigration(entity.id(), m.lastReservation(), false, system(), r), stepTimeout()));
+  }
+
+  /** The target runs it: the directory moves the allocation there (asked until it answers). */
+  private void settleCompleted(Migrating m) {
+    entity.pipeStep(m.progress().migrationId(), "settled-completed", entity.deps().migration().askDirectory(
+        r -> new DirectoryCommand.SettleMigration(entity.id(), m.lastReservation(), true, system(), r), stepTimeout()));
   }
 
   // --- back ------------------------------------------------------------------------------------------
 
   private String lastCause = "";
+  /** The source's side of an undo, done, while the directory is asked to free the target's share. */
+  private Undone undone;
 
   /**
-   * Undoes the move: the target discards what it made (never a container the directory places there), the source
-   * resumes or starts again, the directory frees the target's share; then {@code MigrationAborted} records it.
+   * Undoes the move, once the target is known not to run it (it never was asked to restore, or it answered that it
+   * does not hold it, or failed): the source resumes where it was, or starts again after a cold stop; the directory
+   * frees the target's share; then {@code MigrationAborted} records why. The target is told to discard what it made
+   * meanwhile (its leftovers never run: a restore is only ever asked by this saga, which has given it up).
    */
   private Effect<ContainerEvent, ContainerState> undo(Migrating m, String cause) {
     MigrationProgress p = m.progress();
@@ -288,21 +308,31 @@ final class ContainerMigration {
     lastCause = cause;
     log.warn("container {}: migration {} to {} is undone: {}", entity.id(), mid, p.target(), cause);
     ContainerData d = m.data();
-    var discarded = entity.deps().migration().askTarget(p.target(), r -> new MigrationCommand.Discard(mid, entity.id(), r), stepTimeout());
-    entity.pipeStep(mid, "undone", discarded.handle((reply, error) -> {
-      if (error != null) throw new java.util.concurrent.CompletionException(new IllegalStateException(
-          "the target " + p.target() + " did not confirm that it discarded its copy: " + Replies.describe(error), error));
-      if (reply instanceof MigrationReply.Failed f) throw new java.util.concurrent.CompletionException(new IllegalStateException(
-          "the target " + p.target() + " could not discard its copy: " + f.message()));
-      return reply;
-    }).thenApplyAsync(reply -> {
+    entity.blockingStep(mid, "undone", () -> {
       boolean ran = p.wasRunning();
       boolean held = source.isHeld(entity.id(), mid);
       long pid = source.resumeOrRestart(entity.id(), mid, d.spec(), d.address(), d.prefixLength(), ran);
       String how = !ran ? "" : held ? " (resumed where it was)" : pid > 0 && pid != p.pidBefore() ? " (its memory was lost; started again from its disk)" : "";
       return new Undone(cause + how, pid);
-    }, entity.deps().blocking()));
+    });
+    discard(p, 3);
     return effect().none();
+  }
+
+  /** Tells the target to remove what it made for the move; asked a few times, its leftovers logged if it never answers. */
+  private void discard(MigrationProgress p, int tries) {
+    entity.deps().migration().askTarget(p.target(), r -> new MigrationCommand.Discard(p.migrationId(), entity.id(), r), stepTimeout())
+        .whenComplete((reply, error) -> {
+          if (error == null && !(reply instanceof MigrationReply.Failed)) return;
+          String why = error != null ? Replies.describe(error) : ((MigrationReply.Failed) reply).message();
+          if (tries > 1) {
+            entity.context_().getSystem().scheduler().scheduleOnce(Duration.ofSeconds(2), () -> discard(p, tries - 1),
+                entity.context_().getSystem().executionContext());
+          } else {
+            log.warn("container {}: target {} did not discard what it made for migration {} ({}); it never runs it", entity.id(), p.target(),
+                p.migrationId(), why);
+          }
+        });
   }
 
   record Undone(String cause, long pid) {}

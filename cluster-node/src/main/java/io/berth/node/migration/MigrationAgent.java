@@ -65,6 +65,11 @@ public final class MigrationAgent {
   private final ActorRef<DirectoryCommand> directory;
   private final Executor blocking;
   private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
+  /**
+   * The containers whose restore runs now: a status asked meanwhile says so (the source must not take "not here"
+   * for an answer while the restore may still succeed), and a discard waits for it to end.
+   */
+  private final java.util.Set<ContainerId> restoring = ConcurrentHashMap.newKeySet();
   private final SecureRandom random = new SecureRandom();
 
   private MigrationAgent(ActorSystem<?> system, HostId host, IsolationLayer layer, String bridge, String gateway, String transferHost,
@@ -167,6 +172,7 @@ public final class MigrationAgent {
       throw new IllegalStateException("host " + host + " has no receiver for migration " + c.migrationId()
           + " (its node restarted since the preflight): nothing to run it from");
     }
+    if (!restoring.add(id)) return new MigrationReply.Holds(c.migrationId(), host, Holding.RESTORING, 0);
     in.receiver().close();
     MigrationCommand.Prepare p = in.prepare();
     long start = System.nanoTime();
@@ -192,10 +198,12 @@ public final class MigrationAgent {
     } finally {
       incoming.remove(c.migrationId());
       IsolationSource.deleteTree(in.imagesDir().getParent());
+      restoring.remove(id);
     }
   }
 
   private MigrationReply holds(String migrationId, ContainerId id) {
+    if (restoring.contains(id)) return new MigrationReply.Holds(migrationId, host, Holding.RESTORING, 0);
     ContainerInfo info = layer.inspect(id);
     if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(migrationId, host, Holding.RUNNING, info.initPid());
     if (info.status() == ContainerStatus.ABSENT) return new MigrationReply.Holds(migrationId, host, Holding.NOTHING, 0);
@@ -207,6 +215,9 @@ public final class MigrationAgent {
     Optional<HostId> placed = await(AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, r -> new DirectoryCommand.Locate(c.container(), r),
         settings.stepTimeout(), system.scheduler()), "ask the directory where container " + c.container() + " belongs")
         instanceof DirectoryReply.Located l ? l.host() : Optional.empty();
+    if (restoring.contains(c.container())) {
+      throw new IllegalStateException("the restore of container " + c.container() + " runs on host " + host + " now: ask again once it ended");
+    }
     if (placed.map(host::equals).orElse(false)) {
       throw new IllegalStateException("the directory places container " + c.container() + " on host " + host + ": it is not a leftover of migration "
           + c.migrationId() + ", nothing was removed");

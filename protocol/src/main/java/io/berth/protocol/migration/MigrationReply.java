@@ -25,6 +25,8 @@ public sealed interface MigrationReply extends BerthMessage {
   enum Holding {
     NOTHING,
     SET_UP,
-    RUNNING
+    RUNNING,
+    /** Its restore (or cold start) is under way here: ask again; the answer decides nothing yet. */
+    RESTORING
   }
 }

@@ -1,0 +1,383 @@
+package io.berth.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Migration as an operator meets it, on a local cluster of three hosts from {@code bin/berth up}: a live move that
+ * keeps a client's TCP connection and the server's memory, and leaves nothing of the container on the source's
+ * kernel; 256 MiB of memory moved intact; a cold move; the refusals; the source's node killed while CRIU holds the
+ * container frozen (it resumes where it was); a drain of 20 containers with a node killed part-way.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LocalClusterMigrationTest {
+  private static final Duration UP = Duration.ofMinutes(6);
+  private static final int MIB_256 = 256 << 20;
+  private static Berth berth;
+
+  @BeforeAll
+  static void up() throws Exception {
+    LocalClusterEndToEndTest.requireRootLinux();
+    Path repo = LocalClusterEndToEndTest.repo();
+    Path local = repo.resolve("chaos-tests/target/e2e-migration");
+    berth = new Berth(repo, local, "btmig");
+    if (Files.isDirectory(local)) {
+      berth.berth(Duration.ofMinutes(3), "down");
+      LocalClusterEndToEndTest.removeTree(berth, local);
+    }
+    Berth.Run up = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, up.exit(), up.toString());
+  }
+
+  @AfterAll
+  static void down() {
+    if (berth != null) {
+      Berth.Run down = berth.berth(Duration.ofMinutes(3), "down");
+      if (down.exit() != 0) System.err.println("clean-up: " + down);
+      LocalClusterEndToEndTest.removeTree(berth, berth.local);
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aLiveMoveKeepsTheClientsConnectionAndTheServersMemoryAndLeavesNothingOnTheSource() throws Exception {
+    String ct = "mig-tcp";
+    Berth.Run created = berth.berth("ct", "create", ct, "--template", "busybox", "--memory", "64M", "--cpus", "0.2", "--start", "--",
+        "sh", "-c", "printf '%s\\n' 'i=0' 'while read x; do i=$((i+1)); echo $i; done' > /counter; exec nc -ll -p 7000 -e sh /counter");
+    assertEquals(0, created.exit(), created.toString());
+    JsonNode before = show(ct);
+    String source = before.path("host").asText();
+    long pid = before.path("pid").asLong();
+    String address = before.path("address").asText().split("/")[0];
+    String mac = exec(ct, "cat", "/sys/class/net/eth0/address");
+    Path sourceRoot = berth.local.resolve("cluster").resolve(source).resolve("isolation");
+    Path image = sourceRoot.resolve("disks").resolve(ct + ".img");
+    assertTrue(Files.exists(image), "the disk image on the source, so the test can fail: " + image);
+    assertTrue(Files.isDirectory(berth.cgroupFile("memory", source, ct, "x").getParent()), "its cgroup on the source");
+    String veths = sh("ip", "netns", "exec", berth.netns(source), "ip", "-o", "link", "show", "master", "berth0");
+    assertTrue(veths.contains(": bv"), "its veth on the source's bridge: " + veths);
+
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(address, 7000), 5000);
+      socket.setSoTimeout(15_000);
+      Writer out = new OutputStreamWriter(socket.getOutputStream(), StandardCharsets.US_ASCII);
+      BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      for (int i = 1; i <= 5; i++) assertEquals(Integer.toString(i), ask(out, in), "the counter before the move");
+
+      Berth.Run moved = berth.berth("ct", "migrate", ct);
+      assertEquals(0, moved.exit(), moved.toString());
+      assertTrue(moved.stdout().contains("migrated live " + source + " -> "), moved.toString());
+
+      for (int i = 6; i <= 10; i++) assertEquals(Integer.toString(i), ask(out, in), "the same connection, the counter goes on");
+    }
+    JsonNode after = show(ct);
+    String target = after.path("host").asText();
+    assertNotEquals(source, target, "placement never picks the source");
+    assertEquals(before.path("address").asText(), after.path("address").asText(), "the address stays");
+    assertEquals(mac, exec(ct, "cat", "/sys/class/net/eth0/address"), "the MAC stays");
+    assertEquals(ct, exec(ct, "hostname"), "the hostname stays");
+    JsonNode last = after.path("lastMigration");
+    assertEquals("completed", last.path("outcome").asText(), last.toString());
+    assertEquals("live", last.path("mode").asText());
+    assertTrue(last.path("frozenMs").asLong() > 0 && last.path("bytes").asLong() > 0, last.toString());
+
+    // Exactly one copy, and nothing of it on the source's kernel.
+    assertFalse(Files.exists(Path.of("/proc/" + pid)), "the source's init " + pid + " is gone");
+    assertTrue(Files.exists(Path.of("/proc/" + after.path("pid").asLong())), "the restored init runs");
+    assertFalse(Files.exists(berth.cgroupFile("memory", source, ct, "x").getParent()), "no cgroup of it on the source");
+    assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(sourceRoot + "/containers/" + ct), "no mount of it on the source");
+    assertFalse(sh("losetup", "-a").contains(image.toString()), "no loop device on the source's image");
+    assertFalse(Files.exists(image) || Files.exists(sourceRoot.resolve("containers").resolve(ct)), "no directory or image left on the source");
+    assertFalse(sh("ip", "netns", "exec", berth.netns(source), "ip", "-o", "link", "show", "master", "berth0").contains(": bv"),
+        "no veth of it on the source's bridge");
+    assertFalse(sh("ip", "netns", "exec", berth.netns(source), "nft", "list", "ruleset").contains("bv"), "no filter rule of it on the source");
+    List<String> steps = eventTypes(ct);
+    int from = steps.indexOf("MigrationRequested");
+    assertEquals(List.of("MigrationRequested", "MigrationPreflightPassed", "RootfsPreCopied", "CheckpointTaken", "ImageTransferred",
+        "ContainerRestored", "ContainerMoved", "MigrationCompleted"), steps.subList(from, from + 8), "the saga's steps in the log: " + steps);
+    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  @Test
+  @Order(2)
+  void twoHundredFiftySixMiBOfMemoryMoveIntactAndTheRefusalsNameWhy() throws Exception {
+    String ct = "mig-mem";
+    createWithMemory(ct, "400M");
+    JsonNode before = show(ct);
+    String source = before.path("host").asText();
+    String other = otherHost(source);
+
+    // Refusals, each with nothing changed.
+    Berth.Run same = berth.berth("ct", "migrate", ct, "--to", source);
+    assertEquals(2, same.exit(), same.toString());
+    assertTrue(same.stderr().contains("already"), same.toString());
+    assertEquals(3, berth.berth("ct", "migrate", ct, "--to", "node-9").exit());
+    assertEquals(3, berth.berth("ct", "migrate", "mig-nobody", "--to", other).exit());
+    assertEquals(0, berth.berth("host", "cordon", other).exit());
+    Berth.Run cordoned = berth.berth("ct", "migrate", ct, "--to", other);
+    assertEquals(5, cordoned.exit(), cordoned.toString());
+    assertTrue(cordoned.stderr().contains("cordoned") && cordoned.stderr().contains("--to"), cordoned.toString());
+    assertEquals(0, berth.berth("host", "uncordon", other).exit());
+    Berth.Run tooSmall = berth.berth("ct", "create", "mig-filler", "--template", "busybox", "--memory", "23000M", "--cpus", "0.1",
+        "--host", other, "--", "sleep", "100000");
+    assertEquals(0, tooSmall.exit(), tooSmall.toString());
+    Berth.Run full = berth.berth("ct", "migrate", ct, "--to", other);
+    assertEquals(5, full.exit(), full.toString());
+    assertTrue(full.stderr().contains("memory"), full.toString());
+    assertEquals(0, berth.berth("ct", "destroy", "mig-filler").exit());
+    assertEquals(before.path("pid").asLong(), show(ct).path("pid").asLong(), "the refusals changed nothing");
+
+    // One operation at a time.
+    Berth.Run started = berth.berth("ct", "migrate", ct, "--to", other, "--detach");
+    assertEquals(0, started.exit(), started.toString());
+    Berth.Run busy = berth.berth("ct", "migrate", ct, "--to", otherHost(other));
+    assertEquals(4, busy.exit(), busy.toString());
+    assertTrue(busy.stderr().contains("one operation at a time"), busy.toString());
+    awaitMigrationEnd(ct);
+    JsonNode after = show(ct);
+    assertEquals(other, after.path("host").asText());
+    assertEquals("completed", after.path("lastMigration").path("outcome").asText(), after.toString());
+    assertTrue(after.path("lastMigration").path("bytes").asLong() > MIB_256, "its memory crossed: " + after.path("lastMigration"));
+    assertEquals(expectedSum(), openGateAndRead(ct), "256 MiB of memory arrived intact");
+
+    // Cold: stopped, moved with its disk, started on the target.
+    Berth.Run cold = berth.berth(Duration.ofMinutes(2), "ct", "migrate", ct, "--cold");
+    assertEquals(0, cold.exit(), cold.toString());
+    JsonNode colder = show(ct);
+    assertEquals("running", colder.path("phase").asText());
+    assertEquals("cold", colder.path("lastMigration").path("mode").asText());
+    assertNotEquals(after.path("pid").asLong(), colder.path("pid").asLong(), "a cold move starts a new init");
+    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  @Test
+  @Order(3)
+  void theSourcesNodeKilledWhileCriuHoldsTheContainerFrozenResumesItWhereItWas() throws Exception {
+    String ct = "mig-crash";
+    createWithMemory(ct, "400M");
+    JsonNode before = show(ct);
+    String source = before.path("host").asText();
+    long pid = before.path("pid").asLong();
+    long node = berth.nodePid(source);
+    Berth.Run started = berth.berth("ct", "migrate", ct, "--detach");
+    assertEquals(0, started.exit(), started.toString());
+    await("CRIU holds the init " + pid + " frozen", Duration.ofSeconds(30), () -> state(pid).startsWith("t"));
+    sh("kill", "-9", Long.toString(node));
+    await("node JVM " + node + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node)));
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    awaitMigrationEnd(ct);
+    JsonNode after = show(ct);
+    assertEquals(source, after.path("host").asText(), "the move was undone: " + after);
+    assertEquals("aborted", after.path("lastMigration").path("outcome").asText(), after.toString());
+    assertEquals(pid, after.path("pid").asLong(), "resumed where it was, not restarted: " + after.path("lastMigration"));
+    assertTrue(state(pid).startsWith("S") || state(pid).startsWith("R"), "running again, not frozen: " + state(pid));
+    assertEquals(expectedSum(), openGateAndRead(ct), "its memory is intact");
+    for (String h : List.of("node-1", "node-2", "node-3")) {
+      if (h.equals(source)) continue;
+      assertFalse(Files.exists(berth.cgroupFile("memory", h, ct, "x").getParent()), "nothing of it on " + h);
+    }
+    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  @Test
+  @Order(4)
+  void aDrainOfTwentyContainersSurvivesANodeKilledPartWay() throws Exception {
+    // Everything on node-1: the others take nothing while the containers are made.
+    assertEquals(0, berth.berth("host", "cordon", "node-2").exit());
+    assertEquals(0, berth.berth("host", "cordon", "node-3").exit());
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i <= 20; i++) {
+      String ct = "drain-" + i;
+      names.add(ct);
+      List<String> argv = new ArrayList<>(List.of("ct", "create", ct, "--template", "busybox", "--memory", "16M", "--cpus", "0.05"));
+      if (i % 2 == 0) argv.add("--start");
+      argv.addAll(List.of("--", "sleep", "100000"));
+      Berth.Run r = berth.berth(argv.toArray(String[]::new));
+      assertEquals(0, r.exit(), r.toString());
+    }
+    for (int i = 1; i <= 20; i += 2) {
+      // half of them stopped (started once, so they have a disk to move)
+      assertEquals(0, berth.berth("ct", "start", "drain-" + i).exit());
+      assertEquals(0, berth.berth("ct", "stop", "drain-" + i, "--timeout", "1s").exit());
+    }
+    assertEquals(0, berth.berth("host", "uncordon", "node-2").exit());
+    assertEquals(0, berth.berth("host", "uncordon", "node-3").exit());
+    Berth.Run drain = berth.berth("host", "drain", "node-1", "--parallel", "4", "--detach");
+    assertEquals(0, drain.exit(), drain.toString());
+    await("a few containers left node-1", Duration.ofSeconds(60), () -> onHost(names, "node-1") <= 16);
+    long node2 = berth.nodePid("node-2");
+    sh("kill", "-9", Long.toString(node2));
+    await("node-2's JVM is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node2)));
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    await("the drain of node-1 ended", Duration.ofMinutes(5), () -> !"draining".equals(host("node-1").path("phase").asText()));
+    JsonNode h = host("node-1");
+    assertEquals(0, h.path("lastDrainLeft").size(), "every container moved: " + h);
+    assertEquals("cordoned", h.path("phase").asText(), "a drained host stays cordoned");
+    for (int i = 1; i <= 20; i++) {
+      JsonNode c = show("drain-" + i);
+      assertNotEquals("node-1", c.path("host").asText(), c.toString());
+      assertEquals(i % 2 == 0 ? "running" : "stopped", c.path("phase").asText(), c.toString());
+    }
+    assertEquals(0, berth.berth("host", "uncordon", "node-1").exit());
+    for (String ct : names) assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------
+
+  private static void createWithMemory(String ct, String limit) {
+    Berth.Run created = berth.berth("ct", "create", ct, "--template", "busybox", "--memory", limit, "--cpus", "0.2", "--start", "--",
+        "sh", "-c", "mkfifo /gate; yes abcdefgh | head -c " + MIB_256 + " | tail -c " + MIB_256
+            + " | (read g < /gate; sha256sum > /result); sleep 100000");
+    assertEquals(0, created.exit(), created.toString());
+    String host = show(ct).path("host").asText();
+    Path usage = berth.cgroupFile("memory", host, ct, "memory.usage_in_bytes");
+    await(ct + " holds 256 MiB", Duration.ofSeconds(60), () -> {
+      try {
+        return Long.parseLong(Files.readString(usage).trim()) >= MIB_256;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+
+  private static String expectedSum() throws Exception {
+    MessageDigest sha = MessageDigest.getInstance("SHA-256");
+    byte[] line = "abcdefgh\n".getBytes(StandardCharsets.US_ASCII);
+    byte[] block = new byte[line.length * 4096];
+    for (int i = 0; i < 4096; i++) System.arraycopy(line, 0, block, i * line.length, line.length);
+    long left = MIB_256;
+    while (left > 0) {
+      int n = (int) Math.min(block.length, left);
+      sha.update(block, 0, n);
+      left -= n;
+    }
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static String openGateAndRead(String ct) {
+    Berth.Run r = berth.berth("ct", "exec", ct, "--", "sh", "-c", "echo go > /gate; i=0; while [ ! -s /result ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done; cat /result");
+    assertEquals(0, r.exit(), r.toString());
+    return r.stdout().trim().split("\\s+")[0];
+  }
+
+  private static String ask(Writer out, BufferedReader in) throws IOException {
+    out.write("x\n");
+    out.flush();
+    return in.readLine();
+  }
+
+  private static String exec(String ct, String... argv) {
+    List<String> a = new ArrayList<>(List.of("ct", "exec", ct, "--"));
+    a.addAll(List.of(argv));
+    Berth.Run r = berth.berth(a.toArray(String[]::new));
+    assertEquals(0, r.exit(), r.toString());
+    return r.stdout().trim();
+  }
+
+  private static String otherHost(String host) {
+    return host.equals("node-1") ? "node-2" : host.equals("node-2") ? "node-3" : "node-1";
+  }
+
+  private static int onHost(List<String> names, String host) {
+    int n = 0;
+    for (String ct : names) if (host.equals(show(ct).path("host").asText())) n++;
+    return n;
+  }
+
+  /** The process state letter of {@code pid} ({@code t}: stopped by CRIU's ptrace), or "" when it is gone. */
+  private static String state(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("State:")) return line.substring(6).trim();
+      }
+    } catch (IOException e) {
+      return "";
+    }
+    return "";
+  }
+
+  private static void awaitMigrationEnd(String ct) {
+    await(ct + "'s migration ended", Duration.ofMinutes(3), () -> !"migrating".equals(show(ct).path("phase").asText()));
+  }
+
+  private static JsonNode show(String ct) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    Berth.Run r = berth.berth("ct", "show", ct, "--output", "json");
+    while (r.exit() == 69 && System.nanoTime() < deadline) {
+      sleep(500);
+      r = berth.berth("ct", "show", ct, "--output", "json");
+    }
+    if (r.exit() != 0) throw new AssertionError(r.toString());
+    return r.json();
+  }
+
+  private static JsonNode host(String h) {
+    Berth.Run r = berth.berth("host", "show", h, "--output", "json");
+    if (r.exit() != 0) throw new AssertionError(r.toString());
+    return r.json();
+  }
+
+  private static List<String> eventTypes(String ct) {
+    Berth.Run r = berth.berth("audit", ct, "--output", "json", "--limit", "1000");
+    assertEquals(0, r.exit(), r.toString());
+    List<String> types = new ArrayList<>();
+    r.json().path("items").forEach(e -> types.add(e.path("type").asText()));
+    return types;
+  }
+
+  private static String sh(String... argv) {
+    Berth.Run r = berth.run(List.of(argv), Duration.ofSeconds(30));
+    return r.stdout() + r.stderr();
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  private static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (condition.getAsBoolean()) return;
+      } catch (AssertionError notYet) {
+        // the API may be restarting: try again until the deadline
+      }
+      sleep(200);
+    }
+    fail("within " + timeout.toSeconds() + " s, " + what + " did not happen");
+  }
+}
