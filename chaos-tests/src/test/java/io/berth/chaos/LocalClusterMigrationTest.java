@@ -145,7 +145,10 @@ class LocalClusterMigrationTest {
     assertEquals(5, cordoned.exit(), cordoned.toString());
     assertTrue(cordoned.stderr().contains("cordoned") && cordoned.stderr().contains("--to"), cordoned.toString());
     assertEquals(0, berth.berth("host", "uncordon", other).exit());
-    Berth.Run tooSmall = berth.berth("ct", "create", "mig-filler", "--template", "busybox", "--memory", "23000M", "--cpus", "0.1",
+    // Fill the other host's memory but 100M: the 400M container no longer fits there.
+    JsonNode o = host(other);
+    long fillMiB = mib(o.path("capacity").path("memory").asText()) - mib(o.path("allocated").path("memory").asText()) - 100;
+    Berth.Run tooSmall = berth.berth("ct", "create", "mig-filler", "--template", "busybox", "--memory", fillMiB + "M", "--cpus", "0.1",
         "--host", other, "--", "sleep", "100000");
     assertEquals(0, tooSmall.exit(), tooSmall.toString());
     Berth.Run full = berth.berth("ct", "migrate", ct, "--to", other);
@@ -267,6 +270,19 @@ class LocalClusterMigrationTest {
         return false;
       }
     });
+  }
+
+  /** A size as the API writes it ("64M", "24151M", "2G", "0") in MiB. */
+  private static long mib(String size) {
+    if (size.equals("0")) return 0;
+    char unit = size.charAt(size.length() - 1);
+    long n = Long.parseLong(size.substring(0, size.length() - 1));
+    return switch (unit) {
+      case 'M' -> n;
+      case 'G' -> n << 10;
+      case 'T' -> n << 20;
+      default -> throw new AssertionError("unexpected size " + size);
+    };
   }
 
   private static String expectedSum() throws Exception {

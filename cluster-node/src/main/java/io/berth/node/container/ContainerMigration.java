@@ -49,6 +49,7 @@ final class ContainerMigration {
   // Transient, actor-confined: the target's receiver, and the clocks of this run. Lost with the entity; a recovered
   // saga asks the target what it holds instead (recover).
   private MigrationReply.Prepared prepared;
+  private SourceRuntime.Frozen frozen;
   private long frozenAtNanos;
   private long frozenMillis = -1;
   private long statusAsks;
@@ -140,12 +141,12 @@ final class ContainerMigration {
       }
       case "frozen" -> {
         if (error != null) return undo(m, "the live checkpoint failed: " + Replies.describe(error));
-        SourceRuntime.Frozen f = (SourceRuntime.Frozen) step.value();
-        frozenAtNanos = f.frozenAtNanos();
-        var events = entity.chainFor(m)
-            .add(meta -> new CheckpointTaken(meta, mid, f.imageBytes()))
-            .add(meta -> new ImageTransferred(meta, mid, f.sent().bytes(), f.sent().sha256()));
-        return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
+        // The container is frozen: the restore is asked at once, and the dump's and transfer's events are written
+        // with the restore's outcome (a write less in the frozen time; after a crash the target's answer decides).
+        frozen = (SourceRuntime.Frozen) step.value();
+        frozenAtNanos = frozen.frozenAtNanos();
+        askRestore(p);
+        return effect().none();
       }
       case "stopped" -> {
         if (error != null) return undo(m, "the cold stop and transfer failed: " + Replies.describe(error));
@@ -162,8 +163,9 @@ final class ContainerMigration {
       case "committed" -> {
         if (error != null) log.error("container {}: the held source did not end after the target restored it: {}", entity.id(), Replies.describe(error));
         long pid = (Long) step.value();
-        return effect().persist(entity.chainFor(m).add(meta -> new ContainerRestored(meta, mid, p.target(), pid)).events())
-            .thenRun(s -> advance((Migrating) s));
+        var events = checkpointEvents(m);
+        events.add(meta -> new ContainerRestored(meta, mid, p.target(), pid));
+        return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
       }
       case "removed" -> {
         if (error != null) {
@@ -209,7 +211,9 @@ final class ContainerMigration {
           return effect().none();
         }
         if (u.pid() > 0) entity.watchPid(u.pid());
-        return effect().persist(entity.chainFor(m).add(meta -> new MigrationAborted(meta, mid, u.cause(), u.pid())).events());
+        var events = checkpointEvents(m);
+        events.add(meta -> new MigrationAborted(meta, mid, u.cause(), u.pid()));
+        return effect().persist(events.events());
       }
       default -> {
         if (step.name().startsWith("retry-undo:")) return undo(m, step.name().substring("retry-undo:".length()));
@@ -263,6 +267,19 @@ final class ContainerMigration {
     String why = reply instanceof MigrationReply.Failed f ? "the target " + p.target() + " could not run it: " + f.message()
         : "the target " + p.target() + " does not hold it";
     return undo(m, why);
+  }
+
+  /** The live dump's and transfer's events, when this run froze the container and has not written them yet. */
+  private io.berth.node.common.EventChain<ContainerEvent> checkpointEvents(Migrating m) {
+    var events = entity.chainFor(m);
+    SourceRuntime.Frozen f = frozen;
+    frozen = null;
+    if (f != null && !m.progress().isPast(Step.CHECKPOINTED)) {
+      String mid = m.progress().migrationId();
+      events.add(meta -> new CheckpointTaken(meta, mid, f.imageBytes()))
+          .add(meta -> new ImageTransferred(meta, mid, f.sent().bytes(), f.sent().sha256()));
+    }
+    return events;
   }
 
   private void askStatus(MigrationProgress p) {
