@@ -15,23 +15,31 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The isolation benchmarks' corner of the host: a data root under /tmp/berth-bench/RUN, cgroup
- * root {@code berth-bench-RUN}, bridge {@code btbnRUN} on 198.18.254.1/24. {@link #close()} removes
- * all of it (containers destroyed through the layer, then mounts, cgroups, bridge, nft tables, directories).
+ * root {@code berth-bench-RUN}, bridge {@code btbnRUN} on 198.18.254.1/24, and when asked a
+ * directory on tmpfs, /dev/shm/berth-bench-RUN. {@link #close()} removes all of it (containers
+ * destroyed through the layer, then mounts, cgroups, bridge, nft tables, directories).
  */
-final class BenchHost implements AutoCloseable {
+public final class BenchHost implements AutoCloseable {
   static final Path BASE = Path.of("/tmp/berth-bench");
-  final String run = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
-  final Path dir = BASE.resolve(run);
+  public final String run = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+  public final Path dir = BASE.resolve(run);
   final String bridge = "btbn" + run;
-  final String cgroupRoot = "berth-bench-" + run;
-  final IsolationLayer layer;
+  public final String cgroupRoot = "berth-bench-" + run;
+  public final IsolationLayer layer;
+  private final Path tmpfs = Path.of("/dev/shm", "berth-bench-" + run);
 
-  BenchHost() {
+  public BenchHost() {
     requireRoot();
     layer = new IsolationLayer(IsolationConfig.defaults(dir.resolve("data"), bridge, cgroupRoot));
   }
 
-  static void requireRoot() {
+  /** A directory of this run on tmpfs (/dev/shm: /tmp and /run are on the disk here), for images kept in memory. */
+  public Path tmpfs() throws IOException {
+    Files.createDirectories(tmpfs);
+    return tmpfs;
+  }
+
+  public static void requireRoot() {
     if (!"root".equals(System.getProperty("user.name"))) {
       System.err.println("the isolation benchmarks need root on Linux (namespaces, mounts, cgroups)");
       System.exit(2);
@@ -43,11 +51,11 @@ final class BenchHost implements AutoCloseable {
     return layer.templates().resolve(io.berth.protocol.spec.TemplateRef.of("busybox")).rootfs();
   }
 
-  static Commands.Result sh(String script, Duration timeout) {
+  public static Commands.Result sh(String script, Duration timeout) {
     return Commands.run(List.of("/bin/sh", "-c", script), null, timeout);
   }
 
-  static void must(Commands.Result r) {
+  public static void must(Commands.Result r) {
     if (!r.ok()) throw new IllegalStateException(r.describe());
   }
 
@@ -77,9 +85,20 @@ final class BenchHost implements AutoCloseable {
     if (Files.exists(Path.of("/sys/class/net", bridge))) Commands.run(List.of("ip", "link", "del", bridge), null, Duration.ofSeconds(10));
     new io.berth.isolation.network.Nftables(dir.resolve("data")).removeTables(); // the host protection outlives the containers
     Commands.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), null, Duration.ofSeconds(60));
+    Commands.run(List.of("rm", "-rf", "--one-file-system", tmpfs.toString()), null, Duration.ofSeconds(60));
   }
 
-  static double ms(long nanos) {
+  public static double ms(long nanos) {
     return nanos / 1e6;
+  }
+
+  /** Removes {@code dir} and everything under it; nothing when it does not exist. */
+  public static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    try (var s = Files.walk(dir)) {
+      List<Path> all = new java.util.ArrayList<>(s.toList());
+      java.util.Collections.reverse(all);
+      for (Path p : all) Files.deleteIfExists(p);
+    }
   }
 }

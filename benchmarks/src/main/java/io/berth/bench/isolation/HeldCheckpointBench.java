@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -89,7 +87,7 @@ public final class HeldCheckpointBench {
           resumeCall[i] = BenchHost.ms(r1 - r0);
           plain[i] = BenchHost.ms(p1 - p0);
         }
-        for (Path p : List.of(images, images2, images3)) deleteTree(p);
+        for (Path p : List.of(images, images2, images3)) BenchHost.deleteTree(p);
       }
       results.record("berth checkpoint (leaveRunning=false), busybox shell", "ms", Results.median(plain), Results.percentile(plain, 99), null,
           Double.NaN);
@@ -140,15 +138,6 @@ public final class HeldCheckpointBench {
       thread.join(T.toMillis());
       if (exited == 0) throw new IllegalStateException("the hook's exit was not seen");
       return exited;
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    try (var s = Files.walk(dir)) {
-      List<Path> all = new ArrayList<>(s.toList());
-      Collections.reverse(all);
-      for (Path p : all) Files.deleteIfExists(p);
     }
   }
 }

@@ -56,10 +56,6 @@ public final class ApiStartBench {
   }
 
   static Path repo() {
-    String env = System.getenv("BERTH_REPO");
-    Path p = env != null && !env.isBlank() ? Path.of(env) : Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("bin/berth"))) p = p.getParent();
-    if (p == null) throw new IllegalStateException("run from inside the Berth repository, or set BERTH_REPO");
-    return p;
+    return ClusterApi.repo();
   }
 }
