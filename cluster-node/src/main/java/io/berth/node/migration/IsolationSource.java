@@ -61,6 +61,20 @@ public final class IsolationSource implements SourceRuntime {
     this.runtime = runtime;
     this.settings = settings;
     this.workDir = settings.workDir().resolve(host.value());
+    warnUnlessTmpfs(settings.workDir());
+  }
+
+  /** The images are the processes' memory: on a disk they would be written whole, which a migration must not do. */
+  private static void warnUnlessTmpfs(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      String type = Files.getFileStore(dir).type();
+      if (!"tmpfs".equals(type)) {
+        log.warn("berth.migration.work-dir {} is on {}, not a tmpfs: a live migration's images would be written to a disk", dir, type);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("make berth.migration.work-dir " + dir, e);
+    }
   }
 
   @Override

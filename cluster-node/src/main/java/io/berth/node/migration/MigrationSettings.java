@@ -16,7 +16,7 @@ import java.time.Duration;
  */
 public record MigrationSettings(Duration stepTimeout, Duration restoreTimeout, Duration holdBound, long bytesPerSecond, Path workDir) {
   public static final MigrationSettings DEFAULT = new MigrationSettings(Duration.ofSeconds(10), Duration.ofMinutes(2),
-      Duration.ofMinutes(3), 0, Path.of("/run/berth/migrations"));
+      Duration.ofMinutes(3), 0, Path.of("/dev/shm/berth/migrations"));
 
   public MigrationSettings {
     positive("berth.migration.step-timeout", stepTimeout, Duration.ofMinutes(10));
