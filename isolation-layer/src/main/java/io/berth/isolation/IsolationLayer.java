@@ -626,6 +626,19 @@ public final class IsolationLayer implements AutoCloseable {
 
   // ---- checkpoint / restore -----------------------------------------------------------------
 
+  /**
+   * Starts CRIU's page server for one incoming migration: it listens on {@code address:port}, takes the pages of one
+   * dump into {@code imagesDir} and exits when that dump's session is over ({@link PageServer#await}). Kill it
+   * ({@link PageServer#close}) when the migration ends otherwise.
+   */
+  public PageServer startPageServer(Path imagesDir, String address, int port) {
+    InvalidFieldException.required("imagesDir", imagesDir);
+    if (address == null || !address.matches("[0-9.]{7,15}")) throw new InvalidFieldException("address", "must be an IPv4 address", address);
+    if (port < 1 || port > 65535) throw new InvalidFieldException("port", "must be 1 to 65535", port);
+    criu.preflight();
+    return PageServer.start(criu.binary(), imagesDir, address, port);
+  }
+
   /** Empty when a live checkpoint of the container can start here (it runs, CRIU serves), else why not. */
   public Optional<String> liveCheckpointRefusal(ContainerId id) {
     if (inspect(id).status() != ContainerStatus.RUNNING) return Optional.of("container " + id + " is not running");
@@ -797,7 +810,21 @@ public final class IsolationLayer implements AutoCloseable {
    *                            failed dump's tasks go on), with CRIU's log tail
    */
   public HeldCheckpoint checkpointHeld(ContainerId id, Path imagesDir, Duration holdBound) {
+    return checkpointHeld(id, imagesDir, holdBound, null);
+  }
+
+  /**
+   * {@link #checkpointHeld(ContainerId, Path, Duration)} with the memory pages sent by CRIU straight to a page server
+   * on the target ({@link #startPageServer}) instead of written into {@code imagesDir}: the pages cross once, from the
+   * kernel to the socket, while the dump runs; {@code imagesDir} then holds the other images only (tens of KB).
+   *
+   * @param pageServer {@code address:port} of the target's page server, or null for pages in {@code imagesDir}
+   */
+  public HeldCheckpoint checkpointHeld(ContainerId id, Path imagesDir, Duration holdBound, String pageServer) {
     InvalidFieldException.required("imagesDir", imagesDir);
+    if (pageServer != null && !pageServer.matches("[0-9.]{7,15}:[0-9]{1,5}")) {
+      throw new InvalidFieldException("pageServer", "must be IPV4:PORT", pageServer);
+    }
     InvalidFieldException.required("holdBound", holdBound);
     if (holdBound.isNegative() || holdBound.isZero()) throw new InvalidFieldException("holdBound", "must be positive", holdBound);
     if (holdBound.compareTo(MAX_HOLD) > 0) throw new InvalidFieldException("holdBound", "must be at most " + MAX_HOLD, holdBound);
@@ -808,7 +835,11 @@ public final class IsolationLayer implements AutoCloseable {
       if (!isRunning(r)) throw new ContainerStateException("checkpoint (held)", id.value(), ContainerStatus.STOPPED, "it must be running");
       criu.preflight();
       Criu.prepareImagesDir(images);
-      List<String> argv = criu.dumpArgv(r.initPid(), images, r.veth().isPresent(), lxcfsBinds(r.initPid()), false);
+      List<String> argv = new ArrayList<>(criu.dumpArgv(r.initPid(), images, r.veth().isPresent(), lxcfsBinds(r.initPid()), false));
+      if (pageServer != null) {
+        int colon = pageServer.lastIndexOf(':');
+        argv.addAll(List.of("--page-server", "--address", pageServer.substring(0, colon), "--port", pageServer.substring(colon + 1)));
+      }
       // Expected from now on: the bound may end the init with nobody deciding.
       expectedExits.add(id);
       HeldDump dump = null;

@@ -50,6 +50,8 @@ final class ContainerMigration {
   // saga asks the target what it holds instead (recover).
   private MigrationReply.Prepared prepared;
   private SourceRuntime.Frozen frozen;
+  /** What the target's page server took (the pages; the relayed rest is in {@code frozen}). */
+  private long pageBytes;
   private long frozenAtNanos;
   private long frozenMillis = -1;
   private long statusAsks;
@@ -90,7 +92,7 @@ final class ContainerMigration {
           entity.blockingStep(mid, "stopped", () -> source.stopAndSend(entity.id(), mid, prepared, p.wasRunning()));
         }
       }
-      case CHECKPOINTED, IMAGE_TRANSFERRED -> askRestore(p);
+      case CHECKPOINTED, IMAGE_TRANSFERRED -> askRestore(p, false);
       case RESTORED, MOVED -> finish(p);
     }
   }
@@ -102,10 +104,10 @@ final class ContainerMigration {
         r -> new MigrationCommand.Prepare(p.migrationId(), d.spec(), d.address(), d.prefixLength(), p.mode(), r), stepTimeout()));
   }
 
-  private void askRestore(MigrationProgress p) {
+  private void askRestore(MigrationProgress p, boolean viaPageServer) {
     boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
     entity.pipeStep(p.migrationId(), "restored", entity.deps().migration().askTarget(p.target(),
-        r -> new MigrationCommand.Restore(p.migrationId(), entity.id(), live, p.wasRunning(), r),
+        r -> new MigrationCommand.Restore(p.migrationId(), entity.id(), live, p.wasRunning(), viaPageServer, r),
         entity.deps().migrationSettings().restoreTimeout()));
   }
 
@@ -145,7 +147,7 @@ final class ContainerMigration {
         // with the restore's outcome (a write less in the frozen time; after a crash the target's answer decides).
         frozen = (SourceRuntime.Frozen) step.value();
         frozenAtNanos = frozen.frozenAtNanos();
-        askRestore(p);
+        askRestore(p, frozen.viaPageServer());
         return effect().none();
       }
       case "stopped" -> {
@@ -258,6 +260,7 @@ final class ContainerMigration {
         || h.holding() == MigrationReply.Holding.SET_UP && !p.wasRunning())) {
       if (frozenAtNanos != 0) frozenMillis = (System.nanoTime() - frozenAtNanos) / 1_000_000;
       boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
+      pageBytes = h.pageBytes();
       entity.blockingStep(mid, "committed", () -> {
         if (live) source.commit(entity.id(), mid);
         return h.pid();
@@ -277,7 +280,7 @@ final class ContainerMigration {
     if (f != null && !m.progress().isPast(Step.CHECKPOINTED)) {
       String mid = m.progress().migrationId();
       events.add(meta -> new CheckpointTaken(meta, mid, f.imageBytes()))
-          .add(meta -> new ImageTransferred(meta, mid, f.sent().bytes(), f.sent().sha256()));
+          .add(meta -> new ImageTransferred(meta, mid, f.sent().bytes() + pageBytes, f.sent().sha256()));
     }
     return events;
   }

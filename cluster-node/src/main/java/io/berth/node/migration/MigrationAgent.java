@@ -53,7 +53,8 @@ public final class MigrationAgent {
   }
 
   /** One incoming migration: its receiver and what the restore needs. */
-  private record Incoming(MigrationCommand.Prepare prepare, TransferReceiver receiver, String token, Path imagesDir, Path diskImage) {}
+  private record Incoming(MigrationCommand.Prepare prepare, TransferReceiver receiver, String token, Path imagesDir, Path diskImage,
+      io.berth.isolation.PageServer pageServer) {}
 
   private final ActorSystem<?> system;
   private final HostId host;
@@ -148,7 +149,17 @@ public final class MigrationAgent {
     // where the container's prepare takes it by a rename.
     TransferReceiver receiver = await(TransferReceiver.bind(system, transferHost, images, Map.of(DISK, disk), token, settings.restoreTimeout()),
         "open the receiver of migration " + c.migrationId());
-    Incoming in = new Incoming(c, receiver, token, images, disk);
+    // A live move's pages come straight from the source's CRIU to CRIU's page server here (no JVM in their path).
+    io.berth.isolation.PageServer pages = null;
+    if (c.mode() == MigrationMode.LIVE && layer.liveRestoreRefusal().isEmpty()) {
+      try {
+        pages = layer.startPageServer(images, transferHost, freePort());
+      } catch (RuntimeException e) {
+        receiver.close();
+        throw e;
+      }
+    }
+    Incoming in = new Incoming(c, receiver, token, images, disk, pages);
     incoming.put(c.migrationId(), in);
     log.info("migration {}: container {} may come to host {} ({}); receiving on {}:{}", c.migrationId(), id, host, c.mode(), transferHost,
         receiver.port());
@@ -159,20 +170,21 @@ public final class MigrationAgent {
     String liveRefusal = c.mode() == MigrationMode.LIVE ? layer.liveRestoreRefusal().orElse("") : "";
     String findings = "template " + c.spec().template().value() + " present on " + host
         + (c.mode() == MigrationMode.LIVE ? liveRefusal.isEmpty() ? "; CRIU can restore here" : "; CRIU cannot restore here: " + liveRefusal : "");
-    return new MigrationReply.Prepared(c.migrationId(), host, transferHost, in.receiver().port(), in.token(), findings, liveRefusal);
+    String pageServer = in.pageServer() == null ? "" : in.pageServer().endpoint();
+    return new MigrationReply.Prepared(c.migrationId(), host, transferHost, in.receiver().port(), in.token(), pageServer, findings, liveRefusal);
   }
 
   /** Runs the container from what arrived: restored (live), or set up on its disk and started (cold). */
   private MigrationReply restore(MigrationCommand.Restore c) {
     ContainerId id = c.container();
     ContainerInfo info = layer.inspect(id);
-    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(c.migrationId(), host, Holding.RUNNING, info.initPid());
+    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(c.migrationId(), host, Holding.RUNNING, info.initPid(), 0);
     Incoming in = incoming.get(c.migrationId());
     if (in == null) {
       throw new IllegalStateException("host " + host + " has no receiver for migration " + c.migrationId()
           + " (its node restarted since the preflight): nothing to run it from");
     }
-    if (!restoring.add(id)) return new MigrationReply.Holds(c.migrationId(), host, Holding.RESTORING, 0);
+    if (!restoring.add(id)) return new MigrationReply.Holds(c.migrationId(), host, Holding.RESTORING, 0, 0);
     in.receiver().close();
     MigrationCommand.Prepare p = in.prepare();
     long start = System.nanoTime();
@@ -182,11 +194,16 @@ public final class MigrationAgent {
         layer.prepare(p.spec(), new NetworkAttachment(p.address(), p.prefixLength(), gateway, bridge), disk);
       }
       long pid = 0;
+      long pageBytes = 0;
+      if (c.live() && c.viaPageServer()) {
+        if (in.pageServer() == null) throw new IllegalStateException("the dump sent its pages to a page server this host never started");
+        pageBytes = in.pageServer().await(Duration.ofSeconds(30));
+      }
       if (c.live()) pid = layer.restore(id, in.imagesDir());
       else if (c.start()) pid = layer.start(id);
       log.info("migration {}: container {} {} on host {} in {} ms (pid {})", c.migrationId(), id, c.live() ? "restored" : c.start() ? "started" : "set up",
           host, (System.nanoTime() - start) / 1_000_000, pid);
-      return new MigrationReply.Holds(c.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid);
+      return new MigrationReply.Holds(c.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, pageBytes);
     } catch (RuntimeException e) {
       // Nothing of it may stay here: the source resumes its own copy.
       try {
@@ -197,17 +214,18 @@ public final class MigrationAgent {
       throw e;
     } finally {
       incoming.remove(c.migrationId());
+      if (in.pageServer() != null) in.pageServer().close();
       IsolationSource.deleteTree(in.imagesDir().getParent());
       restoring.remove(id);
     }
   }
 
   private MigrationReply holds(String migrationId, ContainerId id) {
-    if (restoring.contains(id)) return new MigrationReply.Holds(migrationId, host, Holding.RESTORING, 0);
+    if (restoring.contains(id)) return new MigrationReply.Holds(migrationId, host, Holding.RESTORING, 0, 0);
     ContainerInfo info = layer.inspect(id);
-    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(migrationId, host, Holding.RUNNING, info.initPid());
-    if (info.status() == ContainerStatus.ABSENT) return new MigrationReply.Holds(migrationId, host, Holding.NOTHING, 0);
-    return new MigrationReply.Holds(migrationId, host, Holding.SET_UP, 0);
+    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(migrationId, host, Holding.RUNNING, info.initPid(), 0);
+    if (info.status() == ContainerStatus.ABSENT) return new MigrationReply.Holds(migrationId, host, Holding.NOTHING, 0, 0);
+    return new MigrationReply.Holds(migrationId, host, Holding.SET_UP, 0, 0);
   }
 
   /** The move is off: remove what this host made for it, unless the directory places the container here. */
@@ -225,6 +243,7 @@ public final class MigrationAgent {
     Incoming in = incoming.remove(c.migrationId());
     if (in != null) {
       in.receiver().close();
+      if (in.pageServer() != null) in.pageServer().close();
       IsolationSource.deleteTree(in.imagesDir().getParent());
       try {
         Files.deleteIfExists(in.diskImage());
@@ -234,10 +253,20 @@ public final class MigrationAgent {
     }
     if (layer.inspect(c.container()).status() != ContainerStatus.ABSENT) layer.destroy(c.container());
     log.info("migration {}: host {} discarded what it held of container {}", c.migrationId(), host, c.container());
-    return new MigrationReply.Holds(c.migrationId(), host, Holding.NOTHING, 0);
+    return new MigrationReply.Holds(c.migrationId(), host, Holding.NOTHING, 0, 0);
   }
 
   // --- helpers -----------------------------------------------------------------------------------
+
+  /** A port free on this host now (bound and released: the page server binds it right after). */
+  private int freePort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.bind(new java.net.InetSocketAddress(transferHost, 0));
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("find a free port on " + transferHost + " for the page server", e);
+    }
+  }
 
   private byte[] bytes(int n) {
     byte[] b = new byte[n];

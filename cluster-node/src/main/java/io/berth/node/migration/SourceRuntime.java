@@ -55,7 +55,8 @@ public interface SourceRuntime {
 
   /**
    * The live round: {@code imageBytes} of CRIU images, {@code sent} in all; {@code frozenAtNanos}, on this JVM's
-   * clock, is when the dump began (the container stops running from then on).
+   * clock, is when the dump began (the container stops running from then on); {@code viaPageServer}: its pages went
+   * to the target's page server while it dumped (not counted in {@code sent}).
    */
-  record Frozen(long imageBytes, Sent sent, long frozenAtNanos) {}
+  record Frozen(long imageBytes, Sent sent, long frozenAtNanos, boolean viaPageServer) {}
 }

@@ -74,7 +74,7 @@ final class ScriptedMigration implements SourceRuntime, MigrationPorts {
   public Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target) {
     step("freeze " + id);
     held.put(id, true);
-    return new Frozen(1 << 20, new Sent(2 << 20, "b".repeat(64), 7), System.nanoTime());
+    return new Frozen(1 << 20, new Sent(2 << 20, "b".repeat(64), 7), System.nanoTime(), false);
   }
 
   @Override
@@ -129,22 +129,22 @@ final class ScriptedMigration implements SourceRuntime, MigrationPorts {
     CompletableFuture<MigrationReply> answer = CompletableFuture.supplyAsync(() -> {
       step(name);
       if (c instanceof MigrationCommand.Prepare p) {
-        return new MigrationReply.Prepared(p.migrationId(), host, "127.0.0.1", 1, "token", "scripted target", "");
+        return new MigrationReply.Prepared(p.migrationId(), host, "127.0.0.1", 1, "token", "", "scripted target", "");
       }
       if (c instanceof MigrationCommand.Restore r) {
         if (failRestoreWith != null) return new MigrationReply.Failed(r.migrationId(), host, "restore", failRestoreWith);
         long pid = r.start() ? nextTargetPid++ : 0;
         targetRuns.put(r.container(), pid);
-        return new MigrationReply.Holds(r.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid);
+        return new MigrationReply.Holds(r.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0);
       }
       if (c instanceof MigrationCommand.Status s) {
         Long pid = targetRuns.get(s.container());
-        if (pid == null) return new MigrationReply.Holds(s.migrationId(), host, Holding.NOTHING, 0);
-        return new MigrationReply.Holds(s.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid);
+        if (pid == null) return new MigrationReply.Holds(s.migrationId(), host, Holding.NOTHING, 0, 0);
+        return new MigrationReply.Holds(s.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0);
       }
       MigrationCommand.Discard d = (MigrationCommand.Discard) c;
       targetRuns.remove(d.container());
-      return new MigrationReply.Holds(d.migrationId(), host, Holding.NOTHING, 0);
+      return new MigrationReply.Holds(d.migrationId(), host, Holding.NOTHING, 0, 0);
     });
     if (!answerLost.remove(name)) return answer;
     return answer.thenCompose(r -> CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("the answer was lost")));

@@ -25,10 +25,12 @@ public sealed interface MigrationCommand extends BerthMessage {
 
   /**
    * Runs the container here from what was received: restored from its checkpoint ({@code live}), or set up on its
-   * disk and, with {@code start}, started (cold). Answered {@link MigrationReply.Holds} once it runs (or is set up).
+   * disk and, with {@code start}, started (cold). {@code viaPageServer}: the dump sent its pages to this host's page
+   * server (wait for it to end), else they came with the files. Answered {@link MigrationReply.Holds} once it runs
+   * (or is set up).
    */
-  record Restore(String migrationId, ContainerId container, boolean live, boolean start, ActorRef<MigrationReply> replyTo)
-      implements MigrationCommand {}
+  record Restore(String migrationId, ContainerId container, boolean live, boolean start, boolean viaPageServer,
+      ActorRef<MigrationReply> replyTo) implements MigrationCommand {}
 
   /** What this host holds of the container now: nothing, set up, or running (with its pid). */
   record Status(String migrationId, ContainerId container, ActorRef<MigrationReply> replyTo) implements MigrationCommand {}

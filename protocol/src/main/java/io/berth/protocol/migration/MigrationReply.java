@@ -10,14 +10,16 @@ public sealed interface MigrationReply extends BerthMessage {
   HostId host();
 
   /**
-   * The target can take it: send its files to {@code transferHost:transferPort}, presenting {@code token}.
-   * {@code liveRefusal} is empty when a live move can work here, else why not (the source then goes cold or fails).
+   * The target can take it: send its files to {@code transferHost:transferPort}, presenting {@code token}, and a live
+   * dump's memory pages to CRIU's page server at {@code pageServer} ({@code address:port}; empty: none, the pages go
+   * with the files). {@code liveRefusal} is empty when a live move can work here, else why not (the source then goes
+   * cold or fails).
    */
-  record Prepared(String migrationId, HostId host, String transferHost, int transferPort, String token, String findings,
-      String liveRefusal) implements MigrationReply {}
+  record Prepared(String migrationId, HostId host, String transferHost, int transferPort, String token, String pageServer,
+      String findings, String liveRefusal) implements MigrationReply {}
 
-  /** What the target holds of the container: {@code pid > 0} when it runs. */
-  record Holds(String migrationId, HostId host, Holding holding, long pid) implements MigrationReply {}
+  /** What the target holds of the container: {@code pid > 0} when it runs; {@code pageBytes} its page server took. */
+  record Holds(String migrationId, HostId host, Holding holding, long pid, long pageBytes) implements MigrationReply {}
 
   /** The step failed on the target, for {@code message}; it holds nothing it made for it. */
   record Failed(String migrationId, HostId host, String step, String message) implements MigrationReply {}
