@@ -107,4 +107,56 @@ final class Berth {
   Path cgroupFile(String controller, String host, String container, String file) {
     return Path.of("/sys/fs/cgroup", controller, name + "-" + host, container, file);
   }
+
+  // --- what the end-to-end tests ask of the cluster, as an operator would ---------------------------
+
+  /** The container as the API shows it; while a node is (re)joining the API may answer 503 (exit 69) for a while. */
+  com.fasterxml.jackson.databind.JsonNode show(String ct) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    Run r = berth("ct", "show", ct, "--output", "json");
+    while (r.exit() == 69 && System.nanoTime() < deadline) {
+      sleep(500);
+      r = berth("ct", "show", ct, "--output", "json");
+    }
+    if (r.exit() != 0) throw new AssertionError(r.toString());
+    return r.json();
+  }
+
+  /** The types of a container's events in order; empty while the API cannot answer. */
+  List<String> eventTypes(String ct) {
+    Run r = berth("audit", ct, "--output", "json", "--limit", "1000");
+    if (r.exit() != 0) return List.of();
+    List<String> types = new ArrayList<>();
+    r.json().path("items").forEach(e -> types.add(e.path("type").asText()));
+    return types;
+  }
+
+  /** A command's stdout and stderr, bounded to 30 s. */
+  String sh(String... argv) {
+    Run r = run(List.of(argv), Duration.ofSeconds(30));
+    return r.stdout() + r.stderr();
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  /** Polls {@code condition} until it holds (an AssertionError meanwhile counts as not yet), or fails saying what did not happen. */
+  static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        if (condition.getAsBoolean()) return;
+      } catch (AssertionError notYet) {
+        // the API may be restarting: try again until the deadline
+      }
+      sleep(200);
+    }
+    throw new AssertionError("within " + timeout.toSeconds() + " s, " + what + " did not happen");
+  }
 }

@@ -158,34 +158,16 @@ class LocalClusterEndToEndTest {
     assertEquals(0, verify.exit(), verify.toString());
   }
 
-  /** The container as the API shows it; while a node is (re)joining the API may answer 503 (exit 69) for a while. */
   private static JsonNode show(String ct) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    Berth.Run r = berth.berth("ct", "show", ct, "--output", "json");
-    while (r.exit() == 69 && System.nanoTime() < deadline) {
-      sleep(500);
-      r = berth.berth("ct", "show", ct, "--output", "json");
-    }
-    if (r.exit() != 0) throw new AssertionError(r.toString());
-    return r.json();
+    return berth.show(ct);
   }
 
   private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
+    Berth.sleep(millis);
   }
 
   private static List<String> eventTypes(String ct) {
-    Berth.Run r = berth.berth("audit", ct, "--output", "json", "--limit", "1000");
-    if (r.exit() != 0) return List.of();
-    JsonNode items = r.json().path("items");
-    List<String> types = new ArrayList<>();
-    items.forEach(e -> types.add(e.path("type").asText()));
-    return types;
+    return berth.eventTypes(ct);
   }
 
   private static void assertNothingOfTheClusterLeft() throws IOException {
@@ -232,26 +214,11 @@ class LocalClusterEndToEndTest {
   }
 
   private static String sh(String... argv) {
-    Berth.Run r = berth.run(List.of(argv), Duration.ofSeconds(30));
-    return r.stdout() + r.stderr();
+    return berth.sh(argv);
   }
 
   private static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (condition.getAsBoolean()) return;
-      } catch (AssertionError notYet) {
-        // the API may be restarting: try again until the deadline
-      }
-      try {
-        Thread.sleep(500);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted while waiting until " + what);
-      }
-    }
-    fail("within " + timeout.toSeconds() + " s, " + what + " did not happen");
+    Berth.await(what, timeout, condition);
   }
 
   static Path repo() {

@@ -346,14 +346,7 @@ class LocalClusterMigrationTest {
   }
 
   private static JsonNode show(String ct) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    Berth.Run r = berth.berth("ct", "show", ct, "--output", "json");
-    while (r.exit() == 69 && System.nanoTime() < deadline) {
-      sleep(500);
-      r = berth.berth("ct", "show", ct, "--output", "json");
-    }
-    if (r.exit() != 0) throw new AssertionError(r.toString());
-    return r.json();
+    return berth.show(ct);
   }
 
   private static JsonNode host(String h) {
@@ -363,37 +356,18 @@ class LocalClusterMigrationTest {
   }
 
   private static List<String> eventTypes(String ct) {
-    Berth.Run r = berth.berth("audit", ct, "--output", "json", "--limit", "1000");
-    assertEquals(0, r.exit(), r.toString());
-    List<String> types = new ArrayList<>();
-    r.json().path("items").forEach(e -> types.add(e.path("type").asText()));
-    return types;
+    return berth.eventTypes(ct);
   }
 
   private static String sh(String... argv) {
-    Berth.Run r = berth.run(List.of(argv), Duration.ofSeconds(30));
-    return r.stdout() + r.stderr();
+    return berth.sh(argv);
   }
 
   private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
+    Berth.sleep(millis);
   }
 
   private static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (condition.getAsBoolean()) return;
-      } catch (AssertionError notYet) {
-        // the API may be restarting: try again until the deadline
-      }
-      sleep(200);
-    }
-    fail("within " + timeout.toSeconds() + " s, " + what + " did not happen");
+    Berth.await(what, timeout, condition);
   }
 }
