@@ -43,8 +43,13 @@ import org.slf4j.LoggerFactory;
 public final class DrainDriver {
   private static final Logger log = LoggerFactory.getLogger(DrainDriver.class);
   static final Duration ROUND = Duration.ofSeconds(2);
-  /** A container whose move failed this often in one drain is reported as not moved. */
+  /** A container whose move failed this often in one drain, after it had begun to send, is reported as not moved. */
   static final int ATTEMPTS = 2;
+  /**
+   * A move that ended before anything was sent (its target did not answer the preflight: a node that just died and is
+   * not yet known as unreachable, say) changed nothing: it is tried this many times before the container is reported.
+   */
+  static final int ATTEMPTS_BEFORE_SENDING = 10;
 
   private record Round() implements NoSerializationVerificationNeeded {}
 
@@ -55,6 +60,8 @@ public final class DrainDriver {
   private final Map<HostId, Map<ContainerId, String>> notMoved = new HashMap<>();
   /** By container: how many of its moves failed during its host's drain. */
   private final Map<ContainerId, Integer> failures = new HashMap<>();
+  /** By container: how many of its moves ended before they sent anything. */
+  private final Map<ContainerId, Integer> earlyFailures = new HashMap<>();
   /** The aborted moves counted already. */
   private final java.util.Set<String> abortsCounted = new java.util.HashSet<>();
 
@@ -112,6 +119,8 @@ public final class DrainDriver {
       if (r != null) moving++;
       else if (!left.containsKey(e.getKey())) here.add(e.getKey());
     }
+    // What was given up on but has left the host after all (a move already under way) is not reported.
+    left.keySet().removeIf(id -> directory.allocations().get(id) == null || !directory.allocations().get(id).host().equals(host));
     if (plan.mode() == DrainMode.STOP) return stopAll(host, here, left);
     if (here.isEmpty() && moving == 0) return finish(host, left);
     int slots = Math.max(0, plan.parallel() - moving);
@@ -136,8 +145,9 @@ public final class DrainDriver {
         if (!(state instanceof ContainerState.Live l) || l.data().lastMigration().isEmpty()) return;
         var last = l.data().lastMigration().get();
         if (last.outcome().equals("aborted") && last.endedAt().isAfter(plan.since()) && abortsCounted.add(last.migrationId())) {
-          int n = failures.merge(id, 1, Integer::sum);
-          if (n >= ATTEMPTS) left.put(id, "its move was aborted " + n + " times, last: " + last.cause());
+          boolean sent = last.bytes() > 0;
+          int n = (sent ? failures : earlyFailures).merge(id, 1, Integer::sum);
+          if (n >= (sent ? ATTEMPTS : ATTEMPTS_BEFORE_SENDING)) left.put(id, "its move was aborted " + n + " times, last: " + last.cause());
         }
       }).toCompletableFuture());
     }
@@ -168,6 +178,7 @@ public final class DrainDriver {
     return ops.markDrained(host, report, CommandContext.system("drain of host " + host + " ended")).thenAccept(r -> {
       notMoved.remove(host);
       left.keySet().forEach(failures::remove);
+      left.keySet().forEach(earlyFailures::remove);
     });
   }
 }
