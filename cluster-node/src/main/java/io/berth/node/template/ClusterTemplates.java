@@ -104,15 +104,28 @@ public final class ClusterTemplates implements ClusterOperations.Templates {
   }
 
   private CompletionStage<Set<ActorRef<TemplateCommand>>> findAgents(long deadline) {
-    long hosts = upHosts();
     return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(system.receptionist(),
             r -> Receptionist.find(TemplateAgent.KEY, r), FIND, system.scheduler())
         .thenCompose(listing -> {
-          Set<ActorRef<TemplateCommand>> agents = listing.getServiceInstances(TemplateAgent.KEY);
-          if (agents.size() >= hosts || System.nanoTime() > deadline) return CompletableFuture.completedFuture(agents);
+          // One agent per member that is up, counted by where each runs: a listing can also hold the agent of a member
+          // that has left (until gossip removes it), which a bare count would take for a host's.
+          Set<org.apache.pekko.actor.Address> up = upMemberAddresses();
+          Set<ActorRef<TemplateCommand>> agents = new java.util.HashSet<>();
+          Set<org.apache.pekko.actor.Address> covered = new java.util.HashSet<>();
+          for (ActorRef<TemplateCommand> a : listing.getServiceInstances(TemplateAgent.KEY)) {
+            org.apache.pekko.actor.Address at = a.path().address().hasLocalScope() ? Cluster.get(system).selfMember().address() : a.path().address();
+            if (up.contains(at) && covered.add(at)) agents.add(a);
+          }
+          if (covered.containsAll(up) || System.nanoTime() > deadline) return CompletableFuture.completedFuture(agents);
           return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(200, java.util.concurrent.TimeUnit.MILLISECONDS))
               .thenCompose(v -> findAgents(deadline));
         });
+  }
+
+  private Set<org.apache.pekko.actor.Address> upMemberAddresses() {
+    Set<org.apache.pekko.actor.Address> up = new java.util.HashSet<>();
+    for (var m : Directory.upHosts(Cluster.get(system).state()).values()) up.add(m.address());
+    return up;
   }
 
   private List<CompletableFuture<TemplateReply>> ask(Set<ActorRef<TemplateCommand>> agents,
