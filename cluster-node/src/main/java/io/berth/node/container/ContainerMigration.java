@@ -77,14 +77,9 @@ final class ContainerMigration {
     String mid = p.migrationId();
     switch (p.step()) {
       case REQUESTED -> prepareTarget(m);
-      case PREFLIGHT_PASSED -> {
-        if (p.wasRunning() || source.hasDisk(entity.id())) {
-          entity.blockingStep(mid, "pre-copied", () -> source.preCopyDisk(entity.id(), mid, prepared));
-        } else {
-          // Defined, never started here: nothing of it is on this host; its entity alone moves.
-          entity.context_().getSelf().tell(new MigrationStep(mid, "nothing-to-send", null, null));
-        }
-      }
+      case PREFLIGHT_PASSED -> entity.blockingStep(mid, "pre-copied",
+          // Defined, never started here: nothing of it is on this host (null: nothing sent); its entity alone moves.
+          () -> p.wasRunning() || source.hasDisk(entity.id()) ? source.preCopyDisk(entity.id(), mid, prepared) : null);
       case ROOTFS_PRE_COPIED -> {
         if (p.mode() == MigrationMode.LIVE && p.wasRunning()) {
           entity.blockingStep(mid, "frozen", () -> source.freezeAndSend(entity.id(), mid, prepared));
@@ -97,11 +92,18 @@ final class ContainerMigration {
     }
   }
 
+  /** Both sides' preflight: this host's CRIU check (on the blocking executor: it may run {@code criu check}), the target's answer. */
+  private record Preflight(Optional<String> localRefusal, MigrationReply reply) {}
+
   private void prepareTarget(Migrating m) {
     MigrationProgress p = m.progress();
     ContainerData d = m.data();
-    entity.pipeStep(p.migrationId(), "prepared", entity.deps().migration().askTarget(p.target(),
-        r -> new MigrationCommand.Prepare(p.migrationId(), d.spec(), d.address(), d.prefixLength(), p.mode(), r), stepTimeout()));
+    boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
+    var local = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> live ? source.liveRefusal(entity.id()) : Optional.<String>empty(), entity.deps().blocking());
+    var target = entity.deps().migration().askTarget(p.target(),
+        r -> new MigrationCommand.Prepare(p.migrationId(), d.spec(), d.address(), d.prefixLength(), p.mode(), r), stepTimeout());
+    entity.pipeStep(p.migrationId(), "prepared", local.thenCombine(target, Preflight::new));
   }
 
   private void askRestore(MigrationProgress p, boolean viaPageServer) {
@@ -119,10 +121,11 @@ final class ContainerMigration {
     switch (step.name()) {
       case "prepared" -> {
         if (error != null) return undo(m, "the target " + p.target() + " did not answer the preflight: " + Replies.describe(error));
-        if (step.value() instanceof MigrationReply.Failed f) return undo(m, "the target " + p.target() + " refused: " + f.message());
-        prepared = (MigrationReply.Prepared) step.value();
+        Preflight preflight = (Preflight) step.value();
+        if (preflight.reply() instanceof MigrationReply.Failed f) return undo(m, "the target " + p.target() + " refused: " + f.message());
+        prepared = (MigrationReply.Prepared) preflight.reply();
         Optional<String> liveRefusal = p.mode() == MigrationMode.LIVE && p.wasRunning()
-            ? source.liveRefusal(entity.id()).or(() -> Optional.of(prepared.liveRefusal()).filter(s -> !s.isEmpty()))
+            ? preflight.localRefusal().or(() -> Optional.of(prepared.liveRefusal()).filter(s -> !s.isEmpty()))
             : Optional.empty();
         if (liveRefusal.isPresent() && p.modeForced()) {
           return undo(m, "a live move cannot work (" + liveRefusal.get() + ") and --live was asked for: nothing was changed");
@@ -131,12 +134,12 @@ final class ContainerMigration {
         liveRefusal.ifPresent(why -> events.add(meta -> new MigrationFellBackToCold(meta, mid, why)));
         return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
       }
-      case "nothing-to-send" -> {
-        return effect().persist(entity.chainFor(m).add(meta -> new ContainerRestored(meta, mid, p.target(), 0)).events())
-            .thenRun(s -> advance((Migrating) s));
-      }
       case "pre-copied" -> {
         if (error != null) return undo(m, "the disk's pre-copy failed: " + Replies.describe(error));
+        if (step.value() == null) {
+          return effect().persist(entity.chainFor(m).add(meta -> new ContainerRestored(meta, mid, p.target(), 0)).events())
+              .thenRun(s -> advance((Migrating) s));
+        }
         SourceRuntime.Sent sent = (SourceRuntime.Sent) step.value();
         return effect().persist(entity.chainFor(m).add(meta -> new RootfsPreCopied(meta, mid, sent.bytes(), sent.sha256())).events())
             .thenRun(s -> advance((Migrating) s));
@@ -199,7 +202,7 @@ final class ContainerMigration {
       case "undone" -> {
         if (error != null) {
           log.error("container {}: could not put the source back after an aborted move (retrying in 5 s): {}", entity.id(), Replies.describe(error));
-          later(mid, "retry-undo:" + lastCause, Duration.ofSeconds(5));
+          later(mid, "retry-undo", Duration.ofSeconds(5));
           return effect().none();
         }
         undone = (Undone) step.value();
@@ -217,20 +220,22 @@ final class ContainerMigration {
         events.add(meta -> new MigrationAborted(meta, mid, u.cause(), u.pid()));
         return effect().persist(events.events());
       }
+      case "retry-undo" -> {
+        return undo(m, lastCause);
+      }
+      case "settle-aborted-again" -> {
+        settleAborted(m);
+        return effect().none();
+      }
+      case "settle-completed-again" -> {
+        settleCompleted(m);
+        return effect().none();
+      }
+      case "ask-status" -> {
+        askStatus(p);
+        return effect().none();
+      }
       default -> {
-        if (step.name().startsWith("retry-undo:")) return undo(m, step.name().substring("retry-undo:".length()));
-        if (step.name().equals("settle-aborted-again")) {
-          settleAborted(m);
-          return effect().none();
-        }
-        if (step.name().equals("settle-completed-again")) {
-          settleCompleted(m);
-          return effect().none();
-        }
-        if (step.name().equals("ask-status")) {
-          askStatus(p);
-          return effect().none();
-        }
         return effect().none();
       }
     }

@@ -281,18 +281,11 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
         c.spec().placement().antiAffinityGroup())).orElse(c.spec().placement());
     var spec = new io.berth.protocol.spec.ContainerSpec(id, c.spec().template(), c.spec().hostname(), c.spec().command(), c.spec().limits(),
         c.spec().restart(), c.spec().labels(), placement, c.spec().privileged());
-    Placement decided = Placer.place(view(state, m.hosts()), spec, settings.policy(), Map.of(source, "the container's current host"));
-    if (decided instanceof Placement.Refusal r) {
-      // Placement words an operator's choice as a pin (--host at create); here it was --to.
-      Rejection why = r.rejection();
-      Rejection asked = c.target().isEmpty() ? why : new Rejection(why.code(), "to",
-          why.message().replace("pinned host " + c.target().get() + " (--host)", "host " + c.target().get() + " (--to)"));
-      return Effect().reply(c.replyTo(), new ContainerReply.Refused(asked));
-    }
+    Placement decided = Placer.place(view(state, m.hosts()), spec, settings.policy(), Map.of(source, "the container's current host"), "--to");
+    if (decided instanceof Placement.Refusal r) return Effect().reply(c.replyTo(), new ContainerReply.Refused(r.rejection()));
     Placement.Decision decision = (Placement.Decision) decided;
     HostId target = decision.host();
-    // Placement words an operator's choice as a pin (--host at create); here it was --to.
-    String why = c.target().isPresent() ? decision.reason().replace("pinned by --host to ", "named with --to: ") : decision.reason();
+    String why = decision.reason();
     long number = state.lastReservation() + 1;
     var events = chain(state, c.context()).add(meta -> new MigrationReserved(meta, number, id, target, why)).events();
     SagaRun run = SagaRun.forward(number, id, "migration of container " + id + " to " + target, c.context(),

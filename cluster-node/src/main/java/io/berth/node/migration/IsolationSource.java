@@ -176,8 +176,8 @@ public final class IsolationSource implements SourceRuntime {
     return hold(id, migrationId).isPresent();
   }
 
-  @Override
-  public long runningPid(ContainerId id) {
+  /** The container's init pid here, or 0. */
+  private long runningPid(ContainerId id) {
     ContainerInfo info = layer.inspect(id);
     return info.status() == ContainerStatus.RUNNING ? info.initPid() : 0;
   }

@@ -44,9 +44,6 @@ public interface SourceRuntime {
   /** Whether the held dump of this migration still holds the source frozen (after this node restarted, too). */
   boolean isHeld(ContainerId id, String migrationId);
 
-  /** The container's init pid here, or 0. */
-  long runningPid(ContainerId id);
-
   /** Removes everything of the container from this host (it runs on the target now); forgets the migration. */
   void removeLocal(ContainerId id, String migrationId);
 

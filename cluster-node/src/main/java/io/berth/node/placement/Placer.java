@@ -56,6 +56,15 @@ public final class Placer {
    *                excludes the container's current host: "the container's current host")
    */
   public static Placement place(ClusterAllocation cluster, ContainerSpec spec, PlacementPolicy policy, Map<HostId, String> exclude) {
+    return place(cluster, spec, policy, exclude, "--host");
+  }
+
+  /**
+   * As above, with the option that pinned the host named so in decisions and refusals: {@code --host} at create,
+   * {@code --to} for a migration's target.
+   */
+  public static Placement place(ClusterAllocation cluster, ContainerSpec spec, PlacementPolicy policy, Map<HostId, String> exclude,
+      String pinOption) {
     Limits limits = spec.limits();
     PlacementConstraints constraints = spec.placement();
     HostCandidate[] candidates = cluster.hostArray();
@@ -67,7 +76,7 @@ public final class Placer {
       HostId pin = constraints.pinnedHost().get();
       HostCandidate h = cluster.host(pin).orElse(null);
       if (h == null) {
-        return refuse(Code.NOT_FOUND, "placement.pinnedHost", "pinned host " + pin + " (--host) is not registered; registered hosts: "
+        return refuse(Code.NOT_FOUND, "placement.pinnedHost", "pinned host " + pin + " (" + pinOption + ") is not registered; registered hosts: "
             + names(candidates));
       }
       candidates = new HostCandidate[] {h};
@@ -105,9 +114,9 @@ public final class Placer {
         bestScore = score;
       }
     }
-    if (best == null) return noCapacity(spec, candidates, cluster, pinned, exclude);
+    if (best == null) return noCapacity(spec, candidates, cluster, pinned, pinOption, exclude);
     return new Placement.Decision(best.id(),
-        reason(spec, policy, best, bestAllocation, cluster.hostArray().length, fitting, fewestMembers, withFewest, pinned));
+        reason(spec, policy, best, bestAllocation, cluster.hostArray().length, fitting, fewestMembers, withFewest, pinned, pinOption));
   }
 
   private static boolean better(PlacementPolicy policy, int count, double score, int bestCount, double bestScore) {
@@ -118,7 +127,7 @@ public final class Placer {
   // ---- the decision's sentence ----
 
   private static String reason(ContainerSpec spec, PlacementPolicy policy, HostCandidate best, HostAllocation a,
-      int registered, int fitting, int fewestMembers, int withFewest, boolean pinned) {
+      int registered, int fitting, int fewestMembers, int withFewest, boolean pinned, String pinOption) {
     Limits limits = spec.limits();
     String group = spec.placement().antiAffinityGroup();
     String stats = (policy == PlacementPolicy.SPREAD ? Text.plural(a.containerCount() + 1L, "container", "containers") + ", " : "")
@@ -126,7 +135,7 @@ public final class Placer {
         + ", memory " + Text.percent(Fit.memoryAfter(best.capacity(), a, limits)) + " after placing";
     List<String> parts = new ArrayList<>(3);
     if (pinned) {
-      parts.add("pinned by --host to " + best.id() + " (" + stats + ")");
+      parts.add("pinned by " + pinOption + " to " + best.id() + " (" + stats + ")");
       if (!group.isEmpty()) {
         parts.add("anti-affinity group " + group + (fewestMembers == 0 ? ": no member there yet"
             : ": not spread, " + best.id() + " already has " + Text.plural(fewestMembers, "member", "members")));
@@ -163,7 +172,7 @@ public final class Placer {
     CONDITION, EXCLUDED, LABELS, RESOURCES
   }
 
-  private static Placement noCapacity(ContainerSpec spec, HostCandidate[] candidates, ClusterAllocation cluster, boolean pinned,
+  private static Placement noCapacity(ContainerSpec spec, HostCandidate[] candidates, ClusterAllocation cluster, boolean pinned, String pinOption,
       Map<HostId, String> exclude) {
     Map<String, String> labels = spec.placement().hostLabels();
     List<String> named = new ArrayList<>();
@@ -196,7 +205,7 @@ public final class Placer {
     }
     StringBuilder m = new StringBuilder();
     if (pinned) {
-      m.append("pinned host ").append(candidates[0].id()).append(" (--host) cannot take container ");
+      m.append("pinned host ").append(candidates[0].id()).append(" (").append(pinOption).append(") cannot take container ");
     } else {
       m.append("no host can take container ");
     }

@@ -106,11 +106,6 @@ final class ScriptedMigration implements SourceRuntime, MigrationPorts {
   }
 
   @Override
-  public long runningPid(ContainerId id) {
-    return runtime.running.getOrDefault(id, 0L);
-  }
-
-  @Override
   public void removeLocal(ContainerId id, String migrationId) {
     step("remove " + id);
     runtime.running.remove(id);
