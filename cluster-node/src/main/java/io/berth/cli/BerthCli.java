@@ -1,9 +1,8 @@
 package io.berth.cli;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,7 +17,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "berth", sortOptions = false, usageHelpAutoWidth = true,
     description = "Manage a Berth cluster: hosts, containers, templates and the audit log.",
     footer = {"", "Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 not found, 4 conflict (exists, wrong phase, busy),",
-        "5 no capacity, 69 API unreachable or Berth unavailable; 'ct exec' exits with the command's own code."})
+        "5 no capacity, 6 outcome unknown (sent, no answer: check before repeating), 69 API unreachable or Berth unavailable;",
+        "'ct exec' exits with the command's own code."})
 public final class BerthCli implements Runnable {
   static final String DEFAULT_API = "http://127.0.0.1:7480";
 
@@ -30,8 +30,9 @@ public final class BerthCli implements Runnable {
     settings.output = v;
   }
 
-  @Option(names = "--api", scope = ScopeType.INHERIT, paramLabel = "URL",
-      description = "the API's address (default: $BERTH_API, then <repo>/.local/run/api, then " + DEFAULT_API + ")")
+  @Option(names = "--api", scope = ScopeType.INHERIT, paramLabel = "URL[,URL...]",
+      description = "the API's addresses, tried in turn while one does not answer (default: $BERTH_API, then "
+          + "<repo>/.local/run/apis, then ~/.config/berth/cli.conf, then " + DEFAULT_API + ")")
   void api(String v) {
     settings.api = v;
   }
@@ -106,35 +107,23 @@ public final class BerthCli implements Runnable {
   }
 
   ApiClient client() {
-    if (client == null) client = new ApiClient(apiAddress(), settings.reason);
+    if (client == null) client = new ApiClient(endpoints(), settings.reason, err);
     return client;
   }
 
-  /** --api, then $BERTH_API, then the file {@code berth up} writes, then the default port on loopback. */
-  String apiAddress() {
-    if (settings.api != null && !settings.api.isBlank()) return settings.api.trim();
-    String fromEnv = env.get("BERTH_API");
-    if (fromEnv != null && !fromEnv.isBlank()) return fromEnv.trim();
-    Path file = apiFile();
-    if (file != null && Files.isRegularFile(file)) {
-      try {
-        String s = Files.readString(file).trim();
-        if (!s.isEmpty()) return s;
-      } catch (IOException e) {
-        throw new CliFailure(ExitCodes.UNAVAILABLE, "read the API address from " + file + ": " + e.getMessage());
-      }
-    }
-    return DEFAULT_API;
+  /** Every API address, from the first source that names one (see {@link Endpoints}); checked before any call. */
+  List<Endpoints.Endpoint> endpoints() {
+    return Endpoints.resolve(settings.api, env, runDir(), Endpoints.configFile(env));
   }
 
-  /** {@code -Dberth.apiFile} (the launcher's), else $BERTH_LOCAL/run/api, else $BERTH_REPO/.local/run/api. */
-  private Path apiFile() {
-    String explicit = System.getProperty("berth.apiFile", "");
+  /** The local cluster's run directory: {@code -Dberth.runDir} (the launcher's), else $BERTH_LOCAL/run, else $BERTH_REPO/.local/run. */
+  private Path runDir() {
+    String explicit = System.getProperty("berth.runDir", "");
     if (!explicit.isBlank()) return Path.of(explicit);
     String local = env.getOrDefault("BERTH_LOCAL", "");
-    if (!local.isBlank()) return Path.of(local, "run", "api");
+    if (!local.isBlank()) return Path.of(local, "run");
     String repo = env.getOrDefault("BERTH_REPO", "");
-    return repo.isBlank() ? null : Path.of(repo, ".local", "run", "api");
+    return repo.isBlank() ? null : Path.of(repo, ".local", "run");
   }
 
   /** Whether stderr is a terminal: the launcher knows ({@code [ -t 2 ]}), Java cannot ask. */

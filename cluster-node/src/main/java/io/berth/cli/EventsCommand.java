@@ -17,13 +17,14 @@ import picocli.CommandLine.Option;
 /**
  * {@code berth events [--follow] [--from OFFSET]}: the cluster's events. With {@code --from}, from that offset
  * (each event's offset is printed, so a later run can resume); {@code --follow} keeps printing new ones until
- * interrupted, otherwise the command ends once the stream is quiet for a second. Without either, the last
- * hour's timeline.
+ * interrupted (when the host serving it goes away, from the last offset on another host), otherwise the command
+ * ends once the stream is quiet for a second. Without either, the last hour's timeline.
  */
 @Command(name = "events", description = "Print the cluster's events; --follow keeps streaming, --from resumes at an offset.")
 final class EventsCommand extends Verb {
   private static final Duration QUIET = Duration.ofSeconds(1);
   private static final Object END = new Object();
+  private static final Duration RESUME_PAUSE = Duration.ofMillis(500);
 
   @Option(names = {"-f", "--follow"}, description = "keep streaming new events")
   boolean follow;
@@ -43,18 +44,25 @@ final class EventsCommand extends Verb {
       }
       return ExitCodes.OK;
     }
-    String query = from == null ? "" : "?offset=" + ApiClient.encode(from);
-    InputStream in = api().stream("/v1/events" + query);
     BlockingQueue<Object> queue = new ArrayBlockingQueue<>(1024);
-    Thread reader = new Thread(() -> read(in, queue), "berth-events");
-    reader.setDaemon(true);
-    reader.start();
+    String after = from;
+    InputStream in = open(after, queue);
     boolean header = false;
     try {
       while (true) {
         Object item = follow ? queue.take() : queue.poll(QUIET.toMillis(), TimeUnit.MILLISECONDS);
-        if (item == null || item == END) break;
+        if (item == null) break;
+        if (item == END) {
+          if (!follow) break;
+          // The host serving the stream went away (or ended it): follow on from the last offset seen, on whichever
+          // host answers (the client moves on and says so). Reading again is harmless; a pause bounds the retries.
+          close(in);
+          Thread.sleep(RESUME_PAUSE.toMillis());
+          in = open(after, queue);
+          continue;
+        }
         if (item instanceof String[] ev) {
+          if (ev[0] != null) after = ev[0];
           if (json()) {
             out().println(ev[1]);
           } else {
@@ -74,13 +82,26 @@ final class EventsCommand extends Verb {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      try {
-        in.close();
-      } catch (IOException ignored) {
-        // the stream is abandoned either way
-      }
+      close(in);
     }
     return ExitCodes.OK;
+  }
+
+  /** Opens the stream after {@code offset} (from the start of the stream when null) and reads it into {@code queue}. */
+  private InputStream open(String offset, BlockingQueue<Object> queue) {
+    InputStream in = api().stream("/v1/events" + (offset == null ? "" : "?offset=" + ApiClient.encode(offset)));
+    Thread reader = new Thread(() -> read(in, queue), "berth-events");
+    reader.setDaemon(true);
+    reader.start();
+    return in;
+  }
+
+  private static void close(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // the stream is abandoned either way
+    }
   }
 
   /** Parses server-sent events ({@code id:}, {@code data:}, blank line ends one; {@code :} lines are heartbeats). */

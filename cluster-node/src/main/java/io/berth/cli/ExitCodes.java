@@ -11,6 +11,11 @@ final class ExitCodes {
   /** Exists already, wrong phase, or busy with another operation. */
   static final int CONFLICT = 4;
   static final int NO_CAPACITY = 5;
+  /**
+   * A change was sent and its answer never came (no answer in time, connection reset): it may or may not have been
+   * carried out. Apart from 1 and 69 so a script checks before repeating it, as the CLI does not repeat it itself.
+   */
+  static final int OUTCOME_UNKNOWN = 6;
   /** The API could not be reached, or Berth could not reach its nodes or Cassandra (EX_UNAVAILABLE). */
   static final int UNAVAILABLE = 69;
 

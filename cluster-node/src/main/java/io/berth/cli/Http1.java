@@ -44,10 +44,14 @@ final class Http1 {
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
     Socket socket = new Socket();
     try {
-      socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
-      socket.setSoTimeout(readTimeoutMillis);
-      socket.setTcpNoDelay(true);
-      if (tls) socket = tls(socket, host, port);
+      try {
+        socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
+        socket.setSoTimeout(readTimeoutMillis);
+        socket.setTcpNoDelay(true);
+        if (tls) socket = tls(socket, host, port);
+      } catch (IOException e) {
+        throw new NotSent(e);
+      }
       String target = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
           + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
       StringBuilder head = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\n")
@@ -97,6 +101,18 @@ final class Http1 {
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /**
+   * The exchange failed before a byte of the request left: refused, no route, no connection in time, unknown host,
+   * TLS handshake. The server cannot have acted on it, so it may be sent elsewhere; any later failure may not.
+   */
+  static final class NotSent extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NotSent(IOException cause) {
+      super(cause.getMessage(), cause);
     }
   }
 

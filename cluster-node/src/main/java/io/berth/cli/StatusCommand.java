@@ -17,7 +17,7 @@ final class StatusCommand extends Verb {
     Map<String, Object> s = a.json();
     Map<String, Object> h = obj(s.get("hosts"));
     Map<String, Object> c = obj(s.get("containers"));
-    out().println("api:        " + api().base);
+    out().println("api:        " + api().base());
     out().println("hosts:      " + h.get("total") + " (" + h.get("reachable") + " reachable, " + h.get("ready") + " ready, "
         + h.get("cordoned") + " cordoned, " + h.get("draining") + " draining, " + h.get("fenced") + " fenced)");
     Map<String, Object> phases = obj(c.get("byPhase"));
