@@ -158,6 +158,7 @@ final class TestHost implements AutoCloseable {
 
   private static void cleanup(Path runDir, String cgroupRoot, String bridge) {
     killLxcfsUnder(runDir);
+    killWatchdogsUnder(runDir);
     for (String m : Rootfs.mountsUnder(runDir)) {
       Commands.run(List.of("umount", "-l", m), null, Duration.ofSeconds(10));
     }
@@ -229,6 +230,27 @@ final class TestHost implements AutoCloseable {
           System.err.println("cleanup: lxcfs " + pid + " under " + runDir + " did not end: " + e);
         }
       });
+    }
+  }
+
+  /** SIGKILL to fencing watchdogs of the run's data roots (their first argument), which a crashed run may leave. */
+  private static void killWatchdogsUnder(Path runDir) {
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : procs.toList()) {
+        String name = p.getFileName().toString();
+        if (!name.chars().allMatch(Character::isDigit)) continue;
+        String[] argv;
+        try {
+          argv = new String(Files.readAllBytes(p.resolve("cmdline")), java.nio.charset.StandardCharsets.UTF_8).split("\0");
+        } catch (IOException e) {
+          continue;
+        }
+        if (argv.length > 1 && argv[0].contains("/berth-watchdog-") && argv[1].startsWith(runDir + "/")) {
+          ProcessHandle.of(Long.parseLong(name)).ifPresent(ProcessHandle::destroyForcibly);
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

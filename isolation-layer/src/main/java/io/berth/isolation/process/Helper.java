@@ -46,15 +46,23 @@ public final class Helper {
       if (!Files.isExecutable(override)) throw new IllegalStateException("helper " + override + " is not an executable file");
       return new Helper(override);
     }
+    return new Helper(install(RESOURCE, "berth-nsexec", binDir));
+  }
+
+  /**
+   * Copies the executable {@code resource} (built by Maven from src/main/c into the classes) into
+   * {@code binDir} as {@code NAME-<digest>}, so a new build never runs an old copy, and returns its path.
+   */
+  public static Path install(String resource, String name, Path binDir) {
     byte[] bytes;
-    try (InputStream in = Helper.class.getResourceAsStream(RESOURCE)) {
+    try (InputStream in = Helper.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("berth-nsexec is not on the classpath at " + RESOURCE
+        throw new IllegalStateException(name + " is not on the classpath at " + resource
             + ": build the isolation-layer module with Maven (it compiles src/main/c with gcc)");
       }
       bytes = in.readAllBytes();
     } catch (IOException e) {
-      throw new UncheckedIOException("read the berth-nsexec resource", e);
+      throw new UncheckedIOException("read the " + name + " resource", e);
     }
     String digest;
     try {
@@ -62,19 +70,19 @@ public final class Helper {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    Path target = binDir.resolve("berth-nsexec-" + digest);
+    Path target = binDir.resolve(name + "-" + digest);
     if (!Files.isExecutable(target)) {
       try {
         Files.createDirectories(binDir);
-        Path tmp = Files.createTempFile(binDir, "berth-nsexec", ".tmp");
+        Path tmp = Files.createTempFile(binDir, name, ".tmp");
         Files.write(tmp, bytes);
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (IOException e) {
-        throw new UncheckedIOException("install berth-nsexec into " + binDir, e);
+        throw new UncheckedIOException("install " + name + " into " + binDir, e);
       }
     }
-    return new Helper(target);
+    return target;
   }
 
   /** Records for the helper's stdin. */
