@@ -32,6 +32,8 @@ public final class HeldCheckpoint implements AutoCloseable {
   private final ContainerRecord dumped;
   private final HeldDump dump;
   private final long imageBytes;
+  /** Post-copy: the pages are served after the commit, which returns once they all went (or the transfer broke). */
+  private final boolean lazy;
   private HeldDump.Decision settled;
   private volatile long decidedNanos;
   private volatile long criuExitedNanos;
@@ -42,6 +44,12 @@ public final class HeldCheckpoint implements AutoCloseable {
     this.dumped = dumped;
     this.dump = dump;
     this.imageBytes = imageBytes(dump.imagesDir());
+    this.lazy = dump.isLazy();
+  }
+
+  /** Whether the memory pages are served after the commit (post-copy) rather than written into the images. */
+  public boolean isLazy() {
+    return lazy;
   }
 
   public ContainerId id() {
@@ -109,6 +117,16 @@ public final class HeldCheckpoint implements AutoCloseable {
     settle(HeldDump.Decision.RESUME, timeout);
   }
 
+  /**
+   * Writes the commit for the hook and returns at once, without waiting for CRIU: for post-copy, where CRIU must
+   * start serving the pages while the target's restore still runs (it needs some of them to complete). A later
+   * {@link #commit} waits for the end. Never undone: from this moment the target's copy is the container.
+   */
+  public void decideCommit() {
+    if (decidedNanos == 0) decidedNanos = System.nanoTime();
+    dump.decide(HeldDump.Decision.COMMIT);
+  }
+
   /** Resumes the hold unless {@link #commit} or {@link #resume} was called. */
   @Override
   public synchronized void close() {
@@ -128,7 +146,7 @@ public final class HeldCheckpoint implements AutoCloseable {
       long deadline = System.nanoTime() + timeout.toNanos();
       if (decision == HeldDump.Decision.COMMIT) layer.expectExit(id, true);
       try {
-        decidedNanos = System.nanoTime();
+        if (decidedNanos == 0 || decision == HeldDump.Decision.RESUME) decidedNanos = System.nanoTime();
         if (dump.outcome().isEmpty()) dump.decide(decision);
         int status = dump.awaitExit(timeout);
         criuExitedNanos = dump.exitedNanos();
@@ -137,6 +155,11 @@ public final class HeldCheckpoint implements AutoCloseable {
           if (outcome != HeldDump.Outcome.COMMIT && outcome != HeldDump.Outcome.EXPIRED) {
             throw new IsolationException(step, id.value(), new CriuException("the hold ended without a kill (hook: " + outcome + ", criu exit "
                 + status + "): the source may run on", dump.logTail()));
+          }
+          if (status != 0 && lazy && dump.sourceKilled()) {
+            throw new IsolationException(step, id.value(), new CriuException("the memory pages' transfer failed after the commit (criu exited "
+                + status + "); the source's tasks were killed: whether the target's copy has its memory whole, only the target knows",
+                dump.logTail()));
           }
           if (status != 0) {
             throw new IsolationException(step, id.value(), new CriuException("criu exited " + status + " after the hold was committed", dump.logTail()));

@@ -655,6 +655,12 @@ public final class IsolationLayer implements AutoCloseable {
     }
   }
 
+  /** Empty when a post-copy restore can run here (CRIU, and a userfaultfd for a user-namespaced container), else why not. */
+  public Optional<String> postCopyRefusal() {
+    Optional<String> criuRefusal = liveRestoreRefusal();
+    return criuRefusal.isPresent() ? criuRefusal : criu.postCopyRefusal();
+  }
+
   /**
    * Where a migration's copy of the container's disk image is received: under the images root, on its
    * filesystem, so {@link #prepare(ContainerSpec, NetworkAttachment, Path)} adopts it by a rename.
@@ -708,6 +714,25 @@ public final class IsolationLayer implements AutoCloseable {
    * and veth are replaced by the ones CRIU restores (the veth re-created on the same bridge).
    */
   public int restore(ContainerId id, Path imagesDir) {
+    return restore(id, imagesDir, null, 0).pid();
+  }
+
+  /** A post-copy restore: the container runs as {@code pid} while {@code pages} fills its memory from the source. */
+  public record LazyRestore(int pid, LazyPages pages) {}
+
+  /**
+   * {@link #restore(ContainerId, Path)} for post-copy: the images hold no memory pages; a {@link LazyPages} daemon,
+   * started here first, takes each page from the source's CRIU at {@code address:port} on its first touch and the
+   * rest in the background. The container runs when this returns; {@link LazyPages#await} tells whether every page
+   * arrived (if not, the container was killed: it never runs on pages it did not receive).
+   */
+  public LazyRestore restoreLazy(ContainerId id, Path imagesDir, String address, int port) {
+    if (address == null || !address.matches("[0-9.]{7,15}")) throw new InvalidFieldException("address", "must be an IPv4 address", address);
+    if (port < 1 || port > 65535) throw new InvalidFieldException("port", "must be 1 to 65535", port);
+    return restore(id, imagesDir, address, port);
+  }
+
+  private LazyRestore restore(ContainerId id, Path imagesDir, String lazyAddress, int lazyPort) {
     InvalidFieldException.required("imagesDir", imagesDir);
     if (!Files.isRegularFile(imagesDir.resolve("inventory.img"))) {
       throw new InvalidFieldException("imagesDir", "must hold a CRIU checkpoint (inventory.img)", imagesDir);
@@ -754,13 +779,19 @@ public final class IsolationLayer implements AutoCloseable {
         });
         step(id, "give the images to the container's root group", () -> shareWithGroup(imagesDir, r.idBase(), id));
       }
+      List<String> args = new ArrayList<>(criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value(), !r.privileged()),
+          binds));
+      // Post-copy: the daemon must listen before the restore hands it the tasks' userfaultfds.
+      LazyPages lazy = lazyAddress == null ? null
+          : LazyPages.start(criu.binary(), imagesDir, lazyAddress, lazyPort, cgroups.procsFiles(id.value(), !r.privileged()));
+      if (lazy != null) args.add("--lazy-pages");
       Helper.Records rec = new Helper.Records().put("criu", criu.binary().toString()).put("pidfile", pidfile.toString())
-          .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString())
-          .putAll("arg", criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value(), !r.privileged()), binds));
+          .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString()).putAll("arg", args);
       Helper.Started s;
       try {
         s = helper.restore(rec, Duration.ofMinutes(5), "restore container " + id);
       } catch (HelperException e) {
+        if (lazy != null) lazy.close();
         IsolationException failed = new IsolationException("restore", id.value(),
             new CriuException(e.getMessage(), Criu.logTail(imagesDir.resolve(Criu.RESTORE_LOG))));
         // Leave it prepared as it was before, so a start or another restore can follow.
@@ -781,8 +812,8 @@ public final class IsolationLayer implements AutoCloseable {
       store.save(r.withInit(s.initPid(), Procs.startTime(s.initPid()), s.shimPid()));
       expectedExits.remove(id);
       watch(id, s.shimPid());
-      LOG.info("restored container={} init={} images={}", id, s.initPid(), imagesDir);
-      return s.initPid();
+      LOG.info("restored container={} init={} images={}{}", id, s.initPid(), imagesDir, lazy == null ? "" : " (post-copy from " + lazy.source() + ")");
+      return new LazyRestore(s.initPid(), lazy);
     });
   }
 
@@ -810,7 +841,7 @@ public final class IsolationLayer implements AutoCloseable {
    *                            failed dump's tasks go on), with CRIU's log tail
    */
   public HeldCheckpoint checkpointHeld(ContainerId id, Path imagesDir, Duration holdBound) {
-    return checkpointHeld(id, imagesDir, holdBound, null);
+    return checkpointHeld(id, imagesDir, holdBound, (String) null);
   }
 
   /**
@@ -821,10 +852,32 @@ public final class IsolationLayer implements AutoCloseable {
    * @param pageServer {@code address:port} of the target's page server, or null for pages in {@code imagesDir}
    */
   public HeldCheckpoint checkpointHeld(ContainerId id, Path imagesDir, Duration holdBound, String pageServer) {
-    InvalidFieldException.required("imagesDir", imagesDir);
     if (pageServer != null && !pageServer.matches("[0-9.]{7,15}:[0-9]{1,5}")) {
       throw new InvalidFieldException("pageServer", "must be IPV4:PORT", pageServer);
     }
+    List<String> extra = new ArrayList<>();
+    if (pageServer != null) {
+      int colon = pageServer.lastIndexOf(':');
+      extra.addAll(List.of("--page-server", "--address", pageServer.substring(0, colon), "--port", pageServer.substring(colon + 1)));
+    }
+    return checkpointHeldWith(id, imagesDir, holdBound, extra);
+  }
+
+  /**
+   * {@link #checkpointHeld(ContainerId, Path, Duration)} for post-copy ({@code criu dump --lazy-pages}): the images
+   * hold everything but the memory pages, which stay with the frozen tasks; once the hold is committed CRIU serves
+   * them on {@code 127.0.0.1:lazyPort} to the target's {@link LazyPages} daemon (through Berth's relay, which
+   * connects there) and kills the tasks when every page was taken. {@link HeldCheckpoint#commit} returns then. If
+   * that transfer fails, the source's tasks are killed all the same ({@link HeldDump}): the target's copy ran
+   * already, and only the target can tell whether its memory is whole.
+   */
+  public HeldCheckpoint checkpointHeldLazy(ContainerId id, Path imagesDir, Duration holdBound, int lazyPort) {
+    if (lazyPort < 1 || lazyPort > 65535) throw new InvalidFieldException("lazyPort", "must be 1 to 65535", lazyPort);
+    return checkpointHeldWith(id, imagesDir, holdBound, List.of("--lazy-pages", "--address", "127.0.0.1", "--port", Integer.toString(lazyPort)));
+  }
+
+  private HeldCheckpoint checkpointHeldWith(ContainerId id, Path imagesDir, Duration holdBound, List<String> extraArgs) {
+    InvalidFieldException.required("imagesDir", imagesDir);
     InvalidFieldException.required("holdBound", holdBound);
     if (holdBound.isNegative() || holdBound.isZero()) throw new InvalidFieldException("holdBound", "must be positive", holdBound);
     if (holdBound.compareTo(MAX_HOLD) > 0) throw new InvalidFieldException("holdBound", "must be at most " + MAX_HOLD, holdBound);
@@ -836,17 +889,14 @@ public final class IsolationLayer implements AutoCloseable {
       criu.preflight();
       Criu.prepareImagesDir(images);
       List<String> argv = new ArrayList<>(criu.dumpArgv(r.initPid(), images, r.veth().isPresent(), lxcfsBinds(r.initPid()), false));
-      if (pageServer != null) {
-        int colon = pageServer.lastIndexOf(':');
-        argv.addAll(List.of("--page-server", "--address", pageServer.substring(0, colon), "--port", pageServer.substring(colon + 1)));
-      }
+      argv.addAll(extraArgs);
       // Expected from now on: the bound may end the init with nobody deciding.
       expectedExits.add(id);
       HeldDump dump = null;
       try {
         // The marker first: from the launch on, the container is held (a crash leaves the marker naming it).
         Files.writeString(holdMarker(id), images + "\n");
-        dump = HeldDump.launch(argv, r.initPid(), images, holdBound);
+        dump = HeldDump.launch(argv, r.initPid(), cgroups.procsFiles(id.value(), !r.privileged()), images, holdBound);
         if (dump.awaitHeld(Criu.dumpTimeout())) {
           LOG.info("held checkpoint container={} images={} dumpMs={} bound={}", id, images,
               (dump.heldAtNanos() - dump.launchedNanos()) / 1_000_000, holdBound);

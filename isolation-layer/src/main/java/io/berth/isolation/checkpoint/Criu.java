@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,6 +59,56 @@ public final class Criu {
       if (!c.ok()) throw new CriuException("criu preflight: criu check failed: " + c.describe(), "");
       checked = true;
     }
+  }
+
+  /** What Berth's CRIU patch for post-copy logs when the device is missing: its presence in the binary marks the patch. */
+  private static final byte[] UFFD_PATCH_MARK = "No /dev/userfaultfd to fall back to".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private volatile Optional<String> postCopyRefusal;
+
+  /**
+   * Empty when post-copy can restore here ({@code criu restore --lazy-pages} of a user-namespaced container), else
+   * why not: its tasks need a userfaultfd, which they get through {@code /dev/userfaultfd} with Berth's CRIU patch
+   * (bin/criu-patches), or from the syscall when {@code vm.unprivileged_userfaultfd} is 1.
+   */
+  public Optional<String> postCopyRefusal() {
+    Optional<String> known = postCopyRefusal;
+    if (known != null) return known;
+    preflight();
+    boolean device = Files.exists(Path.of("/dev/userfaultfd"));
+    boolean sysctl = readTrimmed(Path.of("/proc/sys/vm/unprivileged_userfaultfd")).equals("1");
+    boolean patched;
+    try {
+      patched = contains(Files.readAllBytes(binary.toRealPath()), UFFD_PATCH_MARK);
+    } catch (IOException e) {
+      patched = false;
+    }
+    Optional<String> why = Optional.empty();
+    if (!sysctl && !device) {
+      why = Optional.of("this kernel has no /dev/userfaultfd (Linux 6.1 or newer) and vm.unprivileged_userfaultfd is 0: a container in a "
+          + "user namespace cannot take its memory lazily");
+    } else if (!sysctl && !patched) {
+      why = Optional.of("CRIU at " + binary + " lacks Berth's /dev/userfaultfd patch (bin/criu-patches; bin/setup-host builds it) and "
+          + "vm.unprivileged_userfaultfd is 0");
+    }
+    postCopyRefusal = why;
+    return why;
+  }
+
+  private static String readTrimmed(Path p) {
+    try {
+      return Files.readString(p).strip();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static boolean contains(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+      return true;
+    }
+    return false;
   }
 
   /** Makes the images directory with mode 0700 (images hold the processes' memory); it must be empty. */

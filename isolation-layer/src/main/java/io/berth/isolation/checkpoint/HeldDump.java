@@ -39,12 +39,20 @@ import java.util.stream.Stream;
  *   dump.sh   runs the criu command line in the background, writes criu.pid, waits, writes status
  *   decision  FIFO: "commit" or "resume", one line
  *   target    the dumped pid (the container's init)
+ *   procs     the cgroup.procs files of the container's cgroups, one per line (what the wrapper kills, below)
  *   criu.pid  criu's pid;  held: the hook's pid, once the hold is reached
  *   outcome   what the hook did: commit | resume | expired;  status: criu's exit status
  *   criu.out  what dump.sh and criu wrote on stdout and stderr (CRIU's own log is images/dump.log)
  * </pre>
  * {@code dump.sh} runs under {@code setsid --fork}: its own session, not a child of the JVM, with no
  * pipe to it, so neither it nor CRIU nor the hook ends when the JVM that started them does.
+ *
+ * <p><b>After a commit nothing of the source may run</b>, whatever CRIU's status: with {@code --lazy-pages}
+ * CRIU serves the memory pages after the hook said commit and, when that transfer fails (the target's
+ * daemon or the network went away), lets the tasks go on. So the wrapper, once CRIU has exited with a
+ * non-zero status after a commit (or the bound's expiry), SIGKILLs every process of the container's
+ * cgroups before it writes the status. For the few milliseconds between CRIU's exit and the kill the
+ * tasks run with their network still locked by CRIU (nftables): nothing leaves the host.
  *
  * <p>The wait is a blocking read of the FIFO ({@code timeout BOUND head -n 1}), not a poll: a decision
  * reaches CRIU as soon as it is written. The hook opens the FIFO read-write before it says it is held,
@@ -73,6 +81,7 @@ public final class HeldDump {
   private static final String WRAPPER = "dump.sh";
   private static final String FIFO = "decision";
   private static final String TARGET = "target";
+  private static final String PROCS = "procs";
   private static final String CRIU_PID = "criu.pid";
   private static final String HELD = "held";
   private static final String OUTCOME = "outcome";
@@ -107,7 +116,7 @@ public final class HeldDump {
    * {@code --leave-running}; the action script is added here) in its own session; returns once CRIU runs
    * and is named. A control directory left by an earlier, finished hold is replaced; a live one refused.
    */
-  public static HeldDump launch(List<String> dumpArgv, int targetPid, Path imagesDir, Duration holdBound) {
+  public static HeldDump launch(List<String> dumpArgv, int targetPid, List<Path> procsFiles, Path imagesDir, Duration holdBound) {
     Path dir = controlDir(imagesDir);
     Path setsid = tool("setsid");
     String hook = hookScript(tool("timeout"), tool("head"), holdBound);
@@ -121,6 +130,12 @@ public final class HeldDump {
       writeScript(dir.resolve(HOOK), hook);
       writeScript(dir.resolve(WRAPPER), WRAPPER_SCRIPT);
       Files.writeString(dir.resolve(TARGET), targetPid + "\n");
+      StringBuilder procs = new StringBuilder();
+      for (Path f : procsFiles) {
+        if (f.toString().matches(".*\\s.*")) throw new CriuException("cgroup file " + f + " has white space in its path", "");
+        procs.append(f).append('\n');
+      }
+      Files.writeString(dir.resolve(PROCS), procs.toString());
       Syscalls.mkfifo(dir.resolve(FIFO).toString(), 0600);
     } catch (IOException e) {
       throw new UncheckedIOException("make hold control directory " + dir, e);
@@ -268,6 +283,17 @@ public final class HeldDump {
     }
     if (exitedNanos == 0) exitedNanos = System.nanoTime();
     return awaitStatus(System.nanoTime() + STATUS_GRACE.toNanos()).orElse(-1);
+  }
+
+  /** Whether this dump leaves the memory pages with the tasks for post-copy ({@code --lazy-pages} on CRIU's command line). */
+  public boolean isLazy() {
+    int pid = criuPid();
+    return pid > 0 && cmdline(pid).contains("--lazy-pages");
+  }
+
+  /** Whether the wrapper had to kill the source's tasks after a commit (CRIU failed after it: a lazy transfer broke). */
+  public boolean sourceKilled() {
+    return read("source").strip().equals("killed");
   }
 
   /** What the hook did, once it did it. */
@@ -420,7 +446,22 @@ public final class HeldDump {
       "$@" &
       echo $! > criu.pid
       wait $!
-      echo $? > status
+      s=$?
+      # After a commit nothing of the source may run (see HeldDump.java): a failed lazy-pages transfer lets
+      # CRIU resume the tasks, so they are killed here, in rounds, until the cgroups are empty (bounded).
+      o=$(cat outcome 2>/dev/null)
+      if [ "$s" != 0 ] && { [ "$o" = commit ] || [ "$o" = expired ]; }; then
+        n=0
+        while [ $n -lt 100 ]; do
+          p=$(cat $(cat procs) 2>/dev/null)
+          [ -z "$p" ] && break
+          kill -9 $p 2>/dev/null
+          sleep 0.01
+          n=$((n+1))
+        done
+        echo killed > source
+      fi
+      echo $s > status
       """;
 
   /**

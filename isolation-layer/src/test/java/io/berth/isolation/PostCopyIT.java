@@ -1,0 +1,155 @@
+package io.berth.isolation;
+
+import static io.berth.isolation.HostTests.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.isolation.process.Commands;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Limits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Post-copy between two data roots of this machine, on the real kernel and CRIU: the source's held lazy dump, the
+ * relay, the target's lazy-pages daemon and restore. A user-namespaced (default, hardened) container: its restored
+ * tasks get their userfaultfds through /dev/userfaultfd (Berth's CRIU patch), with vm.unprivileged_userfaultfd
+ * left as it is. The memory is checked by its checksum, computed inside the container after the move.
+ */
+class PostCopyIT {
+  private static final Duration T = Duration.ofSeconds(60);
+  private TestHost host;
+
+  @BeforeEach
+  void setUp() {
+    HostTests.requireRootLinux();
+    host = new TestHost();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (host != null) host.close();
+  }
+
+  /** {@code mib} MiB of non-zero memory held by {@code tail} (anonymous pages: post-copy's kind), checked on "go". */
+  private static String holder(long mib) {
+    long bytes = mib << 20;
+    return "mkfifo /gate; yes berth-post-copy | head -c " + bytes + " | tail -c " + bytes
+        + " | (read g < /gate; sha256sum > /result); sleep 100000";
+  }
+
+  private static String expectedSum(long mib) {
+    Commands.Result r = Commands.run(List.of("/bin/sh", "-c", "yes berth-post-copy | head -c " + (mib << 20) + " | sha256sum"), null, T);
+    assertTrue(r.ok(), r.describe());
+    return r.stdout().strip().split("\\s+")[0];
+  }
+
+  private record Moved(IsolationLayer a, IsolationLayer b, ContainerId id, HeldCheckpoint held, LazyPageRelay relay,
+      IsolationLayer.LazyRestore restored) {}
+
+  /** Source on data root a, held lazily; its disk copied; restored lazily on data root b through a relay. */
+  private Moved startMove(String name, long mib, int netIndex) throws Exception {
+    IsolationLayer a = host.layer("a");
+    // Two hosts in one kernel: b has its own data root and cgroup root (the container has one id on both).
+    IsolationLayer b = new IsolationLayer(a.config().withDataRoot(host.runDir().resolve("b-" + name)).withCgroupRoot(host.cgroupRoot("b")));
+    host.layers.add(b);
+    ContainerId id = host.newId(name);
+    NetworkAttachment net = host.bridged(netIndex);
+    ContainerSpec spec = TestHost.spec(id, Limits.DEFAULT.withMemoryBytes((mib + 64) << 20).withDiskBytes(128L << 20), "/bin/sh", "-c", holder(mib));
+    assertEquals(java.util.Optional.empty(), b.postCopyRefusal(), "post-copy can restore here");
+    a.prepare(spec, net);
+    a.start(id);
+    await(mib + " MiB held in the container's memory", T, () -> a.stats(id).memoryBytes() >= (mib << 20));
+
+    int criuPort = freePort();
+    Path images = host.runDir().resolve("images-" + name);
+    HeldCheckpoint held = a.checkpointHeldLazy(id, images, T, criuPort);
+    LazyPageRelay relay = LazyPageRelay.open("127.0.0.1", criuPort, T, "127.0.0.1", held::decideCommit);
+    assertTrue(held.isLazy(), "a lazy hold");
+    try (var s = Files.list(images)) {
+      long pages = s.filter(p -> p.getFileName().toString().startsWith("pages-")).mapToLong(p -> p.toFile().length()).sum();
+      assertTrue(pages < (mib << 20) / 4, "the images hold almost none of the " + mib + " MiB: " + pages + " bytes of pages");
+    }
+    a.syncDisk(id);
+    Path incoming = b.config().imagesRoot().resolve("incoming-" + name + ".img");
+    Files.createDirectories(incoming.getParent());
+    Commands.Result cp = Commands.run(List.of("cp", "--sparse=always", a.diskImage(id).toString(), incoming.toString()), null, T);
+    assertTrue(cp.ok(), cp.describe());
+    b.prepare(spec, net, incoming);
+    var restoring = CompletableFuture.supplyAsync(() -> b.restoreLazy(id, images, "127.0.0.1", relay.port()));
+    IsolationLayer.LazyRestore restored;
+    try {
+      restored = restoring.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      keepLogs(images);
+      throw e;
+    }
+    assertTrue(restored.pid() > 0, "restored");
+    return new Moved(a, b, id, held, relay, restored);
+  }
+
+  @Test
+  void aPostCopyMoveRunsOnTheTargetWithEveryPageWhole() throws Exception {
+    long mib = 96;
+    String expected = expectedSum(mib);
+    Moved m = startMove("pc", mib, 43);
+    assertTrue(m.relay().upstreamAtNanos() > m.held().decidedNanos() && m.held().decidedNanos() > 0,
+        "the daemon's connection committed the hold, and the relay reached CRIU's page server after that");
+    m.held().commit(T);
+    LazyPages.Outcome out = m.restored().pages().await(T);
+    assertTrue(out.complete(), "every page arrived: " + out);
+    assertTrue(out.pages() > 0 && out.pages() <= out.totalPages(), "the daemon copied pages: " + out);
+    assertTrue(m.relay().bytesToTarget() >= out.pages() * 4096, "the relay carried the pages: " + m.relay().bytesToTarget() + " bytes");
+    assertFalse(m.a().inspect(m.id()).status() == ContainerStatus.RUNNING, "the source does not run");
+    ExecResult r = m.b().exec(m.id(), List.of("/bin/sh", "-c", "echo go > /gate; i=0; while [ ! -s /result ] && [ $i -lt 300 ]; do usleep 100000; "
+        + "i=$((i+1)); done; cat /result"), T);
+    if (!expected.equals(r.stdout().strip().split("\\s+")[0])) keepLogs(host.runDir().resolve("images-pc"));
+    assertEquals(expected, r.stdout().strip().split("\\s+")[0], "the memory crossed whole: " + r);
+  }
+
+  @Test
+  void whenTheSourceGoesAwayMidTransferTheTargetsCopyIsKilledAndSoIsTheSource() throws Exception {
+    long mib = 384;
+    Moved m = startMove("pl", mib, 44);
+    int targetInit = m.restored().pid();
+    int sourceInit = m.held().initPid();
+    CompletableFuture<Void> commit = CompletableFuture.runAsync(() -> m.held().commit(T));
+    await("some pages relayed", T, () -> m.relay().bytesToTarget() > (4L << 20));
+    m.relay().close(); // the source's side of the transfer is gone, pages still missing on the target
+    LazyPages.Outcome out = m.restored().pages().await(T);
+    assertFalse(out.complete(), "the daemon reports the loss: " + out);
+    assertFalse(Files.exists(Path.of("/proc", Integer.toString(targetInit))), "the target's init was killed: " + out);
+    await("the target's cgroups are empty", T, () -> m.b().inspect(m.id()).status() != ContainerStatus.RUNNING);
+    // CRIU takes the closed connection for the end of the transfer and kills the tasks as after a whole one (or,
+    // when it saw an error, the hold's wrapper kills them): either way nothing of the source runs on.
+    try {
+      commit.get(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      assertTrue(String.valueOf(e.getCause().getMessage()).contains("source's tasks were killed"), "the source says so: " + e.getCause());
+    }
+    assertFalse(Files.exists(Path.of("/proc", Integer.toString(sourceInit))), "the source's init is gone");
+  }
+
+  /** CRIU's logs of a failed move, kept for the reader (the run directory goes with the test). */
+  private static void keepLogs(Path images) throws java.io.IOException {
+    Path keep = Path.of("/tmp/berth-post-copy-logs");
+    Files.createDirectories(keep);
+    for (String f : List.of("dump.log", "restore.log", "lazy-pages.log")) {
+      if (Files.exists(images.resolve(f))) Files.copy(images.resolve(f), keep.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+}
