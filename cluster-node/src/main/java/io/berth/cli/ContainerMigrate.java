@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code berth ct migrate NAME [--to HOST] [--live | --cold] [--detach]}: starts the move, then follows it in the
+ * {@code berth ct migrate NAME [--to HOST] [--live | --cold] [--post-copy auto|on|off] [--detach]}: starts the move, then follows it in the
  * container's own record (its saga's step and the bytes sent, on stderr) until it ends, and prints its figures.
  */
 @Command(name = "migrate", description = "Move NAME to another host: live (CRIU checkpoint, transfer, restore; cold when live "
@@ -36,14 +36,20 @@ final class ContainerMigrate extends Verb {
     boolean cold;
   }
 
+  @Option(names = "--post-copy", paramLabel = "auto|on|off", description = "move the memory after the container runs on the target: "
+      + "auto (default: from berth.migration.post-copy-from of memory, when both hosts can), on (or fail, changing nothing), off")
+  String postCopy;
+
   @Option(names = "--detach", description = "return once the move is under way; `berth ct show NAME` follows it")
   boolean detach;
 
   @Override
   int execute() {
     String modeText = mode == null ? null : mode.cold ? "cold" : "live";
+    if (postCopy != null && !postCopy.matches("auto|on|off")) throw CliFailure.usage("--post-copy must be auto, on or off, not '" + postCopy + "'");
+    if ("on".equals(postCopy) && "cold".equals(modeText)) throw CliFailure.usage("--post-copy on needs a live move, not --cold");
     ApiClient.Answer started = withProgress("start of the migration of container " + name,
-        () -> api().send("POST", ContainerCommand.path(name) + "/migrations", ApiClient.map("to", to, "mode", modeText), "container " + name));
+        () -> api().send("POST", ContainerCommand.path(name) + "/migrations", ApiClient.map("to", to, "mode", modeText, "postCopy", postCopy), "container " + name));
     Map<String, Object> c = started.json();
     Map<String, Object> m = obj(c.get("migration"));
     String id = str(m.get("migrationId"));
@@ -98,7 +104,9 @@ final class ContainerMigrate extends Verb {
     Object frozen = r.get("frozenMs");
     return "container " + name + ": migrated " + r.get("mode") + " " + r.get("from") + " -> " + r.get("to") + " in " + r.get("totalMs")
         + " ms (frozen " + (frozen == null ? "unknown" : frozen + " ms") + ", " + mib(((Number) r.get("bytes")).longValue()) + " sent"
-        + (r.get("fallbackReason") == null ? "" : "; cold because " + r.get("fallbackReason")) + ")";
+        + (Boolean.TRUE.equals(r.get("postCopied")) ? "; memory post-copied" : "")
+        + (r.get("fallbackReason") == null ? "" : "; cold because " + r.get("fallbackReason")) + ")"
+        + (r.get("memoryLost") == null ? "" : "; its memory was lost on the way (" + r.get("memoryLost") + "): started again from its disk");
   }
 
   static String mib(long bytes) {

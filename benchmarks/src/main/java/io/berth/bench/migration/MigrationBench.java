@@ -46,8 +46,8 @@ import java.util.regex.Pattern;
  * computed here.
  *
  * <p>Needs a running cluster of at least two hosts ({@code bin/berth up}) and root:
- * {@code java -cp <benchmarks classpath> io.berth.bench.migration.MigrationBench [iterations] [sizesMiB...]}
- * (default 5 iterations, sizes 16 256 1024). The raw container has loopback only (as in
+ * {@code java -cp <benchmarks classpath> io.berth.bench.migration.MigrationBench [post-copy=auto|on|off] [iterations] [sizesMiB...]}
+ * (default 5 iterations, sizes 16 256 1024, post-copy as the cluster decides: auto). The raw container has loopback only (as in
  * {@code CheckpointRestoreBench}); Berth's has its veth and address, re-created inside its frozen time.
  */
 public final class MigrationBench {
@@ -59,12 +59,20 @@ public final class MigrationBench {
   private static final List<String> PHASE_NAMES = List.of("preflight", "disk pre-copy (running)", "freeze, dump, send images and disk delta",
       "restore on the target, commit the source", "remove the source's copy, settle the directory");
 
+  /** The migrations' {@code postCopy} (auto, on, off), named in every figure's label. */
+  private static String postCopy = "auto";
+
   private MigrationBench() {}
 
   public static void main(String[] args) throws Exception {
     // "raw" first: the baseline alone, without a cluster (to check it, or to compare machines).
     boolean rawOnly = args.length > 0 && args[0].equals("raw");
     int first = rawOnly ? 1 : 0;
+    if (args.length > first && args[first].startsWith("post-copy=")) {
+      postCopy = args[first].substring("post-copy=".length());
+      if (!postCopy.matches("auto|on|off")) throw new IllegalArgumentException("post-copy must be auto, on or off, not " + postCopy);
+      first++;
+    }
     int iterations = args.length > first ? number("iterations", args[first], 1, 1000) : 5;
     List<Integer> sizes = new ArrayList<>();
     for (int i = first + 1; i < args.length; i++) sizes.add(number("sizesMiB", args[i], 1, 16384));
@@ -176,22 +184,23 @@ public final class MigrationBench {
         verifyRaw(rawRoot, expected);
 
         String s = " (" + mib + " MiB)";
+        String b = " (" + mib + " MiB, post-copy " + postCopy + ")";
         double rawMedian = Results.median(rawFrozen);
         results.record("raw criu dump + restore, images on tmpfs" + s, "ms", rawMedian, Results.percentile(rawFrozen, 99), null, Double.NaN);
         results.record("raw criu dump" + s, "ms", Results.median(rawDump), Results.percentile(rawDump, 99), null, Double.NaN);
         results.record("raw criu restore" + s, "ms", Results.median(rawRestore), Results.percentile(rawRestore, 99), null, Double.NaN);
         results.record("raw criu image bytes" + s, "bytes", rawImageBytes, Double.NaN, null, Double.NaN);
         if (!berth) return;
-        results.record("berth live migration frozenMs" + s, "ms", Results.median(frozen), Results.percentile(frozen, 99),
+        results.record("berth live migration frozenMs" + b, "ms", Results.median(frozen), Results.percentile(frozen, 99),
             "raw criu dump + restore (tmpfs)", rawMedian);
-        results.record("berth live migration totalMs" + s, "ms", Results.median(total), Results.percentile(total, 99), null, Double.NaN);
-        results.record("berth live migration POST until ended (client)" + s, "ms", Results.median(observed), Results.percentile(observed, 99),
+        results.record("berth live migration totalMs" + b, "ms", Results.median(total), Results.percentile(total, 99), null, Double.NaN);
+        results.record("berth live migration POST until ended (client)" + b, "ms", Results.median(observed), Results.percentile(observed, 99),
             null, Double.NaN);
-        results.record("berth live migration bytes sent" + s, "bytes", Results.median(sent), Results.percentile(sent, 99), null, Double.NaN);
+        results.record("berth live migration bytes sent" + b, "bytes", Results.median(sent), Results.percentile(sent, 99), null, Double.NaN);
         for (var e : phases(migrations).entrySet()) {
           double[] v = e.getValue();
           String unit = e.getKey().startsWith("bytes") ? "bytes" : "ms";
-          results.record("berth live migration " + e.getKey() + s, unit, Results.median(v), Results.percentile(v, 99), null, Double.NaN);
+          results.record("berth live migration " + e.getKey() + b, unit, Results.median(v), Results.percentile(v, 99), null, Double.NaN);
         }
       } finally {
         if (berth) api.destroyQuietly(name, Duration.ofMinutes(3));
@@ -233,7 +242,7 @@ public final class MigrationBench {
      */
     private JsonNode migrate(String target) throws IOException, InterruptedException {
       String before = api.get("/v1/containers/" + name).path("lastMigration").path("migrationId").asText("");
-      ObjectNode body = ClusterApi.object().put("to", target).put("mode", "live");
+      ObjectNode body = ClusterApi.object().put("to", target).put("mode", "live").put("postCopy", postCopy);
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       ClusterApi.Answer a;
       while (true) {

@@ -129,7 +129,8 @@ public final class BerthRoutes extends AllDirectives {
       Requests.Migrate body = c.body(Requests.Migrate.class);
       var target = body.to() == null ? java.util.Optional.<HostId>empty() : java.util.Optional.of(Validation.hostId("to", body.to()));
       var mode = Validation.migrationMode(body.mode());
-      return containerReply(ops.migrate(cid(c), target, mode, c.context()), 202);
+      var postCopy = Validation.postCopy(body.postCopy(), mode);
+      return containerReply(ops.migrate(cid(c), target, mode, postCopy, c.context()), 202);
     }));
     t.add(new Endpoint("PUT", "/v1/containers/{id}/limits", c -> {
       Limits limits = Validation.limits(c.body(Requests.LimitsBody.class), Limits.DEFAULT);

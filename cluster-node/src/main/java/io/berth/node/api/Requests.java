@@ -36,9 +36,9 @@ final class Requests {
 
   /**
    * POST /v1/containers/{id}/migrations: {@code to} a host (placement picks when absent); {@code mode} live or cold
-   * (absent: live, or cold when live cannot work).
+   * (absent: live, or cold when live cannot work); {@code postCopy} auto (absent), on or off.
    */
-  record Migrate(String to, String mode) {}
+  record Migrate(String to, String mode, String postCopy) {}
 
   /** POST /v1/templates: a directory or tarball on the node's filesystem. */
   record ImportTemplate(String name, String path) {}

@@ -131,6 +131,21 @@ final class Validation {
   }
 
   /** Absent: live, or cold when live cannot work; given: exactly that mode. */
+  /** {@code postCopy}: auto (absent), on or off; on needs a live move. */
+  static io.berth.protocol.container.PostCopy postCopy(String text, java.util.Optional<MigrationMode> mode) {
+    if (text == null) return io.berth.protocol.container.PostCopy.AUTO;
+    var p = switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "auto" -> io.berth.protocol.container.PostCopy.AUTO;
+      case "on" -> io.berth.protocol.container.PostCopy.ON;
+      case "off" -> io.berth.protocol.container.PostCopy.OFF;
+      default -> throw new InvalidFieldException("postCopy", "must be auto, on or off", text);
+    };
+    if (p == io.berth.protocol.container.PostCopy.ON && mode.orElse(MigrationMode.LIVE) == MigrationMode.COLD) {
+      throw new InvalidFieldException("postCopy", "on needs a live move (mode is cold: a cold move copies no memory)", text);
+    }
+    return p;
+  }
+
   static java.util.Optional<MigrationMode> migrationMode(String text) {
     if (text == null) return java.util.Optional.empty();
     return java.util.Optional.of(switch (text.trim().toLowerCase(Locale.ROOT)) {

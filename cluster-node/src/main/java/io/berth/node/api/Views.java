@@ -47,24 +47,26 @@ final class Views {
   record ExitJson(int exitCode, int signal, Instant at, String description) {}
 
   /** A move under way: where it stands, what was sent so far. */
-  record MigrationJson(String migrationId, String source, String target, String mode, String step, long bytes, String fallbackReason,
-      Instant requestedAt) {
+  record MigrationJson(String migrationId, String source, String target, String mode, String postCopy, String step, long bytes,
+      String fallbackReason, Instant requestedAt) {
     static MigrationJson of(MigrationProgress p) {
-      return new MigrationJson(p.migrationId(), p.source().value(), p.target().value(), lower(p.mode()), lower(p.step()), p.bytes(),
-          p.fallbackReason().isEmpty() ? null : p.fallbackReason(), p.requestedAt());
+      return new MigrationJson(p.migrationId(), p.source().value(), p.target().value(), lower(p.mode()), lower(p.postCopy()), lower(p.step()),
+          p.bytes(), p.fallbackReason().isEmpty() ? null : p.fallbackReason(), p.requestedAt());
     }
   }
 
   /**
    * How the last move ended ({@code lastMigration}): {@code frozenMs} from the moment the container stopped running
-   * on the source until it ran on the target (null when that is not known: the source's node restarted meanwhile).
+   * on the source until it ran on the target (null when that is not known: the source's node restarted meanwhile);
+   * {@code postCopied}: its memory moved after it ran there; {@code memoryLost}: why that was cut short (it was started
+   * again from its disk), null when it was not.
    */
   record LastMigrationJson(String migrationId, String mode, String from, String to, String outcome, Long frozenMs, long totalMs, long bytes,
-      String fallbackReason, String cause, Instant endedAt) {
+      String fallbackReason, String cause, boolean postCopied, String memoryLost, Instant endedAt) {
     static LastMigrationJson of(io.berth.protocol.container.MigrationRecord r) {
       return new LastMigrationJson(r.migrationId(), lower(r.mode()), r.from().value(), r.to().value(), r.outcome(),
           r.frozenMillis() < 0 ? null : r.frozenMillis(), r.totalMillis(), r.bytes(), r.fallbackReason().isEmpty() ? null : r.fallbackReason(),
-          r.cause().isEmpty() ? null : r.cause(), r.endedAt());
+          r.cause().isEmpty() ? null : r.cause(), r.postCopied(), r.memoryLost().isEmpty() ? null : r.memoryLost(), r.endedAt());
     }
   }
 

@@ -80,7 +80,7 @@ public final class NodeServices {
     sharding.init(Entity.of(HostEntity.TYPE_KEY, ctx -> HostEntity.create(ctx.getEntityId(), clock, BerthTags::tagsFor))
         .withMessageExtractor(new OneShardPerEntity<HostCommand>())
         .withAllocationStrategy(new HostAllocationStrategy(classic, HostAllocationStrategy.hostIsShardId())));
-    var source = new io.berth.node.migration.IsolationSource(system, layer, runtime, s.migration(), s.hostId());
+    var source = new io.berth.node.migration.IsolationSource(system, layer, runtime, s.migration(), s.hostId(), s.clusterAddress());
     var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, clock, BerthTags::tagsFor, source,
         io.berth.node.migration.MigrationPorts.of(system, directory), s.migration());
     sharding.init(Entity.of(ContainerEntity.TYPE_KEY, ctx -> ContainerEntity.create(ctx.getEntityId(), deps))

@@ -96,7 +96,8 @@ public record NodeSettings(
     SagaSettings sagas = new SagaSettings(duration(c, "sagas.step-timeout"), duration(c, "sagas.patience"));
     long bandwidth = c.getString("migration.bandwidth").equals("0") ? 0 : ByteSizes.parse("berth.migration.bandwidth", c.getString("migration.bandwidth"));
     var migration = new io.berth.node.migration.MigrationSettings(duration(c, "migration.step-timeout"), duration(c, "migration.restore-timeout"),
-        duration(c, "migration.hold-bound"), bandwidth, Path.of(c.getString("migration.work-dir")));
+        duration(c, "migration.hold-bound"), bandwidth, Path.of(c.getString("migration.work-dir")),
+        ByteSizes.parse("berth.migration.post-copy-from", c.getString("migration.post-copy-from")));
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
         bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration);
   }

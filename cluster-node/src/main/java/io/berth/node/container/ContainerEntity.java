@@ -553,7 +553,8 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     io.berth.protocol.container.MigrationMode mode = live instanceof Running ? c.mode() : io.berth.protocol.container.MigrationMode.COLD;
     EventChain<ContainerEvent> events = chain(live, c.context())
         .add(m -> new ReservationAccepted(m, c.reservation()))
-        .add(m -> new MigrationRequested(m, migrationId, deps.localHost(), c.target(), mode, c.modeForced(), c.decision()));
+        .add(m -> new MigrationRequested(m, migrationId, deps.localHost(), c.target(), mode, c.modeForced(),
+            mode == io.berth.protocol.container.MigrationMode.LIVE ? c.postCopy() : io.berth.protocol.container.PostCopy.OFF, c.decision()));
     current = c.context();
     return Effect().persist(events.events()).thenRun(s -> migrationSaga().advance((Migrating) s)).thenReply(c.replyTo(), Done::new);
   }

@@ -55,6 +55,12 @@ final class ContainerMigration {
   private long frozenAtNanos;
   private long frozenMillis = -1;
   private long statusAsks;
+  /** Post-copy as both hosts allow it (OFF when either cannot), decided at the preflight. */
+  private io.berth.protocol.container.PostCopy postCopy = io.berth.protocol.container.PostCopy.OFF;
+  /** This run's live dump left the memory for post-copy: the end of its transfer is asked of the target. */
+  private boolean postCopyRun;
+  /** The target's last answer that it runs the container (its {@code memoryLost} is recorded with the restore). */
+  private MigrationReply.Holds lastHolds;
 
   ContainerMigration(ContainerEntity entity) {
     this.entity = entity;
@@ -82,12 +88,12 @@ final class ContainerMigration {
           () -> p.wasRunning() || source.hasDisk(entity.id()) ? source.preCopyDisk(entity.id(), mid, prepared) : null);
       case ROOTFS_PRE_COPIED -> {
         if (p.mode() == MigrationMode.LIVE && p.wasRunning()) {
-          entity.blockingStep(mid, "frozen", () -> source.freezeAndSend(entity.id(), mid, prepared));
+          entity.blockingStep(mid, "frozen", () -> source.freezeAndSend(entity.id(), mid, prepared, postCopy));
         } else {
           entity.blockingStep(mid, "stopped", () -> source.stopAndSend(entity.id(), mid, prepared, p.wasRunning()));
         }
       }
-      case CHECKPOINTED, IMAGE_TRANSFERRED -> askRestore(p, false);
+      case CHECKPOINTED, IMAGE_TRANSFERRED -> askRestore(p, false, "");
       case RESTORED, MOVED -> finish(p);
     }
   }
@@ -102,14 +108,15 @@ final class ContainerMigration {
     var local = java.util.concurrent.CompletableFuture.supplyAsync(
         () -> live ? source.liveRefusal(entity.id()) : Optional.<String>empty(), entity.deps().blocking());
     var target = entity.deps().migration().askTarget(p.target(),
-        r -> new MigrationCommand.Prepare(p.migrationId(), d.spec(), d.address(), d.prefixLength(), p.mode(), r), stepTimeout());
+        r -> new MigrationCommand.Prepare(p.migrationId(), d.spec(), d.address(), d.prefixLength(), p.mode(),
+            p.postCopy() != io.berth.protocol.container.PostCopy.OFF, r), stepTimeout());
     entity.pipeStep(p.migrationId(), "prepared", local.thenCombine(target, Preflight::new));
   }
 
-  private void askRestore(MigrationProgress p, boolean viaPageServer) {
+  private void askRestore(MigrationProgress p, boolean viaPageServer, String lazyPagesFrom) {
     boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
     entity.pipeStep(p.migrationId(), "restored", entity.deps().migration().askTarget(p.target(),
-        r -> new MigrationCommand.Restore(p.migrationId(), entity.id(), live, p.wasRunning(), viaPageServer, r),
+        r -> new MigrationCommand.Restore(p.migrationId(), entity.id(), live, p.wasRunning(), viaPageServer, lazyPagesFrom, r),
         entity.deps().migrationSettings().restoreTimeout()));
   }
 
@@ -130,6 +137,12 @@ final class ContainerMigration {
         if (liveRefusal.isPresent() && p.modeForced()) {
           return undo(m, "a live move cannot work (" + liveRefusal.get() + ") and --live was asked for: nothing was changed");
         }
+        boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning() && liveRefusal.isEmpty();
+        if (live && p.postCopy() == io.berth.protocol.container.PostCopy.ON && !prepared.postCopyRefusal().isEmpty()) {
+          return undo(m, "post-copy cannot work on " + p.target() + " (" + prepared.postCopyRefusal()
+              + ") and --post-copy on was asked for: nothing was changed");
+        }
+        postCopy = live && prepared.postCopyRefusal().isEmpty() ? p.postCopy() : io.berth.protocol.container.PostCopy.OFF;
         var events = entity.chainFor(m).add(meta -> new MigrationPreflightPassed(meta, mid, prepared.findings()));
         liveRefusal.ifPresent(why -> events.add(meta -> new MigrationFellBackToCold(meta, mid, why)));
         return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
@@ -150,7 +163,8 @@ final class ContainerMigration {
         // with the restore's outcome (a write less in the frozen time; after a crash the target's answer decides).
         frozen = (SourceRuntime.Frozen) step.value();
         frozenAtNanos = frozen.frozenAtNanos();
-        askRestore(p, frozen.viaPageServer());
+        postCopyRun = frozen.postCopy();
+        askRestore(p, frozen.viaPageServer(), frozen.lazyPagesFrom());
         return effect().none();
       }
       case "stopped" -> {
@@ -167,10 +181,38 @@ final class ContainerMigration {
       }
       case "committed" -> {
         if (error != null) log.error("container {}: the held source did not end after the target restored it: {}", entity.id(), Replies.describe(error));
-        long pid = (Long) step.value();
+        if (postCopyRun) {
+          // The memory came on after the restore: how that ended (whole, or lost and the copy started again from its
+          // disk) is the target's to say.
+          askPostCopyEnd(p);
+          return effect().none();
+        }
+        long pid = lastHolds != null ? lastHolds.pid() : 0;
         var events = checkpointEvents(m);
+        if (lastHolds != null && !lastHolds.memoryLost().isEmpty()) {
+          String lost = lastHolds.memoryLost();
+          events.add(meta -> new MemoryPostCopied(meta, mid, lastHolds.pageBytes(), false, lost));
+        }
         events.add(meta -> new ContainerRestored(meta, mid, p.target(), pid));
         return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
+      }
+      case "post-copied" -> {
+        if (error != null || !(step.value() instanceof MigrationReply.Holds)) {
+          String why = error != null ? Replies.describe(error) : String.valueOf(step.value());
+          log.warn("container {}: no answer from target {} on the end of the post-copy ({}); asking again", entity.id(), p.target(), why);
+          later(mid, "await-post-copy", Duration.ofSeconds(1));
+          return effect().none();
+        }
+        MigrationReply.Holds h = (MigrationReply.Holds) step.value();
+        postCopyRun = false;
+        var events = checkpointEvents(m);
+        events.add(meta -> new MemoryPostCopied(meta, mid, h.pageBytes(), h.memoryLost().isEmpty(), h.memoryLost()));
+        events.add(meta -> new ContainerRestored(meta, mid, p.target(), h.pid()));
+        return effect().persist(events.events()).thenRun(s -> advance((Migrating) s));
+      }
+      case "await-post-copy" -> {
+        askPostCopyEnd(p);
+        return effect().none();
       }
       case "removed" -> {
         if (error != null) {
@@ -266,6 +308,7 @@ final class ContainerMigration {
       if (frozenAtNanos != 0) frozenMillis = (System.nanoTime() - frozenAtNanos) / 1_000_000;
       boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
       pageBytes = h.pageBytes();
+      lastHolds = h;
       entity.blockingStep(mid, "committed", () -> {
         if (live) source.commit(entity.id(), mid);
         return h.pid();
@@ -288,6 +331,12 @@ final class ContainerMigration {
           .add(meta -> new ImageTransferred(meta, mid, f.sent().bytes() + pageBytes, f.sent().sha256()));
     }
     return events;
+  }
+
+  /** Post-copy: the target answers once the memory's transfer ended there (bounded by its restore timeout). */
+  private void askPostCopyEnd(MigrationProgress p) {
+    entity.pipeStep(p.migrationId(), "post-copied", entity.deps().migration().askTarget(p.target(),
+        r -> new MigrationCommand.AwaitPostCopy(p.migrationId(), entity.id(), r), entity.deps().migrationSettings().restoreTimeout().plusSeconds(60)));
   }
 
   private void askStatus(MigrationProgress p) {

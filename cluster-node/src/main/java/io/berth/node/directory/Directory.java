@@ -289,7 +289,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     long number = state.lastReservation() + 1;
     var events = chain(state, c.context()).add(meta -> new MigrationReserved(meta, number, id, target, why)).events();
     SagaRun run = SagaRun.forward(number, id, "migration of container " + id + " to " + target, c.context(),
-        r -> new ContainerCommand.Migrate(target, c.mode(), c.modeForced(), why, number, c.context(), r), c.replyTo());
+        r -> new ContainerCommand.Migrate(target, c.mode(), c.modeForced(), c.postCopy(), why, number, c.context(), r), c.replyTo());
     return Effect().persist(events).thenRun(s -> begin(run));
   }
 

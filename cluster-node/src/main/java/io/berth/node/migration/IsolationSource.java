@@ -4,6 +4,8 @@ import io.berth.isolation.ContainerInfo;
 import io.berth.isolation.ContainerStatus;
 import io.berth.isolation.HeldCheckpoint;
 import io.berth.isolation.IsolationLayer;
+import io.berth.isolation.LazyPageRelay;
+import io.berth.protocol.container.PostCopy;
 import io.berth.node.agent.ContainerRuntime;
 import io.berth.node.migration.transfer.DiskImageSync;
 import io.berth.node.migration.transfer.RoundReport;
@@ -55,9 +57,16 @@ public final class IsolationSource implements SourceRuntime {
   private static final class Session {
     volatile DiskImageSync disk;
     volatile HeldCheckpoint held;
+    /** Post-copy: the relay between the target's daemon and CRIU, until the migration ends. */
+    volatile LazyPageRelay relay;
   }
 
-  public IsolationSource(ActorSystem<?> system, IsolationLayer layer, ContainerRuntime runtime, MigrationSettings settings, HostId host) {
+  private final String transferHost;
+
+  /** @param transferHost this node's address the target's post-copy daemon connects to (its cluster address) */
+  public IsolationSource(ActorSystem<?> system, IsolationLayer layer, ContainerRuntime runtime, MigrationSettings settings, HostId host,
+      String transferHost) {
+    this.transferHost = transferHost;
     this.system = system;
     this.layer = layer;
     this.runtime = runtime;
@@ -99,15 +108,33 @@ public final class IsolationSource implements SourceRuntime {
   }
 
   @Override
-  public Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target) {
+  public Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target, PostCopy postCopy) {
     Session s = session(migrationId);
     Path images = imagesDir(migrationId);
     deleteTree(images);
+    long memory = layer.stats(id).memoryBytes();
+    boolean lazy = postCopy == PostCopy.ON || postCopy == PostCopy.AUTO && memory >= settings.postCopyFrom();
     // With the target's page server, the pages go there while CRIU dumps, and only the other images are sent after;
     // below PAGE_SERVER_FROM its fixed cost (about 0.2 s here: CRIU's last message on a corked socket) outweighs that.
-    boolean viaPageServer = !target.pageServer().isEmpty() && layer.stats(id).memoryBytes() >= PAGE_SERVER_FROM;
-    HeldCheckpoint held = layer.checkpointHeld(id, images, settings.holdBound(), viaPageServer ? target.pageServer() : null);
-    s.held = held;
+    boolean viaPageServer = !lazy && !target.pageServer().isEmpty() && memory >= PAGE_SERVER_FROM;
+    HeldCheckpoint held;
+    String lazyPagesFrom = "";
+    if (lazy) {
+      int criuPort = freeLoopbackPort();
+      held = layer.checkpointHeldLazy(id, images, settings.holdBound(), criuPort);
+      s.held = held;
+      try {
+        // The target's daemon connecting is the moment its copy takes over: the hold is committed then.
+        s.relay = LazyPageRelay.open(transferHost, criuPort, settings.restoreTimeout(), target.transferHost(), held::decideCommit);
+      } catch (RuntimeException e) {
+        held.resume(DECIDE);
+        throw e;
+      }
+      lazyPagesFrom = transferHost + ":" + s.relay.port();
+    } else {
+      held = layer.checkpointHeld(id, images, settings.holdBound(), viaPageServer ? target.pageServer() : null);
+      s.held = held;
+    }
     try {
       // Everything the container wrote is in its image file once its filesystem is synced (it is frozen now).
       layer.syncDisk(id);
@@ -116,10 +143,11 @@ public final class IsolationSource implements SourceRuntime {
       items.add(TransferItem.diskImage(disk));
       RoundReport r = send(target, items, "the checkpoint of container " + id);
       return new Frozen(held.imageBytes(), new Sent(r.bytes(), r.sha256(), millisSince(held.dumpStartedNanos())), held.dumpStartedNanos(),
-          viaPageServer);
+          viaPageServer, lazyPagesFrom);
     } catch (RuntimeException e) {
       // The target gets no restore: the source goes on where it was.
       try {
+        closeRelay(s);
         held.resume(DECIDE);
       } catch (RuntimeException undo) {
         e.addSuppressed(undo);
@@ -142,6 +170,17 @@ public final class IsolationSource implements SourceRuntime {
 
   @Override
   public void commit(ContainerId id, String migrationId) {
+    Session s = sessions.get(migrationId);
+    if (s != null && s.held != null && s.held.isLazy()) {
+      // Post-copy: CRIU serves the pages after the commit and ends once every page was taken (or the transfer broke:
+      // then the source is killed all the same; the target knows whether its copy has its memory whole).
+      try {
+        s.held.commit(settings.restoreTimeout());
+      } finally {
+        closeRelay(s);
+      }
+      return;
+    }
     Optional<HeldCheckpoint> held = hold(id, migrationId);
     if (held.isPresent()) {
       held.get().commit(DECIDE);
@@ -157,6 +196,8 @@ public final class IsolationSource implements SourceRuntime {
 
   @Override
   public long resumeOrRestart(ContainerId id, String migrationId, ContainerSpec spec, String address, int prefixLength, boolean ran) {
+    Session session = sessions.get(migrationId);
+    if (session != null) closeRelay(session);
     Optional<HeldCheckpoint> held = hold(id, migrationId);
     if (held.isPresent()) held.get().resume(DECIDE);
     long pid = runningPid(id);
@@ -218,12 +259,26 @@ public final class IsolationSource implements SourceRuntime {
     }
   }
 
+  private static void closeRelay(Session s) {
+    LazyPageRelay r = s.relay;
+    if (r != null) r.close();
+  }
+
+  private static int freeLoopbackPort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("find a free loopback port for CRIU's lazy page server", e);
+    }
+  }
+
   private Session session(String migrationId) {
     return sessions.computeIfAbsent(migrationId, m -> new Session());
   }
 
   private void forget(String migrationId) {
-    sessions.remove(migrationId);
+    Session s = sessions.remove(migrationId);
+    if (s != null) closeRelay(s);
     deleteTree(workDir.resolve(migrationId));
   }
 

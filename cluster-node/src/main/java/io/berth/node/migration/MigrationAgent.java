@@ -71,6 +71,11 @@ public final class MigrationAgent {
    * for an answer while the restore may still succeed), and a discard waits for it to end.
    */
   private final java.util.Set<ContainerId> restoring = ConcurrentHashMap.newKeySet();
+  /** Post-copies under way or ended here, by migration: how each ended (kept for the saga's questions; in memory). */
+  private final Map<String, CompletableFuture<PostCopyEnd>> postCopies = new ConcurrentHashMap<>();
+
+  /** How a post-copy ended here: the container's pid then, the pages' bytes, and why its memory was lost (empty: it was not). */
+  private record PostCopyEnd(long pid, long bytes, String lost) {}
   private final SecureRandom random = new SecureRandom();
 
   private MigrationAgent(ActorSystem<?> system, HostId host, IsolationLayer layer, String bridge, String gateway, String transferHost,
@@ -106,6 +111,7 @@ public final class MigrationAgent {
     else if (message instanceof MigrationCommand.Restore c) run(c, () -> restore(c));
     else if (message instanceof MigrationCommand.Status c) run(c, () -> holds(c.migrationId(), c.container()));
     else if (message instanceof MigrationCommand.Discard c) run(c, () -> discard(c));
+    else if (message instanceof MigrationCommand.AwaitPostCopy c) run(c, () -> awaitPostCopy(c));
   }
 
   private void run(MigrationCommand c, Supplier<MigrationReply> work) {
@@ -168,26 +174,31 @@ public final class MigrationAgent {
 
   private MigrationReply.Prepared prepared(Incoming in, MigrationCommand.Prepare c) {
     String liveRefusal = c.mode() == MigrationMode.LIVE ? layer.liveRestoreRefusal().orElse("") : "";
+    String postCopyRefusal = c.mode() == MigrationMode.LIVE && c.postCopy() ? layer.postCopyRefusal().orElse("") : "not asked for";
     String findings = "template " + c.spec().template().value() + " present on " + host
-        + (c.mode() == MigrationMode.LIVE ? liveRefusal.isEmpty() ? "; CRIU can restore here" : "; CRIU cannot restore here: " + liveRefusal : "");
+        + (c.mode() == MigrationMode.LIVE ? liveRefusal.isEmpty() ? "; CRIU can restore here" : "; CRIU cannot restore here: " + liveRefusal : "")
+        + (c.mode() == MigrationMode.LIVE && c.postCopy() ? postCopyRefusal.isEmpty() ? "; post-copy can restore here" : "; no post-copy here: "
+            + postCopyRefusal : "");
     String pageServer = in.pageServer() == null ? "" : in.pageServer().endpoint();
-    return new MigrationReply.Prepared(c.migrationId(), host, transferHost, in.receiver().port(), in.token(), pageServer, findings, liveRefusal);
+    return new MigrationReply.Prepared(c.migrationId(), host, transferHost, in.receiver().port(), in.token(), pageServer, findings, liveRefusal,
+        postCopyRefusal);
   }
 
   /** Runs the container from what arrived: restored (live), or set up on its disk and started (cold). */
   private MigrationReply restore(MigrationCommand.Restore c) {
     ContainerId id = c.container();
     ContainerInfo info = layer.inspect(id);
-    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(c.migrationId(), host, Holding.RUNNING, info.initPid(), 0);
+    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(c.migrationId(), host, Holding.RUNNING, info.initPid(), 0, lostMemory(c.migrationId()));
     Incoming in = incoming.get(c.migrationId());
     if (in == null) {
       throw new IllegalStateException("host " + host + " has no receiver for migration " + c.migrationId()
           + " (its node restarted since the preflight): nothing to run it from");
     }
-    if (!restoring.add(id)) return new MigrationReply.Holds(c.migrationId(), host, Holding.RESTORING, 0, 0);
+    if (!restoring.add(id)) return new MigrationReply.Holds(c.migrationId(), host, Holding.RESTORING, 0, 0, "");
     in.receiver().close();
     MigrationCommand.Prepare p = in.prepare();
     long start = System.nanoTime();
+    boolean lazy = c.live() && !c.lazyPagesFrom().isEmpty();
     try {
       if (info.status() == ContainerStatus.ABSENT) {
         Path disk = Files.isRegularFile(in.diskImage()) ? in.diskImage() : null;
@@ -199,11 +210,22 @@ public final class MigrationAgent {
         if (in.pageServer() == null) throw new IllegalStateException("the dump sent its pages to a page server this host never started");
         pageBytes = in.pageServer().await(Duration.ofSeconds(30));
       }
-      if (c.live()) pid = layer.restore(id, in.imagesDir());
-      else if (c.start()) pid = layer.start(id);
+      if (lazy) {
+        int colon = c.lazyPagesFrom().lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("lazyPagesFrom must be ADDRESS:PORT, not " + c.lazyPagesFrom());
+        IsolationLayer.LazyRestore restored = layer.restoreLazy(id, in.imagesDir(), c.lazyPagesFrom().substring(0, colon),
+            Integer.parseInt(c.lazyPagesFrom().substring(colon + 1)));
+        pid = restored.pid();
+        // It runs; its memory comes on: watched until every page arrived, or the copy killed and started again from its disk.
+        postCopies.put(c.migrationId(), CompletableFuture.supplyAsync(() -> finishPostCopy(c.migrationId(), id, restored, in.imagesDir()), blocking));
+      } else if (c.live()) {
+        pid = layer.restore(id, in.imagesDir());
+      } else if (c.start()) {
+        pid = layer.start(id);
+      }
       log.info("migration {}: container {} {} on host {} in {} ms (pid {})", c.migrationId(), id, c.live() ? "restored" : c.start() ? "started" : "set up",
           host, (System.nanoTime() - start) / 1_000_000, pid);
-      return new MigrationReply.Holds(c.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, pageBytes);
+      return new MigrationReply.Holds(c.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, pageBytes, "");
     } catch (RuntimeException e) {
       // Nothing of it may stay here: the source resumes its own copy.
       try {
@@ -215,17 +237,72 @@ public final class MigrationAgent {
     } finally {
       incoming.remove(c.migrationId());
       if (in.pageServer() != null) in.pageServer().close();
-      IsolationSource.deleteTree(in.imagesDir().getParent());
+      // Post-copy's daemon works in the images directory until its end (finishPostCopy removes it then).
+      if (!postCopies.containsKey(c.migrationId())) IsolationSource.deleteTree(in.imagesDir().getParent());
       restoring.remove(id);
     }
   }
 
+  /**
+   * Waits (bounded) for the post-copy's end. Every page arrived: nothing to do. Cut short (the source or the link went
+   * away): the daemon's wrapper killed the copy before it could read a missing page as zeros; it is started again here
+   * from its disk, which holds everything it wrote, and the loss is kept for the saga to record.
+   */
+  private PostCopyEnd finishPostCopy(String migrationId, ContainerId id, IsolationLayer.LazyRestore restored, Path imagesDir) {
+    try {
+      io.berth.isolation.LazyPages.Outcome out = restored.pages().await(settings.restoreTimeout());
+      long bytes = out.pages() * 4096;
+      if (out.complete()) {
+        log.info("migration {}: container {}'s memory arrived whole on host {} ({} pages)", migrationId, id, host, out.pages());
+        return new PostCopyEnd(restored.pid(), bytes, "");
+      }
+      log.error("migration {}: container {}'s post-copy was cut short on host {}: {}; starting it again from its disk", migrationId, id, host,
+          out.cause());
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (layer.inspect(id).status() == ContainerStatus.RUNNING && System.nanoTime() < deadline) sleepMillis(10);
+      long pid = 0;
+      String lost = out.cause();
+      try {
+        pid = layer.start(id);
+      } catch (RuntimeException e) {
+        lost = lost + "; starting it again from its disk failed: " + e.getMessage();
+        log.error("migration {}: container {} could not start again from its disk on host {}: {}", migrationId, id, host, e.getMessage());
+      }
+      return new PostCopyEnd(pid, bytes, lost);
+    } finally {
+      restored.pages().removeControlDir();
+      IsolationSource.deleteTree(imagesDir.getParent());
+    }
+  }
+
+  /** Post-copy: answers once this migration's memory transfer ended here (at once when none runs). */
+  private MigrationReply awaitPostCopy(MigrationCommand.AwaitPostCopy c) {
+    CompletableFuture<PostCopyEnd> f = postCopies.get(c.migrationId());
+    if (f == null) return holds(c.migrationId(), c.container());
+    PostCopyEnd end = await(f, settings.restoreTimeout().plusSeconds(30), "the post-copy of migration " + c.migrationId());
+    return new MigrationReply.Holds(c.migrationId(), host, end.pid() > 0 ? Holding.RUNNING : Holding.SET_UP, end.pid(), end.bytes(), end.lost());
+  }
+
+  /** Why this migration's post-copy lost the container's memory here, or empty. */
+  private String lostMemory(String migrationId) {
+    CompletableFuture<PostCopyEnd> f = postCopies.get(migrationId);
+    return f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join().lost() : "";
+  }
+
+  private static void sleepMillis(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private MigrationReply holds(String migrationId, ContainerId id) {
-    if (restoring.contains(id)) return new MigrationReply.Holds(migrationId, host, Holding.RESTORING, 0, 0);
+    if (restoring.contains(id)) return new MigrationReply.Holds(migrationId, host, Holding.RESTORING, 0, 0, "");
     ContainerInfo info = layer.inspect(id);
-    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(migrationId, host, Holding.RUNNING, info.initPid(), 0);
-    if (info.status() == ContainerStatus.ABSENT) return new MigrationReply.Holds(migrationId, host, Holding.NOTHING, 0, 0);
-    return new MigrationReply.Holds(migrationId, host, Holding.SET_UP, 0, 0);
+    if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(migrationId, host, Holding.RUNNING, info.initPid(), 0, lostMemory(migrationId));
+    if (info.status() == ContainerStatus.ABSENT) return new MigrationReply.Holds(migrationId, host, Holding.NOTHING, 0, 0, lostMemory(migrationId));
+    return new MigrationReply.Holds(migrationId, host, Holding.SET_UP, 0, 0, lostMemory(migrationId));
   }
 
   /** The move is off: remove what this host made for it, unless the directory places the container here. */
@@ -253,7 +330,7 @@ public final class MigrationAgent {
     }
     if (layer.inspect(c.container()).status() != ContainerStatus.ABSENT) layer.destroy(c.container());
     log.info("migration {}: host {} discarded what it held of container {}", c.migrationId(), host, c.container());
-    return new MigrationReply.Holds(c.migrationId(), host, Holding.NOTHING, 0, 0);
+    return new MigrationReply.Holds(c.migrationId(), host, Holding.NOTHING, 0, 0, "");
   }
 
   // --- helpers -----------------------------------------------------------------------------------
@@ -275,10 +352,14 @@ public final class MigrationAgent {
   }
 
   private <T> T await(java.util.concurrent.CompletionStage<T> stage, String what) {
+    return await(stage, settings.stepTimeout(), what);
+  }
+
+  private <T> T await(java.util.concurrent.CompletionStage<T> stage, Duration bound, String what) {
     try {
-      return stage.toCompletableFuture().get(settings.stepTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      return stage.toCompletableFuture().get(bound.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException(what + ": no answer within " + settings.stepTimeout(), e);
+      throw new IllegalStateException(what + ": no answer within " + bound, e);
     } catch (java.util.concurrent.ExecutionException e) {
       throw new IllegalStateException(what + ": " + e.getCause().getMessage(), e.getCause());
     } catch (InterruptedException e) {

@@ -13,10 +13,15 @@ import java.time.Duration;
  *                        two copies) and the saga settles with the target
  * @param bytesPerSecond  the transfer's bandwidth limit; 0 for none
  * @param workDir         where the images of a migration are kept (a tmpfs: they are the processes' memory)
+ * @param postCopyFrom    {@code --post-copy auto} moves a container's memory after it runs on the target from this
+ *                        much memory on (measured: MigrationBench)
  */
-public record MigrationSettings(Duration stepTimeout, Duration restoreTimeout, Duration holdBound, long bytesPerSecond, Path workDir) {
+public record MigrationSettings(Duration stepTimeout, Duration restoreTimeout, Duration holdBound, long bytesPerSecond, Path workDir,
+    long postCopyFrom) {
+  /** Where post-copy's frozen time drops below the page server's on this machine (MigrationBench, 2026-12-01). */
+  public static final long POST_COPY_FROM = 256L << 20;
   public static final MigrationSettings DEFAULT = new MigrationSettings(Duration.ofSeconds(10), Duration.ofMinutes(2),
-      Duration.ofMinutes(3), 0, Path.of("/dev/shm/berth/migrations"));
+      Duration.ofMinutes(3), 0, Path.of("/dev/shm/berth/migrations"), POST_COPY_FROM);
 
   public MigrationSettings {
     positive("berth.migration.step-timeout", stepTimeout, Duration.ofMinutes(10));
@@ -28,6 +33,7 @@ public record MigrationSettings(Duration stepTimeout, Duration restoreTimeout, D
     }
     if (bytesPerSecond < 0) throw new InvalidFieldException("berth.migration.bandwidth", "must be 0 (no limit) or more", bytesPerSecond);
     if (workDir == null || !workDir.isAbsolute()) throw new InvalidFieldException("berth.migration.work-dir", "must be an absolute path", workDir);
+    if (postCopyFrom < 0) throw new InvalidFieldException("berth.migration.post-copy-from", "must be 0 or more", postCopyFrom);
   }
 
   private static void positive(String field, Duration d, Duration max) {

@@ -1,5 +1,6 @@
 package io.berth.node.migration;
 
+import io.berth.protocol.container.PostCopy;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.migration.MigrationReply;
 import io.berth.protocol.spec.ContainerSpec;
@@ -25,14 +26,16 @@ public interface SourceRuntime {
   /**
    * Live: CRIU dumps the container and holds it frozen ({@link #commit} or {@link #resume} ends the hold, and the
    * hold's own bound kills it if neither comes: never two copies); then the images and the disk's last delta go to
-   * the target.
+   * the target. With {@code postCopy} ON (or AUTO and at least {@code berth.migration.post-copy-from} of memory) the
+   * memory stays with the frozen tasks and goes after the restore, through a relay ({@link Frozen#lazyPagesFrom}):
+   * the target's daemon connecting to it commits the hold (the restore needs pages to complete).
    */
-  Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target);
+  Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target, PostCopy postCopy);
 
   /** Cold: stops the container (when it runs), takes its disk down, and sends the disk's last delta. */
   Sent stopAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target, boolean running);
 
-  /** The target runs it: the held source's tasks are killed (CRIU ends the hold with success). */
+  /** The target runs it: the held source's tasks are killed (CRIU ends the hold with success; post-copy: once every page was taken). */
   void commit(ContainerId id, String migrationId);
 
   /**
@@ -53,7 +56,12 @@ public interface SourceRuntime {
   /**
    * The live round: {@code imageBytes} of CRIU images, {@code sent} in all; {@code frozenAtNanos}, on this JVM's
    * clock, is when the dump began (the container stops running from then on); {@code viaPageServer}: its pages went
-   * to the target's page server while it dumped (not counted in {@code sent}).
+   * to the target's page server while it dumped (not counted in {@code sent}); {@code lazyPagesFrom}: post-copy, the
+   * relay the target's daemon takes the pages from ({@code address:port}), empty otherwise.
    */
-  record Frozen(long imageBytes, Sent sent, long frozenAtNanos, boolean viaPageServer) {}
+  record Frozen(long imageBytes, Sent sent, long frozenAtNanos, boolean viaPageServer, String lazyPagesFrom) {
+    public boolean postCopy() {
+      return !lazyPagesFrom.isEmpty();
+    }
+  }
 }

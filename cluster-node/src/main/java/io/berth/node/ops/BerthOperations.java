@@ -47,9 +47,11 @@ public interface BerthOperations {
   /**
    * Starts moving a container to {@code target} (or where placement picks): answered once the move is under way
    * ({@link ContainerReply.Done} with the container {@code migrating}), or refused naming why. {@code mode} empty: live,
-   * falling back to cold when live cannot work; given: that mode or nothing.
+   * falling back to cold when live cannot work; given: that mode or nothing. {@code postCopy}: whether its memory may
+   * move after it runs on the target.
    */
-  CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode, CommandContext context);
+  CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode,
+      io.berth.protocol.container.PostCopy postCopy, CommandContext context);
 
   /** Answered with {@link ContainerReply.ExecResult}. */
   CompletionStage<ContainerReply> exec(ContainerId id, List<String> argv, long timeoutMillis, CommandContext context);

@@ -11,6 +11,7 @@ import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.container.PostCopy;
 import io.berth.protocol.directory.DirectoryCommand;
 import io.berth.protocol.directory.DirectoryReply;
 import io.berth.protocol.directory.DirectoryState;
@@ -124,14 +125,15 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   @Override
-  public CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode, CommandContext context) {
+  public CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode, PostCopy postCopy,
+      CommandContext context) {
     // The directory places it from its spec as its entity holds it; the entity then runs the move from its own log.
     return guarded(() -> get(id).thenCompose(state -> {
       if (!(state instanceof ContainerState.Live live) || state instanceof ContainerState.Destroyed) {
         return done(new ContainerReply.Refused(new Rejection(Code.NOT_FOUND, "container", "container " + id + " does not exist")));
       }
       return askSaga("migration of container " + id, id, r -> new DirectoryCommand.MigrateContainer(live.data().spec(), target,
-          mode.orElse(MigrationMode.LIVE), mode.isPresent(), context, r));
+          mode.orElse(MigrationMode.LIVE), mode.isPresent(), postCopy, context, r));
     }));
   }
 

@@ -159,19 +159,21 @@ public final class ScriptedOperations implements BerthOperations {
   }
 
   @Override
-  public CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode, CommandContext context) {
+  public CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode,
+      io.berth.protocol.container.PostCopy postCopy, CommandContext context) {
     return change(id, "migrate " + id + " to=" + target.map(HostId::value).orElse("(placement)") + " mode="
-        + mode.map(MigrationMode::name).orElse("(live or cold)"), context, c -> {
+        + mode.map(MigrationMode::name).orElse("(live or cold)") + " postCopy=" + postCopy, context, c -> {
       ContainerData d = c.data();
       HostId to = target.orElse(HostId.of("host-2"));
       MigrationMode m = mode.orElse(MigrationMode.LIVE);
       // Answered as under way; what a later get sees is the move's end (so the CLI's follow ends at once).
       var record = new io.berth.protocol.container.MigrationRecord(id + "-m1", m, d.host().orElseThrow(), to, "completed", 212, 1400,
-          52_000_000L, "", "", T0);
+          52_000_000L, "", "", false, "", T0);
       containers.put(id, new ContainerState.Running(new ContainerData(d.spec(), Optional.of(to), d.address(), d.prefixLength(), Optional.empty(),
           d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt(), Optional.of(record)), 4343, T0));
       return new ContainerReply.Done(new ContainerState.Migrating(d, new io.berth.protocol.container.MigrationProgress(id + "-m1",
-          d.host().orElseThrow(), to, m, io.berth.protocol.container.MigrationProgress.Step.REQUESTED, 4343, 0, mode.isPresent(), 0, "", T0)));
+          d.host().orElseThrow(), to, m, io.berth.protocol.container.MigrationProgress.Step.REQUESTED, 4343, 0, mode.isPresent(), postCopy, false, "", 0, "",
+          T0)));
     });
   }
 

@@ -13,6 +13,7 @@ import io.berth.protocol.container.ContainerEvent;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.container.PostCopy;
 import io.berth.protocol.container.MigrationRecord;
 import io.berth.protocol.event.CommandContext;
 import io.berth.protocol.ids.ContainerId;
@@ -74,7 +75,7 @@ class ContainerMigrationTest {
     runtime = new RecordingRuntime();
     migration = new ScriptedMigration(runtime, testKit.createTestProbe());
     var settings = new MigrationSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(10), 0,
-        java.nio.file.Path.of("/run/berth/test-migrations"));
+        java.nio.file.Path.of("/run/berth/test-migrations"), MigrationSettings.POST_COPY_FROM);
     var deps = new ContainerEntity.Deps(SOURCE, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"), migration, migration, settings);
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), deps));
     probe = testKit.createTestProbe();
@@ -95,7 +96,66 @@ class ContainerMigrationTest {
   }
 
   private ContainerReply migrate(MigrationMode mode, boolean forced) {
-    return kit.<ContainerReply>runCommand(r -> new ContainerCommand.Migrate(TARGET, mode, forced, "least allocated", 2, ALICE, r)).reply();
+    return migrate(mode, forced, PostCopy.OFF);
+  }
+
+  private ContainerReply migrate(MigrationMode mode, boolean forced, PostCopy postCopy) {
+    return kit.<ContainerReply>runCommand(r -> new ContainerCommand.Migrate(TARGET, mode, forced, postCopy, "least allocated", 2, ALICE, r)).reply();
+  }
+
+  @Test
+  void aPostCopyMoveRecordsItsMemoryTransferBeforeTheRestore() {
+    runningOnSource();
+    migrate(MigrationMode.LIVE, false, PostCopy.ON);
+    ContainerState.Running after = awaitSettled(ContainerState.Running.class);
+    assertEquals(TARGET, after.data().host().orElseThrow());
+    assertEquals(5000, after.pid(), "the restored init runs on: its memory arrived whole");
+    assertEquals("127.0.0.1:2", migration.lazyPagesFrom, "the restore was told where its pages come from");
+    MigrationRecord last = after.data().lastMigration().orElseThrow();
+    assertTrue(last.postCopied() && last.memoryLost().isEmpty(), last.toString());
+    assertEquals((4 << 20) + (2 << 20) + (8 << 20), last.bytes(), "pre-copy, images and the post-copied pages");
+    assertEquals(List.of("ReservationAccepted", "MigrationRequested", "MigrationPreflightPassed", "RootfsPreCopied", "CheckpointTaken",
+        "ImageTransferred", "MemoryPostCopied", "ContainerRestored", "ContainerMoved", "MigrationCompleted"), migrationEvents());
+    assertEquals(List.of("prepare", "pre-copy " + id, "freeze " + id + " (post-copy)", "restore", "commit " + id, "awaitpostcopy",
+        "remove " + id, "settle completed 2", "wake " + id), migration.calls);
+  }
+
+  @Test
+  void aPostCopyCutShortRecordsTheLossAndTheCopyStartedAgainFromItsDisk() {
+    runningOnSource();
+    migration.loseMemory = "criu lazy-pages exited 1 before every page arrived (10 of 2048 pages)";
+    migrate(MigrationMode.LIVE, false, PostCopy.ON);
+    ContainerState.Running after = awaitSettled(ContainerState.Running.class);
+    assertEquals(TARGET, after.data().host().orElseThrow());
+    assertEquals(5001, after.pid(), "started again from its disk: a new init");
+    MigrationRecord last = after.data().lastMigration().orElseThrow();
+    assertEquals("completed", last.outcome());
+    assertEquals(migration.loseMemory, last.memoryLost(), "the loss is in the record");
+    assertTrue(migrationEvents().contains("MemoryPostCopied"), migrationEvents().toString());
+  }
+
+  @Test
+  void postCopyOnWhereTheTargetCannotIsRefusedAndNothingChanges() {
+    long pid = runningOnSource();
+    migration.postCopyRefusal = "this kernel has no /dev/userfaultfd";
+    migrate(MigrationMode.LIVE, false, PostCopy.ON);
+    ContainerState.Running refused = awaitSettled(ContainerState.Running.class);
+    assertEquals(SOURCE, refused.data().host().orElseThrow());
+    assertEquals(pid, refused.pid(), "the same init: nothing was frozen");
+    String cause = refused.data().lastMigration().orElseThrow().cause();
+    assertTrue(cause.contains("no /dev/userfaultfd") && cause.contains("--post-copy on"), cause);
+    assertFalse(migration.calls.stream().anyMatch(c -> c.startsWith("freeze")), migration.calls.toString());
+  }
+
+  @Test
+  void postCopyAutoWhereTheTargetCannotMovesThePagesBeforeTheRestore() {
+    runningOnSource();
+    migration.postCopyRefusal = "this kernel has no /dev/userfaultfd";
+    migrate(MigrationMode.LIVE, false, PostCopy.AUTO);
+    ContainerState.Running after = awaitSettled(ContainerState.Running.class);
+    assertEquals(TARGET, after.data().host().orElseThrow());
+    assertEquals("", migration.lazyPagesFrom, "no post-copy");
+    assertFalse(after.data().lastMigration().orElseThrow().postCopied());
   }
 
   @Test
@@ -143,7 +203,8 @@ class ContainerMigrationTest {
     assertTrue(refused.data().lastMigration().orElseThrow().cause().contains("--live was asked for"), refused.data().lastMigration().toString());
     assertFalse(migration.calls.stream().anyMatch(c -> c.startsWith("freeze") || c.startsWith("cold-stop")), migration.calls.toString());
 
-    var again = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Migrate(TARGET, MigrationMode.LIVE, false, "least allocated", 3, ALICE, r));
+    var again = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Migrate(TARGET, MigrationMode.LIVE, false, PostCopy.OFF, "least allocated",
+        3, ALICE, r));
     assertInstanceOf(ContainerReply.Done.class, again.reply());
     ContainerState.Running moved = awaitSettled(ContainerState.Running.class);
     MigrationRecord last = moved.data().lastMigration().orElseThrow();

@@ -39,6 +39,12 @@ final class ScriptedMigration implements SourceRuntime, MigrationPorts {
   final Map<ContainerId, Boolean> held = new ConcurrentHashMap<>();
   volatile String liveRefusal;
   volatile String failRestoreWith;
+  /** What the target's preflight says of post-copy (empty: it can). */
+  volatile String postCopyRefusal = "";
+  /** Post-copy is cut short on the target for this reason: its copy is started again from its disk (a new pid). */
+  volatile String loseMemory;
+  /** The relay the last restore was asked to take its pages from (empty: not post-copy). */
+  volatile String lazyPagesFrom = "";
   /** When set, the named step waits for it (a step under way, for a crash injected there). */
   final Map<String, CountDownLatch> holdAt = new ConcurrentHashMap<>();
   /** Steps whose ask never gets an answer (the other side is down). */
@@ -71,10 +77,12 @@ final class ScriptedMigration implements SourceRuntime, MigrationPorts {
   }
 
   @Override
-  public Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target) {
-    step("freeze " + id);
+  public Frozen freezeAndSend(ContainerId id, String migrationId, MigrationReply.Prepared target, io.berth.protocol.container.PostCopy postCopy) {
+    // As if the container held more than post-copy-from: AUTO post-copies like ON.
+    boolean lazy = postCopy != io.berth.protocol.container.PostCopy.OFF;
+    step("freeze " + id + (lazy ? " (post-copy)" : ""));
     held.put(id, true);
-    return new Frozen(1 << 20, new Sent(2 << 20, "b".repeat(64), 7), System.nanoTime(), false);
+    return new Frozen(1 << 20, new Sent(2 << 20, "b".repeat(64), 7), System.nanoTime(), false, lazy ? "127.0.0.1:2" : "");
   }
 
   @Override
@@ -124,22 +132,30 @@ final class ScriptedMigration implements SourceRuntime, MigrationPorts {
     CompletableFuture<MigrationReply> answer = CompletableFuture.supplyAsync(() -> {
       step(name);
       if (c instanceof MigrationCommand.Prepare p) {
-        return new MigrationReply.Prepared(p.migrationId(), host, "127.0.0.1", 1, "token", "", "scripted target", "");
+        return new MigrationReply.Prepared(p.migrationId(), host, "127.0.0.1", 1, "token", "", "scripted target", "",
+            p.postCopy() ? postCopyRefusal : "not asked for");
       }
       if (c instanceof MigrationCommand.Restore r) {
         if (failRestoreWith != null) return new MigrationReply.Failed(r.migrationId(), host, "restore", failRestoreWith);
+        lazyPagesFrom = r.lazyPagesFrom();
         long pid = r.start() ? nextTargetPid++ : 0;
         targetRuns.put(r.container(), pid);
-        return new MigrationReply.Holds(r.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0);
+        return new MigrationReply.Holds(r.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0, "");
+      }
+      if (c instanceof MigrationCommand.AwaitPostCopy a) {
+        if (loseMemory == null) return new MigrationReply.Holds(a.migrationId(), host, Holding.RUNNING, targetRuns.get(a.container()), 8 << 20, "");
+        long again = nextTargetPid++;
+        targetRuns.put(a.container(), again);
+        return new MigrationReply.Holds(a.migrationId(), host, Holding.RUNNING, again, 1 << 20, loseMemory);
       }
       if (c instanceof MigrationCommand.Status s) {
         Long pid = targetRuns.get(s.container());
-        if (pid == null) return new MigrationReply.Holds(s.migrationId(), host, Holding.NOTHING, 0, 0);
-        return new MigrationReply.Holds(s.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0);
+        if (pid == null) return new MigrationReply.Holds(s.migrationId(), host, Holding.NOTHING, 0, 0, "");
+        return new MigrationReply.Holds(s.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0, "");
       }
       MigrationCommand.Discard d = (MigrationCommand.Discard) c;
       targetRuns.remove(d.container());
-      return new MigrationReply.Holds(d.migrationId(), host, Holding.NOTHING, 0, 0);
+      return new MigrationReply.Holds(d.migrationId(), host, Holding.NOTHING, 0, 0, "");
     });
     if (!answerLost.remove(name)) return answer;
     return answer.thenCompose(r -> CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("the answer was lost")));

@@ -62,8 +62,8 @@ public sealed interface ContainerCommand extends BerthMessage {
    * the move to {@code target} on and answers {@link ContainerReply.Done} once {@code MigrationRequested} is
    * durable; the steps then run from its log. Sent again, it is answered from the state.
    */
-  record Migrate(HostId target, MigrationMode mode, boolean modeForced, String decision, long reservation, CommandContext context,
-      ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
+  record Migrate(HostId target, MigrationMode mode, boolean modeForced, PostCopy postCopy, String decision, long reservation,
+      CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 
   /** Runs {@code argv} inside the running container; answered with {@link ContainerReply.ExecResult}. */
   record Exec(List<String> argv, long timeoutMillis, CommandContext context, ActorRef<ContainerReply> replyTo)

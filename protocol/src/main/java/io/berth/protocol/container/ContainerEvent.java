@@ -79,10 +79,11 @@ public sealed interface ContainerEvent extends BerthEvent {
   /**
    * The directory reserved room on {@code target} for the container (placement's {@code decision}, or the operator's
    * choice) and the container's entity, on {@code source}, takes the move on. {@code modeForced}: the operator asked
-   * for this mode, so a live move that cannot work fails instead of falling back to cold.
+   * for this mode, so a live move that cannot work fails instead of falling back to cold. {@code postCopy}: whether its
+   * memory may move after it runs on the target ({@link PostCopy}).
    */
   record MigrationRequested(EventMeta meta, String migrationId, HostId source, HostId target, MigrationMode mode,
-      boolean modeForced, String decision) implements ContainerEvent {}
+      boolean modeForced, PostCopy postCopy, String decision) implements ContainerEvent {}
 
   /** Both hosts can take the move in its mode (CRIU checks, the target's template, room and kernel): {@code findings}. */
   record MigrationPreflightPassed(EventMeta meta, String migrationId, String findings) implements ContainerEvent {}
@@ -95,6 +96,14 @@ public sealed interface ContainerEvent extends BerthEvent {
 
   /** The checkpoint images and the disk image's last delta reached the target, checksums verified on both sides. */
   record ImageTransferred(EventMeta meta, String migrationId, long bytes, String sha256) implements ContainerEvent {}
+
+  /**
+   * Post-copy ended: the container ran on the target while its memory came from the source. {@code complete}: every
+   * page arrived ({@code bytes} relayed); otherwise the source went away first, the target killed its copy (it would
+   * have read zeros for the pages it never got) and started it again from its disk: its memory is lost, for
+   * {@code cause}.
+   */
+  record MemoryPostCopied(EventMeta meta, String migrationId, long bytes, boolean complete, String cause) implements ContainerEvent {}
 
   /** The directory places the container on the target host now: its entity's shard follows there. */
   record ContainerMoved(EventMeta meta, String migrationId, HostId target) implements ContainerEvent {}

@@ -91,7 +91,7 @@ final class ContainerFold {
       requirePhase(live, event, Defined.class, Running.class, Stopped.class);
       long pid = live instanceof Running r ? r.pid() : 0;
       MigrationProgress p = new MigrationProgress(e.migrationId(), e.source(), e.target(), e.mode(), Step.REQUESTED, pid, 0, e.modeForced(),
-          0, "", at);
+          e.postCopy(), false, "", 0, "", at);
       return new Migrating(d.withPending(pending(Operation.MIGRATE, event)), p);
     }
     if (!(live instanceof Migrating m)) throw mismatch(live, event, "no migration is under way");
@@ -107,16 +107,18 @@ final class ContainerFold {
     if (event instanceof ContainerRestored e) return new Migrating(d.withHost(e.host()), p.restored(e.pid()));
     if (event instanceof ContainerMoved e) return new Migrating(d.withHost(e.target()), p.at(Step.MOVED));
     if (event instanceof MigrationFellBackToCold e) return new Migrating(d, p.cold(e.cause()));
+    if (event instanceof MemoryPostCopied e) return new Migrating(d, p.postCopied(e.bytes(), e.complete() ? "" : e.cause()));
     if (event instanceof MigrationCompleted e) {
       if (!p.isPast(Step.MOVED)) throw mismatch(live, event, "the directory has not placed it on the target yet");
       ContainerData done = d.settled().withLastMigration(new MigrationRecord(p.migrationId(), p.mode(), p.source(), p.target(), "completed",
-          e.downtimeMillis(), e.totalMillis(), p.bytes(), p.fallbackReason(), "", at));
+          e.downtimeMillis(), e.totalMillis(), p.bytes(), p.fallbackReason(), "", p.postCopied(), p.memoryLost(), at));
       return p.pidAfter() > 0 ? new Running(done, p.pidAfter(), at) : stoppedOrDefined(done);
     }
     if (event instanceof MigrationAborted e) {
       ContainerData back = d.withHost(p.source()).failed("migrate: " + e.cause())
           .withLastMigration(new MigrationRecord(p.migrationId(), p.mode(), p.source(), p.target(), "aborted", 0,
-              java.time.Duration.between(p.requestedAt(), at).toMillis(), p.bytes(), p.fallbackReason(), e.cause(), at));
+              java.time.Duration.between(p.requestedAt(), at).toMillis(), p.bytes(), p.fallbackReason(), e.cause(), p.postCopied(), p.memoryLost(),
+              at));
       return e.pid() > 0 ? new Running(back, e.pid(), at) : stoppedOrDefined(back);
     }
     throw mismatch(live, event, "unknown event type");
@@ -146,6 +148,7 @@ final class ContainerFold {
     if (event instanceof MigrationCompleted e) return e.migrationId();
     if (event instanceof MigrationFellBackToCold e) return e.migrationId();
     if (event instanceof MigrationAborted e) return e.migrationId();
+    if (event instanceof MemoryPostCopied e) return e.migrationId();
     throw new IllegalStateException("not a migration step: " + event.getClass().getSimpleName());
   }
 

@@ -13,6 +13,8 @@ import java.time.Instant;
  * @param bytes          what crossed the network: the disk pre-copy, the images and the disk's last delta
  * @param fallbackReason why a live move went cold; empty when it did not
  * @param cause          why it was aborted; empty when it completed
+ * @param postCopied     its memory moved after it ran on the target (post-copy)
+ * @param memoryLost     why its memory was lost on the way (post-copy cut short: it was started again from its disk); empty if not
  */
 public record MigrationRecord(String migrationId, MigrationMode mode, HostId from, HostId to, String outcome, long frozenMillis,
-    long totalMillis, long bytes, String fallbackReason, String cause, Instant endedAt) {}
+    long totalMillis, long bytes, String fallbackReason, String cause, boolean postCopied, String memoryLost, Instant endedAt) {}

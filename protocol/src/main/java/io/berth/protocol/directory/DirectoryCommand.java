@@ -35,7 +35,8 @@ public sealed interface DirectoryCommand extends BerthMessage {
    * in the container's log), or with a refusal naming why (busy, cordoned, too small, the same host...).
    */
   record MigrateContainer(ContainerSpec spec, java.util.Optional<io.berth.protocol.ids.HostId> target,
-      io.berth.protocol.container.MigrationMode mode, boolean modeForced, CommandContext context, ActorRef<ContainerReply> replyTo)
+      io.berth.protocol.container.MigrationMode mode, boolean modeForced, io.berth.protocol.container.PostCopy postCopy, CommandContext context,
+      ActorRef<ContainerReply> replyTo)
       implements DirectoryCommand {}
 
   /**

@@ -17,20 +17,29 @@ public sealed interface MigrationCommand extends BerthMessage {
   ActorRef<MigrationReply> replyTo();
 
   /**
-   * Preflight: can this host take the container in {@code mode} (its template, CRIU, room for its disk)? If so the
-   * agent opens a receiver for the migration's files and answers {@link MigrationReply.Prepared}.
+   * Preflight: can this host take the container in {@code mode} (its template, CRIU, room for its disk; with
+   * {@code postCopy}, a lazy restore too)? If so the agent opens a receiver for the migration's files and answers
+   * {@link MigrationReply.Prepared}.
    */
-  record Prepare(String migrationId, ContainerSpec spec, String address, int prefixLength, MigrationMode mode,
+  record Prepare(String migrationId, ContainerSpec spec, String address, int prefixLength, MigrationMode mode, boolean postCopy,
       ActorRef<MigrationReply> replyTo) implements MigrationCommand {}
 
   /**
    * Runs the container here from what was received: restored from its checkpoint ({@code live}), or set up on its
    * disk and, with {@code start}, started (cold). {@code viaPageServer}: the dump sent its pages to this host's page
-   * server (wait for it to end), else they came with the files. Answered {@link MigrationReply.Holds} once it runs
-   * (or is set up).
+   * server (wait for it to end), else they came with the files. {@code lazyPagesFrom}: post-copy, the memory comes
+   * from the source's relay at this {@code address:port} after the restore (empty: not post-copy). Answered
+   * {@link MigrationReply.Holds} once it runs (or is set up).
    */
-  record Restore(String migrationId, ContainerId container, boolean live, boolean start, boolean viaPageServer,
+  record Restore(String migrationId, ContainerId container, boolean live, boolean start, boolean viaPageServer, String lazyPagesFrom,
       ActorRef<MigrationReply> replyTo) implements MigrationCommand {}
+
+  /**
+   * Post-copy: answered {@link MigrationReply.Holds} once the memory's transfer of this migration has ended here: every
+   * page arrived, or it was cut short and the container was killed and started again from its disk (then
+   * {@code memoryLost} says why). Answered at once when no transfer of it runs here.
+   */
+  record AwaitPostCopy(String migrationId, ContainerId container, ActorRef<MigrationReply> replyTo) implements MigrationCommand {}
 
   /** What this host holds of the container now: nothing, set up, or running (with its pid). */
   record Status(String migrationId, ContainerId container, ActorRef<MigrationReply> replyTo) implements MigrationCommand {}

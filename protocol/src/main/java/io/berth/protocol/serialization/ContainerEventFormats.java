@@ -19,6 +19,7 @@ import static io.berth.protocol.serialization.Wire.writeString;
 
 import io.berth.protocol.container.ContainerEvent.*;
 import io.berth.protocol.container.MigrationMode;
+import io.berth.protocol.container.PostCopy;
 import io.berth.protocol.container.Operation;
 import java.util.List;
 
@@ -99,8 +100,11 @@ final class ContainerEventFormats {
 
   // --- the migration saga --------------------------------------------------------------------------
 
-  /** Version 2: with {@code modeForced} and {@code decision}; version 1 reads as not forced, no decision recorded. */
-  static final EventFormat<MigrationRequested> MIGRATION_REQUESTED = EventFormat.of(MigrationRequested.class, 2,
+  /**
+   * Version 3: with {@code postCopy}; version 2 (with {@code modeForced} and {@code decision}) reads as post-copy off
+   * (there was none then); version 1 also as not forced, no decision recorded.
+   */
+  static final EventFormat<MigrationRequested> MIGRATION_REQUESTED = EventFormat.of(MigrationRequested.class, 3,
       (out, e) -> {
         writeMeta(out, e.meta());
         writeString(out, e.migrationId());
@@ -108,13 +112,28 @@ final class ContainerEventFormats {
         writeHostId(out, e.target(), "target");
         writeEnumName(out, ValueCodecs.required("mode", e.mode()));
         Wire.writeBoolean(out, e.modeForced());
+        writeEnumName(out, ValueCodecs.required("postCopy", e.postCopy()));
         writeString(out, e.decision());
       },
       in -> new MigrationRequested(readMeta(in), readString(in, "migrationId"), readHostId(in, "source"),
           readHostId(in, "target"), readEnumName(in, "mode", MigrationMode.class), Wire.readBoolean(in, "modeForced"),
+          readEnumName(in, "postCopy", PostCopy.class), readString(in, "decision")))
+      .withOldVersion(2, in -> new MigrationRequested(readMeta(in), readString(in, "migrationId"), readHostId(in, "source"),
+          readHostId(in, "target"), readEnumName(in, "mode", MigrationMode.class), Wire.readBoolean(in, "modeForced"), PostCopy.OFF,
           readString(in, "decision")))
       .withOldVersion(1, in -> new MigrationRequested(readMeta(in), readString(in, "migrationId"), readHostId(in, "source"),
-          readHostId(in, "target"), readEnumName(in, "mode", MigrationMode.class), false, ""));
+          readHostId(in, "target"), readEnumName(in, "mode", MigrationMode.class), false, PostCopy.OFF, ""));
+
+  static final EventFormat<MemoryPostCopied> MEMORY_POST_COPIED = EventFormat.of(MemoryPostCopied.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeString(out, e.migrationId());
+        writeLong(out, e.bytes());
+        Wire.writeBoolean(out, e.complete());
+        writeString(out, e.cause());
+      },
+      in -> new MemoryPostCopied(readMeta(in), readString(in, "migrationId"), readLong(in, "bytes"), Wire.readBoolean(in, "complete"),
+          readString(in, "cause")));
 
   static final EventFormat<MigrationPreflightPassed> MIGRATION_PREFLIGHT_PASSED = EventFormat.of(MigrationPreflightPassed.class, 1,
       (out, e) -> { writeMeta(out, e.meta()); writeString(out, e.migrationId()); writeString(out, e.findings()); },
@@ -174,5 +193,5 @@ final class ContainerEventFormats {
       DESTROY_REQUESTED, CONTAINER_DESTROYED, OPERATION_FAILED, CONTAINER_ADOPTED, RESTART_SCHEDULED,
       MIGRATION_REQUESTED, ROOTFS_PRE_COPIED, CHECKPOINT_TAKEN, IMAGE_TRANSFERRED, CONTAINER_MOVED,
       CONTAINER_RESTORED, MIGRATION_COMPLETED, MIGRATION_FELL_BACK_TO_COLD, MIGRATION_ABORTED, CONTAINER_FENCED,
-      RESERVATION_ACCEPTED, RESERVATION_DECLINED, MIGRATION_PREFLIGHT_PASSED);
+      RESERVATION_ACCEPTED, RESERVATION_DECLINED, MIGRATION_PREFLIGHT_PASSED, MEMORY_POST_COPIED);
 }

@@ -113,6 +113,7 @@ public final class KryoRegistry {
     event(226, ContainerEventFormats.RESERVATION_ACCEPTED);
     event(227, ContainerEventFormats.RESERVATION_DECLINED);
     event(228, ContainerEventFormats.MIGRATION_PREFLIGHT_PASSED);
+    event(229, ContainerEventFormats.MEMORY_POST_COPIED);
 
     event(300, HostEventFormats.HOST_REGISTERED);
     event(301, HostEventFormats.HOST_CORDONED);
@@ -201,6 +202,7 @@ public final class KryoRegistry {
     enumeration(711, MigrationMode.class);
     enumeration(712, Operation.class);
     record(713, MigrationRecord.class);
+    enumeration(714, io.berth.protocol.container.PostCopy.class);
 
     record(750, HostState.Unregistered.class);
     record(751, HostState.Active.class);
@@ -219,6 +221,7 @@ public final class KryoRegistry {
     record(801, MigrationCommand.Restore.class);
     record(802, MigrationCommand.Status.class);
     record(803, MigrationCommand.Discard.class);
+    record(804, MigrationCommand.AwaitPostCopy.class);
     record(850, MigrationReply.Prepared.class);
     record(851, MigrationReply.Holds.class);
     record(852, MigrationReply.Failed.class);

@@ -94,7 +94,7 @@ class ContainerFoldTest {
     String m = "mig-1";
     ContainerState s = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
         new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10),
-        new MigrationRequested(meta(5), m, H1, H2, MigrationMode.LIVE, false, ""), new MigrationPreflightPassed(meta(6), m, "ok"),
+        new MigrationRequested(meta(5), m, H1, H2, MigrationMode.LIVE, false, PostCopy.OFF, ""), new MigrationPreflightPassed(meta(6), m, "ok"),
         new RootfsPreCopied(meta(6), m, 10, "a".repeat(64)),
         new CheckpointTaken(meta(7), m, 100), new ImageTransferred(meta(8), m, 110, "b".repeat(64)),
         new ContainerRestored(meta(9), m, H2, 77));
@@ -107,11 +107,11 @@ class ContainerFoldTest {
     assertEquals(77, r.pid());
     assertEquals(H2, r.data().host().orElseThrow());
     MigrationRecord last = r.data().lastMigration().orElseThrow();
-    assertEquals(new MigrationRecord(m, MigrationMode.LIVE, H1, H2, "completed", 150, 900, 120, "", "", meta(11).at()), last);
+    assertEquals(new MigrationRecord(m, MigrationMode.LIVE, H1, H2, "completed", 150, 900, 120, "", "", false, "", meta(11).at()), last);
 
     ContainerState aborted = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
         new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10),
-        new MigrationRequested(meta(5), m, H1, H2, MigrationMode.LIVE, false, ""), new MigrationAborted(meta(6), m, "criu failed", 10));
+        new MigrationRequested(meta(5), m, H1, H2, MigrationMode.LIVE, false, PostCopy.OFF, ""), new MigrationAborted(meta(6), m, "criu failed", 10));
     ContainerState.Running back = assertInstanceOf(ContainerState.Running.class, aborted);
     assertEquals(H1, back.data().host().orElseThrow());
     assertEquals("aborted", back.data().lastMigration().orElseThrow().outcome());
@@ -147,6 +147,6 @@ class ContainerFoldTest {
     ContainerSpec other = new ContainerSpec(ContainerId.of("other"), TemplateRef.of("busybox"), null, null, null, null, null, null);
     assertThrows(IllegalStateException.class, () -> fold(new ContainerDefined(meta(1), other)));
     assertThrows(IllegalStateException.class, () -> fold(new ContainerDefined(meta(1), SPEC),
-        new MigrationRequested(meta(2), "m1", H1, H2, MigrationMode.COLD, false, ""), new CheckpointTaken(meta(3), "m2", 1)));
+        new MigrationRequested(meta(2), "m1", H1, H2, MigrationMode.COLD, false, PostCopy.OFF, ""), new CheckpointTaken(meta(3), "m2", 1)));
   }
 }

@@ -32,7 +32,10 @@ class GoldenFileTest {
   static final Map<String, BerthEvent> OLD_VERSIONS = Map.of(
       "ContainerDefined:1", new ContainerDefined(Samples.meta(), Samples.fullSpecV1()),
       "MigrationRequested:1", new io.berth.protocol.container.ContainerEvent.MigrationRequested(Samples.meta(), Samples.MIGRATION_ID,
-          Samples.H1, Samples.H2, io.berth.protocol.container.MigrationMode.LIVE, false, ""),
+          Samples.H1, Samples.H2, io.berth.protocol.container.MigrationMode.LIVE, false, io.berth.protocol.container.PostCopy.OFF, ""),
+      "MigrationRequested:2", new io.berth.protocol.container.ContainerEvent.MigrationRequested(Samples.meta(), Samples.MIGRATION_ID,
+          Samples.H1, Samples.H2, io.berth.protocol.container.MigrationMode.LIVE, true, io.berth.protocol.container.PostCopy.OFF,
+          "the operator named host-b"),
       "DrainRequested:1", new io.berth.protocol.host.HostEvent.DrainRequested(Samples.meta(), io.berth.protocol.host.DrainMode.LIVE, 1),
       "HostDrained:1", new io.berth.protocol.host.HostEvent.HostDrained(Samples.meta(), List.of()));
 

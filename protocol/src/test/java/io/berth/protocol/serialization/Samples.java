@@ -107,7 +107,8 @@ public final class Samples {
         new OperationFailed(m, Operation.START, "exec /bin/httpd: no such file or directory"),
         new ContainerAdopted(m, H2, 777),
         new RestartScheduled(m, 3, 4_000, "exit code 1"),
-        new MigrationRequested(m, mig, H1, H2, MigrationMode.LIVE, true, "the operator named host-b"),
+        new MigrationRequested(m, mig, H1, H2, MigrationMode.LIVE, true, io.berth.protocol.container.PostCopy.AUTO, "the operator named host-b"),
+        new MemoryPostCopied(m, mig, 16_777_216L, false, "criu lazy-pages exited 1 before every page arrived (4096 of 65536 pages)"),
         new MigrationPreflightPassed(m, mig, "criu check passed on both hosts; template busybox present on host-b"),
         new RootfsPreCopied(m, mig, 734_003_200L, HASH),
         new CheckpointTaken(m, mig, 28_311_552L),
@@ -179,7 +180,7 @@ public final class Samples {
     return new ContainerData(fullSpec(), Optional.of(H1), "198.18.0.17", 15,
         Optional.of(new Pending(Operation.STOP, "corr-1", AT)), Optional.of(new ExitStatus(1, 0, AT)),
         "start: exec failed", 2, 42, HASH, AT, Optional.of(new MigrationRecord("mig-6", MigrationMode.LIVE, H2, H1, "completed", 212, 3_400,
-            52_000_000L, "", "", AT)));
+            52_000_000L, "", "", true, "", AT)));
   }
 
   public static ContainerData bareData() {
@@ -194,8 +195,8 @@ public final class Samples {
         new ContainerState.Running(data(), 48213, AT),
         new ContainerState.Stopped(data()),
         new ContainerState.Migrating(data(),
-            new MigrationProgress("mig-7", H1, H2, MigrationMode.LIVE, MigrationProgress.Step.IMAGE_TRANSFERRED, 48213, 0, false, 29_000_000L,
-                "", AT)),
+            new MigrationProgress("mig-7", H1, H2, MigrationMode.LIVE, MigrationProgress.Step.IMAGE_TRANSFERRED, 48213, 0, false,
+                io.berth.protocol.container.PostCopy.ON, false, "", 29_000_000L, "", AT)),
         new ContainerState.Destroyed(bareData()));
   }
 
@@ -235,7 +236,7 @@ public final class Samples {
         new ContainerCommand.SetLimits(Limits.DEFAULT, 44, ctx, c),
         new ContainerCommand.Settle(45, ctx, c),
         new ContainerCommand.Destroy(ctx, c),
-        new ContainerCommand.Migrate(H2, MigrationMode.COLD, true, "pinned by the operator", 46, ctx, c),
+        new ContainerCommand.Migrate(H2, MigrationMode.COLD, true, io.berth.protocol.container.PostCopy.OFF, "pinned by the operator", 46, ctx, c),
         new ContainerCommand.Exec(List.of("/bin/echo", "hi"), 5_000, ctx, c),
         new ContainerCommand.Get(c),
         new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", ctx, h),
@@ -250,7 +251,8 @@ public final class Samples {
         new DirectoryCommand.ResizeContainer(CT, Limits.DEFAULT, ctx, c),
         new DirectoryCommand.Release(CT, ctx, d),
         new DirectoryCommand.Locate(CT, d),
-        new DirectoryCommand.MigrateContainer(fullSpec(), Optional.of(H2), MigrationMode.LIVE, false, ctx, c),
+        new DirectoryCommand.MigrateContainer(fullSpec(), Optional.of(H2), MigrationMode.LIVE, false, io.berth.protocol.container.PostCopy.AUTO, ctx,
+            c),
         new DirectoryCommand.SettleMigration(CT, 46, true, ctx, d),
         new DirectoryCommand.Read(d));
   }
