@@ -82,7 +82,7 @@ final class ListOnlyOperations implements BerthOperations {
 
   @Override
   public CompletionStage<ContainerReply> migrate(ContainerId id, java.util.Optional<HostId> target, java.util.Optional<MigrationMode> mode,
-      CommandContext context) {
+      io.berth.protocol.container.PostCopy postCopy, CommandContext context) {
     return notHere();
   }
 
