@@ -18,8 +18,12 @@ import java.time.Duration;
  */
 public record MigrationSettings(Duration stepTimeout, Duration restoreTimeout, Duration holdBound, long bytesPerSecond, Path workDir,
     long postCopyFrom) {
-  /** Where post-copy's frozen time drops below the page server's on this machine (MigrationBench, 2026-12-01). */
-  public static final long POST_COPY_FROM = 256L << 20;
+  /**
+   * Above about where post-copy's frozen time drops below pre-copy's on this machine (MigrationBench, 2026-12-01,
+   * medians of 3: 16 MiB 825 ms post-copy against 567 ms pre-copy, 256 MiB 776 against 1290; post-copy stays near
+   * 800 ms up to 1 GiB, pre-copy grows about 3 ms a MiB: they cross near 95 MiB).
+   */
+  public static final long POST_COPY_FROM = 128L << 20;
   public static final MigrationSettings DEFAULT = new MigrationSettings(Duration.ofSeconds(10), Duration.ofMinutes(2),
       Duration.ofMinutes(3), 0, Path.of("/dev/shm/berth/migrations"), POST_COPY_FROM);
 
