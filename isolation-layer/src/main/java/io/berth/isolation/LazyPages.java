@@ -137,7 +137,7 @@ public final class LazyPages implements AutoCloseable {
     long[] pages = transferred();
     if (status == 0 && !overran) return new Outcome(true, pages[0], pages[1], "");
     String why = overran ? "the memory pages did not all arrive within " + timeout.toSeconds() + " s"
-        : "criu lazy-pages exited " + status + " before every page arrived (" + pages[0] + " of " + pages[1] + " pages)";
+        : "criu lazy-pages exited " + status + " before every page arrived";
     return new Outcome(false, pages[0], pages[1], why + "; the container was killed so it never runs on zeroed pages: "
         + lastError());
   }
