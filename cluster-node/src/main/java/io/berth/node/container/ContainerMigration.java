@@ -94,7 +94,7 @@ final class ContainerMigration {
         }
       }
       case CHECKPOINTED, IMAGE_TRANSFERRED -> askRestore(p, false, "");
-      case RESTORED, MOVED -> finish(p);
+      case RESTORED, MOVED -> finish(m);
     }
   }
 
@@ -215,6 +215,14 @@ final class ContainerMigration {
         return effect().none();
       }
       case "removed" -> {
+        if (error != null && !onSourceHost(p) && ++remoteRemovals >= 3) {
+          // The move is complete (the target runs it); the source host does not answer. Its copy holds no running task
+          // (committed, or gone with its host); what stays of it there is logged, to be removed when that host is back.
+          log.error("container {}: source host {} did not answer the removal of its copy after migration {} ({}); it runs on {} now, and what "
+              + "is left of it on {} stays until that host is back", entity.id(), p.source(), mid, Replies.describe(error), p.target(), p.source());
+          settleCompleted(m);
+          return effect().none();
+        }
         if (error != null) {
           log.error("container {}: could not remove the source's copy after the move (retrying in 5 s): {}", entity.id(), Replies.describe(error));
           later(mid, "retry-finish", Duration.ofSeconds(5));
@@ -224,7 +232,7 @@ final class ContainerMigration {
         return effect().none();
       }
       case "retry-finish" -> {
-        finish(p);
+        finish(m);
         return effect().none();
       }
       case "settled-completed" -> {
@@ -309,6 +317,10 @@ final class ContainerMigration {
       boolean live = p.mode() == MigrationMode.LIVE && p.wasRunning();
       pageBytes = h.pageBytes();
       lastHolds = h;
+      if (live && !onSourceHost(p)) {
+        entity.pipeStep(mid, "committed", askSource(p, MigrationCommand.SourceAction.COMMIT, m.data()).thenApply(done -> h.pid()));
+        return effect().none();
+      }
       entity.blockingStep(mid, "committed", () -> {
         if (live) source.commit(entity.id(), mid);
         return h.pid();
@@ -344,8 +356,36 @@ final class ContainerMigration {
         r -> new MigrationCommand.Status(p.migrationId(), entity.id(), r), stepTimeout()));
   }
 
+  /**
+   * The entity runs on the source host, as it does unless the source's node went down during the move and the
+   * container's shard was allocated elsewhere: then the source side's steps are asked of the source host's agent.
+   */
+  private boolean onSourceHost(MigrationProgress p) {
+    return entity.deps().localHost().equals(p.source());
+  }
+
+  /** A source side step asked of the source host's agent; fails unless it answers that it was done. */
+  private java.util.concurrent.CompletionStage<MigrationReply.Holds> askSource(MigrationProgress p, MigrationCommand.SourceAction action,
+      ContainerData d) {
+    return entity.deps().migration().askTarget(p.source(), r -> new MigrationCommand.OnSource(p.migrationId(), entity.id(), action, d.spec(),
+        d.address(), d.prefixLength(), p.wasRunning(), r), entity.deps().migrationSettings().restoreTimeout())
+        .thenApply(reply -> {
+          if (reply instanceof MigrationReply.Holds h) return h;
+          throw new IllegalStateException("the source " + p.source() + " could not " + action.name().toLowerCase(java.util.Locale.ROOT) + ": "
+              + (reply instanceof MigrationReply.Failed f ? f.message() : String.valueOf(reply)));
+        });
+  }
+
+  /** Failed attempts to remove the source's copy through a source host that is not this one. */
+  private int remoteRemovals;
+
   /** The target runs it: remove the source's copy, have the directory move the allocation, record the end. */
-  private void finish(MigrationProgress p) {
+  private void finish(Migrating m) {
+    MigrationProgress p = m.progress();
+    if (!onSourceHost(p)) {
+      entity.pipeStep(p.migrationId(), "removed", askSource(p, MigrationCommand.SourceAction.REMOVE, m.data()).thenApply(h -> Boolean.TRUE));
+      return;
+    }
     entity.blockingStep(p.migrationId(), "removed", () -> {
       source.removeLocal(entity.id(), p.migrationId());
       return Boolean.TRUE;
@@ -382,6 +422,15 @@ final class ContainerMigration {
     lastCause = cause;
     log.warn("container {}: migration {} to {} is undone: {}", entity.id(), mid, p.target(), cause);
     ContainerData d = m.data();
+    if (!onSourceHost(p)) {
+      // The source's node went down and this entity recovered elsewhere: only the source host can resume its hold or
+      // start it again; until it answers, nothing is started here (that would be a second copy).
+      entity.pipeStep(mid, "undone", askSource(p, MigrationCommand.SourceAction.RESUME, d).thenApply(h -> new Undone(cause
+          + (h.pid() > 0 && h.pid() == p.pidBefore() ? " (resumed where it was, on " + p.source() + ")"
+          : h.pid() > 0 ? " (its memory was lost; started again from its disk on " + p.source() + ")" : ""), h.pid())));
+      discard(p, 3);
+      return effect().none();
+    }
     entity.blockingStep(mid, "undone", () -> {
       boolean ran = p.wasRunning();
       boolean held = source.isHeld(entity.id(), mid);
@@ -423,7 +472,7 @@ final class ContainerMigration {
     log.info("container {}: recovered in migration {} at step {}: asking target {} what it holds", entity.id(), p.migrationId(), p.step(),
         p.target());
     if (p.isPast(Step.RESTORED)) {
-      finish(p);
+      finish(m);
       return;
     }
     askStatus(p);

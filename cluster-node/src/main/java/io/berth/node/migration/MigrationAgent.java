@@ -65,6 +65,8 @@ public final class MigrationAgent {
   private final MigrationSettings settings;
   private final ActorRef<DirectoryCommand> directory;
   private final Executor blocking;
+  /** This host's source side, for the steps a saga running elsewhere asks of it ({@link MigrationCommand.OnSource}). */
+  private final SourceRuntime source;
   private final Map<String, Incoming> incoming = new ConcurrentHashMap<>();
   /**
    * The containers whose restore runs now: a status asked meanwhile says so (the source must not take "not here"
@@ -79,7 +81,8 @@ public final class MigrationAgent {
   private final SecureRandom random = new SecureRandom();
 
   private MigrationAgent(ActorSystem<?> system, HostId host, IsolationLayer layer, String bridge, String gateway, String transferHost,
-      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking) {
+      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking, SourceRuntime source) {
+    this.source = source;
     this.system = system;
     this.host = host;
     this.layer = layer;
@@ -95,10 +98,10 @@ public final class MigrationAgent {
    * @param transferHost the address this node's receivers listen on (its cluster address: the other nodes reach it)
    */
   public static Behavior<MigrationCommand> create(HostId host, IsolationLayer layer, String bridge, String gateway, String transferHost,
-      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking) {
+      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking, SourceRuntime source) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(keyFor(host), ctx.getSelf()));
-      MigrationAgent agent = new MigrationAgent(ctx.getSystem(), host, layer, bridge, gateway, transferHost, settings, directory, blocking);
+      MigrationAgent agent = new MigrationAgent(ctx.getSystem(), host, layer, bridge, gateway, transferHost, settings, directory, blocking, source);
       return Behaviors.receiveMessage(message -> {
         agent.handle(message);
         return Behaviors.same();
@@ -112,6 +115,7 @@ public final class MigrationAgent {
     else if (message instanceof MigrationCommand.Status c) run(c, () -> holds(c.migrationId(), c.container()));
     else if (message instanceof MigrationCommand.Discard c) run(c, () -> discard(c));
     else if (message instanceof MigrationCommand.AwaitPostCopy c) run(c, () -> awaitPostCopy(c));
+    else if (message instanceof MigrationCommand.OnSource c) run(c, () -> onSource(c));
   }
 
   private void run(MigrationCommand c, Supplier<MigrationReply> work) {
@@ -273,6 +277,24 @@ public final class MigrationAgent {
       restored.pages().removeControlDir();
       IsolationSource.deleteTree(imagesDir.getParent());
     }
+  }
+
+  /** The source side's step, for a saga whose entity runs on another host now (this host's node went down meanwhile). */
+  private MigrationReply onSource(MigrationCommand.OnSource c) {
+    ContainerId id = c.container();
+    switch (c.action()) {
+      case COMMIT -> source.commit(id, c.migrationId());
+      case REMOVE -> {
+        source.removeLocal(id, c.migrationId());
+      }
+      case RESUME -> {
+        long pid = source.resumeOrRestart(id, c.migrationId(), c.spec(), c.address(), c.prefixLength(), c.ran());
+        return new MigrationReply.Holds(c.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0, "");
+      }
+    }
+    log.info("migration {}: {} of container {} done on its source host {} for a saga running elsewhere", c.migrationId(),
+        c.action().name().toLowerCase(java.util.Locale.ROOT), id, host);
+    return holds(c.migrationId(), id);
   }
 
   /** Post-copy: answers once this migration's memory transfer ended here (at once when none runs). */

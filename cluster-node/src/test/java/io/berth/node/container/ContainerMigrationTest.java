@@ -61,6 +61,7 @@ class ContainerMigrationTest {
   private RecordingRuntime runtime;
   private ScriptedMigration migration;
   private EventSourcedBehaviorTestKit<ContainerCommand, ContainerEvent, ContainerState> kit;
+  private MigrationSettings settings;
   private TestProbe<ContainerReply> probe;
 
   @AfterAll
@@ -74,7 +75,7 @@ class ContainerMigrationTest {
     id = ContainerId.of("mig-" + TESTS.incrementAndGet());
     runtime = new RecordingRuntime();
     migration = new ScriptedMigration(runtime, testKit.createTestProbe());
-    var settings = new MigrationSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(10), 0,
+    settings = new MigrationSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(10), 0,
         java.nio.file.Path.of("/run/berth/test-migrations"), MigrationSettings.POST_COPY_FROM);
     var deps = new ContainerEntity.Deps(SOURCE, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"), migration, migration, settings);
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), deps));
@@ -232,6 +233,33 @@ class ContainerMigrationTest {
     migrate(MigrationMode.LIVE, false);
     var stop = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Stop(1000, ALICE, r));
     assertEquals(io.berth.protocol.reply.Rejection.Code.BUSY, assertInstanceOf(ContainerReply.Refused.class, stop.reply()).rejection().code());
+  }
+
+  /**
+   * The source's node dies after the target restored it, and the container's shard is allocated to a third host: the
+   * entity recovered there asks the source host's agent to remove the source's copy (never removes anything of its
+   * own host), and the move completes on the target.
+   */
+  @Test
+  void aSagaRecoveredOnAThirdHostAsksTheSourceHostToRemoveItsCopy() {
+    runningOnSource();
+    migration.holdAt.put("remove", new CountDownLatch(1));
+    migrate(MigrationMode.LIVE, false);
+    awaitCall("remove");
+    // The same log, replayed by an entity on node-3 (the source's node is gone; its held step never returns).
+    var elsewhere = new ContainerEntity.Deps(HostId.of("node-3"), runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
+        settings);
+    migration.holdAt.remove("remove");
+    String pid = org.apache.pekko.persistence.typed.PersistenceId.of(ContainerEntity.TYPE_KEY.name(), id.value()).id();
+    List<Object> log = kit.persistenceTestKit().persistedInStorage(pid);
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), elsewhere));
+    kit.persistenceTestKit().clearByPersistenceId(pid);
+    kit.persistenceTestKit().persistForRecovery(pid, log);
+    kit.restart();
+    ContainerState.Running after = awaitSettled(ContainerState.Running.class);
+    assertEquals(TARGET, after.data().host().orElseThrow());
+    assertTrue(migration.calls.contains("onsource"), "the source host's agent was asked: " + migration.calls);
+    assertEquals("completed", after.data().lastMigration().orElseThrow().outcome());
   }
 
   /**

@@ -153,6 +153,18 @@ final class ScriptedMigration implements SourceRuntime, MigrationPorts {
         if (pid == null) return new MigrationReply.Holds(s.migrationId(), host, Holding.NOTHING, 0, 0, "");
         return new MigrationReply.Holds(s.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0, "");
       }
+      if (c instanceof MigrationCommand.OnSource o) {
+        // The source host's agent, for an entity recovered elsewhere: the same source side as the local one.
+        switch (o.action()) {
+          case COMMIT -> commit(o.container(), o.migrationId());
+          case REMOVE -> removeLocal(o.container(), o.migrationId());
+          case RESUME -> {
+            long pid = resumeOrRestart(o.container(), o.migrationId(), o.spec(), o.address(), o.prefixLength(), o.ran());
+            return new MigrationReply.Holds(o.migrationId(), host, pid > 0 ? Holding.RUNNING : Holding.SET_UP, pid, 0, "");
+          }
+        }
+        return new MigrationReply.Holds(o.migrationId(), host, Holding.NOTHING, 0, 0, "");
+      }
       MigrationCommand.Discard d = (MigrationCommand.Discard) c;
       targetRuns.remove(d.container());
       return new MigrationReply.Holds(d.migrationId(), host, Holding.NOTHING, 0, 0, "");

@@ -41,6 +41,19 @@ public sealed interface MigrationCommand extends BerthMessage {
    */
   record AwaitPostCopy(String migrationId, ContainerId container, ActorRef<MigrationReply> replyTo) implements MigrationCommand {}
 
+  /**
+   * Asked of the source host's agent when the saga runs elsewhere (the source's node went down and the container's
+   * entity recovered on another host): the source side's step there, as the entity on the source would have run it.
+   * {@code COMMIT}: the held source ends (the target runs it); {@code RESUME}: the move is off, the source resumes or
+   * starts again ({@code spec}, {@code address}, {@code prefixLength}, {@code ran} as for the entity's own undo);
+   * {@code REMOVE}: the source's copy is removed (the target runs it). Answered {@link MigrationReply.Holds} with what
+   * the source host holds then.
+   */
+  record OnSource(String migrationId, ContainerId container, SourceAction action, ContainerSpec spec, String address, int prefixLength,
+      boolean ran, ActorRef<MigrationReply> replyTo) implements MigrationCommand {}
+
+  enum SourceAction { COMMIT, RESUME, REMOVE }
+
   /** What this host holds of the container now: nothing, set up, or running (with its pid). */
   record Status(String migrationId, ContainerId container, ActorRef<MigrationReply> replyTo) implements MigrationCommand {}
 

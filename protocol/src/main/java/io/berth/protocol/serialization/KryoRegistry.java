@@ -222,6 +222,8 @@ public final class KryoRegistry {
     record(802, MigrationCommand.Status.class);
     record(803, MigrationCommand.Discard.class);
     record(804, MigrationCommand.AwaitPostCopy.class);
+    record(805, MigrationCommand.OnSource.class);
+    enumeration(806, MigrationCommand.SourceAction.class);
     record(850, MigrationReply.Prepared.class);
     record(851, MigrationReply.Holds.class);
     record(852, MigrationReply.Failed.class);
