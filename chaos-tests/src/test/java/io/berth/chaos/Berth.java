@@ -99,6 +99,15 @@ final class Berth {
     return Long.parseLong(Files.readString(local.resolve("run").resolve(host + ".pid")).trim());
   }
 
+  /** The local cluster's Cassandra JVM (its embedded launcher records it). */
+  long cassandraPid() throws IOException {
+    java.util.Properties p = new java.util.Properties();
+    try (var in = Files.newInputStream(local.resolve("cluster/cassandra/node.properties"))) {
+      p.load(in);
+    }
+    return Long.parseLong(p.getProperty("pid").trim());
+  }
+
   String netns(String host) {
     return name + "-" + host;
   }

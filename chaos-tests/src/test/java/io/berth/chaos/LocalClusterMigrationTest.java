@@ -34,7 +34,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Migration as an operator meets it, on a local cluster of three hosts from {@code bin/berth up}: a live move that
  * keeps a client's TCP connection and the server's memory, and leaves nothing of the container on the source's
  * kernel; 256 MiB of memory moved intact; a cold move; the refusals; the source's node killed while CRIU holds the
- * container frozen (it resumes where it was); a drain of 20 containers with a node killed part-way.
+ * container frozen (it resumes where it was); a drain of 20 containers with a node killed part-way; a post-copy cut
+ * short by the source's death (the target's copy killed and started again from its disk, the loss recorded); the
+ * target's node killed during the restore, and Cassandra killed during a move (one copy, where the log says).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterMigrationTest {
@@ -254,6 +256,144 @@ class LocalClusterMigrationTest {
     for (String ct : names) assertEquals(0, berth.berth("ct", "destroy", ct).exit());
   }
 
+  /**
+   * Post-copy, and its failure: the container runs on the target while its memory still comes from the source, and
+   * the source's node JVM is killed then (its relay goes with it). The target must not let the copy run on pages it
+   * never got: it kills it and starts it again from its disk, and the log records the loss. Exactly one copy.
+   */
+  @Test
+  @Order(5)
+  void aPostCopyCutShortByTheSourcesDeathStartsTheTargetsCopyFromItsDiskAndRecordsTheLoss() throws Exception {
+    String ct = "mig-lazy";
+    createWithMemory(ct, "400M");
+    JsonNode before = show(ct);
+    String source = before.path("host").asText();
+    String target = otherHost(source);
+    long node = berth.nodePid(source);
+    Path targetProcs = berth.cgroupFile("pids", target, ct, "cgroup.procs");
+    Berth.Run started = berth.berth("ct", "migrate", ct, "--to", target, "--post-copy", "on", "--detach");
+    assertEquals(0, started.exit(), started.toString());
+    // The restore completes only once pages flow (the hold committed): then the copy's processes are in its cgroup there.
+    await("the copy runs on " + target + " while its pages come", Duration.ofSeconds(60), () -> {
+      try {
+        return Files.exists(targetProcs) && !Files.readString(targetProcs).isBlank();
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    sh("kill", "-9", Long.toString(node));
+    await("node JVM " + node + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node)));
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    awaitMigrationEnd(ct);
+    JsonNode after = show(ct);
+    JsonNode last = after.path("lastMigration");
+    assertEquals(target, after.path("host").asText(), after.toString());
+    assertEquals("running", after.path("phase").asText(), after.toString());
+    assertTrue(last.path("postCopied").asBoolean(), last.toString());
+    if (last.path("memoryLost").isNull()) {
+      // Every page had arrived before the kill (a fast machine): then the memory is whole.
+      assertEquals(expectedSum(), openGateAndRead(ct), "its memory arrived whole");
+    } else {
+      assertTrue(last.path("memoryLost").asText().contains("before every page arrived"), last.toString());
+      assertTrue(eventTypes(ct).contains("MemoryPostCopied"), eventTypes(ct).toString());
+      // Started again from its disk: it makes its memory anew, and it is whole.
+      awaitMemory(ct, target);
+      assertEquals(expectedSum(), openGateAndRead(ct), "the copy started again from its disk runs whole");
+    }
+    assertEquals(List.of(target), hostsRunning(ct), "exactly one copy, on " + target);
+    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  /**
+   * The target's node JVM is killed while the source is held and the target restores (or is about to): the saga
+   * never undoes the move on a timeout alone; it asks the target, once its node is back, what it holds, and that
+   * decides. Whatever the answer, exactly one copy runs, where the log says it does.
+   */
+  @Test
+  @Order(6)
+  void theTargetsNodeKilledDuringTheRestoreEndsWithOneCopyWhereTheLogSays() throws Exception {
+    String ct = "mig-tkill";
+    createWithMemory(ct, "400M");
+    JsonNode before = show(ct);
+    String source = before.path("host").asText();
+    String target = otherHost(source);
+    long pid = before.path("pid").asLong();
+    long targetNode = berth.nodePid(target);
+    Berth.Run started = berth.berth("ct", "migrate", ct, "--to", target, "--post-copy", "off", "--detach");
+    assertEquals(0, started.exit(), started.toString());
+    await("CRIU holds the init " + pid + " frozen", Duration.ofSeconds(30), () -> state(pid).startsWith("t"));
+    sh("kill", "-9", Long.toString(targetNode));
+    await("node JVM " + targetNode + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + targetNode)));
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    awaitMigrationEnd(ct);
+    JsonNode after = show(ct);
+    String at = after.path("host").asText();
+    String outcome = after.path("lastMigration").path("outcome").asText();
+    assertEquals("running", after.path("phase").asText(), after.toString());
+    assertEquals(outcome.equals("completed") ? target : source, at, "the log's host follows the outcome: " + after);
+    assertEquals(List.of(at), hostsRunning(ct), "exactly one copy, where the log says");
+    if (outcome.equals("aborted")) assertEquals(pid, after.path("pid").asLong(), "undone: the source resumed where it was");
+    assertEquals(expectedSum(), openGateAndRead(ct), "its memory is intact");
+    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  /**
+   * Cassandra is killed while the source is held: the saga's next events cannot be written. Once Cassandra is back
+   * the container's entity recovers from its log and asks the target what it holds; one copy, where the log says.
+   */
+  @Test
+  @Order(7)
+  void cassandraKilledDuringAMoveEndsWithOneCopyWhereTheLogSays() throws Exception {
+    String ct = "mig-ckill";
+    createWithMemory(ct, "400M");
+    JsonNode before = show(ct);
+    String source = before.path("host").asText();
+    String target = otherHost(source);
+    long pid = before.path("pid").asLong();
+    long cassandra = berth.cassandraPid();
+    Berth.Run started = berth.berth("ct", "migrate", ct, "--to", target, "--post-copy", "off", "--detach");
+    assertEquals(0, started.exit(), started.toString());
+    await("CRIU holds the init " + pid + " frozen", Duration.ofSeconds(30), () -> state(pid).startsWith("t"));
+    sh("kill", "-9", Long.toString(cassandra));
+    await("Cassandra " + cassandra + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + cassandra)));
+    sleep(3000);
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    awaitMigrationEnd(ct);
+    JsonNode after = show(ct);
+    String at = after.path("host").asText();
+    String outcome = after.path("lastMigration").path("outcome").asText();
+    assertEquals("running", after.path("phase").asText(), after.toString());
+    assertEquals(outcome.equals("completed") ? target : source, at, "the log's host follows the outcome: " + after);
+    assertEquals(List.of(at), hostsRunning(ct), "exactly one copy, where the log says");
+    assertEquals(expectedSum(), openGateAndRead(ct), "its memory is intact");
+    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  /** The hosts whose kernel runs a process of the container (its pids cgroup there is not empty). */
+  private static List<String> hostsRunning(String ct) throws IOException {
+    List<String> running = new ArrayList<>();
+    for (String h : List.of("node-1", "node-2", "node-3")) {
+      Path procs = berth.cgroupFile("pids", h, ct, "cgroup.procs");
+      if (Files.exists(procs) && !Files.readString(procs).isBlank()) running.add(h);
+    }
+    return running;
+  }
+
+  /** Waits until the container on {@code host} holds its 256 MiB (made at its start, or again after a start from its disk). */
+  private static void awaitMemory(String ct, String host) {
+    Path usage = berth.cgroupFile("memory", host, ct, "memory.usage_in_bytes");
+    await(ct + " holds 256 MiB on " + host, Duration.ofSeconds(60), () -> {
+      try {
+        return Long.parseLong(Files.readString(usage).trim()) >= MIB_256;
+      } catch (IOException | NumberFormatException e) {
+        return false;
+      }
+    });
+  }
+
   // --- helpers -------------------------------------------------------------------------------------
 
   private static void createWithMemory(String ct, String limit) {
@@ -261,15 +401,7 @@ class LocalClusterMigrationTest {
         "sh", "-c", "mkfifo /gate; yes abcdefgh | head -c " + MIB_256 + " | tail -c " + MIB_256
             + " | (read g < /gate; sha256sum > /result); sleep 100000");
     assertEquals(0, created.exit(), created.toString());
-    String host = show(ct).path("host").asText();
-    Path usage = berth.cgroupFile("memory", host, ct, "memory.usage_in_bytes");
-    await(ct + " holds 256 MiB", Duration.ofSeconds(60), () -> {
-      try {
-        return Long.parseLong(Files.readString(usage).trim()) >= MIB_256;
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    awaitMemory(ct, show(ct).path("host").asText());
   }
 
   /** A size as the API writes it ("64M", "24151M", "2G", "0") in MiB. */

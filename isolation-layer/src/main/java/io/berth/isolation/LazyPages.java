@@ -242,19 +242,13 @@ public final class LazyPages implements AutoCloseable {
       # Berth's post-copy daemon (LazyPages.java): runs criu lazy-pages (the arguments), and when it fails kills
       # every process of the container before it writes the status: pages it never received would read as zeros.
       cd "${0%/*}" || exit 1
+      """ + io.berth.isolation.checkpoint.KillScript.FUNCTION + """
       "$@" &
       echo $! > criu.pid
       wait $!
       s=$?
       if [ "$s" != 0 ]; then
-        n=0
-        while [ $n -lt 100 ]; do
-          p=$(cat $(cat procs) 2>/dev/null)
-          [ -z "$p" ] && break
-          kill -9 $p 2>/dev/null
-          sleep 0.01
-          n=$((n+1))
-        done
+        kill_cgroups
         echo killed > killed
       fi
       echo $s > status

@@ -443,22 +443,16 @@ public final class HeldDump {
       # Berth's held dump (HeldDump.java): runs the criu command line given as arguments, names it, waits
       # for it and records its exit status. Started by setsid --fork: its own session, no pipe to the JVM.
       cd "${0%/*}" || exit 1
+      """ + KillScript.FUNCTION + """
       "$@" &
       echo $! > criu.pid
       wait $!
       s=$?
       # After a commit nothing of the source may run (see HeldDump.java): a failed lazy-pages transfer lets
-      # CRIU resume the tasks, so they are killed here, in rounds, until the cgroups are empty (bounded).
+      # CRIU resume the tasks, so they are killed here.
       o=$(cat outcome 2>/dev/null)
       if [ "$s" != 0 ] && { [ "$o" = commit ] || [ "$o" = expired ]; }; then
-        n=0
-        while [ $n -lt 100 ]; do
-          p=$(cat $(cat procs) 2>/dev/null)
-          [ -z "$p" ] && break
-          kill -9 $p 2>/dev/null
-          sleep 0.01
-          n=$((n+1))
-        done
+        kill_cgroups
         echo killed > source
       fi
       echo $s > status

@@ -46,6 +46,35 @@ public final class TransferSender {
    */
   public static CompletionStage<RoundReport> send(ActorSystem<?> system, String host, int port, String token, List<TransferItem> items,
       long bytesPerSecond, Duration timeout) {
+    return sendRetryingWhileBusy(system, host, port, token, items, bytesPerSecond, timeout, BUSY_RETRIES);
+  }
+
+  /** How often a round refused because the receiver still ends the previous one is sent again, {@link #BUSY_PAUSE} apart. */
+  private static final int BUSY_RETRIES = 10;
+  private static final Duration BUSY_PAUSE = Duration.ofMillis(200);
+
+  /**
+   * A round sent right after one that failed on this side can reach the receiver before it has seen the failed
+   * round's connection end ("another round is under way", refused at HELLO: nothing of it was written there), so it
+   * is sent again a little later, a few times.
+   */
+  private static CompletionStage<RoundReport> sendRetryingWhileBusy(ActorSystem<?> system, String host, int port, String token,
+      List<TransferItem> items, long bytesPerSecond, Duration timeout, int retries) {
+    return sendOnce(system, host, port, token, items, bytesPerSecond, timeout).handle((report, error) -> {
+      Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (cause == null) return java.util.concurrent.CompletableFuture.completedFuture(report);
+      if (retries > 0 && String.valueOf(cause.getMessage()).contains("refused: another round is under way")) {
+        java.util.concurrent.Executor later = java.util.concurrent.CompletableFuture.delayedExecutor(BUSY_PAUSE.toMillis(),
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> null, later).thenCompose(x ->
+            sendRetryingWhileBusy(system, host, port, token, items, bytesPerSecond, timeout, retries - 1));
+      }
+      return java.util.concurrent.CompletableFuture.<RoundReport>failedFuture(cause);
+    }).thenCompose(f -> f);
+  }
+
+  private static CompletionStage<RoundReport> sendOnce(ActorSystem<?> system, String host, int port, String token, List<TransferItem> items,
+      long bytesPerSecond, Duration timeout) {
     InvalidFieldException.required("system", system);
     if (host == null || host.isBlank()) throw new InvalidFieldException("host", "must be given", host);
     if (port < 1 || port > 65535) throw new InvalidFieldException("port", "must be 1 to 65535", port);
