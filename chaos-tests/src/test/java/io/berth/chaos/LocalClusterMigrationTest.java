@@ -34,8 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Migration as an operator meets it, on a local cluster of three hosts from {@code bin/berth up}: a live move that
  * keeps a client's TCP connection and the server's memory, and leaves nothing of the container on the source's
  * kernel; 256 MiB of memory moved intact; a cold move; the refusals; the source's node killed while CRIU holds the
- * container frozen (it resumes where it was); a drain of 20 containers with a node killed part-way; a post-copy cut
- * short by the source's death (the target's copy killed and started again from its disk, the loss recorded); the
+ * container frozen (it resumes where it was); a drain of 20 containers with a node killed part-way; the
  * target's node killed during the restore, and Cassandra killed during a move (one copy, where the log says).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -254,55 +253,6 @@ class LocalClusterMigrationTest {
     }
     assertEquals(0, berth.berth("host", "uncordon", "node-1").exit());
     for (String ct : names) assertEquals(0, berth.berth("ct", "destroy", ct).exit());
-  }
-
-  /**
-   * Post-copy, and its failure: the container runs on the target while its memory still comes from the source, and
-   * the source's node JVM is killed then (its relay goes with it). The target must not let the copy run on pages it
-   * never got: it kills it and starts it again from its disk, and the log records the loss. Exactly one copy.
-   */
-  @Test
-  @Order(5)
-  void aPostCopyCutShortByTheSourcesDeathStartsTheTargetsCopyFromItsDiskAndRecordsTheLoss() throws Exception {
-    String ct = "mig-lazy";
-    createWithMemory(ct, "400M");
-    JsonNode before = show(ct);
-    String source = before.path("host").asText();
-    String target = otherHost(source);
-    long node = berth.nodePid(source);
-    Path targetProcs = berth.cgroupFile("pids", target, ct, "cgroup.procs");
-    Berth.Run started = berth.berth("ct", "migrate", ct, "--to", target, "--post-copy", "on", "--detach");
-    assertEquals(0, started.exit(), started.toString());
-    // The restore completes only once pages flow (the hold committed): then the copy's processes are in its cgroup there.
-    await("the copy runs on " + target + " while its pages come", Duration.ofSeconds(60), () -> {
-      try {
-        return Files.exists(targetProcs) && !Files.readString(targetProcs).isBlank();
-      } catch (IOException e) {
-        return false;
-      }
-    });
-    sh("kill", "-9", Long.toString(node));
-    await("node JVM " + node + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node)));
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
-    awaitMigrationEnd(ct);
-    JsonNode after = show(ct);
-    JsonNode last = after.path("lastMigration");
-    assertEquals(target, after.path("host").asText(), after.toString());
-    assertEquals("running", after.path("phase").asText(), after.toString());
-    assertTrue(last.path("postCopied").asBoolean(), last.toString());
-    if (last.path("memoryLost").isNull()) {
-      // Every page had arrived before the kill (a fast machine): then the memory is whole.
-      assertEquals(expectedSum(), openGateAndRead(ct), "its memory arrived whole");
-    } else {
-      assertTrue(last.path("memoryLost").asText().contains("before every page arrived"), last.toString());
-      assertTrue(eventTypes(ct).contains("MemoryPostCopied"), eventTypes(ct).toString());
-      // Started again from its disk: it makes its memory anew, and it is whole.
-      awaitMemory(ct, target);
-      assertEquals(expectedSum(), openGateAndRead(ct), "the copy started again from its disk runs whole");
-    }
-    assertEquals(List.of(target), hostsRunning(ct), "exactly one copy, on " + target);
-    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
   }
 
   /**
