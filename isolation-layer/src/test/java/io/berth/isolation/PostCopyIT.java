@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.isolation.checkpoint.HeldDump;
 import io.berth.isolation.process.Commands;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
@@ -136,6 +137,57 @@ class PostCopyIT {
       assertTrue(String.valueOf(e.getCause().getMessage()).contains("source's tasks were killed"), "the source says so: " + e.getCause());
     }
     assertFalse(Files.exists(Path.of("/proc", Integer.toString(sourceInit))), "the source's init is gone");
+  }
+
+  /** A container holding {@code mib} MiB, started on data root a and held by a lazy dump (nobody restores it). */
+  private record Held(IsolationLayer a, ContainerId id, HeldCheckpoint held, int init, Path images) {}
+
+  private Held holdLazily(String name, long mib, int netIndex, Duration bound) throws Exception {
+    IsolationLayer a = host.layer("a");
+    ContainerId id = host.newId(name);
+    ContainerSpec spec = TestHost.spec(id, Limits.DEFAULT.withMemoryBytes((mib + 64) << 20).withDiskBytes(128L << 20), "/bin/sh", "-c", holder(mib));
+    a.prepare(spec, host.bridged(netIndex));
+    int init = a.start(id);
+    await(mib + " MiB held in the container's memory", T, () -> a.stats(id).memoryBytes() >= (mib << 20));
+    Path images = host.runDir().resolve("images-" + name);
+    HeldCheckpoint held = a.checkpointHeldLazy(id, images, bound, freePort());
+    assertTrue(held.isLazy(), "a lazy hold");
+    assertTrue(procState(init).startsWith("t"), "held frozen (traced): " + procState(init));
+    return new Held(a, id, held, init, images);
+  }
+
+  @Test
+  void aLazyHoldResumedGoesOnAtOnceWithItsMemory() throws Exception {
+    long mib = 64;
+    String expected = expectedSum(mib);
+    Held h = holdLazily("pr", mib, 45, T);
+    h.held().resume(T);
+    // CRIU (Berth's patch 03) serves no pages after a resume: without it the tasks stayed frozen, waiting for a daemon.
+    await("CRIU of the resumed lazy hold has ended", Duration.ofSeconds(10), () -> HeldDump.find(h.images()).isEmpty());
+    assertTrue(procState(h.init()).matches("[SR]"), "running again where it was: " + procState(h.init()));
+    ExecResult r = h.a().exec(h.id(), List.of("/bin/sh", "-c", "echo go > /gate; i=0; while [ ! -s /result ] && [ $i -lt 300 ]; do usleep 100000; "
+        + "i=$((i+1)); done; cat /result"), T);
+    assertEquals(expected, r.stdout().strip().split("\\s+")[0], "its memory is whole: " + r);
+  }
+
+  @Test
+  void aLazyHoldNobodyDecidesKillsTheSourceAndEndsCriuAtTheBound() throws Exception {
+    Held h = holdLazily("pe", 16, 46, Duration.ofSeconds(2));
+    // No decision: at the bound the hook kills the tasks (a copy may run elsewhere) and CRIU, which would otherwise
+    // wait for a lazy-pages daemon for ever.
+    await("CRIU of the expired lazy hold has ended", Duration.ofSeconds(20), () -> HeldDump.find(h.images()).isEmpty());
+    assertFalse(Files.exists(Path.of("/proc", Integer.toString(h.init()))), "the source's init was killed");
+    await("the source's cgroups are empty", Duration.ofSeconds(5), () -> h.a().inspect(h.id()).status() != ContainerStatus.RUNNING);
+    assertEquals("expired", Files.readString(HeldDump.controlDir(h.images()).resolve("outcome")).strip(), "the hook says why");
+  }
+
+  private static String procState(int pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+      return stat.substring(stat.lastIndexOf(")") + 2).split(" ")[0];
+    } catch (java.io.IOException e) {
+      return "gone";
+    }
   }
 
   /** CRIU's logs of a failed move, kept for the reader (the run directory goes with the test). */

@@ -63,6 +63,8 @@ public final class Criu {
 
   /** What Berth's CRIU patch for post-copy logs when the device is missing: its presence in the binary marks the patch. */
   private static final byte[] UFFD_PATCH_MARK = "No /dev/userfaultfd to fall back to".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  /** What Berth's CRIU patch that lets a lazy dump resume logs: without it an undone post-copy move leaves the source frozen. */
+  private static final byte[] RESUME_PATCH_MARK = "no lazy pages served".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private volatile Optional<String> postCopyRefusal;
 
   /**
@@ -77,10 +79,14 @@ public final class Criu {
     boolean device = Files.exists(Path.of("/dev/userfaultfd"));
     boolean sysctl = readTrimmed(Path.of("/proc/sys/vm/unprivileged_userfaultfd")).equals("1");
     boolean patched;
+    boolean resumes;
     try {
-      patched = contains(Files.readAllBytes(binary.toRealPath()), UFFD_PATCH_MARK);
+      byte[] image = Files.readAllBytes(binary.toRealPath());
+      patched = contains(image, UFFD_PATCH_MARK);
+      resumes = contains(image, RESUME_PATCH_MARK);
     } catch (IOException e) {
       patched = false;
+      resumes = false;
     }
     Optional<String> why = Optional.empty();
     if (!sysctl && !device) {
@@ -89,6 +95,9 @@ public final class Criu {
     } else if (!sysctl && !patched) {
       why = Optional.of("CRIU at " + binary + " lacks Berth's /dev/userfaultfd patch (bin/criu-patches; bin/setup-host builds it) and "
           + "vm.unprivileged_userfaultfd is 0");
+    } else if (!resumes) {
+      why = Optional.of("CRIU at " + binary + " lacks Berth's patch that lets a lazy dump resume (bin/criu-patches/03; bin/setup-host builds it): "
+          + "a move undone after the freeze would leave the container frozen");
     }
     postCopyRefusal = why;
     return why;

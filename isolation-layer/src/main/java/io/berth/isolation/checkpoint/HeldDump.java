@@ -59,7 +59,8 @@ import java.util.stream.Stream;
  * so a decision written at once is buffered rather than lost, and a writer never blocks on it.
  *
  * <p><b>The bound.</b> Without a decision within {@code holdBound} (counted from the hold) the hook
- * exits 0: CRIU kills the source. Never two running copies matters more than a lost memory image; the
+ * exits 0: CRIU kills the source (a lazy dump's CRIU would first wait for a daemon to take the pages, so there
+ * the hook kills the container's processes and then CRIU itself). Never two running copies matters more than a lost memory image; the
  * images stay, and the caller records the loss ({@code outcome} says {@code expired}). What the hook
  * cannot guard against: CRIU or the hook killed by someone else resumes the source (a killed script is
  * a non-zero status to CRIU, a dead tracer lets its tracees go), so nothing may end them but a decision.
@@ -119,7 +120,7 @@ public final class HeldDump {
   public static HeldDump launch(List<String> dumpArgv, int targetPid, List<Path> procsFiles, Path imagesDir, Duration holdBound) {
     Path dir = controlDir(imagesDir);
     Path setsid = tool("setsid");
-    String hook = hookScript(tool("timeout"), tool("head"), holdBound);
+    String hook = hookScript(tool("timeout"), tool("head"), holdBound, dumpArgv.contains("--lazy-pages"));
     try {
       if (Files.exists(dir)) {
         HeldDump old = new HeldDump(imagesDir, System.nanoTime());
@@ -463,23 +464,27 @@ public final class HeldDump {
    * announced, since then nobody can have restored a copy from the images yet; exit 0 (CRIU kills them)
    * for commit and for anything after the announcement that is not resume, since a copy may run elsewhere.
    */
-  private static String hookScript(Path timeout, Path head, Duration bound) {
+  private static String hookScript(Path timeout, Path head, Duration bound, boolean lazy) {
     String seconds = String.format(Locale.ROOT, "%d.%03ds", bound.toSeconds(), bound.toMillisPart());
-    return """
+    // A lazy dump's CRIU does not kill the tasks at exit 0: it serves their pages first, and waits for a daemon to
+    // connect, which after an expiry never comes. So the hook kills them itself, then CRIU.
+    String expired = lazy ? "echo expired > outcome; kill_cgroups; kill -9 $(cat criu.pid); exit 0" : "echo expired > outcome; exit 0";
+    return ("""
         #!/bin/sh
         # CRIU action script of Berth's held dump (HeldDump.java). At post-dump the tasks are dumped and
         # still frozen, and CRIU waits for this script: exit 0 and it kills them, non-zero and it resumes them.
         [ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] || exit 0
         cd "${0%%/*}" || exit 1
+        """ + KillScript.FUNCTION.replace("%", "%%") + """
         exec 3<>decision || exit 1
         echo $$ > held || exit 1
         d=$(%s %s %s -n 1 <&3)
         case "$d" in
           resume) echo resume > outcome; exit 1 ;;
           commit) echo commit > outcome; exit 0 ;;
-          *) echo expired > outcome; exit 0 ;;
+          *) %s ;;
         esac
-        """.formatted(timeout, seconds, head);
+        """).formatted(timeout, seconds, head, expired);
   }
 
   private static void sleepMillis(long ms) {
