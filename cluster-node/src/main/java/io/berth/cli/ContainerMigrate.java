@@ -37,7 +37,7 @@ final class ContainerMigrate extends Verb {
   }
 
   @Option(names = "--post-copy", paramLabel = "auto|on|off", description = "move the memory after the container runs on the target: "
-      + "off (default), auto (from berth.migration.post-copy-from of memory, when both hosts can), on (or fail, changing nothing)")
+      + "auto (default: from berth.migration.post-copy-from of memory, when both hosts can), on (or fail, changing nothing), off")
   String postCopy;
 
   @Option(names = "--detach", description = "return once the move is under way; `berth ct show NAME` follows it")

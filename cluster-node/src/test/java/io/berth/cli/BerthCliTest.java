@@ -180,7 +180,7 @@ class BerthCliTest {
     Run d = berth("ct", "destroy", "web-1");
     assertEquals("container web-1: destroyed on host-3 at 198.18.1.10/16\n", d.out());
     assertEquals(List.of("create web-1 start=true limits=cpu=1 memory=256M pids=512", "get web-1",
-        "setLimits web-1 cpu=0.5 memory=128M pids=512", "migrate web-1 to=host-3 mode=COLD postCopy=OFF", "get web-1", "stop web-1 timeout=2000",
+        "setLimits web-1 cpu=0.5 memory=128M pids=512", "migrate web-1 to=host-3 mode=COLD postCopy=AUTO", "get web-1", "stop web-1 timeout=2000",
         "start web-1", "kill web-1 signal=15", "destroy web-1"), ops.calls);
     assertEquals("maintenance", ops.contexts.get(3).reason());
   }

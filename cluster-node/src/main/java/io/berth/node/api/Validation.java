@@ -133,7 +133,7 @@ final class Validation {
   /** Absent: live, or cold when live cannot work; given: exactly that mode. */
   /** {@code postCopy}: auto (absent), on or off; on needs a live move. */
   static io.berth.protocol.container.PostCopy postCopy(String text, java.util.Optional<MigrationMode> mode) {
-    if (text == null) return io.berth.protocol.container.PostCopy.OFF; // off unless asked: undoing a lazy hold does not resume it yet (closing note)
+    if (text == null) return io.berth.protocol.container.PostCopy.AUTO;
     var p = switch (text.trim().toLowerCase(Locale.ROOT)) {
       case "auto" -> io.berth.protocol.container.PostCopy.AUTO;
       case "on" -> io.berth.protocol.container.PostCopy.ON;

@@ -128,7 +128,7 @@ public final class DrainDriver {
     for (ContainerId id : here.subList(0, Math.min(slots, here.size()))) {
       Optional<MigrationMode> mode = plan.mode() == DrainMode.COLD ? Optional.of(MigrationMode.COLD) : Optional.empty();
       CommandContext context = CommandContext.system("drain of host " + host);
-      starts.add(ops.migrate(id, Optional.empty(), mode, io.berth.protocol.container.PostCopy.OFF, context).thenAccept(reply -> {
+      starts.add(ops.migrate(id, Optional.empty(), mode, io.berth.protocol.container.PostCopy.AUTO, context).thenAccept(reply -> {
         if (reply instanceof ContainerReply.Refused r) {
           int n = failures.merge(id, 1, Integer::sum);
           String why = r.rejection().message();

@@ -252,7 +252,7 @@ class BerthRoutesTest {
         "get web-1",
         "setLimits web-1 cpu=1 memory=128M pids=512",
         "setLimits web-1 cpu=0.25 memory=256M pids=512",
-        "migrate web-1 to=host-3 mode=COLD postCopy=OFF",
+        "migrate web-1 to=host-3 mode=COLD postCopy=AUTO",
         "get web-1",
         "stop web-1 timeout=2500",
         "create web-2 start=false limits=cpu=1 memory=256M pids=512",
