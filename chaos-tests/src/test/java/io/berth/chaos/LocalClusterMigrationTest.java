@@ -273,17 +273,12 @@ class LocalClusterMigrationTest {
     String source = before.path("host").asText();
     String target = otherHost(source);
     long node = berth.nodePid(source);
-    Path targetProcs = berth.cgroupFile("pids", target, ct, "cgroup.procs");
     Berth.Run started = berth.berth("ct", "migrate", ct, "--to", target, "--post-copy", "on", "--detach");
     assertEquals(0, started.exit(), started.toString());
-    // The restore completes only once pages flow (the hold committed): then the copy's processes are in its cgroup there.
-    await("the copy runs on " + target + " while its pages come", Duration.ofSeconds(60), () -> {
-      try {
-        return Files.exists(targetProcs) && !Files.readString(targetProcs).isBlank();
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    // The kill must come after the commit: the target's daemon reached the source's relay, so the copy there is the
+    // container (a kill before it undoes the move, as in case 3). The source's hold says so in its outcome file.
+    await("the source's lazy hold was committed (the target's daemon took the pages)", Duration.ofSeconds(60),
+        () -> holdOutcome(source, ct).equals("commit"));
     sh("kill", "-9", Long.toString(node));
     await("node JVM " + node + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node)));
     Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
@@ -375,6 +370,25 @@ class LocalClusterMigrationTest {
     assertEquals(List.of(at), hostsRunning(ct), "exactly one copy, where the log says");
     assertMemoryIntact(ct, "its memory is intact");
     assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+  }
+
+  /**
+   * What the hook of the container's held dump on {@code host} decided ("commit", "resume", "expired"), or "" (no
+   * hold, or no decision yet): the hold's control directory beside the images, under the node's migration work
+   * directory on /dev/shm ({@code berth/CLUSTER/migrations/HOST/MIGRATION/images.hold}).
+   */
+  private static String holdOutcome(String host, String ct) {
+    Path migrations = Path.of("/dev/shm/berth", berth.name, "migrations", host);
+    if (!Files.isDirectory(migrations)) return "";
+    try (var dirs = Files.newDirectoryStream(migrations, ct + "-m*")) {
+      for (Path d : dirs) {
+        Path outcome = d.resolve("images.hold/outcome");
+        if (Files.exists(outcome)) return Files.readString(outcome).strip();
+      }
+    } catch (IOException e) {
+      return "";
+    }
+    return "";
   }
 
   /** The hosts whose kernel runs a process of the container (its pids cgroup there is not empty). */
