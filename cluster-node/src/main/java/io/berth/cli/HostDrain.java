@@ -43,8 +43,10 @@ final class HostDrain extends Verb {
     String shown = "";
     ApiClient.Answer a = started;
     while ("draining".equals(a.json().get("phase")) && System.nanoTime() < deadline) {
-      String line = "draining host " + name + ": " + a.json().get("containers") + " containers still on it";
-      if (!line.equals(shown)) {
+      // The drain's own answer carries no count (the host's view does): nothing to show until the first look.
+      Object count = a.json().get("containers");
+      String line = "draining host " + name + ": " + count + " containers still on it";
+      if (count != null && !line.equals(shown)) {
         cli().err.println(line);
         shown = line;
       }
