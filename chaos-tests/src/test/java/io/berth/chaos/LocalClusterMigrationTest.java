@@ -197,10 +197,7 @@ class LocalClusterMigrationTest {
     Berth.Run started = berth.berth("ct", "migrate", ct, "--post-copy", "off", "--detach");
     assertEquals(0, started.exit(), started.toString());
     await("CRIU holds the init " + pid + " frozen", Duration.ofSeconds(30), () -> state(pid).startsWith("t"));
-    sh("kill", "-9", Long.toString(node));
-    await("node JVM " + node + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node)));
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    killAndRestart(node, "the source's node JVM", Duration.ZERO);
     awaitMigrationEnd(ct);
     JsonNode after = show(ct);
     assertEquals(source, after.path("host").asText(), "the move was undone: " + after);
@@ -242,10 +239,7 @@ class LocalClusterMigrationTest {
     assertEquals(0, drain.exit(), drain.toString());
     await("a few containers left node-1", Duration.ofSeconds(60), () -> onHost(names, "node-1") <= 16);
     long node2 = berth.nodePid("node-2");
-    sh("kill", "-9", Long.toString(node2));
-    await("node-2's JVM is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node2)));
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    killAndRestart(node2, "node-2's JVM", Duration.ZERO);
     await("the drain of node-1 ended", Duration.ofMinutes(5), () -> !"draining".equals(host("node-1").path("phase").asText()));
     JsonNode h = host("node-1");
     assertEquals(0, h.path("lastDrainLeft").size(), "every container moved: " + h);
@@ -279,10 +273,7 @@ class LocalClusterMigrationTest {
     // container (a kill before it undoes the move, as in case 3). The source's hold says so in its outcome file.
     await("the source's lazy hold was committed (the target's daemon took the pages)", Duration.ofSeconds(60),
         () -> holdOutcome(source, ct).equals("commit"));
-    sh("kill", "-9", Long.toString(node));
-    await("node JVM " + node + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + node)));
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    killAndRestart(node, "the source's node JVM", Duration.ZERO);
     awaitMigrationEnd(ct);
     JsonNode after = show(ct);
     JsonNode last = after.path("lastMigration");
@@ -323,10 +314,7 @@ class LocalClusterMigrationTest {
     Berth.Run started = berth.berth("ct", "migrate", ct, "--to", target, "--post-copy", postCopy, "--detach");
     assertEquals(0, started.exit(), started.toString());
     await("CRIU holds the init " + pid + " frozen", Duration.ofSeconds(30), () -> state(pid).startsWith("t"));
-    sh("kill", "-9", Long.toString(targetNode));
-    await("node JVM " + targetNode + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + targetNode)));
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    killAndRestart(targetNode, "the target's node JVM", Duration.ZERO);
     awaitMigrationEnd(ct);
     JsonNode after = show(ct);
     String at = after.path("host").asText();
@@ -356,11 +344,7 @@ class LocalClusterMigrationTest {
     Berth.Run started = berth.berth("ct", "migrate", ct, "--to", target, "--post-copy", "off", "--detach");
     assertEquals(0, started.exit(), started.toString());
     await("CRIU holds the init " + pid + " frozen", Duration.ofSeconds(30), () -> state(pid).startsWith("t"));
-    sh("kill", "-9", Long.toString(cassandra));
-    await("Cassandra " + cassandra + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + cassandra)));
-    sleep(3000);
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    killAndRestart(cassandra, "Cassandra", Duration.ofSeconds(3));
     awaitMigrationEnd(ct);
     JsonNode after = show(ct);
     String at = after.path("host").asText();
@@ -389,6 +373,18 @@ class LocalClusterMigrationTest {
       return "";
     }
     return "";
+  }
+
+  /**
+   * The fault of the crash cases: SIGKILL of {@code pid} ({@code what}: a node's JVM, Cassandra), then, after
+   * {@code down} more, {@code bin/berth up} as an operator would run it to bring back what is missing.
+   */
+  private static void killAndRestart(long pid, String what, Duration down) throws Exception {
+    sh("kill", "-9", Long.toString(pid));
+    await(what + " (" + pid + ") is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid)));
+    if (!down.isZero()) sleep(down.toMillis());
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
   }
 
   /** The hosts whose kernel runs a process of the container (its pids cgroup there is not empty). */

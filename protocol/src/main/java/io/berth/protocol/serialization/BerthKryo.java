@@ -1,7 +1,12 @@
 package io.berth.protocol.serialization;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.Registration;
+import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.DefaultClassResolver;
+import com.esotericsoftware.kryo.util.MapReferenceResolver;
 
 /**
  * One Kryo instance with every Berth class registered under its fixed id ({@link KryoRegistry}),
@@ -20,6 +25,7 @@ final class BerthKryo extends Kryo {
   private Output output = newOutput();
 
   BerthKryo(ActorRefCodec actorRefs) {
+    super(new RegisteredOnly(), new MapReferenceResolver());
     this.actorRefs = actorRefs;
     setRegistrationRequired(true);
     setReferences(false);
@@ -40,5 +46,17 @@ final class BerthKryo extends Kryo {
 
   private static Output newOutput() {
     return new Output(1024, MAX_MESSAGE_BYTES);
+  }
+
+  /**
+   * Classes by id only. Kryo reads a class written by name (an unregistered one) before it checks registration, and
+   * the name's length comes from the bytes: corrupt bytes claiming a name of 2^31 characters made it allocate and
+   * read for seconds (BadInputTest found it). Berth never writes a class by name, so reading one is refused at once.
+   */
+  private static final class RegisteredOnly extends DefaultClassResolver {
+    @Override
+    protected Registration readName(Input input) {
+      throw new KryoException("a class named in the bytes, not one of Berth's registered ids (corrupt)");
+    }
   }
 }
