@@ -60,6 +60,17 @@ class ThreeNodeTest {
     try {
       nodes.add(TestNode.start("tn", run, 1, seeds, seedPort));
       for (int i = 2; i <= 3; i++) nodes.add(TestNode.start("tn", run, i, seeds, TestNode.freePort()));
+      // Each node counts the hosts a cluster-wide step must reach (a template import) by the members it sees up:
+      // a test begun while one of them still saw the third joining reached two hosts only (CI saw it so).
+      for (TestNode n : nodes) {
+        HostRequirements.await("node " + n.hostId() + " sees all three members up", java.time.Duration.ofSeconds(30), () -> {
+          int up = 0;
+          for (var m : org.apache.pekko.cluster.typed.Cluster.get(n.node().system()).state().getMembers()) {
+            if (m.status() == org.apache.pekko.cluster.MemberStatus.up()) up++;
+          }
+          return up == 3;
+        });
+      }
     } catch (RuntimeException e) {
       stop();
       throw e;
