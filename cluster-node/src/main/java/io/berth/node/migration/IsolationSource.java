@@ -116,7 +116,8 @@ public final class IsolationSource implements SourceRuntime {
     boolean lazy = postCopy == PostCopy.ON || postCopy == PostCopy.AUTO && memory >= settings.postCopyFrom();
     // With the target's page server, the pages go there while CRIU dumps, and only the other images are sent after;
     // below PAGE_SERVER_FROM its fixed cost (about 0.2 s here: CRIU's last message on a corked socket) outweighs that.
-    boolean viaPageServer = !lazy && !target.pageServer().isEmpty() && memory >= PAGE_SERVER_FROM;
+    // With a bandwidth limit they go in the images round instead: CRIU's page server would ignore the limit.
+    boolean viaPageServer = !lazy && !target.pageServer().isEmpty() && memory >= PAGE_SERVER_FROM && settings.bytesPerSecond() == 0;
     HeldCheckpoint held;
     String lazyPagesFrom = "";
     if (lazy) {
