@@ -90,7 +90,8 @@ public final class NodeServices {
     // Detected memory is rounded down to whole MiB: capacities are read by people (24105M, not 24684084K).
     HostCapacity capacity = new HostCapacity(s.cpuMillis().orElse(detected.cpuMillis()),
         s.memoryBytes().orElse(detected.memoryBytes() & ~((1L << 20) - 1)), s.pids());
-    HostReply reply = register(sharding, s, capacity, timeout);
+    long incarnation = Cluster.get(system).selfMember().uniqueAddress().longUid();
+    HostReply reply = register(sharding, s, capacity, incarnation, timeout);
     if (reply instanceof HostReply.Refused refused) {
       throw new IllegalStateException("register host " + s.hostId() + ": " + refused.rejection().message());
     }
@@ -113,12 +114,12 @@ public final class NodeServices {
    * be handed over from the member that held it meanwhile, and sharding drops the messages it buffered for it then.
    * Registering is idempotent (only a change is an event).
    */
-  private static HostReply register(ClusterSharding sharding, NodeSettings s, HostCapacity capacity, Duration timeout) {
+  private static HostReply register(ClusterSharding sharding, NodeSettings s, HostCapacity capacity, long incarnation, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Duration each = Duration.ofSeconds(5);
     while (true) {
       CompletionStage<HostReply> registered = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
-          .ask(r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), CommandContext.system("node started"), r), each);
+          .ask(r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), incarnation, CommandContext.system("node started"), r), each);
       try {
         return registered.toCompletableFuture().get(each.toMillis() + 1000, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {

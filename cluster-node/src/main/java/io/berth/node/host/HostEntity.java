@@ -88,7 +88,7 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
         .onCommand(HostCommand.MarkRejoined.class, (state, c) -> persist(state, c.context(), c.replyTo(), HostRejoined::new))
         .onCommand(HostCommand.class, (state, c) -> wrongPhase(state, verb(c), "ready, cordoned or draining", c.replyTo()));
     b.forStateType(Active.class)
-        .onCommand(HostCommand.MarkFenced.class, (a, c) -> persist(a, c.context(), c.replyTo(), m -> new HostFenced(m, c.by())))
+        .onCommand(HostCommand.MarkFenced.class, this::fence)
         .onCommand(HostCommand.MarkRejoined.class, (a, c) -> wrongPhase(a, "rejoin", "fenced", c.replyTo()))
         .onCommand(HostCommand.Cordon.class, (a, c) -> a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
             : persist(a, c.context(), c.replyTo(), HostCordoned::new))
@@ -110,17 +110,32 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
     return persist(a, c.context(), c.replyTo(), m -> new DrainRequested(m, c.mode(), c.parallel()));
   }
 
-  /** A node registers at every start; only a change of capacity, labels or address is an event. */
+  /**
+   * A node registers at every start; a new incarnation (every JVM start) or a change of capacity, labels or address is
+   * an event. A fenced host is answered with its fenced state and nothing is recorded: its node empties the host of
+   * every container first and then asks {@code MarkRejoined} (see {@code HostReturn}).
+   */
   private Effect<HostEvent, HostState> register(HostState state, HostCommand.Register c) {
     var labels = Labels.check("labels", c.labels());
+    if (state instanceof Fenced) return Effect().reply(c.replyTo(), new HostReply.Done(state));
     if (state instanceof Active a && a.info().capacity().equals(c.capacity()) && a.info().labels().equals(labels)
-        && Objects.equals(a.info().address(), c.address())) {
+        && Objects.equals(a.info().address(), c.address()) && a.info().incarnation() == c.incarnation()) {
       return Effect().reply(c.replyTo(), new HostReply.Done(state));
     }
-    EventChain<HostEvent> events = new EventChain<>(clock, c.context(), state.lastEventHash());
-    if (state instanceof Fenced) events.add(HostRejoined::new);
-    events.add(m -> new HostRegistered(m, c.capacity(), labels, c.address()));
-    return Effect().persist(events.events()).thenReply(c.replyTo(), HostReply.Done::new);
+    return persist(state, c.context(), c.replyTo(), m -> new HostRegistered(m, c.capacity(), labels, c.address(), c.incarnation()));
+  }
+
+  /**
+   * The survivors' fence of one incarnation of this host's node. Refused when another incarnation registered since:
+   * the host came back (and adopted its containers) before the fence was decided, so nothing may start elsewhere.
+   */
+  private Effect<HostEvent, HostState> fence(Active a, HostCommand.MarkFenced c) {
+    if (c.incarnation() != 0 && a.info().incarnation() != 0 && a.info().incarnation() != c.incarnation()) {
+      return Effect().reply(c.replyTo(), new HostReply.Refused(new Rejection(Code.WRONG_PHASE, "incarnation",
+          "host " + a.id() + " registered again as incarnation " + a.info().incarnation() + " since incarnation " + c.incarnation()
+              + " was lost: it is back, not fenced")));
+    }
+    return persist(a, c.context(), c.replyTo(), m -> new HostFenced(m, c.by(), c.evidence(), c.incarnation()));
   }
 
   private Effect<HostEvent, HostState> persist(HostState state, CommandContext context, ActorRef<HostReply> replyTo,

@@ -21,7 +21,7 @@ class HostCandidateTest {
     assertEquals(HostCondition.CORDONED, condition(new HostState.Active(INFO, true, false, ""), true));
     assertEquals(HostCondition.DRAINING, condition(new HostState.Active(INFO, true, true, ""), true));
     assertEquals(HostCondition.UNREACHABLE, condition(new HostState.Active(INFO, true, false, ""), false));
-    assertEquals(HostCondition.FENCED, condition(new HostState.Fenced(INFO, "node-2", Instant.EPOCH, ""), false));
+    assertEquals(HostCondition.FENCED, condition(new HostState.Fenced(INFO, "node-2", "", Instant.EPOCH, ""), false));
     assertTrue(HostCandidate.of(HostState.empty(id("node-1")), true).isEmpty(), "an unregistered host has no capacity to offer");
   }
 

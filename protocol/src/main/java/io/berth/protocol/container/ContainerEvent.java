@@ -132,4 +132,19 @@ public sealed interface ContainerEvent extends BerthEvent {
 
   /** Its host was declared dead and fenced; the container no longer runs there. */
   record ContainerFenced(EventMeta meta, HostId deadHost) implements ContainerEvent {}
+
+  /**
+   * Its host {@code from} was fenced and the container, on shared storage, now belongs on {@code to} (placement's
+   * {@code reason}): a container that ran is started there from the same disk image (a pending start).
+   */
+  record ContainerFailedOver(EventMeta meta, HostId from, HostId to, String reason) implements ContainerEvent {}
+
+  /** Its host was fenced and its disk is that host's own: it waits for the operator ({@code berth ct recover}) or its host. */
+  record ContainerLost(EventMeta meta, HostId host, String reason) implements ContainerEvent {}
+
+  /**
+   * A lost container runs again on {@code to}: on another host with a new, empty disk ({@code fresh}, the operator's
+   * {@code ct recover --empty}), or on its own host, come back, from its own disk. A container that ran is started.
+   */
+  record ContainerRecovered(EventMeta meta, HostId from, HostId to, boolean fresh, String reason) implements ContainerEvent {}
 }

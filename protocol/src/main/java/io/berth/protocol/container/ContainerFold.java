@@ -77,6 +77,24 @@ final class ContainerFold {
     if (event instanceof OperationFailed e) {
       return with(live, d.failed(e.operation().name().toLowerCase(java.util.Locale.ROOT) + ": " + e.error()));
     }
+    if (event instanceof ContainerFailedOver e) {
+      requirePhase(state, event, Defined.class, Running.class, Stopped.class);
+      if (!d.host().map(e.from()::equals).orElse(false)) throw mismatch(state, event, "it is not on host " + e.from());
+      if (!(state instanceof Running)) return with(live, d.withHost(e.to()));
+      return new Stopped(d.withExit(new ExitStatus(0, 9, at)).withHost(e.to()).withPending(pending(Operation.START, event)));
+    }
+    if (event instanceof ContainerLost e) {
+      requirePhase(state, event, Defined.class, Running.class, Stopped.class);
+      if (!d.host().map(e.host()::equals).orElse(false)) throw mismatch(state, event, "it is not on host " + e.host());
+      return new Lost(d.settled(), e.host(), state instanceof Running, e.reason(), at);
+    }
+    if (event instanceof ContainerRecovered e) {
+      requirePhase(state, event, Lost.class);
+      Lost lost = (Lost) state;
+      ContainerData moved = d.withHost(e.to());
+      if (!lost.wasRunning()) return new Stopped(moved);
+      return new Stopped(moved.withExit(new ExitStatus(0, 9, at)).withPending(pending(Operation.START, event)));
+    }
     if (event instanceof ContainerFenced e) {
       if (state instanceof Running) {
         return new Stopped(d.withExit(new ExitStatus(0, 9, at)).settled());
@@ -161,6 +179,7 @@ final class ContainerFold {
     if (live instanceof Running r) return new Running(d, r.pid(), r.since());
     if (live instanceof Stopped) return new Stopped(d);
     if (live instanceof Migrating m) return new Migrating(d, m.progress());
+    if (live instanceof Lost l) return new Lost(d, l.host(), l.wasRunning(), l.reason(), l.since());
     return new Destroyed(d);
   }
 

@@ -78,6 +78,17 @@ public sealed interface ContainerState extends io.berth.protocol.BerthMessage {
     }
   }
 
+  /**
+   * Its host was fenced while it held the container's only disk (local storage): nothing runs it. It waits for its
+   * host to come back or for the operator's {@code berth ct recover}. {@code wasRunning}: it ran when its host was lost.
+   */
+  record Lost(ContainerData data, io.berth.protocol.ids.HostId host, boolean wasRunning, String reason, Instant since) implements Live {
+    @Override
+    public String phase() {
+      return "lost";
+    }
+  }
+
   /** Destroyed: nothing is left of it on any host. Final. */
   record Destroyed(ContainerData data) implements Live {
     @Override
@@ -87,7 +98,7 @@ public sealed interface ContainerState extends io.berth.protocol.BerthMessage {
   }
 
   /** Every phase after {@code ContainerDefined}: it has data. */
-  sealed interface Live extends ContainerState permits Defined, Running, Stopped, Migrating, Destroyed {
+  sealed interface Live extends ContainerState permits Defined, Running, Stopped, Migrating, Lost, Destroyed {
     ContainerData data();
 
     @Override

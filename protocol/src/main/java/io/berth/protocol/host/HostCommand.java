@@ -11,7 +11,12 @@ public sealed interface HostCommand extends BerthMessage {
   /** Who gets the answer (every command's last component). */
   ActorRef<HostReply> replyTo();
 
-  record Register(HostCapacity capacity, Map<String, String> labels, String address, CommandContext context,
+  /**
+   * The node of this host started: registers its capacity, labels, address and {@code incarnation} (its member uid).
+   * A fenced host is answered with its fenced state and nothing is recorded: the node must empty the host and
+   * {@link MarkRejoined} first.
+   */
+  record Register(HostCapacity capacity, Map<String, String> labels, String address, long incarnation, CommandContext context,
       ActorRef<HostReply> replyTo) implements HostCommand {}
 
   record Cordon(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
@@ -24,7 +29,11 @@ public sealed interface HostCommand extends BerthMessage {
   /** The drain's driver found nothing more it can move: records the end, with what is left and why. */
   record MarkDrained(java.util.List<String> notMoved, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 
-  record MarkFenced(String by, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+  /**
+   * Records that the host's node incarnation {@code incarnation} is fenced (its containers are gone, on {@code evidence}).
+   * Refused when a newer incarnation has registered meanwhile: the host came back before the fence was decided.
+   */
+  record MarkFenced(String by, String evidence, long incarnation, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 
   record MarkRejoined(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 

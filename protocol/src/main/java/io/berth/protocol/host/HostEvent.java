@@ -12,9 +12,16 @@ import java.util.Map;
  */
 public sealed interface HostEvent extends BerthEvent {
 
-  /** The node started (or restarted) on this host and offers this capacity. */
-  record HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address)
-      implements HostEvent {}
+  /**
+   * The node started (or restarted) on this host and offers this capacity. {@code incarnation}: the node's cluster
+   * member uid (each JVM start has its own; 0 when recorded before incarnations were), which a fence names.
+   */
+  record HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address, long incarnation)
+      implements HostEvent {
+    public HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address) {
+      this(meta, capacity, labels, address, 0);
+    }
+  }
 
   /** No new containers are placed here. */
   record HostCordoned(EventMeta meta) implements HostEvent {}
@@ -33,8 +40,16 @@ public sealed interface HostEvent extends BerthEvent {
    */
   record HostDrained(EventMeta meta, java.util.List<String> notMoved) implements HostEvent {}
 
-  /** The host lost the cluster and its containers were made sure to be gone; {@code by} recorded it. */
-  record HostFenced(EventMeta meta, String by) implements HostEvent {}
+  /**
+   * The host lost the cluster and its containers were made sure to be gone; {@code by} recorded it, on the
+   * {@code evidence} (who saw it unreachable since when, the split brain resolver's decision, the watchdog's bound),
+   * for the node incarnation {@code incarnation} (0: not named, as recorded before incarnations were).
+   */
+  record HostFenced(EventMeta meta, String by, String evidence, long incarnation) implements HostEvent {
+    public HostFenced(EventMeta meta, String by) {
+      this(meta, by, "", 0);
+    }
+  }
 
   /** A fenced host came back, empty, and may take containers again. */
   record HostRejoined(EventMeta meta) implements HostEvent {}

@@ -57,7 +57,7 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
   }
 
   /** Lost the cluster and fenced; takes nothing until it rejoins. */
-  record Fenced(HostInfo info, String by, Instant since, String lastEventHash) implements HostState {
+  record Fenced(HostInfo info, String by, String evidence, Instant since, String lastEventHash) implements HostState {
     @Override
     public HostId id() {
       return info.id();
@@ -70,7 +70,11 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
   }
 
   /** What a registered host told about itself. */
-  record HostInfo(HostId id, HostCapacity capacity, Map<String, String> labels, String address, Instant registeredAt) {}
+  record HostInfo(HostId id, HostCapacity capacity, Map<String, String> labels, String address, Instant registeredAt, long incarnation) {
+    public HostInfo(HostId id, HostCapacity capacity, Map<String, String> labels, String address, Instant registeredAt) {
+      this(id, capacity, labels, address, registeredAt, 0);
+    }
+  }
 
   /** Whether placement may put a new container here. */
   default boolean schedulable() {
@@ -82,7 +86,7 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
     String hash = EventHashes.hashOf(event);
     Instant at = event.meta().at();
     if (event instanceof HostRegistered e) {
-      HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at);
+      HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at, e.incarnation());
       if (this instanceof Active a) return new Active(info, a.cordoned(), a.draining(), a.drain(), a.lastDrainLeft(), hash);
       if (this instanceof Fenced) throw mismatch(event, "a fenced host must rejoin first");
       return new Active(info, false, false, hash);
@@ -95,11 +99,11 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
         return new Active(a.info(), true, true, java.util.Optional.of(new DrainPlan(e.mode(), e.parallel(), at)), java.util.List.of(), hash);
       }
       if (event instanceof HostDrained e) return new Active(a.info(), true, false, java.util.Optional.empty(), e.notMoved(), hash);
-      if (event instanceof HostFenced e) return new Fenced(a.info(), e.by(), at, hash);
+      if (event instanceof HostFenced e) return new Fenced(a.info(), e.by(), e.evidence(), at, hash);
     }
     if (this instanceof Fenced f) {
       if (event instanceof HostRejoined) return new Active(f.info(), false, false, hash);
-      if (event instanceof HostFenced) return new Fenced(f.info(), f.by(), f.since(), hash);
+      if (event instanceof HostFenced) return new Fenced(f.info(), f.by(), f.evidence(), f.since(), hash);
     }
     throw mismatch(event, "not in this phase");
   }

@@ -32,10 +32,14 @@ import java.util.List;
 final class ContainerEventFormats {
   private ContainerEventFormats() {}
 
-  /** Version 2: the spec in layout 2 (with {@code privileged}); version 1 (layout 1) reads as unprivileged. */
-  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 2,
+  /**
+   * Version 3: the spec in layout 3 (with storage and HA priority); version 2 (layout 2, with {@code privileged})
+   * reads as local storage, priority 0; version 1 (layout 1) also as unprivileged.
+   */
+  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 3,
       (out, e) -> { writeMeta(out, e.meta()); writeSpec(out, e.spec(), "spec"); },
       in -> new ContainerDefined(readMeta(in), readSpec(in, "spec")))
+      .withOldVersion(2, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV2(in, "spec")))
       .withOldVersion(1, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV1(in, "spec")));
 
   static final EventFormat<ContainerPlaced> CONTAINER_PLACED = EventFormat.of(ContainerPlaced.class, 1,
@@ -177,6 +181,25 @@ final class ContainerEventFormats {
       (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.deadHost(), "deadHost"); },
       in -> new ContainerFenced(readMeta(in), readHostId(in, "deadHost")));
 
+  static final EventFormat<ContainerFailedOver> CONTAINER_FAILED_OVER = EventFormat.of(ContainerFailedOver.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.from(), "from"); writeHostId(out, e.to(), "to"); writeString(out, e.reason()); },
+      in -> new ContainerFailedOver(readMeta(in), readHostId(in, "from"), readHostId(in, "to"), readString(in, "reason")));
+
+  static final EventFormat<ContainerLost> CONTAINER_LOST = EventFormat.of(ContainerLost.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.host(), "host"); writeString(out, e.reason()); },
+      in -> new ContainerLost(readMeta(in), readHostId(in, "host"), readString(in, "reason")));
+
+  static final EventFormat<ContainerRecovered> CONTAINER_RECOVERED = EventFormat.of(ContainerRecovered.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeHostId(out, e.from(), "from");
+        writeHostId(out, e.to(), "to");
+        Wire.writeBoolean(out, e.fresh());
+        writeString(out, e.reason());
+      },
+      in -> new ContainerRecovered(readMeta(in), readHostId(in, "from"), readHostId(in, "to"), Wire.readBoolean(in, "fresh"),
+          readString(in, "reason")));
+
   // --- the directory's sagas ---------------------------------------------------------------------
 
   static final EventFormat<ReservationAccepted> RESERVATION_ACCEPTED = EventFormat.of(ReservationAccepted.class, 1,
@@ -193,5 +216,6 @@ final class ContainerEventFormats {
       DESTROY_REQUESTED, CONTAINER_DESTROYED, OPERATION_FAILED, CONTAINER_ADOPTED, RESTART_SCHEDULED,
       MIGRATION_REQUESTED, ROOTFS_PRE_COPIED, CHECKPOINT_TAKEN, IMAGE_TRANSFERRED, CONTAINER_MOVED,
       CONTAINER_RESTORED, MIGRATION_COMPLETED, MIGRATION_FELL_BACK_TO_COLD, MIGRATION_ABORTED, CONTAINER_FENCED,
-      RESERVATION_ACCEPTED, RESERVATION_DECLINED, MIGRATION_PREFLIGHT_PASSED, MEMORY_POST_COPIED);
+      RESERVATION_ACCEPTED, RESERVATION_DECLINED, MIGRATION_PREFLIGHT_PASSED, MEMORY_POST_COPIED, CONTAINER_FAILED_OVER,
+      CONTAINER_LOST, CONTAINER_RECOVERED);
 }

@@ -16,14 +16,19 @@ import java.util.List;
 final class HostEventFormats {
   private HostEventFormats() {}
 
-  static final EventFormat<HostRegistered> HOST_REGISTERED = EventFormat.of(HostRegistered.class, 1,
+  /** Version 2: with the node's incarnation; version 1 reads as incarnation 0 (not named). */
+  static final EventFormat<HostRegistered> HOST_REGISTERED = EventFormat.of(HostRegistered.class, 2,
       (out, e) -> {
         writeMeta(out, e.meta());
         writeCapacity(out, e.capacity());
         Wire.writeStringMap(out, e.labels());
         writeString(out, e.address());
+        Wire.writeLong(out, e.incarnation());
       },
-      in -> new HostRegistered(readMeta(in), readCapacity(in), Wire.readStringMap(in, "labels", Wire.MAX_COUNT), readString(in, "address")));
+      in -> new HostRegistered(readMeta(in), readCapacity(in), Wire.readStringMap(in, "labels", Wire.MAX_COUNT), readString(in, "address"),
+          Wire.readLong(in, "incarnation")))
+      .withOldVersion(1, in -> new HostRegistered(readMeta(in), readCapacity(in), Wire.readStringMap(in, "labels", Wire.MAX_COUNT),
+          readString(in, "address")));
 
   static final EventFormat<HostCordoned> HOST_CORDONED = EventFormat.of(HostCordoned.class, 1,
       (out, e) -> writeMeta(out, e.meta()),
@@ -55,9 +60,11 @@ final class HostEventFormats {
       })
       .withOldVersion(1, in -> new HostDrained(readMeta(in), java.util.List.of()));
 
-  static final EventFormat<HostFenced> HOST_FENCED = EventFormat.of(HostFenced.class, 1,
-      (out, e) -> { writeMeta(out, e.meta()); writeString(out, e.by()); },
-      in -> new HostFenced(readMeta(in), readString(in, "by")));
+  /** Version 2: with the evidence and the incarnation fenced; version 1 reads with neither. */
+  static final EventFormat<HostFenced> HOST_FENCED = EventFormat.of(HostFenced.class, 2,
+      (out, e) -> { writeMeta(out, e.meta()); writeString(out, e.by()); writeString(out, e.evidence()); Wire.writeLong(out, e.incarnation()); },
+      in -> new HostFenced(readMeta(in), readString(in, "by"), readString(in, "evidence"), Wire.readLong(in, "incarnation")))
+      .withOldVersion(1, in -> new HostFenced(readMeta(in), readString(in, "by")));
 
   static final EventFormat<HostRejoined> HOST_REJOINED = EventFormat.of(HostRejoined.class, 1,
       (out, e) -> writeMeta(out, e.meta()),

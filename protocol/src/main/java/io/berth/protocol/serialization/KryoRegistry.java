@@ -77,6 +77,7 @@ public final class KryoRegistry {
     value(102, TemplateRef.class, KryoSerializers.value(TemplateRef.class, ValueCodecs::writeTemplate, ValueCodecs::readTemplate));
     value(103, Limits.class, KryoSerializers.value(Limits.class, ValueCodecs::writeLimits, ValueCodecs::readLimits));
     enumeration(104, RestartPolicy.class);
+    enumeration(110, io.berth.protocol.spec.Storage.class);
     value(105, PlacementConstraints.class, KryoSerializers.value(PlacementConstraints.class, ValueCodecs::writePlacement, ValueCodecs::readPlacement));
     value(106, ContainerSpec.class, KryoSerializers.value(ContainerSpec.class, ValueCodecs::writeSpec, ValueCodecs::readSpec));
     value(107, EventMeta.class, KryoSerializers.value(EventMeta.class, (out, m, f) -> ValueCodecs.writeMeta(out, m), (in, f) -> ValueCodecs.readMeta(in)));
@@ -114,6 +115,9 @@ public final class KryoRegistry {
     event(227, ContainerEventFormats.RESERVATION_DECLINED);
     event(228, ContainerEventFormats.MIGRATION_PREFLIGHT_PASSED);
     event(229, ContainerEventFormats.MEMORY_POST_COPIED);
+    event(230, ContainerEventFormats.CONTAINER_FAILED_OVER);
+    event(231, ContainerEventFormats.CONTAINER_LOST);
+    event(232, ContainerEventFormats.CONTAINER_RECOVERED);
 
     event(300, HostEventFormats.HOST_REGISTERED);
     event(301, HostEventFormats.HOST_CORDONED);
@@ -203,6 +207,7 @@ public final class KryoRegistry {
     enumeration(712, Operation.class);
     record(713, MigrationRecord.class);
     enumeration(714, io.berth.protocol.container.PostCopy.class);
+    record(715, ContainerState.Lost.class);
 
     record(750, HostState.Unregistered.class);
     record(751, HostState.Active.class);

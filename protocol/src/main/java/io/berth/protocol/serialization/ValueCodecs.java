@@ -7,6 +7,7 @@ import io.berth.protocol.event.EventMeta;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.ids.HostId;
 import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Storage;
 import io.berth.protocol.spec.Labels;
 import io.berth.protocol.spec.Limits;
 import io.berth.protocol.spec.PlacementConstraints;
@@ -199,20 +200,32 @@ public final class ValueCodecs {
 
   /** Layout 1, as a spec of that time: unprivileged (the flag did not exist, and nothing ran privileged on purpose). */
   public static ContainerSpec readSpecV1(Input in, String field) {
-    return readSpecFields(in, field, false);
+    return readSpecFields(in, field, 1);
   }
 
-  /** Layout 2 of {@link ContainerSpec}: layout 1, then {@code privileged} (one byte, 0 or 1). */
-  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+  /** Layout 2 of {@link ContainerSpec}: layout 1, then {@code privileged} (one byte, 0 or 1). Frozen: read by {@code ContainerDefined:2}. */
+  public static void writeSpecV2(Output out, ContainerSpec spec, String field) {
     writeSpecV1(out, spec, field);
     Wire.writeBoolean(out, spec.privileged());
   }
 
-  public static ContainerSpec readSpec(Input in, String field) {
-    return readSpecFields(in, field, true);
+  /** Layout 2, as a spec of that time: local storage, HA priority 0 (neither existed). */
+  public static ContainerSpec readSpecV2(Input in, String field) {
+    return readSpecFields(in, field, 2);
   }
 
-  private static ContainerSpec readSpecFields(Input in, String field, boolean withPrivileged) {
+  /** Layout 3 of {@link ContainerSpec}: layout 2, then the storage class (by name) and the HA priority (varint). */
+  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+    writeSpecV2(out, spec, field);
+    Wire.writeEnumName(out, spec.storage());
+    Wire.writeInt(out, spec.haPriority());
+  }
+
+  public static ContainerSpec readSpec(Input in, String field) {
+    return readSpecFields(in, field, 3);
+  }
+
+  private static ContainerSpec readSpecFields(Input in, String field, int layout) {
     try {
       ContainerId id = readContainerId(in, "id");
       TemplateRef template = readTemplate(in, "template");
@@ -224,9 +237,11 @@ public final class ValueCodecs {
       RestartPolicy restart = Wire.readEnumName(in, "restart", RestartPolicy.class);
       Map<String, String> labels = Wire.readStringMap(in, "labels", Labels.MAX_LABELS);
       PlacementConstraints placement = readPlacement(in, "placement");
-      boolean privileged = withPrivileged && Wire.readBoolean(in, "privileged");
+      boolean privileged = layout >= 2 && Wire.readBoolean(in, "privileged");
+      Storage storage = layout >= 3 ? Wire.readEnumName(in, "storage", Storage.class) : Storage.LOCAL;
+      int haPriority = layout >= 3 ? Wire.readInt(in, "haPriority") : 0;
       try {
-        return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement, privileged);
+        return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement, privileged, storage, haPriority);
       } catch (InvalidFieldException e) {
         throw invalid("", ContainerSpec.class, e);
       }

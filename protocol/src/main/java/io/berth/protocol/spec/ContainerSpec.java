@@ -21,6 +21,9 @@ import java.util.Map;
  * @param privileged run without the user namespace and the other confinement layers: root inside is
  *                   root on the host. Off unless the operator asks for it by name ({@code --privileged});
  *                   shown in {@code ct show} and recorded in the log like every other field
+ * @param storage   where its disk image lives ({@link Storage}): what happens to it when its host dies
+ * @param haPriority the order in which a dead host's containers are restarted elsewhere: higher first
+ *                   (0..{@value #MAX_HA_PRIORITY}, default 0); placement fills the survivors in that order
  */
 public record ContainerSpec(
     ContainerId id,
@@ -31,10 +34,13 @@ public record ContainerSpec(
     RestartPolicy restart,
     Map<String, String> labels,
     PlacementConstraints placement,
-    boolean privileged) {
+    boolean privileged,
+    Storage storage,
+    int haPriority) {
 
   public static final int MAX_COMMAND_ARGS = 256;
   public static final int MAX_COMMAND_BYTES = 64 * 1024;
+  public static final int MAX_HA_PRIORITY = 1000;
 
   public ContainerSpec {
     InvalidFieldException.required("id", id);
@@ -47,6 +53,16 @@ public record ContainerSpec(
     restart = restart == null ? RestartPolicy.NEVER : restart;
     labels = Labels.check("labels", labels);
     placement = placement == null ? PlacementConstraints.NONE : placement;
+    storage = storage == null ? Storage.LOCAL : storage;
+    if (haPriority < 0 || haPriority > MAX_HA_PRIORITY) {
+      throw new InvalidFieldException("haPriority", "must be an integer from 0 to " + MAX_HA_PRIORITY, haPriority);
+    }
+  }
+
+  /** On local storage, HA priority 0: the spec as it was before storage classes existed. */
+  public ContainerSpec(ContainerId id, TemplateRef template, String hostname, List<String> command, Limits limits,
+      RestartPolicy restart, Map<String, String> labels, PlacementConstraints placement, boolean privileged) {
+    this(id, template, hostname, command, limits, restart, labels, placement, privileged, Storage.LOCAL, 0);
   }
 
   /** An unprivileged (confined) container: the default. */
@@ -77,6 +93,15 @@ public record ContainerSpec(
   }
 
   public ContainerSpec withLimits(Limits newLimits) {
-    return new ContainerSpec(id, template, hostname, command, newLimits, restart, labels, placement, privileged);
+    return new ContainerSpec(id, template, hostname, command, newLimits, restart, labels, placement, privileged, storage, haPriority);
+  }
+
+  public ContainerSpec withPlacement(PlacementConstraints newPlacement) {
+    return new ContainerSpec(id, template, hostname, command, limits, restart, labels, newPlacement, privileged, storage, haPriority);
+  }
+
+  /** Whether a dead host's copy of it is restarted elsewhere without the operator: shared storage, and a policy that restarts. */
+  public boolean failsOver() {
+    return storage == Storage.SHARED && restart != RestartPolicy.NEVER;
   }
 }

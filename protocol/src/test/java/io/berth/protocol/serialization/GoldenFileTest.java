@@ -31,6 +31,10 @@ class GoldenFileTest {
    */
   static final Map<String, BerthEvent> OLD_VERSIONS = Map.of(
       "ContainerDefined:1", new ContainerDefined(Samples.meta(), Samples.fullSpecV1()),
+      "ContainerDefined:2", new ContainerDefined(Samples.meta(), Samples.fullSpecV2()),
+      "HostRegistered:1", new io.berth.protocol.host.HostEvent.HostRegistered(Samples.meta(),
+          new io.berth.protocol.host.HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2"),
+      "HostFenced:1", new io.berth.protocol.host.HostEvent.HostFenced(Samples.meta(), "host-b"),
       "MigrationRequested:1", new io.berth.protocol.container.ContainerEvent.MigrationRequested(Samples.meta(), Samples.MIGRATION_ID,
           Samples.H1, Samples.H2, io.berth.protocol.container.MigrationMode.LIVE, false, io.berth.protocol.container.PostCopy.OFF, ""),
       "MigrationRequested:2", new io.berth.protocol.container.ContainerEvent.MigrationRequested(Samples.meta(), Samples.MIGRATION_ID,

@@ -72,7 +72,14 @@ public final class Samples {
     labels.put("team.io/owner", "web@example");
     return new ContainerSpec(CT, TemplateRef.of("busybox"), "web-1", List.of("/bin/httpd", "-f", "-p", "8080", "-h", "/www/é"),
         new Limits(1500, 512L << 20, 2L << 30, 256), RestartPolicy.ON_FAILURE, labels,
-        new PlacementConstraints(Optional.of(H1), Map.of("zone", "z1", "ssd", "true"), "web"), true);
+        new PlacementConstraints(Optional.of(H1), Map.of("zone", "z1", "ssd", "true"), "web"), true,
+        io.berth.protocol.spec.Storage.SHARED, 10);
+  }
+
+  /** {@link #fullSpec()} as layout 2 stored it (before storage classes and HA priorities): local, priority 0. */
+  public static ContainerSpec fullSpecV2() {
+    ContainerSpec s = fullSpec();
+    return new ContainerSpec(s.id(), s.template(), s.hostname(), s.command(), s.limits(), s.restart(), s.labels(), s.placement(), true);
   }
 
   /** {@link #fullSpec()} as layout 1 stored it (before {@code privileged} existed): unprivileged. */
@@ -119,14 +126,17 @@ public final class Samples {
         new MigrationFellBackToCold(m, mig, "criu dump: unsupported socket type"),
         new MigrationAborted(m, mig, "target host-b unreachable", 48_213),
         new ContainerFenced(m, H1),
+        new ContainerFailedOver(m, H1, H2, "failover of host-a (fenced): least allocated (cpu 12%, memory 30%), HA priority 10"),
+        new ContainerLost(m, H1, "host host-a was fenced (unreachable since 03:00:01Z); its disk is local: berth ct recover"),
+        new ContainerRecovered(m, H1, H2, true, "ct recover --empty by the operator: host-a is fenced"),
         new ReservationAccepted(m, 42),
         new ReservationDeclined(m, 43),
-        new HostRegistered(m, new HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2"),
+        new HostRegistered(m, new HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2", 7_340_121_456_789L),
         new HostCordoned(m),
         new HostUncordoned(m),
         new DrainRequested(m, io.berth.protocol.host.DrainMode.COLD, 4),
         new HostDrained(m, List.of("web-3: no host has room (host-b: memory 95% allocated)")),
-        new HostFenced(m, "host-b"),
+        new HostFenced(m, "host-b", "unreachable from host-b, host-c since 03:00:01Z; downed by keep-majority at 03:00:06Z", 7_340_121_456_789L),
         new HostRejoined(m),
         new ContainerAllocated(m, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
         new AllocationResized(m, CT, new Limits(2000, 1L << 30, 0, 1024)),
@@ -194,6 +204,7 @@ public final class Samples {
         new ContainerState.Defined(bareData()),
         new ContainerState.Running(data(), 48213, AT),
         new ContainerState.Stopped(data()),
+        new ContainerState.Lost(data(), H1, true, "host host-a was fenced", AT),
         new ContainerState.Migrating(data(),
             new MigrationProgress("mig-7", H1, H2, MigrationMode.LIVE, MigrationProgress.Step.IMAGE_TRANSFERRED, 48213, 0, false,
                 io.berth.protocol.container.PostCopy.ON, false, "", 29_000_000L, "", AT)),
@@ -207,7 +218,7 @@ public final class Samples {
         new HostState.Active(info, true, false, HASH),
         new HostState.Active(info, true, true, Optional.of(new io.berth.protocol.host.DrainPlan(io.berth.protocol.host.DrainMode.LIVE, 2, AT)),
             List.of("db-1: pinned"), HASH),
-        new HostState.Fenced(info, "host-b", AT, HASH));
+        new HostState.Fenced(info, "host-b", "unreachable since 03:00:01Z", AT, HASH));
   }
 
   // --- commands and replies ------------------------------------------------------------------------
@@ -239,12 +250,12 @@ public final class Samples {
         new ContainerCommand.Migrate(H2, MigrationMode.COLD, true, io.berth.protocol.container.PostCopy.OFF, "pinned by the operator", 46, ctx, c),
         new ContainerCommand.Exec(List.of("/bin/echo", "hi"), 5_000, ctx, c),
         new ContainerCommand.Get(c),
-        new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", ctx, h),
+        new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", 99, ctx, h),
         new HostCommand.Cordon(ctx, h),
         new HostCommand.Uncordon(ctx, h),
         new HostCommand.Drain(io.berth.protocol.host.DrainMode.LIVE, 2, ctx, h),
         new HostCommand.MarkDrained(List.of("db-1: pinned"), ctx, h),
-        new HostCommand.MarkFenced("host-b", ctx, h),
+        new HostCommand.MarkFenced("host-b", "unreachable since 03:00:01Z", 99, ctx, h),
         new HostCommand.MarkRejoined(ctx, h),
         new HostCommand.Get(h),
         new DirectoryCommand.CreateContainer(fullSpec(), true, ctx, c),
