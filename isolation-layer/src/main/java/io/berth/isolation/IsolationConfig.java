@@ -22,10 +22,14 @@ import java.util.Optional;
  * @param imagesRoot     where containers' disk images ({@code <id>.img}) live: {@code <dataRoot>/disks} by
  *                       default; may be shared storage (NFS, CephFS) so another host can adopt an image in place
  * @param defaultDiskBytes the size of a disk image when the container's limits name none (disk 0)
+ * @param sharedImagesRoot where the disk images of containers on shared storage ({@code Storage.SHARED}) live: a
+ *                       directory every host mounts (NFS, CephFS; for a cluster on one machine a plain directory
+ *                       outside every data root), so a host taking over a dead host's container adopts its image in
+ *                       place. Empty (the default): this host refuses shared containers
  */
 public record IsolationConfig(
     Path dataRoot, String bridge, Path criu, String cgroupRoot, HostResources host, Optional<Path> helper,
-    Map<String, Path> templateSources, Path imagesRoot, long defaultDiskBytes) {
+    Map<String, Path> templateSources, Path imagesRoot, long defaultDiskBytes, Optional<Path> sharedImagesRoot) {
 
   /**
    * 10 GiB, the size Incus and LXD give a block-backed volume that names none (and Docker's devicemapper
@@ -53,6 +57,21 @@ public record IsolationConfig(
     if (defaultDiskBytes < (16L << 20) || defaultDiskBytes > io.berth.protocol.spec.Limits.MAX_DISK) {
       throw new InvalidFieldException("defaultDiskBytes", "must be between 16M and 1024T", defaultDiskBytes);
     }
+    sharedImagesRoot = sharedImagesRoot == null ? Optional.empty() : sharedImagesRoot;
+    if (sharedImagesRoot.isPresent()) {
+      Path shared = sharedImagesRoot.get();
+      if (!shared.isAbsolute()) throw new InvalidFieldException("sharedImagesRoot", "must be an absolute path", shared);
+      // Under the data root it would be this host's alone, and a data root's removal would take every host's images.
+      if (shared.normalize().startsWith(dataRoot.normalize())) {
+        throw new InvalidFieldException("sharedImagesRoot", "must lie outside the data root " + dataRoot + " (every host mounts it)", shared);
+      }
+    }
+  }
+
+  /** Without a shared images root: the configuration as it was before storage classes. */
+  public IsolationConfig(Path dataRoot, String bridge, Path criu, String cgroupRoot, HostResources host, Optional<Path> helper,
+      Map<String, Path> templateSources, Path imagesRoot, long defaultDiskBytes) {
+    this(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes, Optional.empty());
   }
 
   /**
@@ -66,25 +85,31 @@ public record IsolationConfig(
     Map<String, Path> sources = repo.map(r -> r.resolve(".local/templates/busybox")).filter(Files::isDirectory)
         .map(p -> Map.of("busybox", p)).orElse(Map.of());
     return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, HostResources.detect(), Optional.empty(), sources, null,
-        DEFAULT_DISK_BYTES);
+        DEFAULT_DISK_BYTES, Optional.empty());
   }
 
   /** Another data root; an images root under the old one moves with it, one elsewhere (shared storage) stays. */
   public IsolationConfig withDataRoot(Path newRoot) {
     Path images = imagesRoot.startsWith(dataRoot) ? newRoot.resolve(dataRoot.relativize(imagesRoot)) : imagesRoot;
-    return new IsolationConfig(newRoot, bridge, criu, cgroupRoot, host, helper, templateSources, images, defaultDiskBytes);
+    return new IsolationConfig(newRoot, bridge, criu, cgroupRoot, host, helper, templateSources, images, defaultDiskBytes, sharedImagesRoot);
   }
 
   public IsolationConfig withCgroupRoot(String newRoot) {
-    return new IsolationConfig(dataRoot, bridge, criu, newRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes);
+    return new IsolationConfig(dataRoot, bridge, criu, newRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes, sharedImagesRoot);
   }
 
   public IsolationConfig withImagesRoot(Path newRoot) {
-    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, newRoot, defaultDiskBytes);
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, newRoot, defaultDiskBytes, sharedImagesRoot);
   }
 
   public IsolationConfig withDefaultDiskBytes(long bytes) {
-    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, bytes);
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, bytes, sharedImagesRoot);
+  }
+
+  /** The shared images root this host mounts (see the record's comment); a data root moved later keeps it. */
+  public IsolationConfig withSharedImagesRoot(Path root) {
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes,
+        Optional.ofNullable(root));
   }
 
   /** BERTH_REPO, or the first directory upward from the working directory holding .local/bin/criu or bin/setup-host. */
