@@ -59,6 +59,43 @@ class CgroupsTest {
   }
 
   @Test
+  void v2FreezeWritesCgroupFreezeAndReadsFrozenFromCgroupEvents() throws Exception {
+    files(root, "cgroup.controllers");
+    files(root.resolve("berth/web-1"), "cgroup.freeze", "cgroup.procs");
+    Files.writeString(root.resolve("berth/web-1/cgroup.events"), "populated 1\nfrozen 0\n");
+    Files.writeString(root.resolve("berth/web-1/cgroup.procs"), "41\n42\n");
+    Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.detect(root)), "berth");
+    assertEquals(List.of(41, 42), cg.freeze("web-1"));
+    assertEquals("1", Files.readString(root.resolve("berth/web-1/cgroup.freeze")));
+    assertFalse(cg.isFrozen("web-1"), "not until the kernel says frozen 1");
+    Files.writeString(root.resolve("berth/web-1/cgroup.events"), "populated 1\nfrozen 1\n");
+    assertTrue(cg.isFrozen("web-1"));
+    assertEquals(List.of(41, 42), cg.fenceProcs("web-1"));
+    cg.thaw("web-1");
+    assertEquals("0", Files.readString(root.resolve("berth/web-1/cgroup.freeze")));
+    assertTrue(cg.removeFreezer("web-1"), "v2 makes no cgroup of its own for a freeze");
+    assertTrue(Files.isDirectory(root.resolve("berth/web-1")));
+  }
+
+  @Test
+  void v1FreezeMakesAFrozenFreezerCgroupAndMovesTheContainersProcessesIntoIt() throws Exception {
+    files(root.resolve("pids/berth/web-1"), "cgroup.procs");
+    Files.writeString(root.resolve("pids/berth/web-1/cgroup.procs"), "77\n");
+    // mkdir in a cgroupfs makes its files; here they are made first (create keeps an existing directory).
+    files(root.resolve("freezer/berth/web-1"), "freezer.state", "cgroup.procs");
+    Files.writeString(root.resolve("freezer/berth/web-1/cgroup.procs"), "");
+    Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.detect(root)), "berth");
+    assertEquals(List.of(77), cg.freeze("web-1"));
+    assertEquals("FROZEN", Files.readString(root.resolve("freezer/berth/web-1/freezer.state")));
+    assertEquals("77", Files.readString(root.resolve("freezer/berth/web-1/cgroup.procs")), "moved into the frozen cgroup");
+    assertTrue(cg.isFrozen("web-1"));
+    assertEquals(List.of(77), cg.fenceProcs("web-1"), "seen once, in both hierarchies");
+    cg.thaw("web-1");
+    assertEquals("THAWED", Files.readString(root.resolve("freezer/berth/web-1/freezer.state")));
+    assertFalse(cg.removeFreezer("web-1"), "a cgroup with files in it is not removed (on the kernel: one with processes)");
+  }
+
+  @Test
   void v1SetsMemswWithTheLimitAndQuotaOverA100msPeriod() throws Exception {
     files(root.resolve("cpu/berth/web-1"), "cpu.cfs_quota_us", "cpu.cfs_period_us");
     files(root.resolve("cpuacct/berth/web-1"), "cpuacct.usage");

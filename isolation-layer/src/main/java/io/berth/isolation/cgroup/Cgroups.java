@@ -29,6 +29,10 @@ public final class Cgroups {
   private static final List<String> V2_CONTROLLERS = List.of("cpu", "cpuset", "memory", "pids");
   /** v1 only: cgroup v2 has no devices controller (a device program instead). */
   private static final String DEVICES = "devices";
+  /** v1 only: made by a fence alone (see {@link #freeze}); on v2 cgroup.freeze is in every cgroup. */
+  private static final String FREEZER = "freezer";
+  /** How often a v1 freeze reads the container's processes again to move the ones forked meanwhile (the watchdog's bound). */
+  private static final int FREEZE_ROUNDS = 100;
 
   private final CgroupFiles fs;
   private final String root;
@@ -288,12 +292,110 @@ public final class Cgroups {
     return names;
   }
 
+  // ---- freezer (a fence) --------------------------------------------------------------------
+
+  /**
+   * Freezes every process of the container, as the fencing watchdog does ({@code berth-watchdog.c} {@code freeze()}).
+   * v2: {@code cgroup.freeze} of its own cgroup. v1: Berth makes no freezer cgroup at prepare (the container's
+   * processes sit in the freezer hierarchy's root), so a cgroup {@code freezer/<root>/<container>} is made, frozen
+   * while still empty, and every process of the container moved into it: a task attached to a FROZEN cgroup is
+   * frozen at once (the kernel's freezer_attach), so it cannot fork again; a child forked before its parent moved
+   * is found in the next round. A process that ended meanwhile is no error. Returns the pids it saw.
+   */
+  public List<Integer> freeze(String container) {
+    String cg = path(container);
+    if (fs.version() == CgroupVersion.V2) {
+      fs.write("", cg, "cgroup.freeze", "1");
+      return procs(container);
+    }
+    fs.create(FREEZER, root);
+    fs.create(FREEZER, cg);
+    fs.write(FREEZER, cg, "freezer.state", "FROZEN");
+    List<Integer> seen = new ArrayList<>();
+    for (int round = 0; round < FREEZE_ROUNDS; round++) {
+      List<Integer> in = freezerProcs(container);
+      int moved = 0;
+      for (int pid : procs(container)) {
+        if (!seen.contains(pid)) seen.add(pid);
+        if (in.contains(pid)) continue;
+        moved++;
+        try {
+          fs.write(FREEZER, cg, "cgroup.procs", Integer.toString(pid));
+        } catch (CgroupException e) {
+          // ESRCH: it ended between the read and the move. Anything else: it is killed unfrozen, which is what counts.
+          if (java.nio.file.Files.exists(Path.of("/proc", Integer.toString(pid))) && !(e.getMessage().contains("No such process"))) {
+            throw new CgroupException("freeze " + cg + ": move " + pid + " into the freezer cgroup: " + e.getMessage(), e);
+          }
+        }
+      }
+      if (moved == 0) return seen;
+    }
+    throw new CgroupException("freeze " + cg + ": processes still appear outside its freezer cgroup after " + FREEZE_ROUNDS + " rounds");
+  }
+
+  /** Whether the kernel reports the container's freeze complete (v2 {@code frozen 1} in cgroup.events, v1 FROZEN). */
+  public boolean isFrozen(String container) {
+    String cg = path(container);
+    try {
+      if (fs.version() == CgroupVersion.V2) return fs.read("", cg, "cgroup.events").contains("frozen 1");
+      return fs.read(FREEZER, cg, "freezer.state").startsWith("FROZEN");
+    } catch (CgroupException e) {
+      return false;
+    }
+  }
+
+  /** Thaws it (a SIGKILL sent to a frozen task lands only once it runs again); nothing when no freezer cgroup is there. */
+  public void thaw(String container) {
+    String cg = path(container);
+    if (fs.version() == CgroupVersion.V2) {
+      if (fs.exists("", cg, "cgroup.freeze")) fs.write("", cg, "cgroup.freeze", "0");
+    } else if (fs.exists(FREEZER, cg)) {
+      fs.write(FREEZER, cg, "freezer.state", "THAWED");
+    }
+  }
+
+  /** Every pid of the container: its cgroup's and, on v1, its freezer cgroup's (where a fence moved them). */
+  public List<Integer> fenceProcs(String container) {
+    List<Integer> all = new ArrayList<>(procs(container));
+    for (int pid : freezerProcs(container)) if (!all.contains(pid)) all.add(pid);
+    return all;
+  }
+
+  /** v1: removes the fence's freezer cgroup once it is empty (and the root's, once no other is left); false while it is not. */
+  public boolean removeFreezer(String container) {
+    if (fs.version() == CgroupVersion.V2) return true;
+    try {
+      fs.remove(FREEZER, path(container));
+    } catch (CgroupException e) {
+      return false;
+    }
+    try {
+      fs.remove(FREEZER, root); // only when empty: another container's freeze may be in progress
+    } catch (CgroupException e) {
+      // not empty
+    }
+    return true;
+  }
+
+  private List<Integer> freezerProcs(String container) {
+    if (fs.version() == CgroupVersion.V2 || !fs.exists(FREEZER, path(container))) return List.of();
+    return parsePids(fs.read(FREEZER, path(container), "cgroup.procs"));
+  }
+
+  private static List<Integer> parsePids(String text) {
+    List<Integer> pids = new ArrayList<>();
+    for (String line : text.split("\n")) if (!line.isBlank()) pids.add(Integer.parseInt(line.trim()));
+    return pids;
+  }
+
   /**
    * Removes the cgroup from every controller. The kernel refuses while tasks remain (an exited
    * init's children may take a moment to be reaped), so this retries until {@code deadlineNanos}.
    */
   public void remove(String container, long deadlineNanos) {
-    for (String c : everyController()) {
+    List<String> hierarchies = new ArrayList<>(everyController());
+    if (fs.version() == CgroupVersion.V1) hierarchies.add(FREEZER); // a fence's (see freeze); absent otherwise
+    for (String c : hierarchies) {
       while (true) {
         try {
           fs.remove(c, path(container));
