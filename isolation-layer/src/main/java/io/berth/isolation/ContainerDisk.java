@@ -68,6 +68,11 @@ final class ContainerDisk {
     return imagesRoot;
   }
 
+  /** Whether {@code image} is where this root keeps {@code id}'s image (so adopting it is in place). */
+  boolean holds(ContainerId id, Path image) {
+    return samePath(image, imageFor(id));
+  }
+
   /** The image size a limit asks for: the limit rounded up to whole blocks, or the default size for 0 (no limit named). */
   long bytesFor(Limits limits) {
     long b = limits.diskBytes() == 0 ? defaultBytes : limits.diskBytes();
@@ -183,6 +188,14 @@ final class ContainerDisk {
     for (String dev : LoopDevices.referencing(image)) LoopDevices.detach(dev);
     deleteQuietly(image);
     deleteQuietly(ownerFile);
+  }
+
+  /**
+   * Detaches every loop device still on the image (one in use is marked autoclear and goes with its last user) and
+   * leaves the file and its owner file as they are: for a container forgotten here whose image another host holds.
+   */
+  void detach(Path image) {
+    for (String dev : LoopDevices.referencing(image)) LoopDevices.detach(dev);
   }
 
   // ---- mount, unmount -----------------------------------------------------------------------

@@ -32,6 +32,7 @@ import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Limits;
+import io.berth.protocol.spec.Storage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -67,6 +68,9 @@ public final class IsolationLayer implements AutoCloseable {
   private static final int SIGKILL = 9;
   private static final int SIGTERM = 15;
   private static final Duration DESTROY_GRACE = Duration.ofSeconds(10);
+  /** How long a fence waits for its freezes, then for its kills: the watchdog's bounds (berth-watchdog.c). */
+  private static final Duration FENCE_FREEZE_BOUND = Duration.ofSeconds(2);
+  private static final Duration FENCE_KILL_BOUND = Duration.ofSeconds(5);
   /** The longest hold a caller may ask: a migration's transfer and restore, with room to spare. */
   private static final Duration MAX_HOLD = Duration.ofHours(1);
   /** How often the LXCFS supervisor checks its daemon. */
@@ -83,6 +87,8 @@ public final class IsolationLayer implements AutoCloseable {
   private final ContainerRoot root;
   private final Lxcfs lxcfs;
   private final ContainerDisk disks;
+  /** The disks of containers on shared storage, when this host mounts a shared images root. */
+  private final Optional<ContainerDisk> sharedDisks;
   private final ExitWatcher watcher = new ExitWatcher();
   private final Map<ContainerId, ReentrantLock> locks = new ConcurrentHashMap<>();
   /** Containers whose init Berth itself is ending (stop, kill, destroy, checkpoint). */
@@ -108,6 +114,7 @@ public final class IsolationLayer implements AutoCloseable {
     // Started on first need (an unprivileged start or restore, or adopting containers that use it).
     this.lxcfs = new Lxcfs(config.dataRoot().resolve("lxcfs"), Lxcfs.onPath(), LXCFS_CHECK, this::injectLxcfs);
     this.disks = new ContainerDisk(store, config.imagesRoot(), config.defaultDiskBytes(), config.dataRoot());
+    this.sharedDisks = config.sharedImagesRoot().map(r -> new ContainerDisk(store, r, config.defaultDiskBytes(), config.dataRoot()));
   }
 
   public IsolationConfig config() {
@@ -157,21 +164,41 @@ public final class IsolationLayer implements AutoCloseable {
    * instead of a new one ({@code diskImage} null: a new one): the image a migration sent, or, on shared
    * storage, the one already at {@link #diskImage}'s place, adopted in place. It is renamed into the images
    * root (so it must be on that filesystem), grown to {@code limits.disk} when that is larger, and never
-   * shrunk. A failed prepare gives it back where it was.
+   * shrunk. A failed prepare gives it back where it was. One already at its place on the shared images root
+   * stays there.
+   *
+   * <p>{@link Storage#SHARED} without {@code diskImage}: the image lives on the shared images root
+   * ({@link IsolationConfig#sharedImagesRoot}); when {@code <sharedRoot>/<id>.img} is there already (the
+   * container's disk survived its dead host: a failover) it is adopted in place (this layer becomes its owner;
+   * never moved, never formatted again), else it is made there. A host without a shared root refuses it.
    */
   public void prepare(ContainerSpec spec, NetworkAttachment net, Path diskImage) {
     InvalidFieldException.required("spec", spec);
     ContainerId id = spec.id();
-    // Validation first, before any syscall: limits against this host, the template, the command, the disk.
+    // Validation first, before any syscall: storage, limits against this host, the template, the command, the disk.
+    boolean shared = spec.storage() == Storage.SHARED;
+    if (shared && sharedDisks.isEmpty()) {
+      throw new InvalidFieldException("storage", "shared storage needs a shared images root on this host (berth.storage.shared-root)",
+          Storage.SHARED.wireName());
+    }
     LimitRules.check(spec.limits(), config.host());
-    long diskBytes = disks.bytesFor(spec.limits());
-    if (diskImage == null) {
-      LimitRules.checkDiskRoom(spec.limits().diskBytes(), diskBytes, 0, disks.freeBytes(), disks.imagesRoot().toString());
+    // Where the image lives and, when it exists already, which one is adopted.
+    ContainerDisk home = diskImage != null ? sharedDisks.filter(d -> d.holds(id, diskImage)).orElse(disks)
+        : shared ? sharedDisks.get() : disks;
+    Path adopted = diskImage != null ? diskImage
+        : shared && Files.exists(home.imageFor(id), java.nio.file.LinkOption.NOFOLLOW_LINKS) ? home.imageFor(id) : null;
+    String refusedField = diskImage != null ? "diskImage" : "storage";
+    long diskBytes = home.bytesFor(spec.limits());
+    if (adopted == null) {
+      LimitRules.checkDiskRoom(spec.limits().diskBytes(), diskBytes, 0, home.freeBytes(), home.imagesRoot().toString());
     } else {
-      Optional<String> refused = disks.refusesAdoption(id, diskImage);
-      if (refused.isPresent()) throw new InvalidFieldException("diskImage", refused.get(), diskImage);
-      long have = disks.size(diskImage);
-      if (diskBytes > have) LimitRules.checkDiskRoom(spec.limits().diskBytes(), diskBytes, have, disks.freeBytes(), disks.imagesRoot().toString());
+      Optional<String> refused = home.refusesAdoption(id, adopted);
+      if (refused.isPresent()) {
+        throw new InvalidFieldException(refusedField, diskImage != null ? refused.get()
+            : "its disk image on the shared images root " + refused.get(), adopted);
+      }
+      long have = home.size(adopted);
+      if (diskBytes > have) LimitRules.checkDiskRoom(spec.limits().diskBytes(), diskBytes, have, home.freeBytes(), home.imagesRoot().toString());
     }
     Template template = templates.resolve(spec.template());
     String argv0 = spec.argv().get(0);
@@ -183,8 +210,8 @@ public final class IsolationLayer implements AutoCloseable {
     }
     withLock(id, () -> {
       if (Files.exists(store.dir(id))) throw new ContainerStateException("prepare", id.value(), status(id), "it must not exist yet");
-      Path image = disks.imageFor(id);
-      if (diskImage == null && Files.exists(image, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Path image = home.imageFor(id);
+      if (adopted == null && Files.exists(image, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         throw new ContainerStateException("prepare", id.value(), ContainerStatus.ABSENT, "its disk image " + image + " exists already ("
             + disks.ownerOf(id).map(o -> "held by " + o).orElse("no holder named") + "): adopt it (prepare with that image) or remove it");
       }
@@ -197,11 +224,11 @@ public final class IsolationLayer implements AutoCloseable {
           long idBase = spec.privileged() ? 0 : stepValue(id, "make user namespace", () -> root.makeUserns(id, 0, revert));
           // mke2fs runs while the cgroup and the network are made (nothing of those needs the disk).
           Ext4.Formatting[] mkfs = new Ext4.Formatting[1];
-          if (diskImage == null) {
-            step(id, "make disk image", () -> mkfs[0] = disks.create(id, image, diskBytes, revert));
+          if (adopted == null) {
+            step(id, "make disk image", () -> mkfs[0] = home.create(id, image, diskBytes, revert));
           } else {
-            step(id, "adopt disk image", () -> disks.adopt(id, diskImage, revert));
-            if (diskBytes > disks.size(image)) step(id, "grow adopted disk image", () -> disks.resizeUnmounted(image, diskBytes));
+            step(id, "adopt disk image", () -> home.adopt(id, adopted, revert));
+            if (diskBytes > home.size(image)) step(id, "grow adopted disk image", () -> home.resizeUnmounted(image, diskBytes));
           }
           step(id, "create cgroup", () -> cgroups.create(id.value(), !spec.privileged(), revert::add));
           step(id, "write cgroup limits", () -> cgroups.apply(id.value(), spec.limits()));
@@ -217,14 +244,14 @@ public final class IsolationLayer implements AutoCloseable {
             step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
           }
           if (mkfs[0] != null) step(id, "make ext4 on disk image", mkfs[0]::await);
-          step(id, "mount disk image", () -> disks.mount(id, image, revert));
+          step(id, "mount disk image", () -> home.mount(id, image, revert));
           step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
           store.save(new ContainerRecord(id, spec.hostname(), spec.argv(), template.digest(), spec.limits(),
               Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase, mac, Optional.of(image)));
           revert.success();
-          LOG.info("prepared container={} template={} limits=[{}] address={} {} disk={}{}", id, template.digest(), spec.limits(),
-              net == null ? "-" : net.address(), spec.privileged() ? "PRIVILEGED" : "ids=" + idBase + "+" + IdRanges.SIZE, image,
-              diskImage == null ? "" : " (adopted from " + diskImage + ")");
+          LOG.info("prepared container={} template={} limits=[{}] address={} {} storage={} disk={}{}", id, template.digest(), spec.limits(),
+              net == null ? "-" : net.address(), spec.privileged() ? "PRIVILEGED" : "ids=" + idBase + "+" + IdRanges.SIZE,
+              spec.storage().wireName(), image, adopted == null ? "" : " (adopted from " + adopted + ")");
         } catch (RuntimeException e) {
           throw revert.fail(e);
         }
@@ -301,8 +328,26 @@ public final class IsolationLayer implements AutoCloseable {
     });
   }
 
-  /** Removes everything: processes, veth, net namespace, mounts, cgroup, directory. Idempotent. */
+  /**
+   * Removes everything: processes, veth, net namespace, mounts, cgroup, directory, and its disk image unless
+   * another layer holds it now (its owner file names that one). Idempotent.
+   */
   public void destroy(ContainerId id) {
+    tearDown(id, true);
+  }
+
+  /**
+   * Removes everything of the container on this host as {@link #destroy} does (processes, mounts, loop device,
+   * cgroup, veth, net namespace, directory, id range) but leaves its disk image and the image's owner file as they
+   * are, wherever they are. For a host that comes back after its containers were restarted elsewhere: its copy is
+   * stale, and the image (on shared storage) belongs to another host now, which may be writing it. Idempotent.
+   */
+  public void forget(ContainerId id) {
+    tearDown(id, false);
+  }
+
+  private void tearDown(ContainerId id, boolean deleteDisk) {
+    String operation = deleteDisk ? "destroy" : "forget";
     withLock(id, () -> {
       Optional<ContainerRecord> r = store.load(id);
       if (r.isPresent()) endHoldForTeardown(id);
@@ -310,7 +355,7 @@ public final class IsolationLayer implements AutoCloseable {
         expectedExits.add(id);
         signal(r.get(), SIGKILL);
         if (!awaitExit(r.get(), DESTROY_GRACE)) {
-          throw new IsolationException("destroy", id.value(), "init " + r.get().initPid() + " still alive after SIGKILL");
+          throw new IsolationException(operation, id.value(), "init " + r.get().initPid() + " still alive after SIGKILL");
         }
       }
       watcher.cancel(id.value());
@@ -327,11 +372,15 @@ public final class IsolationLayer implements AutoCloseable {
       root.dropUserns(id);
       cgroups.remove(id.value(), System.nanoTime() + DESTROY_GRACE.toNanos());
       deleteDir(store.dir(id));
-      // A prepare that died before its record was written may have made the image already: it is at its place.
-      disks.delete(id, r.flatMap(ContainerRecord::diskImage).orElse(disks.imageFor(id)));
+      // A prepare that died before its record was written may have made the image already: it is at its place in
+      // the local images root. Without a record a shared image is left alone: it may be one that survived its dead
+      // host, adopted by that prepare; losing it is worse than leaving a file the cluster still names.
+      Path image = r.flatMap(ContainerRecord::diskImage).orElse(disks.imageFor(id));
+      if (deleteDisk) disks.delete(id, image);
+      else disks.detach(image);
       root.releaseRange(id);
       expectedExits.remove(id);
-      LOG.info("destroyed container={}", id);
+      LOG.info(deleteDisk ? "destroyed container={}" : "forgot container={} (disk image {} left as it is)", id, image);
       return null;
     });
   }
@@ -371,6 +420,134 @@ public final class IsolationLayer implements AutoCloseable {
       LOG.info("released container={} (directory kept)", id);
       return null;
     });
+  }
+
+  // ---- fence ---------------------------------------------------------------------------------
+
+  /** One container a fence is ending: its record (when it has one) and the hold CRIU had on it (when one ran). */
+  private record Fencing(ContainerId id, Optional<ContainerRecord> record, Optional<HeldDump> held, List<String> errors) {}
+
+  /**
+   * The in-JVM fence of a host that lost its cluster, as the watchdog's ({@code berth-watchdog.c} {@code fence()}):
+   * freezes every container of this layer that has a process (so none forks or writes on while the others are being
+   * killed), SIGKILLs every process in their cgroups, kills the CRIU and hook of a held checkpoint (after its tasks
+   * have the SIGKILL pending: a dead tracer lets its tracees go, and frozen they cannot), thaws so the kills land,
+   * and waits, bounded, until each init is gone and each cgroup empty. It removes nothing else (directories, mounts,
+   * disk images stay: {@link #forget} or {@link #destroy} decides later), so it is fast and fit for a shutdown path.
+   *
+   * <p>It takes no container's lock: a fence must not wait behind a long checkpoint or transfer. An operation that
+   * starts a process after it (start, restore) is the caller's to stop first. Idempotent: a second call finds no
+   * process and returns empty. One container's failure is logged and the others are fenced all the same.
+   *
+   * @return the containers whose processes it killed
+   * @throws IsolationException after trying every container, when some process of one did not end within the bound
+   *                            (or could not be signalled): it names each, and the ones fenced
+   */
+  public List<ContainerId> fenceAll() {
+    long began = System.nanoTime();
+    List<Fencing> fencing = new ArrayList<>();
+    for (ContainerId id : store.ids()) {
+      List<String> errors = new ArrayList<>();
+      Optional<ContainerRecord> r = Optional.empty();
+      Optional<HeldDump> held = Optional.empty();
+      List<Integer> pids = List.of();
+      try {
+        r = store.load(id);
+        held = liveHold(id);
+        pids = cgroups.fenceProcs(id.value());
+      } catch (RuntimeException e) {
+        errors.add("read its state: " + e.getMessage());
+      }
+      boolean running = r.isPresent() && isRunning(r.get());
+      if (pids.isEmpty() && !running && held.isEmpty() && errors.isEmpty()) continue;
+      expectedExits.add(id); // a fence is Berth's doing: the exit is reported as requested
+      try {
+        cgroups.freeze(id.value());
+      } catch (RuntimeException e) {
+        errors.add("freeze (killed unfrozen): " + e.getMessage());
+      }
+      fencing.add(new Fencing(id, r, held, errors));
+    }
+    if (fencing.isEmpty()) return List.of();
+    long frozenBy = System.nanoTime() + FENCE_FREEZE_BOUND.toNanos();
+    while (System.nanoTime() < frozenBy && !fencing.stream().allMatch(f -> cgroups.isFrozen(f.id().value()))) sleep(2);
+    for (Fencing f : fencing) {
+      if (!cgroups.isFrozen(f.id().value())) LOG.warn("fence container={}: not frozen within {} ms, killed unfrozen", f.id(), FENCE_FREEZE_BOUND.toMillis());
+      killAll(f);
+      f.held().ifPresent(d -> {
+        try {
+          d.kill();
+        } catch (RuntimeException e) {
+          f.errors().add("kill the criu holding it: " + e.getMessage());
+        }
+      });
+    }
+    for (Fencing f : fencing) {
+      try {
+        cgroups.thaw(f.id().value());
+      } catch (RuntimeException e) {
+        f.errors().add("thaw: " + e.getMessage());
+      }
+    }
+    long endedBy = System.nanoTime() + FENCE_KILL_BOUND.toNanos();
+    List<Fencing> left = new ArrayList<>(fencing);
+    while (true) {
+      left.removeIf(this::fenced);
+      if (left.isEmpty() || System.nanoTime() > endedBy) break;
+      for (Fencing f : left) killAll(f);
+      sleep(5);
+    }
+    List<ContainerId> ids = new ArrayList<>();
+    List<String> failed = new ArrayList<>();
+    for (Fencing f : fencing) {
+      ids.add(f.id());
+      if (left.contains(f)) {
+        f.errors().add("still running after " + FENCE_KILL_BOUND.toMillis() + " ms: " + stillRunning(f));
+      } else if (!cgroups.removeFreezer(f.id().value())) {
+        f.errors().add("its freezer cgroup could not be removed");
+      }
+      if (f.errors().isEmpty()) {
+        LOG.info("fenced container={} init={}", f.id(), f.record().map(ContainerRecord::initPid).orElse(0));
+      } else {
+        LOG.warn("fence container={}: {}", f.id(), String.join("; ", f.errors()));
+        failed.add(f.id() + " (" + String.join("; ", f.errors()) + ")");
+      }
+    }
+    LOG.info("fence of data root {}: {} container(s) in {} ms, {} failed", config.dataRoot(), ids.size(),
+        (System.nanoTime() - began) / 1_000_000, failed.size());
+    if (!failed.isEmpty()) {
+      throw new IsolationException("fence", String.join(",", failed.stream().map(x -> x.substring(0, x.indexOf(' '))).toList()),
+          String.join("; ", failed) + " (fenced: " + ids + ")");
+    }
+    return ids;
+  }
+
+  /** SIGKILL to the init (through its pidfd) and to every pid of the container's cgroups. */
+  private void killAll(Fencing f) {
+    try {
+      if (f.record().isPresent() && f.record().get().initPid() > 0) signal(f.record().get(), SIGKILL);
+      for (int pid : cgroups.fenceProcs(f.id().value())) Syscalls.kill(pid, SIGKILL);
+    } catch (RuntimeException e) {
+      if (!f.errors().contains("kill: " + e.getMessage())) f.errors().add("kill: " + e.getMessage());
+    }
+  }
+
+  /** Nothing of it runs: the recorded init is gone (a zombie counts as gone) and its cgroups hold no process. */
+  private boolean fenced(Fencing f) {
+    try {
+      return f.record().map(r -> !isRunning(r)).orElse(true) && cgroups.fenceProcs(f.id().value()).isEmpty();
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private String stillRunning(Fencing f) {
+    String init = f.record().filter(IsolationLayer::isRunning).map(r -> "init " + r.initPid() + ", ").orElse("");
+    try {
+      return init + "pids " + cgroups.fenceProcs(f.id().value());
+    } catch (RuntimeException e) {
+      return init + "pids unreadable (" + e.getMessage() + ")";
+    }
   }
 
   /**
@@ -459,7 +636,8 @@ public final class IsolationLayer implements AutoCloseable {
           throw new ContainerStateException("set limits", id.value(), ContainerStatus.STOPPED,
               "limits.disk changes need its disk mounted: revive it first");
         }
-        if (want > have) LimitRules.checkDiskRoom(limits.diskBytes(), want, have, disks.freeBytes(), disks.imagesRoot().toString());
+        ContainerDisk home = diskHolding(id, image.get());
+        if (want > have) LimitRules.checkDiskRoom(limits.diskBytes(), want, have, home.freeBytes(), home.imagesRoot().toString());
         else LimitRules.checkDiskShrink(limits.diskBytes(), want, disks.bytesInUse(id, image.get()));
         if (running && want < have) {
           throw new ContainerStateException("set limits", id.value(), ContainerStatus.RUNNING,
@@ -1150,6 +1328,11 @@ public final class IsolationLayer implements AutoCloseable {
             + "since a container's root is an unprivileged host uid; " + d + " is not", dir);
       }
     }
+  }
+
+  /** The disks (local or shared images root) that keep {@code image}: whose free space a grow needs. */
+  private ContainerDisk diskHolding(ContainerId id, Path image) {
+    return sharedDisks.filter(d -> d.holds(id, image)).orElse(disks);
   }
 
   private ContainerStatus status(ContainerId id) {
