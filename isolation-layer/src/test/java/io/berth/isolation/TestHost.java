@@ -51,9 +51,13 @@ final class TestHost implements AutoCloseable {
   }
 
   IsolationLayer layer(String name) {
+    return layer(name, c -> c);
+  }
+
+  /** A layer on the data root {@code name} with its defaults changed by {@code tweak} (a shared images root, a cgroup root). */
+  IsolationLayer layer(String name, java.util.function.UnaryOperator<IsolationConfig> tweak) {
     Path root = BASE.resolve(run).resolve(name);
-    IsolationConfig defaults = IsolationConfig.defaults(root, bridge, CGROUP_PREFIX + run);
-    IsolationLayer layer = new IsolationLayer(defaults);
+    IsolationLayer layer = new IsolationLayer(tweak.apply(IsolationConfig.defaults(root, bridge, CGROUP_PREFIX + run)));
     layers.add(layer);
     return layer;
   }
