@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -273,6 +274,33 @@ static void write_record(long fenced_at, long last_fed_at, long deadline, struct
   say("fence: recorded %s", final);
 }
 
+/*
+ * After the kills: every mount under <dataRoot>/containers/ is detached (lazily: it goes once its last user, now
+ * dead, is gone), so this host stops using the containers' disks: a shared disk image's loop device is released
+ * (autoclear) and its filesystem is no longer mounted here when a survivor mounts it. Deepest mounts first.
+ */
+static void release_mounts(void) {
+  char prefix[4096], line[8192], *points[4096];
+  int n = 0;
+  snprintf(prefix, sizeof prefix, "%s/containers/", data_root);
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) { say("fence: open /proc/self/mountinfo: %s", strerrorname_np(errno)); return; }
+  while (n < 4096 && fgets(line, sizeof line, f)) {
+    /* mount id, parent id, major:minor, root, mount point, ... (mount point octal-escaped; Berth's have no spaces) */
+    char *save = NULL, *field = strtok_r(line, " ", &save);
+    for (int i = 1; field && i < 5; i++) field = strtok_r(NULL, " ", &save);
+    if (field && strncmp(field, prefix, strlen(prefix)) == 0) points[n++] = strdup(field);
+  }
+  fclose(f);
+  int done = 0;
+  for (int i = n - 1; i >= 0; i--) {
+    if (points[i] && umount2(points[i], MNT_DETACH) == 0) done++;
+    else if (points[i]) say("fence: umount %s: %s", points[i], strerrorname_np(errno));
+    free(points[i]);
+  }
+  say("fence: detached %d of %d container mount(s) under %s", done, n, prefix);
+}
+
 /* Freeze all, kill all, thaw all, then kill whatever is left until every cgroup is empty (bounded). */
 static void fence(long last_fed_at, long deadline) {
   long start = now_ms(CLOCK_MONOTONIC), fenced_at = now_ms(CLOCK_REALTIME);
@@ -307,6 +335,7 @@ static void fence(long last_fed_at, long deadline) {
     snprintf(parent, sizeof parent, "%s/freezer/%s", cg_mount, cg_root);
     rmdir(parent); /* only when empty: another layer's or Berth's own freezer cgroups may be there */
   }
+  release_mounts();
   write_record(fenced_at, last_fed_at, deadline, cs, n, now_ms(CLOCK_MONOTONIC) - start);
 }
 

@@ -10,14 +10,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code berth ct ...}: the container verbs. */
-@Command(name = "ct", description = "Containers: create, start, stop, kill, destroy, list, show, set, exec, migrate.")
+@Command(name = "ct", description = "Containers: create, start, stop, kill, destroy, list, show, set, exec, migrate, recover.")
 final class ContainerCommand extends Verb {
   /** Its verbs, added to the command line on demand (see Subcommands). */
-  static final Class<?>[] VERBS = {ContainerCreate.class, ContainerCommand.Start.class, ContainerCommand.Stop.class, ContainerCommand.Kill.class, ContainerCommand.Destroy.class, ContainerCommand.ListContainers.class, ContainerCommand.Show.class, ContainerCommand.Set.class, ContainerExec.class, ContainerMigrate.class};
+  static final Class<?>[] VERBS = {ContainerCreate.class, ContainerCommand.Start.class, ContainerCommand.Stop.class, ContainerCommand.Kill.class, ContainerCommand.Destroy.class, ContainerCommand.ListContainers.class, ContainerCommand.Show.class, ContainerCommand.Set.class, ContainerExec.class, ContainerMigrate.class, ContainerCommand.Recover.class};
 
   @Override
   int execute() {
-    throw CliFailure.usage("ct needs a verb: create, start, stop, kill, destroy, list, show, set, exec, migrate (see 'berth ct --help')");
+    throw CliFailure.usage("ct needs a verb: create, start, stop, kill, destroy, list, show, set, exec, migrate, recover (see 'berth ct --help')");
   }
 
   static String path(String name) {
@@ -34,6 +34,26 @@ final class ContainerCommand extends Verb {
     v.out().println("container " + c.get("id") + ": " + c.get("phase") + (c.get("host") == null ? "" : " on " + c.get("host"))
         + (c.get("address") == null ? "" : " at " + c.get("address")));
     return ExitCodes.OK;
+  }
+
+  @Command(name = "recover", description = "Run a lost container (its host fenced, its disk that host's own) on another host.")
+  static final class Recover extends Verb {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--empty", description = "on a new, empty disk from its template (what was on the lost disk stays there)")
+    boolean empty;
+
+    @Option(names = "--from-checkpoint", description = "from its last checkpoint")
+    boolean fromCheckpoint;
+
+    @Override
+    int execute() {
+      if (empty == fromCheckpoint) throw CliFailure.usage("ct recover " + name + ": name exactly one of --empty, --from-checkpoint");
+      Map<String, Object> body = Map.of("from", empty ? "empty" : "checkpoint");
+      return printed(this, withProgress("container " + name + " to be recovered",
+          () -> api().send("POST", path(name) + "/recover", body, "container " + name)));
+    }
   }
 
   @Command(name = "start", description = "Start NAME's init.")

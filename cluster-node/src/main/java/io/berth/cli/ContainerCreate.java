@@ -56,6 +56,14 @@ final class ContainerCreate extends Verb {
       + "(for trusted system work only; shown in ct show and recorded in the log)")
   boolean privileged;
 
+  @Option(names = "--storage", paramLabel = "local|shared", description = "where its disk image lives: local (default; lost with "
+      + "its host) or shared (a directory every host mounts: restarted elsewhere when its host dies)")
+  String storage;
+
+  @Option(names = "--ha-priority", paramLabel = "N", description = "0-1000, default 0: a dead host's containers are restarted "
+      + "elsewhere highest first")
+  Integer haPriority;
+
   @Override
   int execute() {
     Map<String, Object> body = new LinkedHashMap<>();
@@ -74,6 +82,8 @@ final class ContainerCreate extends Verb {
     if (!placement.isEmpty()) body.put("placement", placement);
     if (start) body.put("start", true);
     if (privileged) body.put("privileged", true);
+    if (storage != null) body.put("storage", storage);
+    if (haPriority != null) body.put("haPriority", haPriority);
     return ContainerCommand.printed(this, withProgress("container " + name + (start ? " to be created and started" : " to be created"),
         () -> api().send("POST", "/v1/containers", body, "container " + name)));
   }

@@ -46,6 +46,10 @@ final class Render {
     f.add(new String[] {"limits", "cpu " + l.get("cpu") + ", memory " + l.get("memory") + ", pids " + l.get("pids")
         + ("0".equals(str(l.get("disk"))) ? "" : ", disk " + l.get("disk"))});
     f.add(new String[] {"restart", str(c.get("restart"))});
+    f.add(new String[] {"storage", str(c.get("storage")) + ("shared".equals(c.get("storage")) ? " (restarted elsewhere if its host dies"
+        + ("never".equals(c.get("restart")) ? ": not with restart never)" : ")") : " (lost with its host)") + ", HA priority " + str(c.get("haPriority"))});
+    Map<String, Object> lost = obj(c.get("lost"));
+    if (!lost.isEmpty()) f.add(new String[] {"lost", "since " + Times.show(lost.get("since")) + " with host " + lost.get("host") + ": " + lost.get("reason")});
     f.add(new String[] {"security", Boolean.TRUE.equals(c.get("privileged")) ? "PRIVILEGED (root inside is root on the host)"
         : "unprivileged (own user namespace)"});
     f.add(new String[] {"labels", pairs(obj(c.get("labels")))});
@@ -94,6 +98,7 @@ final class Render {
     f.add(new String[] {"reachable", yesNo(h.get("reachable"))});
     f.add(new String[] {"registered", Times.show(h.get("registeredAt"))});
     if (h.get("fencedBy") != null) f.add(new String[] {"fenced", "by " + h.get("fencedBy") + " since " + Times.show(h.get("fencedSince"))});
+    if (h.get("fencedEvidence") != null) f.add(new String[] {"evidence", str(h.get("fencedEvidence"))});
     Table.fields(out, f);
   }
 

@@ -89,15 +89,17 @@ public final class BerthNode implements AutoCloseable {
     try {
       HostResources detected = HostResources.detect();
       IsolationConfig iso = IsolationConfig.defaults(s.dataRoot().resolve("isolation"), s.bridge(), s.cgroupRoot());
+      if (s.sharedRoot().isPresent()) iso = iso.withSharedImagesRoot(s.sharedRoot().get());
       IsolationLayer layer = new IsolationLayer(iso);
       // Also protects this host from the bridge (no new connection to its addresses) and keeps containers'
       // traffic off the management networks.
       layer.ensureBridge(s.bridge(), s.bridgeAddress() + "/" + s.bridgePrefix(), s.managementNetworks());
-      IsolationRuntime runtime = new IsolationRuntime(layer, s.bridge(), s.bridgeAddress());
+      io.berth.node.fence.HostFence fence = new io.berth.node.fence.HostFence(layer, s.fencing(), s.sharedRoot());
+      IsolationRuntime runtime = new IsolationRuntime(layer, s.bridge(), s.bridgeAddress(), fence::beforeStart);
       // Containers that kept running while the node was down: watched again before their entities
       // recover, so the entities adopt them (and hear of their exits).
       layer.adopt().forEach(c -> log.info("container {} still runs as {}: adopted", c.id(), c.initPid()));
-      NodeServices services = NodeServices.start(system, s, persistence, layer, runtime, detected, START_TIMEOUT);
+      NodeServices services = NodeServices.start(system, s, persistence, layer, runtime, detected, fence, START_TIMEOUT);
       BerthNode node = new BerthNode(system, services, s, layer);
       log.info("berth node {} ready: api http://{}:{} cluster {}:{} cassandra {}", s.hostId(), s.apiBind(),
           services.apiPort(), s.clusterAddress(), s.clusterPort(), persistence.settings().contactPointsOrEmbedded());

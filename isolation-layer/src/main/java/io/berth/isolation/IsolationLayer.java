@@ -513,6 +513,7 @@ public final class IsolationLayer implements AutoCloseable {
         failed.add(f.id() + " (" + String.join("; ", f.errors()) + ")");
       }
     }
+    releaseMounts();
     LOG.info("fence of data root {}: {} container(s) in {} ms, {} failed", config.dataRoot(), ids.size(),
         (System.nanoTime() - began) / 1_000_000, failed.size());
     if (!failed.isEmpty()) {
@@ -520,6 +521,25 @@ public final class IsolationLayer implements AutoCloseable {
           String.join("; ", failed) + " (fenced: " + ids + ")");
     }
     return ids;
+  }
+
+  /**
+   * After a fence's kills: every mount under the containers' directories is detached (lazily: it goes once its last
+   * user, now dead, is gone), as the watchdog does. The host stops using the disks: a shared image's loop device is
+   * released (autoclear) and its filesystem is no longer mounted here when a survivor mounts it. A container that
+   * runs here again later is revived (mounted again) like one after a reboot.
+   */
+  private void releaseMounts() {
+    String prefix = config.dataRoot().resolve("containers") + "/";
+    List<String> points = Rootfs.mountPoints().stream().filter(p -> p.startsWith(prefix)).toList();
+    for (int i = points.size() - 1; i >= 0; i--) {
+      try {
+        Syscalls.umount2(points.get(i), Syscalls.MNT_DETACH);
+      } catch (RuntimeException e) {
+        LOG.warn("fence: detach mount {}: {}", points.get(i), e.getMessage());
+      }
+    }
+    if (!points.isEmpty()) LOG.info("fence: detached {} container mount(s) under {}", points.size(), prefix);
   }
 
   /** SIGKILL to the init (through its pidfd) and to every pid of the container's cgroups. */

@@ -104,7 +104,7 @@ class SharedStorageIT {
     await("two processes in A's cgroup (init and its background sleep)", T, () -> read(procs(a, id)).lines().count() == 2);
     List<Integer> before = read(procs(a, id)).lines().map(String::strip).map(Integer::valueOf).toList();
 
-    // The fence: every process gone, nothing else removed.
+    // The fence: every process gone, its mounts detached, nothing removed.
     assertEquals(List.of(id), a.fenceAll());
     for (int pid : before) {
       await("process " + pid + " of the fenced container gone from /proc", Duration.ofSeconds(5), () -> !Files.exists(Path.of("/proc", "" + pid)));
@@ -116,7 +116,9 @@ class SharedStorageIT {
     assertFalse(Files.exists(Path.of("/sys/fs/cgroup/freezer", a.config().cgroupRoot(), id.value())), "the fence's freezer cgroup removed");
     Path dirA = a.config().dataRoot().resolve("containers").resolve(id.value());
     assertTrue(Files.isDirectory(dirA), "the fence leaves the container's directory");
-    assertFalse(Rootfs.mountsUnder(dirA).isEmpty(), "the fence leaves its mounts");
+    assertEquals(List.of(), Rootfs.mountsUnder(dirA), "the fence detaches its mounts: this host no longer uses the disk");
+    await("the fence released the image's loop device (now: " + LoopDevices.referencing(image) + ")", Duration.ofSeconds(5),
+        () -> LoopDevices.referencing(image).isEmpty());
     assertTrue(Files.isRegularFile(image), "the fence leaves its image");
     assertEquals(ContainerStatus.STOPPED, a.inspect(id).status());
     assertEquals(List.of(), a.fenceAll(), "a second fence finds nothing to end");

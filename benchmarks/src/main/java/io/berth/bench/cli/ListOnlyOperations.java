@@ -81,6 +81,11 @@ final class ListOnlyOperations implements BerthOperations {
   }
 
   @Override
+  public CompletionStage<ContainerReply> recover(ContainerId id, boolean fromCheckpoint, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
   public CompletionStage<ContainerReply> migrate(ContainerId id, java.util.Optional<HostId> target, java.util.Optional<MigrationMode> mode,
       io.berth.protocol.container.PostCopy postCopy, CommandContext context) {
     return notHere();

@@ -34,6 +34,7 @@ public final class IsolationRuntime implements ContainerRuntime {
   private final IsolationLayer layer;
   private final String bridge;
   private final String gateway;
+  private final Consumer<ContainerSpec> beforeStart;
   private final Map<ContainerId, Consumer<Exit>> watchers = new ConcurrentHashMap<>();
   private final Map<ContainerId, CompletableFuture<Exit>> awaited = new ConcurrentHashMap<>();
 
@@ -42,6 +43,15 @@ public final class IsolationRuntime implements ContainerRuntime {
    * @param gateway the bridge's own address, the containers' default route
    */
   public IsolationRuntime(IsolationLayer layer, String bridge, String gateway) {
+    this(layer, bridge, gateway, spec -> {});
+  }
+
+  /**
+   * @param beforeStart runs before every start of an init, and may refuse it by throwing (the host's fence: a
+   *                    container on shared storage starts only while the watchdog is fed its short deadline)
+   */
+  public IsolationRuntime(IsolationLayer layer, String bridge, String gateway, Consumer<ContainerSpec> beforeStart) {
+    this.beforeStart = beforeStart;
     this.layer = layer;
     this.bridge = bridge;
     this.gateway = gateway;
@@ -50,6 +60,7 @@ public final class IsolationRuntime implements ContainerRuntime {
 
   @Override
   public long start(ContainerSpec spec, String address, int prefixLength) {
+    beforeStart.accept(spec);
     ContainerInfo info = layer.inspect(spec.id());
     if (info.status() == ContainerStatus.ABSENT) {
       layer.prepare(spec, new NetworkAttachment(address, prefixLength, gateway, bridge));

@@ -132,6 +132,14 @@ public final class BerthRoutes extends AllDirectives {
       var postCopy = Validation.postCopy(body.postCopy(), mode);
       return containerReply(ops.migrate(cid(c), target, mode, postCopy, c.context()), 202);
     }));
+    t.add(new Endpoint("POST", "/v1/containers/{id}/recover", c -> {
+      Requests.Recover body = c.body(Requests.Recover.class);
+      String from = body.from() == null ? "" : body.from();
+      if (!from.equals("empty") && !from.equals("checkpoint")) {
+        throw new io.berth.protocol.InvalidFieldException("from", "must be empty (a new disk) or checkpoint", body.from());
+      }
+      return containerReply(ops.recover(cid(c), from.equals("checkpoint"), c.context()), 202);
+    }));
     t.add(new Endpoint("PUT", "/v1/containers/{id}/limits", c -> {
       Limits limits = Validation.limits(c.body(Requests.LimitsBody.class), Limits.DEFAULT);
       return containerReply(ops.setLimits(cid(c), limits, c.context()), 200);

@@ -24,7 +24,7 @@ final class Requests {
    * confinement layer (root inside is root on the host); false unless given as true.
    */
   record CreateContainer(String name, String template, String hostname, List<String> command, LimitsBody limits,
-      String restart, Map<String, String> labels, PlacementBody placement, Boolean start, Boolean privileged) {}
+      String restart, Map<String, String> labels, PlacementBody placement, Boolean start, Boolean privileged, String storage, Integer haPriority) {}
 
   /** POST /v1/containers/{id}/stop: the init gets SIGTERM, then SIGKILL after the timeout. */
   record Stop(Long timeoutMillis) {}
@@ -39,6 +39,9 @@ final class Requests {
    * (absent: live, or cold when live cannot work); {@code postCopy} auto (absent), on or off.
    */
   record Migrate(String to, String mode, String postCopy) {}
+
+  /** POST /v1/containers/{id}/recover: {@code from} is {@code empty} (a new disk) or {@code checkpoint}. */
+  record Recover(String from) {}
 
   /** POST /v1/templates: a directory or tarball on the node's filesystem. */
   record ImportTemplate(String name, String path) {}

@@ -58,8 +58,11 @@ final class Validation {
       Optional<HostId> pinned = p.host() == null || p.host().isEmpty() ? Optional.empty() : Optional.of(hostId("placement.host", p.host()));
       placement = new PlacementConstraints(pinned, p.hostLabels(), p.antiAffinityGroup());
     }
+    io.berth.protocol.spec.Storage storage = body.storage() == null ? io.berth.protocol.spec.Storage.LOCAL
+        : io.berth.protocol.spec.Storage.parse("storage", body.storage());
+    int haPriority = body.haPriority() == null ? 0 : body.haPriority();
     return new ContainerSpec(id, template, body.hostname(), body.command(), limits, restart, body.labels(), placement,
-        Boolean.TRUE.equals(body.privileged()));
+        Boolean.TRUE.equals(body.privileged()), storage, haPriority);
   }
 
   /** {@code body} over {@code base}: fields not given keep the base's value. */

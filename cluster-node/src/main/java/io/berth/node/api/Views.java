@@ -73,8 +73,11 @@ final class Views {
   /** A container as {@code GET /v1/containers/{id}} shows it. */
   record ContainerJson(String id, String phase, String host, String address, String template, String hostname,
       List<String> command, LimitsJson limits, String restart, Map<String, String> labels, PlacementJson placement,
-      boolean privileged, Long pid, Instant runningSince, PendingJson pending, ExitJson lastExit, String lastError, int restartAttempts,
-      MigrationJson migration, LastMigrationJson lastMigration, Instant updatedAt) {}
+      boolean privileged, String storage, int haPriority, Long pid, Instant runningSince, PendingJson pending, ExitJson lastExit,
+      String lastError, int restartAttempts, MigrationJson migration, LastMigrationJson lastMigration, LostJson lost, Instant updatedAt) {}
+
+  /** A lost container: the fenced host that held its only disk, since when, why. */
+  record LostJson(String host, Instant since, boolean wasRunning, String reason) {}
 
   static ContainerJson container(ContainerState.Live state) {
     ContainerData d = state.data();
@@ -82,6 +85,7 @@ final class Views {
     Long pid = null;
     Instant since = null;
     MigrationJson migration = null;
+    LostJson lost = state instanceof ContainerState.Lost l ? new LostJson(l.host().value(), l.since(), l.wasRunning(), l.reason()) : null;
     if (state instanceof ContainerState.Running r) {
       pid = r.pid();
       since = r.since();
@@ -90,11 +94,12 @@ final class Views {
     }
     return new ContainerJson(s.id().value(), state.phase(), d.host().map(Object::toString).orElse(null),
         d.address().isEmpty() ? null : d.address() + "/" + d.prefixLength(), s.template().value(), s.hostname(), s.command(),
-        LimitsJson.of(s.limits()), s.restart().wireName(), s.labels(), PlacementJson.of(s.placement()), s.privileged(), pid, since,
+        LimitsJson.of(s.limits()), s.restart().wireName(), s.labels(), PlacementJson.of(s.placement()), s.privileged(),
+        s.storage().wireName(), s.haPriority(), pid, since,
         d.pending().map(p -> new PendingJson(lower(p.operation()), p.correlationId(), p.since())).orElse(null),
         d.lastExit().map(e -> new ExitJson(e.exitCode(), e.signal(), e.at(), e.toString())).orElse(null),
         d.lastError().isEmpty() ? null : d.lastError(), d.restartAttempts(), migration,
-        d.lastMigration().map(LastMigrationJson::of).orElse(null), d.updatedAt());
+        d.lastMigration().map(LastMigrationJson::of).orElse(null), lost, d.updatedAt());
   }
 
   record ExecJson(int exitCode, String stdout, String stderr, boolean truncated) {
@@ -112,7 +117,7 @@ final class Views {
   /** A host: what it offers, what is allocated on it, whether its node is up. */
   record HostJson(String id, String phase, String address, Map<String, String> labels, ResourcesJson capacity,
       ResourcesJson allocated, Integer containers, Boolean reachable, boolean cordoned, boolean draining, DrainJson drain,
-      List<String> lastDrainLeft, Instant registeredAt, String fencedBy, Instant fencedSince) {}
+      List<String> lastDrainLeft, Instant registeredAt, String fencedBy, Instant fencedSince, String fencedEvidence) {}
 
   /** A drain under way: how, how many at a time, since when. */
   record DrainJson(String mode, int parallel, Instant since) {}
@@ -125,15 +130,15 @@ final class Views {
       HostState.HostInfo i = a.info();
       DrainJson drain = a.drain().map(d -> new DrainJson(lower(d.mode()), d.parallel(), d.since())).orElse(null);
       return new HostJson(i.id().value(), a.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
-          a.cordoned(), a.draining(), drain, a.lastDrainLeft(), i.registeredAt(), null, null);
+          a.cordoned(), a.draining(), drain, a.lastDrainLeft(), i.registeredAt(), null, null, null);
     }
     if (state instanceof HostState.Fenced f) {
       HostState.HostInfo i = f.info();
       return new HostJson(i.id().value(), f.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
-          true, false, null, List.of(), i.registeredAt(), f.by(), f.since());
+          true, false, null, List.of(), i.registeredAt(), f.by(), f.since(), f.evidence().isEmpty() ? null : f.evidence());
     }
     return new HostJson(state.id().value(), state.phase(), null, Map.of(), null, allocated, containers, reachable, false, false,
-        null, List.of(), null, null, null);
+        null, List.of(), null, null, null, null);
   }
 
   private static ResourcesJson capacity(HostState.HostInfo i) {

@@ -28,6 +28,14 @@ public final class HostShutdown {
     Path root = s.dataRoot().resolve("isolation");
     int failures = 0;
     if (Files.isDirectory(root)) {
+      // The node is stopped and its containers go now: its watchdog (left armed if the node was killed) goes
+      // without fencing, so nothing of the host runs on after a down.
+      try {
+        io.berth.isolation.fence.Watchdog.attach(root).ifPresent(io.berth.isolation.fence.Watchdog::disarm);
+      } catch (RuntimeException e) {
+        failures++;
+        System.err.println("berth: disarm the watchdog of " + s.hostId() + ": " + e.getMessage());
+      }
       try (IsolationLayer layer = new IsolationLayer(IsolationConfig.defaults(root, s.bridge(), s.cgroupRoot()))) {
         for (ContainerInfo c : layer.list()) {
           try {

@@ -19,6 +19,7 @@ import io.berth.persistence.CassandraSchema;
 import io.berth.persistence.audit.AuditService;
 import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.directory.DirectoryState;
+import io.berth.protocol.host.HostState;
 import io.berth.protocol.directory.DirectoryCommand;
 import io.berth.protocol.directory.DirectoryReply;
 import io.berth.protocol.event.CommandContext;
@@ -65,7 +66,7 @@ public final class NodeServices {
   }
 
   public static NodeServices start(ActorSystem<?> system, NodeSettings s, BerthPersistence.Resolved persistence,
-      IsolationLayer layer, ContainerRuntime runtime, HostResources detected, Duration timeout) {
+      IsolationLayer layer, ContainerRuntime runtime, HostResources detected, io.berth.node.fence.HostFence fence, Duration timeout) {
     Clock clock = Clock.systemUTC();
     await("create the keyspaces and tables", CassandraSchema.ensure(system, persistence.settings()), timeout);
     awaitUp(system, timeout);
@@ -95,6 +96,28 @@ public final class NodeServices {
     if (reply instanceof HostReply.Refused refused) {
       throw new IllegalStateException("register host " + s.hostId() + ": " + refused.rejection().message());
     }
+    if (reply instanceof HostReply.Done d && d.state() instanceof HostState.Fenced fenced) {
+      // The survivors fenced this host while its node was away: the copies they restarted elsewhere go first,
+      // then the host rejoins and registers this incarnation. Only then is the watchdog fed (HostFence).
+      system.log().warn("host {} was fenced at {} by {} ({}): removing its stale copies before it rejoins", s.hostId(), fenced.since(),
+          fenced.by(), fenced.evidence());
+      DirectoryState dir = ((DirectoryReply.Snapshot) await("read the directory", AskPattern.<DirectoryCommand, DirectoryReply>ask(directory,
+          DirectoryCommand.Read::new, Duration.ofSeconds(30), system.scheduler()), timeout)).state();
+      io.berth.node.fence.HostReturn.removeStaleCopies(layer, dir, s.hostId(), s.sharedRoot());
+      HostReply rejoined = await("rejoin host " + s.hostId(), sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
+          .ask(r -> new HostCommand.MarkRejoined(CommandContext.system("host came back and removed its stale copies"), r), Duration.ofSeconds(10)), timeout);
+      if (rejoined instanceof HostReply.Refused refused) {
+        throw new IllegalStateException("rejoin host " + s.hostId() + ": " + refused.rejection().message());
+      }
+      reply = register(sharding, s, capacity, incarnation, timeout);
+      if (reply instanceof HostReply.Refused refused) {
+        throw new IllegalStateException("register host " + s.hostId() + " after it rejoined: " + refused.rejection().message());
+      }
+    }
+    fence.arm();
+    system.systemActorOf(io.berth.node.fence.FenceKeeper.create(fence), "fence-keeper", DispatcherSelector.blocking());
+    system.systemActorOf(io.berth.node.fence.HostWatch.create(s.hostId(), s.fencing(), directory), "host-watch",
+        org.apache.pekko.actor.typed.Props.empty());
 
     wakeContainers(system, sharding, directory, s.hostId());
 
@@ -102,7 +125,7 @@ public final class NodeServices {
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
     system.systemActorOf(io.berth.node.migration.MigrationAgent.create(s.hostId(), layer, s.bridge(), s.bridgeAddress(), s.clusterAddress(),
         s.migration(), directory, blocking, source), "migrations", org.apache.pekko.actor.typed.Props.empty());
-    ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas());
+    ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas(), s.fencing());
     system.systemActorOf(io.berth.node.drain.DrainDriver.create(operations), "drains", org.apache.pekko.actor.typed.Props.empty());
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);

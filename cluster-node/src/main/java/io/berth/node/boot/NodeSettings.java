@@ -46,7 +46,9 @@ public record NodeSettings(
     PlacementPolicy placementPolicy,
     List<String> managementNetworks,
     SagaSettings sagas,
-    io.berth.node.migration.MigrationSettings migration) {
+    io.berth.node.migration.MigrationSettings migration,
+    io.berth.node.fence.FencingSettings fencing,
+    Optional<Path> sharedRoot) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -98,8 +100,15 @@ public record NodeSettings(
     var migration = new io.berth.node.migration.MigrationSettings(duration(c, "migration.step-timeout"), duration(c, "migration.restore-timeout"),
         duration(c, "migration.hold-bound"), bandwidth, Path.of(c.getString("migration.work-dir")),
         ByteSizes.parse("berth.migration.post-copy-from", c.getString("migration.post-copy-from")));
+    var fencing = new io.berth.node.fence.FencingSettings(duration(c, "fencing.ha-deadline"), duration(c, "fencing.local-deadline"),
+        duration(c, "fencing.feed-every"), duration(c, "fencing.margin"));
+    String shared = c.getString("storage.shared-root");
+    Optional<Path> sharedRoot = shared.isEmpty() ? Optional.empty() : Optional.of(Path.of(shared).toAbsolutePath());
+    if (sharedRoot.isPresent() && sharedRoot.get().startsWith(dataRoot)) {
+      throw new InvalidFieldException("berth.storage.shared-root", "must be outside the data root " + dataRoot + " (every host mounts it)", shared);
+    }
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
-        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration);
+        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot);
   }
 
   private static java.time.Duration duration(Config c, String key) {

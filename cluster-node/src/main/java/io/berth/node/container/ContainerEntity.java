@@ -181,6 +181,16 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         .onCommand(ContainerCommand.class, (state, c) -> Effect().reply(c.replyTo(), Replies.notFound(state)));
     b.forStateType(ContainerState.Destroyed.class)
         .onCommand(ContainerCommand.class, (state, c) -> Effect().reply(c.replyTo(), Replies.wrongPhase(state, verb(c), "a container that exists")));
+    // Failover: the directory's steps when a host is fenced (see ContainerFailover for the rules).
+    b.forStateType(Live.class)
+        .onCommand(ContainerCommand.FailOver.class, this::failOver)
+        .onCommand(ContainerCommand.MarkLost.class, this::markLost)
+        .onCommand(ContainerCommand.Recover.class, this::recover);
+    // A lost container takes nothing else until it is recovered or its host comes back.
+    b.forStateType(ContainerState.Lost.class)
+        .onCommand(ContainerCommand.class, (state, c) -> Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "phase",
+            "container " + id + " is lost: its host " + state.host() + " was fenced at " + state.since() + " (" + state.reason()
+                + "); bring " + state.host() + " back, or run it elsewhere on a new disk: berth ct recover " + id + " --empty")));
     // ... and, but for a copy of a limits change already under way, no operation in progress and its own host.
     b.forStateType(Live.class)
         .onCommand(ContainerCommand.SetLimits.class, this::setLimits)
@@ -475,6 +485,18 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       current = new CommandContext(EventMeta.SYSTEM_PRINCIPAL, "finish " + pending.get().operation() + " after recovery", pending.get().correlationId());
       return finishPending(live, pending.get(), seen);
     }
+    if (live instanceof ContainerState.Lost lost) {
+      // Its host came back: adopt what still runs; otherwise run it again from its own disk if it ran.
+      if (seen.running()) {
+        return Effect().persist(chain(state, current).add(meta -> new ContainerAdopted(meta, deps.localHost(), seen.pid())).events())
+            .thenRun(s -> watch(seen.pid()));
+      }
+      CommandContext back = CommandContext.system("host " + deps.localHost() + " came back");
+      current = back;
+      return Effect().persist(chain(state, back).add(meta -> new ContainerRecovered(meta, lost.host(), deps.localHost(), false,
+          "its host came back: " + (lost.wasRunning() ? "runs again from its own disk" : "stays stopped"))).events())
+          .thenRun(this::startIfDueHere);
+    }
     if (live instanceof Running r) {
       if (seen.running()) {
         return Effect().persist(chain(state, current).add(meta -> new ContainerAdopted(meta, deps.localHost(), seen.pid())).events())
@@ -530,6 +552,64 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       }
     }
     return Effect().none();
+  }
+
+  // --- failover ------------------------------------------------------------------------------------
+
+  /**
+   * Step 2 of a failover: its host {@code from} is fenced, and on shared storage the container moves to {@code to}
+   * (where it starts again from the same disk image if it ran). A copy of a step already taken is answered from the
+   * state; a container that is not (any more) on {@code from}, or is being moved, is refused and persists nothing.
+   */
+  private Effect<ContainerEvent, ContainerState> failOver(Live live, ContainerCommand.FailOver c) {
+    if (c.reservation() <= live.lastReservation()) return Effect().reply(c.replyTo(), new Done(live));
+    if (!(live instanceof Defined || live instanceof Running || live instanceof ContainerState.Stopped)) {
+      return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "fail over", "defined, running or stopped"));
+    }
+    if (!live.data().host().map(c.from()::equals).orElse(false)) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "host", "container " + id + " is on "
+          + live.data().host().map(HostId::value).orElse("no host") + ", not on the fenced host " + c.from()));
+    }
+    current = c.context();
+    EventChain<ContainerEvent> events = chain(live, c.context())
+        .add(m -> new ReservationAccepted(m, c.reservation()))
+        .add(m -> new ContainerFailedOver(m, c.from(), c.to(), c.reason()));
+    ctx.getLog().warn("container {}: host {} fenced; fails over to {} ({}) correlation={}", id, c.from(), c.to(), c.reason(),
+        c.context().correlationId());
+    return Effect().persist(events.events()).thenRun(this::startIfDueHere).thenReply(c.replyTo(), Done::new);
+  }
+
+  /** Its host is fenced and holds its only disk: it is lost until recovered or its host comes back. */
+  private Effect<ContainerEvent, ContainerState> markLost(Live live, ContainerCommand.MarkLost c) {
+    if (live instanceof ContainerState.Lost) return Effect().reply(c.replyTo(), new Done(live));
+    if (!(live instanceof Defined || live instanceof Running || live instanceof ContainerState.Stopped)) {
+      return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "mark lost", "defined, running or stopped"));
+    }
+    if (!live.data().host().map(c.host()::equals).orElse(false)) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "host", "container " + id + " is on "
+          + live.data().host().map(HostId::value).orElse("no host") + ", not on the fenced host " + c.host()));
+    }
+    ctx.getLog().warn("container {}: lost with host {} ({})", id, c.host(), c.reason());
+    return Effect().persist(chain(live, c.context()).add(m -> new ContainerLost(m, c.host(), c.reason())).events())
+        .thenReply(c.replyTo(), Done::new);
+  }
+
+  /** Step 2 of the operator's recovery of a lost container: it runs on {@code to}, on a new disk. */
+  private Effect<ContainerEvent, ContainerState> recover(Live live, ContainerCommand.Recover c) {
+    if (c.reservation() <= live.lastReservation()) return Effect().reply(c.replyTo(), new Done(live));
+    if (!(live instanceof ContainerState.Lost lost)) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "recover", "lost"));
+    current = c.context();
+    EventChain<ContainerEvent> events = chain(live, c.context())
+        .add(m -> new ReservationAccepted(m, c.reservation()))
+        .add(m -> new ContainerRecovered(m, lost.host(), c.to(), c.fresh(), c.reason()));
+    return Effect().persist(events.events()).thenRun(this::startIfDueHere).thenReply(c.replyTo(), Done::new);
+  }
+
+  /** After a failover or recovery: the start it left pending runs now if the entity is on the new host already. */
+  private void startIfDueHere(ContainerState state) {
+    if (state instanceof Live l && onOwnHost(l) && l.data().pending().map(p -> p.operation() == Operation.START).orElse(false)) {
+      runStart(l.data());
+    }
   }
 
   // --- migration (the saga's steps are in ContainerMigration) ---------------------------------------

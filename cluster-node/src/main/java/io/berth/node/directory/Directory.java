@@ -93,6 +93,14 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private record HostsForMigrate(DirectoryCommand.MigrateContainer command, List<HostCandidate> hosts, Throwable error)
       implements NoSerializationVerificationNeeded {}
 
+  /** The states of a fenced host's containers and the survivors, gathered for its failover. */
+  private record FailoverGathered(DirectoryCommand.FailOverHost command, List<ContainerState> states, List<HostCandidate> hosts, Throwable error)
+      implements NoSerializationVerificationNeeded {}
+
+  /** The hosts' views were gathered for a recovery. */
+  private record HostsForRecover(DirectoryCommand.RecoverContainer command, List<HostCandidate> hosts, Throwable error)
+      implements NoSerializationVerificationNeeded {}
+
   /** The container's entity answered an ask of reservation {@code number} (or the ask failed). */
   private record Answered(long number, boolean settling, ContainerReply reply, Throwable error) implements NoSerializationVerificationNeeded {}
 
@@ -157,6 +165,10 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
         .onCommand(DirectoryCommand.MigrateContainer.class, this::onMigrate)
         .onCommand(HostsForMigrate.class, this::reserveMigrate)
         .onCommand(DirectoryCommand.SettleMigration.class, this::settleMigration)
+        .onCommand(DirectoryCommand.FailOverHost.class, this::onFailOverHost)
+        .onCommand(FailoverGathered.class, this::failOver)
+        .onCommand(DirectoryCommand.RecoverContainer.class, this::onRecover)
+        .onCommand(HostsForRecover.class, this::reserveRecover)
         .onCommand(DirectoryCommand.Release.class, this::release)
         .onCommand(Answered.class, this::onAnswer)
         .onCommand(AskAgain.class, (state, m) -> askAgain(m))
@@ -302,6 +314,12 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     }
     Allocation a = state.allocations().get(id);
     if (a == null) return Optional.of(refused(Code.NOT_FOUND, "container", "container " + id + " does not exist"));
+    if (c.spec().storage() == io.berth.protocol.spec.Storage.SHARED) {
+      // Its disk must never be mounted on two hosts at once, and a live move holds the source (and its mount) until
+      // the target runs: moving a shared disk needs a hand-over of the mount that is not built yet.
+      return Optional.of(refused(Code.INVALID, "storage", "container " + id + " is on shared storage: moving it between hosts is not"
+          + " supported yet (its disk image must never be mounted on two hosts at once); it fails over by itself when its host dies"));
+    }
     if (c.target().isPresent() && c.target().get().equals(a.host())) {
       return Optional.of(refused(Code.INVALID, "to", "container " + id + " runs on host " + a.host() + " already: name another host"));
     }
@@ -335,6 +353,119 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       case RESIZE -> "resized";
       case MIGRATE -> "migrated to " + r.host();
     };
+  }
+
+  // --- failover ------------------------------------------------------------------------------------
+
+  /** A fenced host: ask its containers' entities what they are (their specs decide) and the survivors what they hold. */
+  private Effect<DirectoryEvent, DirectoryState> onFailOverHost(DirectoryState state, DirectoryCommand.FailOverHost c) {
+    List<ContainerId> theirs = state.allocations().entrySet().stream()
+        .filter(e -> e.getValue().host().equals(c.host()) && !state.reservations().containsKey(e.getKey()))
+        .map(Map.Entry::getKey).sorted(java.util.Comparator.comparing(ContainerId::value)).toList();
+    if (theirs.isEmpty()) {
+      log.info("failover of host {}: nothing of it left to move or mark lost", c.host());
+      return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
+    }
+    List<java.util.concurrent.CompletableFuture<ContainerState>> asks = theirs.stream()
+        .map(id -> ports.ask(id, ContainerCommand.Get::new, settings.sagas().stepTimeout()).toCompletableFuture()
+            .thenApply(reply -> reply instanceof ContainerReply.Done d ? d.state() : null))
+        .toList();
+    var all = java.util.concurrent.CompletableFuture.allOf(asks.toArray(java.util.concurrent.CompletableFuture[]::new))
+        .thenCompose(v -> ports.hosts().thenApply(hosts -> new FailoverGathered(c, asks.stream().map(java.util.concurrent.CompletableFuture::join)
+            .filter(java.util.Objects::nonNull).toList(), hosts, null)));
+    ctx.pipeToSelf(all, (gathered, error) -> gathered != null ? gathered : new FailoverGathered(c, List.of(), List.of(), error));
+    return Effect().none();
+  }
+
+  /**
+   * Step 1 of a failover: each container that fails over gets a move reservation on its target (as a migration's, so
+   * the survivors' capacity holds it and the entity settles it the same way), then its entity is asked to take it
+   * (step 2, {@code FailOver}); each other one is marked lost in its own log. A failed gather is answered as such;
+   * the host's watcher asks again.
+   */
+  private Effect<DirectoryEvent, DirectoryState> failOver(DirectoryState state, FailoverGathered m) {
+    DirectoryCommand.FailOverHost c = m.command();
+    if (m.error() != null) {
+      log.warn("failover of host {}: cannot read its containers or the survivors: {}", c.host(), m.error().toString());
+      return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
+    }
+    // Only what is still unsettled on the host now (a command may have moved a container meanwhile).
+    List<ContainerState> still = m.states().stream().filter(s -> state.allocations().containsKey(s.id())
+        && state.allocations().get(s.id()).host().equals(c.host()) && !state.reservations().containsKey(s.id())).toList();
+    FailoverPlan plan = FailoverPlan.of(c.host(), still, view(state, m.hosts()), settings.policy(), settings.clock().instant().toString());
+    EventChain<DirectoryEvent> events = chain(state, c.context());
+    List<SagaRun> runs = new java.util.ArrayList<>();
+    long number = state.lastReservation();
+    for (FailoverPlan.Move move : plan.moves()) {
+      long n = ++number;
+      events.add(meta -> new MigrationReserved(meta, n, move.container(), move.target(), move.reason()));
+      runs.add(SagaRun.forward(n, move.container(), "failover of container " + move.container() + " to " + move.target(), c.context(),
+          r -> new ContainerCommand.FailOver(c.host(), move.target(), move.reason(), n, c.context(), r), null));
+    }
+    log.warn("failover of host {} ({}): {} to move {}, {} lost {}, {} left as they are {}", c.host(), c.evidence(), plan.moves().size(),
+        plan.moves().stream().map(mv -> mv.container() + "->" + mv.target()).toList(), plan.lost().size(),
+        plan.lost().stream().map(FailoverPlan.Lost::container).toList(), plan.skipped().size(), plan.skipped());
+    Runnable markLost = () -> {
+      for (FailoverPlan.Lost lost : plan.lost()) {
+        ports.ask(lost.container(), r -> new ContainerCommand.MarkLost(c.host(), lost.reason(), c.context(), r), settings.sagas().stepTimeout())
+            .whenComplete((reply, error) -> {
+              if (error != null || reply instanceof ContainerReply.Refused) {
+                log.warn("container {}: not marked lost ({}); the host's watcher asks again", lost.container(), error != null ? error.toString() : reply);
+              }
+            });
+      }
+    };
+    if (runs.isEmpty()) {
+      markLost.run();
+      return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
+    }
+    return Effect().persist(events.events()).thenRun(s -> {
+      runs.forEach(this::begin);
+      markLost.run();
+    }).thenReply(c.replyTo(), DirectoryReply.Done::new);
+  }
+
+  // --- recover -------------------------------------------------------------------------------------
+
+  private Effect<DirectoryEvent, DirectoryState> onRecover(DirectoryState state, DirectoryCommand.RecoverContainer c) {
+    Optional<ContainerReply> refusal = refuseRecover(state, c);
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
+    ctx.pipeToSelf(ports.hosts(), (hosts, error) -> new HostsForRecover(c, hosts, error));
+    return Effect().none();
+  }
+
+  /** Step 1 of a recovery: placement picks a survivor (never the lost host), held as a move until the entity settles. */
+  private Effect<DirectoryEvent, DirectoryState> reserveRecover(DirectoryState state, HostsForRecover m) {
+    DirectoryCommand.RecoverContainer c = m.command();
+    ContainerId id = c.spec().id();
+    Optional<ContainerReply> refusal = refuseRecover(state, c);
+    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
+    if (m.error() != null) {
+      return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "", "cannot read the hosts to place container " + id + ": " + m.error().getMessage()));
+    }
+    var free = new io.berth.protocol.spec.PlacementConstraints(Optional.empty(), c.spec().placement().hostLabels(), c.spec().placement().antiAffinityGroup());
+    Placement decided = Placer.place(view(state, m.hosts()).withRemoved(c.lostOn(), id), c.spec().withPlacement(free), settings.policy(),
+        Map.of(c.lostOn(), "the lost container's fenced host"), "--host");
+    if (decided instanceof Placement.Refusal r) return Effect().reply(c.replyTo(), new ContainerReply.Refused(r.rejection()));
+    Placement.Decision decision = (Placement.Decision) decided;
+    long number = state.lastReservation() + 1;
+    String why = "recovered on a new disk by " + c.context().principal() + ": " + decision.reason();
+    var events = chain(state, c.context()).add(meta -> new MigrationReserved(meta, number, id, decision.host(), why)).events();
+    SagaRun run = SagaRun.forward(number, id, "recovery of container " + id + " on " + decision.host(), c.context(),
+        r -> new ContainerCommand.Recover(decision.host(), true, why, number, c.context(), r), c.replyTo());
+    return Effect().persist(events).thenRun(s -> begin(run));
+  }
+
+  private static Optional<ContainerReply> refuseRecover(DirectoryState state, DirectoryCommand.RecoverContainer c) {
+    ContainerId id = c.spec().id();
+    Reservation r = state.reservations().get(id);
+    if (r != null) return Optional.of(refused(Code.BUSY, "container", "container " + id + " is being " + doing(r) + " (reservation " + r.number() + ")"));
+    Allocation a = state.allocations().get(id);
+    if (a == null) return Optional.of(refused(Code.NOT_FOUND, "container", "container " + id + " does not exist"));
+    if (!a.host().equals(c.lostOn())) {
+      return Optional.of(refused(Code.WRONG_PHASE, "container", "container " + id + " is held on " + a.host() + ", not on " + c.lostOn()));
+    }
+    return Optional.empty();
   }
 
   // --- destroy -------------------------------------------------------------------------------------

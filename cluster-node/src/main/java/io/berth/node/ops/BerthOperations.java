@@ -53,6 +53,13 @@ public interface BerthOperations {
   CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode,
       io.berth.protocol.container.PostCopy postCopy, CommandContext context);
 
+  /**
+   * Runs a lost container (its host fenced, its disk that host's own) again on another host: on a new, empty disk
+   * ({@code fromCheckpoint} false), or from its last checkpoint. Refused until the fenced host's watchdog has ended
+   * its local containers for sure, naming when.
+   */
+  CompletionStage<ContainerReply> recover(ContainerId id, boolean fromCheckpoint, CommandContext context);
+
   /** Answered with {@link ContainerReply.ExecResult}. */
   CompletionStage<ContainerReply> exec(ContainerId id, List<String> argv, long timeoutMillis, CommandContext context);
 

@@ -64,6 +64,7 @@ public final class ClusterOperations implements BerthOperations {
   private final AuditService audit;
   private final Templates templates;
   private final SagaSettings sagas;
+  private final io.berth.node.fence.FencingSettings fencing;
 
   /** The node's template store, behind what the API needs of it. */
   public interface Templates {
@@ -73,7 +74,8 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   public ClusterOperations(ActorSystem<?> system, ActorRef<DirectoryCommand> directory, AuditService audit, Templates templates,
-      SagaSettings sagas) {
+      SagaSettings sagas, io.berth.node.fence.FencingSettings fencing) {
+    this.fencing = fencing;
     this.system = system;
     this.sagas = sagas;
     this.sharding = ClusterSharding.get(system);
@@ -134,6 +136,39 @@ public final class ClusterOperations implements BerthOperations {
       }
       return askSaga("migration of container " + id, id, r -> new DirectoryCommand.MigrateContainer(live.data().spec(), target,
           mode.orElse(MigrationMode.LIVE), mode.isPresent(), postCopy, context, r));
+    }));
+  }
+
+  @Override
+  public CompletionStage<ContainerReply> recover(ContainerId id, boolean fromCheckpoint, CommandContext context) {
+    return guarded(() -> get(id).thenCompose(state -> {
+      if (!(state instanceof ContainerState.Live) || state instanceof ContainerState.Destroyed) {
+        return done(new ContainerReply.Refused(new Rejection(Code.NOT_FOUND, "container", "container " + id + " does not exist")));
+      }
+      if (!(state instanceof ContainerState.Lost lost)) {
+        return done(new ContainerReply.Refused(new Rejection(Code.WRONG_PHASE, "phase", "container " + id + " is " + state.phase()
+            + "; recover needs a lost container (its host fenced, its disk that host's own)")));
+      }
+      if (fromCheckpoint) {
+        return done(new ContainerReply.Refused(new Rejection(Code.INVALID, "from-checkpoint", "container " + id
+            + " has no checkpoint: periodic checkpoints (--checkpoint-every) are not built yet; --empty runs it on a new, empty disk")));
+      }
+      return host(lost.host()).thenCompose(reply -> {
+        if (!(reply instanceof HostReply.Done d) || !(d.state() instanceof HostState.Fenced fenced)) {
+          return done(new ContainerReply.Refused(new Rejection(Code.WRONG_PHASE, "host", "host " + lost.host() + " is "
+              + (reply instanceof HostReply.Done d2 ? d2.state().phase() : "not known") + ", not fenced: its node may still run " + id)));
+        }
+        // Its watchdog was last fed before the fence; the long deadline ends every container it holds.
+        java.time.Instant safe = fenced.since().plus(fencing.localDeadline()).plus(fencing.margin());
+        java.time.Instant now = java.time.Instant.now();
+        if (now.isBefore(safe)) {
+          return done(new ContainerReply.Refused(new Rejection(Code.WRONG_PHASE, "host", "host " + lost.host() + " was fenced at "
+              + fenced.since() + "; its watchdog ends the containers on its own disks within " + fencing.localDeadline().toSeconds()
+              + " s of its last feed, so " + id + " may still run there until " + safe + ": recover after that (in "
+              + (java.time.Duration.between(now, safe).toSeconds() + 1) + " s)")));
+        }
+        return askSaga("recovery of container " + id, id, r -> new DirectoryCommand.RecoverContainer(lost.data().spec(), lost.host(), context, r));
+      });
     }));
   }
 

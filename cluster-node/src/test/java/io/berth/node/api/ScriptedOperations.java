@@ -159,6 +159,12 @@ public final class ScriptedOperations implements BerthOperations {
   }
 
   @Override
+  public CompletionStage<ContainerReply> recover(ContainerId id, boolean fromCheckpoint, io.berth.protocol.event.CommandContext context) {
+    return CompletableFuture.completedFuture(new ContainerReply.Refused(new io.berth.protocol.reply.Rejection(
+        io.berth.protocol.reply.Rejection.Code.WRONG_PHASE, "phase", "container " + id + " is not lost")));
+  }
+
+  @Override
   public CompletionStage<ContainerReply> migrate(ContainerId id, Optional<HostId> target, Optional<MigrationMode> mode,
       io.berth.protocol.container.PostCopy postCopy, CommandContext context) {
     return change(id, "migrate " + id + " to=" + target.map(HostId::value).orElse("(placement)") + " mode="

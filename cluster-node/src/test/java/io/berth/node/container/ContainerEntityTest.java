@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerEvent;
+import io.berth.protocol.container.Operation;
 import io.berth.protocol.container.ContainerEvent.*;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
@@ -332,6 +333,92 @@ class ContainerEntityTest {
     assertTrue(refused.rejection().message().contains("placed on node-1 but its entity started on node-9"), refused.toString());
     probe.expectTerminated(entity, Duration.ofSeconds(5));
     assertTrue(runtime.calls.isEmpty(), runtime.calls.toString());
+  }
+
+  // --- failover ---------------------------------------------------------------------------------
+
+  private ContainerSpec sharedSpec() {
+    return new ContainerSpec(ID, TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"), Limits.DEFAULT, RestartPolicy.ALWAYS, null, null,
+        false, io.berth.protocol.spec.Storage.SHARED, 5);
+  }
+
+  @Test
+  void aFailOverMovesARunningContainerToItsTargetWithAPendingStartAndACopyIsAnsweredFromTheState() {
+    kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(sharedSpec(), HOST, "least allocated", "198.18.1.1", 16, true, 1, ALICE, r));
+    assertInstanceOf(ContainerState.Running.class, awaitState(ContainerState.Running.class));
+    HostId target = HostId.of("node-2");
+    // The survivors ask the entity wherever its shard now is (here, where it was).
+    var elsewhere = kit;
+    var wrongHost = elsewhere.<ContainerReply>runCommand(r -> new ContainerCommand.FailOver(HostId.of("node-7"), target, "x", 2, ALICE, r));
+    assertEquals(Code.WRONG_PHASE, assertInstanceOf(ContainerReply.Refused.class, wrongHost.reply()).rejection().code());
+    assertTrue(wrongHost.events().isEmpty(), "a refused failover persists nothing");
+    var moved = elsewhere.<ContainerReply>runCommand(r -> new ContainerCommand.FailOver(HOST, target, "failover from fenced host node-1", 2, ALICE, r));
+    assertEquals(2, moved.events().size(), moved.events().toString());
+    assertInstanceOf(ReservationAccepted.class, moved.events().get(0));
+    ContainerFailedOver e = assertInstanceOf(ContainerFailedOver.class, moved.events().get(1));
+    assertEquals(HOST, e.from());
+    assertEquals(target, e.to());
+    ContainerState.Stopped after = assertInstanceOf(ContainerState.Stopped.class, moved.state());
+    assertEquals(java.util.Optional.of(target), after.data().host());
+    assertEquals(Operation.START, after.data().pending().orElseThrow().operation(), "it ran: a start is pending on its new host");
+    assertEquals(2, after.lastReservation());
+    var copy = elsewhere.<ContainerReply>runCommand(r -> new ContainerCommand.FailOver(HOST, target, "again", 2, ALICE, r));
+    assertTrue(copy.events().isEmpty(), "a copy persists nothing");
+    assertInstanceOf(ContainerReply.Done.class, copy.reply());
+  }
+
+  @Test
+  void aLostContainerRefusesEverythingButARecoveryWhichRunsItOnTheNewHost() {
+    define(RestartPolicy.NEVER);
+    start();
+    var there = kit;
+    var lost = there.<ContainerReply>runCommand(r -> new ContainerCommand.MarkLost(HOST, "host node-1 was fenced", ALICE, r));
+    assertInstanceOf(ContainerLost.class, lost.events().get(0));
+    ContainerState.Lost l = assertInstanceOf(ContainerState.Lost.class, lost.state());
+    assertTrue(l.wasRunning());
+    assertEquals("lost", l.phase());
+    assertTrue(there.<ContainerReply>runCommand(r -> new ContainerCommand.MarkLost(HOST, "again", ALICE, r)).events().isEmpty(), "idempotent");
+    var start = there.<ContainerReply>runCommand(r -> new ContainerCommand.Start(ALICE, r));
+    ContainerReply.Refused refused = assertInstanceOf(ContainerReply.Refused.class, start.reply());
+    assertTrue(refused.rejection().message().contains("berth ct recover " + ID + " --empty"), refused.toString());
+    int before = runtime.calls.size();
+    var elsewhere = there.<ContainerReply>runCommand(r -> new ContainerCommand.Recover(HostId.of("node-2"), true, "ct recover --empty", 2, ALICE, r));
+    assertInstanceOf(ContainerRecovered.class, elsewhere.events().get(1));
+    assertEquals(java.util.Optional.of(HostId.of("node-2")), ((ContainerState.Live) elsewhere.state()).data().host());
+    assertEquals(before, runtime.calls.size(), "not started here: the entity is not on node-2 " + runtime.calls);
+    assertInstanceOf(ContainerReply.Done.class, there.<ContainerReply>runCommand(r -> new ContainerCommand.Recover(HOST, true, "copy", 2, ALICE, r)).reply());
+  }
+
+  @Test
+  void aRecoveryOntoTheHostTheEntityRunsOnStartsItThereAtOnce() {
+    define(RestartPolicy.NEVER);
+    start();
+    kit.<ContainerReply>runCommand(r -> new ContainerCommand.MarkLost(HOST, "host node-1 was fenced", ALICE, r));
+    int before = runtime.calls.size();
+    var recovered = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Recover(HOST, false, "its host came back", 2, ALICE, r));
+    assertInstanceOf(ContainerRecovered.class, recovered.events().get(1));
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (runtime.calls.size() == before && System.nanoTime() < deadline) sleep(20);
+    assertEquals("start " + ID + " 198.18.1.1/16", runtime.calls.get(before), runtime.calls.toString());
+    assertInstanceOf(ContainerState.Running.class, awaitState(ContainerState.Running.class));
+  }
+
+  private <S extends ContainerState> S awaitState(Class<S> type) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (type.isInstance(kit.getState())) return type.cast(kit.getState());
+      sleep(20);
+    }
+    throw new AssertionError("the entity did not become " + type.getSimpleName() + " within 5 s: it is " + kit.getState());
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   private ContainerState.Running awaitRunningOtherThan(long pid, Duration within) {

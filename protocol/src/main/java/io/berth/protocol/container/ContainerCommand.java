@@ -69,6 +69,23 @@ public sealed interface ContainerCommand extends BerthMessage {
   record Exec(List<String> argv, long timeoutMillis, CommandContext context, ActorRef<ContainerReply> replyTo)
       implements ContainerCommand {}
 
+  /**
+   * Step 2 of a failover ({@code reservation}): host {@code from} is fenced; the container (on shared storage)
+   * now belongs on {@code to}, where it runs again from the same disk image if it ran. Sent again, answered from the state.
+   */
+  record FailOver(HostId from, HostId to, String reason, long reservation, CommandContext context, ActorRef<ContainerReply> replyTo)
+      implements ContainerCommand {}
+
+  /** Host {@code host} is fenced and holds the container's only disk: record it {@code lost}. Idempotent. */
+  record MarkLost(HostId host, String reason, CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
+
+  /**
+   * Step 2 of a recovery ({@code reservation}): a lost container runs again on {@code to}, with a new empty disk
+   * ({@code fresh}). Sent again, answered from the state.
+   */
+  record Recover(HostId to, boolean fresh, String reason, long reservation, CommandContext context, ActorRef<ContainerReply> replyTo)
+      implements ContainerCommand {}
+
   /** Answered with {@link ContainerReply.Done} carrying the current state (which may be {@code Empty}). */
   record Get(ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 }

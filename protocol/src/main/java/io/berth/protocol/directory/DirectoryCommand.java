@@ -48,6 +48,22 @@ public sealed interface DirectoryCommand extends BerthMessage {
       ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
 
   /** Frees a destroyed container's share and address (and any reservation it still had). */
+  /**
+   * Host {@code host} is fenced ({@code evidence}): each of its containers that fails over (shared storage, a restart
+   * policy) is placed on a survivor, highest HA priority first, as a failover saga; each other one is marked lost.
+   * Idempotent: a container already moved or lost is left as it is. Answered with {@link DirectoryReply.Done} once
+   * every saga has begun.
+   */
+  record FailOverHost(io.berth.protocol.ids.HostId host, String evidence, CommandContext context, ActorRef<DirectoryReply> replyTo)
+      implements DirectoryCommand {}
+
+  /**
+   * The operator's {@code ct recover --empty} of a lost container (its spec, lost on {@code lostOn}): placement picks a
+   * survivor and the entity runs it there on a new disk. Answered like {@link MigrateContainer}.
+   */
+  record RecoverContainer(ContainerSpec spec, io.berth.protocol.ids.HostId lostOn, CommandContext context,
+      ActorRef<io.berth.protocol.container.ContainerReply> replyTo) implements DirectoryCommand {}
+
   record Release(ContainerId container, CommandContext context, ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
 
   /** Where one container runs or is being created; answered with {@link DirectoryReply.Located}. */

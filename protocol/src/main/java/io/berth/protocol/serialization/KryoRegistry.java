@@ -148,6 +148,9 @@ public final class KryoRegistry {
     record(407, ContainerCommand.Exec.class);
     record(408, ContainerCommand.Get.class);
     record(409, ContainerCommand.Settle.class);
+    record(410, ContainerCommand.FailOver.class);
+    record(411, ContainerCommand.MarkLost.class);
+    record(412, ContainerCommand.Recover.class);
 
     record(450, HostCommand.Register.class);
     record(451, HostCommand.Cordon.class);
@@ -165,6 +168,8 @@ public final class KryoRegistry {
     record(476, DirectoryCommand.Locate.class);
     record(477, DirectoryCommand.MigrateContainer.class);
     record(478, DirectoryCommand.SettleMigration.class);
+    record(479, DirectoryCommand.FailOverHost.class);
+    record(480, DirectoryCommand.RecoverContainer.class);
 
     record(490, TemplateCommand.Import.class);
     record(491, TemplateCommand.List.class);

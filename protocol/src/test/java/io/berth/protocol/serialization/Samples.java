@@ -250,6 +250,9 @@ public final class Samples {
         new ContainerCommand.Migrate(H2, MigrationMode.COLD, true, io.berth.protocol.container.PostCopy.OFF, "pinned by the operator", 46, ctx, c),
         new ContainerCommand.Exec(List.of("/bin/echo", "hi"), 5_000, ctx, c),
         new ContainerCommand.Get(c),
+        new ContainerCommand.FailOver(H1, H2, "failover of host-a", 47, ctx, c),
+        new ContainerCommand.MarkLost(H1, "host-a fenced", ctx, c),
+        new ContainerCommand.Recover(H2, true, "ct recover --empty", 48, ctx, c),
         new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", 99, ctx, h),
         new HostCommand.Cordon(ctx, h),
         new HostCommand.Uncordon(ctx, h),
@@ -265,7 +268,9 @@ public final class Samples {
         new DirectoryCommand.MigrateContainer(fullSpec(), Optional.of(H2), MigrationMode.LIVE, false, io.berth.protocol.container.PostCopy.AUTO, ctx,
             c),
         new DirectoryCommand.SettleMigration(CT, 46, true, ctx, d),
-        new DirectoryCommand.Read(d));
+        new DirectoryCommand.Read(d),
+        new DirectoryCommand.FailOverHost(H1, "unreachable since 03:00:01Z", ctx, d),
+        new DirectoryCommand.RecoverContainer(fullSpec(), H1, ctx, c));
   }
 
   public static List<BerthMessage> replies() {

@@ -1,0 +1,262 @@
+package io.berth.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Failover as an operator meets it, on a local cluster of three hosts from {@code bin/berth up}: a whole host killed
+ * (its node JVM, its watchdog and every process of its containers): its shared-storage containers run elsewhere, one
+ * copy each, counting on from their disks; its local-storage containers are marked lost and wait for the operator
+ * ({@code ct recover}, refused until the host's watchdog bound has passed); the CLI keeps working with the first
+ * host dead; the host comes back and removes its stale copies. Then a node JVM alone killed while it runs a shared
+ * container: its watchdog fences it, and a sampler of every host's kernel, every 25 ms, never sees two copies.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LocalClusterFailoverTest {
+  private static final Duration UP = Duration.ofMinutes(6);
+  private static final List<String> HOSTS = List.of("node-1", "node-2", "node-3");
+  /** Each container counts on its own disk, from where the disk says it was. */
+  private static final String COUNTER = "i=$(cat /count 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i > /count; sleep 0.1; done";
+  private static Berth berth;
+
+  @BeforeAll
+  static void up() throws Exception {
+    LocalClusterEndToEndTest.requireRootLinux();
+    Path repo = LocalClusterEndToEndTest.repo();
+    Path local = repo.resolve("chaos-tests/target/e2e-failover");
+    berth = new Berth(repo, local, "btfo");
+    if (Files.isDirectory(local)) {
+      berth.berth(Duration.ofMinutes(3), "down");
+      LocalClusterEndToEndTest.removeTree(berth, local);
+    }
+    Berth.Run up = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, up.exit(), up.toString());
+  }
+
+  @AfterAll
+  static void down() {
+    if (berth != null) {
+      Berth.Run down = berth.berth(Duration.ofMinutes(3), "down");
+      if (down.exit() != 0) System.err.println("clean-up: " + down);
+      LocalClusterEndToEndTest.removeTree(berth, berth.local);
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aKilledHostsSharedContainersRunElsewhereOnceEachAndItsLocalOnesAreLost() throws Exception {
+    List<String> shared = List.of("ha-1", "ha-2", "ha-3");
+    for (int i = 0; i < shared.size(); i++) {
+      create(shared.get(i), "node-1", "--storage", "shared", "--restart", "always", "--ha-priority", Integer.toString(10 * i));
+    }
+    create("loc-1", "node-1", "--restart", "always");
+    create("loc-2", "node-1", "--restart", "always");
+    for (String ct : shared) awaitCount(ct, 5);
+    long before = count("ha-1");
+
+    long t0 = killHost("node-1");
+    List<String> sawTwo = new ArrayList<>();
+    for (String ct : shared) {
+      await(ct + " runs on a survivor", Duration.ofSeconds(60), () -> {
+        List<String> on = hostsRunning(ct);
+        if (on.size() > 1) sawTwo.add(ct + " on " + on);
+        return on.size() == 1 && !on.contains("node-1") && "running".equals(show(ct).path("phase").asText());
+      });
+    }
+    long failoverMillis = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println("failover: the 3 shared containers of node-1 ran elsewhere " + failoverMillis + " ms after the host was killed");
+    assertTrue(sawTwo.isEmpty(), "two copies seen: " + sawTwo);
+    for (String ct : shared) {
+      JsonNode c = show(ct);
+      assertNotEquals("node-1", c.path("host").asText());
+      assertEquals(List.of(c.path("host").asText()), hostsRunning(ct), ct + ": one copy, where the log says");
+      assertTrue(eventTypes(ct).contains("ContainerFailedOver"), ct + ": " + eventTypes(ct));
+    }
+    awaitCount("ha-1", before + 5);
+    assertTrue(count("ha-1") > before, "ha-1 counts on from its disk: before the kill " + before + ", now " + count("ha-1"));
+
+    // The host is recorded fenced, with the evidence, before anything moved.
+    JsonNode h = hostJson("node-1");
+    assertEquals("fenced", h.path("phase").asText(), h.toString());
+    assertTrue(h.path("fencedEvidence").asText().contains("unreachable from"), h.toString());
+
+    // The local-storage ones are lost and wait for the operator; the CLI works with the first host dead.
+    for (String ct : List.of("loc-1", "loc-2")) {
+      await(ct + " is lost", Duration.ofSeconds(30), () -> "lost".equals(show(ct).path("phase").asText()));
+      assertTrue(eventTypes(ct).contains("ContainerLost"), eventTypes(ct).toString());
+    }
+    Berth.Run start = berth.berth("ct", "start", "loc-1");
+    assertNotEquals(0, start.exit(), start.toString());
+    assertTrue(start.stderr().contains("ct recover loc-1 --empty"), start.toString());
+    Berth.Run early = berth.berth("ct", "recover", "loc-2", "--empty");
+    assertNotEquals(0, early.exit(), early.toString());
+    assertTrue(early.stderr().contains("recover after"), early.toString());
+    Berth.Run noFlag = berth.berth("ct", "recover", "loc-2");
+    assertEquals(2, noFlag.exit(), noFlag.toString());
+    Berth.Run checkpoint = berth.berth("ct", "recover", "loc-2", "--from-checkpoint");
+    assertNotEquals(0, checkpoint.exit(), checkpoint.toString());
+    assertTrue(checkpoint.stderr().contains("no checkpoint"), checkpoint.toString());
+    assertEquals(0, berth.berth("status").exit(), "status with node-1 dead");
+
+    // Once the host's watchdog bound for local containers has passed, recover runs it on a survivor's new disk.
+    await("ct recover loc-2 --empty is accepted", Duration.ofSeconds(100), () -> berth.berth("ct", "recover", "loc-2", "--empty").exit() == 0);
+    await("loc-2 runs on a survivor", Duration.ofSeconds(30), () -> "running".equals(show("loc-2").path("phase").asText()));
+    assertNotEquals("node-1", show("loc-2").path("host").asText());
+  }
+
+  @Test
+  @Order(2)
+  void theHostComesBackRemovesItsStaleCopiesAndRunsItsLostOneAgain() throws Exception {
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    await("node-1 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-1").path("phase").asText()));
+    await("loc-1 runs again on node-1", Duration.ofSeconds(60), () -> "running".equals(show("loc-1").path("phase").asText()));
+    assertEquals("node-1", show("loc-1").path("host").asText());
+    assertTrue(eventTypes("loc-1").contains("ContainerRecovered"), eventTypes("loc-1").toString());
+    for (String ct : List.of("ha-1", "ha-2", "ha-3", "loc-2")) {
+      assertEquals(List.of(show(ct).path("host").asText()), hostsRunning(ct), ct + ": one copy");
+      assertTrue(!Files.exists(berth.local.resolve("cluster/node-1/isolation/containers/" + ct)), ct + ": node-1's stale copy is removed");
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aNodeJvmKilledWithASharedContainerIsFencedByItsWatchdogAndNoMomentHasTwoCopies() throws Exception {
+    create("ha-w", "node-2", "--storage", "shared", "--restart", "always");
+    awaitCount("ha-w", 5);
+    long pid = show("ha-w").path("pid").asLong();
+    AtomicBoolean sampling = new AtomicBoolean(true);
+    AtomicReference<String> overlap = new AtomicReference<>();
+    int[] samples = {0};
+    Thread sampler = new Thread(() -> {
+      while (sampling.get()) {
+        try {
+          List<String> on = hostsRunning("ha-w");
+          samples[0]++;
+          if (on.size() > 1 && overlap.get() == null) overlap.set("two copies at " + java.time.Instant.now() + ": " + on);
+          Thread.sleep(25);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "copy-sampler");
+    sampler.start();
+    try {
+      long nodePid = berth.nodePid("node-2");
+      sh("kill", "-9", Long.toString(nodePid));
+      long t0 = System.nanoTime();
+      await("the watchdog kills ha-w's init " + pid, Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid)));
+      System.out.println("watchdog: ha-w's init gone " + (System.nanoTime() - t0) / 1_000_000 + " ms after node-2's JVM was killed");
+      await("ha-w runs on a survivor", Duration.ofSeconds(60),
+          () -> "running".equals(show("ha-w").path("phase").asText()) && !"node-2".equals(show("ha-w").path("host").asText()));
+    } finally {
+      sampling.set(false);
+      sampler.join(5000);
+    }
+    assertEquals(null, overlap.get(), "sampled " + samples[0] + " times");
+    assertTrue(samples[0] > 100, "the sampler ran: " + samples[0]);
+    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    assertEquals(0, again.exit(), again.toString());
+    await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
+    assertEquals(List.of(show("ha-w").path("host").asText()), hostsRunning("ha-w"), "one copy after node-2 came back");
+    // What the watchdog did is on node-2's disk, read by its node when it came back.
+    assertTrue(Files.readString(berth.local.resolve("cluster/node-2.log")).contains("the watchdog fenced this host"), "node-2's log");
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------
+
+  private static void create(String ct, String host, String... options) {
+    List<String> argv = new ArrayList<>(List.of("ct", "create", ct, "--template", "busybox", "--memory", "32M", "--cpus", "0.1", "--host", host,
+        "--start"));
+    argv.addAll(List.of(options));
+    argv.addAll(List.of("--", "sh", "-c", COUNTER));
+    Berth.Run r = berth.berth(argv.toArray(String[]::new));
+    assertEquals(0, r.exit(), r.toString());
+  }
+
+  /** Kills the whole host: its node JVM, its watchdog and every process of its containers. Returns when (nanoTime). */
+  private static long killHost(String host) throws IOException {
+    List<String> pids = new ArrayList<>();
+    pids.add(Long.toString(berth.nodePid(host)));
+    Path lock = berth.local.resolve("cluster/" + host + "/isolation/watchdog/lock");
+    if (Files.exists(lock)) pids.add(Files.readString(lock).trim());
+    try (var cgroups = Files.list(Path.of("/sys/fs/cgroup/pids", berth.name + "-" + host))) {
+      for (Path cg : cgroups.filter(Files::isDirectory).toList()) {
+        Path procs = cg.resolve("cgroup.procs");
+        if (Files.exists(procs)) for (String p : Files.readAllLines(procs)) if (!p.isBlank()) pids.add(p.strip());
+      }
+    }
+    List<String> argv = new ArrayList<>(List.of("kill", "-9"));
+    argv.addAll(pids);
+    long t0 = System.nanoTime();
+    berth.run(argv, Duration.ofSeconds(10));
+    return t0;
+  }
+
+  private static long count(String ct) {
+    Berth.Run r = berth.berth("ct", "exec", ct, "--", "cat", "/count");
+    if (r.exit() != 0) return -1;
+    try {
+      return Long.parseLong(r.stdout().trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static void awaitCount(String ct, long atLeast) {
+    await(ct + " counts to " + atLeast, Duration.ofSeconds(30), () -> count(ct) >= atLeast);
+  }
+
+  /** The hosts whose kernel runs a process of the container (its pids cgroup there is not empty). */
+  private static List<String> hostsRunning(String ct) {
+    List<String> running = new ArrayList<>();
+    for (String h : HOSTS) {
+      Path procs = berth.cgroupFile("pids", h, ct, "cgroup.procs");
+      try {
+        if (Files.exists(procs) && !Files.readString(procs).isBlank()) running.add(h);
+      } catch (IOException e) {
+        // removed between the two reads (ENOENT, ENODEV): not running there
+      }
+    }
+    return running;
+  }
+
+  private static JsonNode hostJson(String h) {
+    Berth.Run r = berth.berth("host", "show", h, "--output", "json");
+    if (r.exit() != 0) throw new AssertionError(r.toString());
+    return r.json();
+  }
+
+  private static JsonNode show(String ct) {
+    return berth.show(ct);
+  }
+
+  private static List<String> eventTypes(String ct) {
+    return berth.eventTypes(ct);
+  }
+
+  private static String sh(String... argv) {
+    return berth.sh(argv);
+  }
+
+  private static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+    Berth.await(what, timeout, condition);
+  }
+}

@@ -1,0 +1,133 @@
+package io.berth.node.fence;
+
+import io.berth.isolation.ContainerInfo;
+import io.berth.isolation.IsolationLayer;
+import io.berth.isolation.fence.FenceRecord;
+import io.berth.isolation.fence.Watchdog;
+import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.spec.ContainerSpec;
+import io.berth.protocol.spec.Storage;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This host's side of fencing: the watchdog outside the JVM ({@link Watchdog}), fed while the node is healthy, and
+ * the node's own fence when it learns it lost the cluster.
+ *
+ * <p>The deadline it feeds is the promise the survivors rely on ({@link FencingSettings}): the short one while the
+ * host holds any container whose disk is on shared storage (the survivors restart those elsewhere after it), the
+ * long one otherwise. A shared container's start is preceded by a feed of the short deadline
+ * ({@link #beforeStart}), so there is no moment when such a container runs under the long one.
+ *
+ * <p>Not fed before {@link #arm}: a node that comes back arms it only after its host entity said it was not fenced
+ * (or after it emptied the host), so a new JVM never prolongs the life of copies the survivors may restart.
+ */
+public final class HostFence {
+  private static final Logger log = LoggerFactory.getLogger(HostFence.class);
+
+  private final IsolationLayer layer;
+  private final FencingSettings settings;
+  private final Optional<Path> sharedRoot;
+  private Watchdog watchdog;
+  private boolean feeding;
+  private boolean fenced;
+  private Duration lastDeadline;
+
+  public HostFence(IsolationLayer layer, FencingSettings settings, Optional<Path> sharedRoot) {
+    this.layer = layer;
+    this.settings = settings;
+    this.sharedRoot = sharedRoot;
+  }
+
+  public FencingSettings settings() {
+    return settings;
+  }
+
+  /** Logs and acknowledges what the watchdog fenced while the node was away; starts (or attaches to) it and feeds it. */
+  public synchronized void arm() {
+    for (FenceRecord r : Watchdog.fencedRecords(layer.config().dataRoot())) {
+      log.warn("the watchdog fenced this host at {} (last fed {}, deadline {}): {} container(s) killed{}: {}", r.fencedAt(), r.lastFedAt(),
+          r.deadline(), r.containers().size(), r.complete() ? "" : ", SOME PROCESSES REMAINED", r.containers().stream().map(FenceRecord.Fenced::container).toList());
+      Watchdog.acknowledge(r);
+    }
+    lastDeadline = deadline();
+    watchdog = Watchdog.start(layer.config(), lastDeadline);
+    feeding = true;
+    log.info("watchdog armed: pid {}, deadline {} ({})", watchdog.pid(), lastDeadline, lastDeadline.equals(settings.haDeadline())
+        ? "the host holds containers on shared storage" : "no container on shared storage here");
+  }
+
+  /** Called every {@code feed-every}: feeds the watchdog while {@code healthy}, lets it run out otherwise. */
+  public synchronized void tick(boolean healthy, String why) {
+    if (watchdog == null || fenced) return;
+    if (!healthy) {
+      if (feeding) log.warn("not feeding the watchdog any more: {}; it fences this host's containers within {}", why, lastDeadline);
+      feeding = false;
+      return;
+    }
+    if (!feeding) log.info("feeding the watchdog again: {}", why);
+    feeding = true;
+    feed(deadline());
+  }
+
+  /**
+   * Before a container starts on this host: a container on shared storage may run only under the short deadline, fed
+   * now. Refused while the watchdog is not armed or not fed (the host is not known to be in the cluster).
+   */
+  public synchronized void beforeStart(ContainerSpec spec) {
+    if (spec.storage() != Storage.SHARED) return;
+    if (watchdog == null || !feeding || fenced) {
+      throw new IllegalStateException("container " + spec.id() + " is on shared storage and may start only while this host's watchdog is fed"
+          + " (the node is not, or no longer, a healthy member of the cluster)");
+    }
+    feed(settings.haDeadline());
+  }
+
+  /** The node learned it lost the cluster (downed): kills every container now, before the survivors' bound ends. */
+  public synchronized void fenceNow(String why) {
+    if (fenced) return;
+    fenced = true;
+    long t0 = System.nanoTime();
+    List<ContainerId> killed = layer.fenceAll();
+    log.warn("fenced this host: {}: killed {} container(s) in {} ms: {}", why, killed.size(), (System.nanoTime() - t0) / 1_000_000, killed);
+  }
+
+  /** A clean stop of the node (it left the cluster): the watchdog stops without fencing. */
+  public synchronized void disarm() {
+    if (watchdog == null || fenced) return;
+    watchdog.disarm();
+    watchdog = null;
+    log.info("watchdog disarmed: the node stops cleanly; its containers go on running");
+  }
+
+  private void feed(Duration deadline) {
+    try {
+      watchdog.feed(deadline);
+      if (!deadline.equals(lastDeadline)) log.info("watchdog deadline now {}", deadline);
+      lastDeadline = deadline;
+    } catch (RuntimeException e) {
+      log.error("feeding the watchdog failed: {}", e.getMessage());
+    }
+  }
+
+  private Duration deadline() {
+    return holdsShared() ? settings.haDeadline() : settings.localDeadline();
+  }
+
+  /** Whether any container this host holds has its disk image on the shared root. */
+  private boolean holdsShared() {
+    if (sharedRoot.isEmpty()) return false;
+    for (ContainerInfo c : layer.list()) {
+      try {
+        if (layer.diskImage(c.id()).startsWith(sharedRoot.get())) return true;
+      } catch (RuntimeException e) {
+        return true; // cannot tell: the short deadline is the safe one
+      }
+    }
+    return false;
+  }
+}
