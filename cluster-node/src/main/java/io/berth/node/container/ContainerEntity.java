@@ -589,6 +589,10 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       return Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "host", "container " + id + " is on "
           + live.data().host().map(HostId::value).orElse("no host") + ", not on the fenced host " + c.host()));
     }
+    if (onOwnHost(live)) {
+      // The entity runs on the container's host: that host is back (its shard moved home), so nothing is lost.
+      return Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "host", "container " + id + "'s host " + c.host() + " is back"));
+    }
     ctx.getLog().warn("container {}: lost with host {} ({})", id, c.host(), c.reason());
     return Effect().persist(chain(live, c.context()).add(m -> new ContainerLost(m, c.host(), c.reason())).events())
         .thenReply(c.replyTo(), Done::new);

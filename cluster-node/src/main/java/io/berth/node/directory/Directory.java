@@ -97,6 +97,17 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private record FailoverGathered(DirectoryCommand.FailOverHost command, List<ContainerState> states, List<HostCandidate> hosts, Throwable error)
       implements NoSerializationVerificationNeeded {}
 
+  /**
+   * Wake the moved containers' entities ({@code attempt} from 1): sharding starts an entity only when a message
+   * reaches it, and after a failover its shard moves to the new host at the next rebalance, where the pending start
+   * runs once the entity recovers. Asked every 2 s until each runs there, at most {@link #WAKES} times.
+   */
+  private record WakeMoved(List<ContainerId> containers, int attempt) implements NoSerializationVerificationNeeded {}
+
+  private static final int WAKES = 60;
+
+  private record Woken(List<ContainerId> left, int attempt) implements NoSerializationVerificationNeeded {}
+
   /** The hosts' views were gathered for a recovery. */
   private record HostsForRecover(DirectoryCommand.RecoverContainer command, List<HostCandidate> hosts, Throwable error)
       implements NoSerializationVerificationNeeded {}
@@ -169,6 +180,8 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
         .onCommand(FailoverGathered.class, this::failOver)
         .onCommand(DirectoryCommand.RecoverContainer.class, this::onRecover)
         .onCommand(HostsForRecover.class, this::reserveRecover)
+        .onCommand(WakeMoved.class, (state, m) -> wake(m))
+        .onCommand(Woken.class, (state, m) -> woken(m))
         .onCommand(DirectoryCommand.Release.class, this::release)
         .onCommand(Answered.class, this::onAnswer)
         .onCommand(AskAgain.class, (state, m) -> askAgain(m))
@@ -402,11 +415,12 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       runs.add(SagaRun.forward(n, move.container(), "failover of container " + move.container() + " to " + move.target(), c.context(),
           r -> new ContainerCommand.FailOver(c.host(), move.target(), move.reason(), n, c.context(), r), null));
     }
-    log.warn("failover of host {} ({}): {} to move {}, {} lost {}, {} left as they are {}", c.host(), c.evidence(), plan.moves().size(),
-        plan.moves().stream().map(mv -> mv.container() + "->" + mv.target()).toList(), plan.lost().size(),
-        plan.lost().stream().map(FailoverPlan.Lost::container).toList(), plan.skipped().size(), plan.skipped());
+    List<FailoverPlan.Lost> toMark = plan.lost().stream().filter(l -> l.failsOver() || c.markLost()).toList();
+    log.warn("failover of host {} ({}): {} to move {}, {} marked lost {}, {} left as they are {}", c.host(), c.evidence(), plan.moves().size(),
+        plan.moves().stream().map(mv -> mv.container() + "->" + mv.target()).toList(), toMark.size(),
+        toMark.stream().map(FailoverPlan.Lost::container).toList(), plan.skipped().size(), plan.skipped());
     Runnable markLost = () -> {
-      for (FailoverPlan.Lost lost : plan.lost()) {
+      for (FailoverPlan.Lost lost : toMark) {
         ports.ask(lost.container(), r -> new ContainerCommand.MarkLost(c.host(), lost.reason(), c.context(), r), settings.sagas().stepTimeout())
             .whenComplete((reply, error) -> {
               if (error != null || reply instanceof ContainerReply.Refused) {
@@ -419,10 +433,35 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       markLost.run();
       return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
     }
+    List<ContainerId> moved = plan.moves().stream().map(FailoverPlan.Move::container).toList();
     return Effect().persist(events.events()).thenRun(s -> {
       runs.forEach(this::begin);
       markLost.run();
+      timers.startSingleTimer("wake-" + c.host().value() + "-" + s.lastReservation(), new WakeMoved(moved, 1), Duration.ofSeconds(2));
     }).thenReply(c.replyTo(), DirectoryReply.Done::new);
+  }
+
+  private Effect<DirectoryEvent, DirectoryState> wake(WakeMoved m) {
+    List<java.util.concurrent.CompletableFuture<Optional<ContainerId>>> asks = m.containers().stream()
+        .map(id -> ports.ask(id, ContainerCommand.Get::new, Duration.ofSeconds(5)).toCompletableFuture()
+            .thenApply(reply -> reply instanceof ContainerReply.Done d && (d.state() instanceof ContainerState.Running
+                || !(d.state() instanceof ContainerState.Live l) || l.data().pending().isEmpty()) ? Optional.<ContainerId>empty() : Optional.of(id))
+            .exceptionally(e -> Optional.of(id)))
+        .toList();
+    var all = java.util.concurrent.CompletableFuture.allOf(asks.toArray(java.util.concurrent.CompletableFuture[]::new))
+        .thenApply(v -> asks.stream().map(java.util.concurrent.CompletableFuture::join).flatMap(Optional::stream).toList());
+    ctx.pipeToSelf(all, (left, error) -> new Woken(left == null ? m.containers() : left, m.attempt()));
+    return Effect().none();
+  }
+
+  private Effect<DirectoryEvent, DirectoryState> woken(Woken m) {
+    if (m.left().isEmpty()) return Effect().none();
+    if (m.attempt() >= WAKES) {
+      log.warn("failover: containers {} did not start on their new hosts after {} wakes", m.left(), WAKES);
+      return Effect().none();
+    }
+    timers.startSingleTimer("wake-" + m.left().get(0).value(), new WakeMoved(m.left(), m.attempt() + 1), Duration.ofSeconds(2));
+    return Effect().none();
   }
 
   // --- recover -------------------------------------------------------------------------------------

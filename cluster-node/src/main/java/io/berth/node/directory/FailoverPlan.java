@@ -23,11 +23,14 @@ import java.util.Optional;
  * those no survivor can take, are marked lost with the reason.
  */
 public record FailoverPlan(List<Move> moves, List<Lost> lost, List<String> skipped) {
+  // lost: the containers that do not fail over, and those no survivor can take. The directory marks the former
+  // only once the host's watchdog has ended them too (the long bound); the latter are dead already.
 
   /** {@code container} goes to {@code target}, for {@code reason} (placement's, with the priority). */
   public record Move(ContainerId container, HostId target, String reason) {}
 
-  public record Lost(ContainerId container, String reason) {}
+  /** {@code failsOver}: a shared-storage container no survivor could take (dead already), not one of the host's own disk. */
+  public record Lost(ContainerId container, boolean failsOver, String reason) {}
 
   /**
    * @param fenced the fenced host
@@ -53,7 +56,7 @@ public record FailoverPlan(List<Move> moves, List<Lost> lost, List<String> skipp
     for (ContainerState.Live l : live) {
       ContainerSpec spec = l.data().spec();
       if (!spec.failsOver()) {
-        lost.add(new Lost(l.id(), "host " + fenced + " was fenced at " + fencedAt + " and holds the container's only disk ("
+        lost.add(new Lost(l.id(), false, "host " + fenced + " was fenced at " + fencedAt + " and holds the container's only disk ("
             + spec.storage().wireName() + " storage, restart " + spec.restart().wireName() + "): bring it back, or berth ct recover " + l.id() + " --empty"));
         continue;
       }
@@ -64,7 +67,7 @@ public record FailoverPlan(List<Move> moves, List<Lost> lost, List<String> skipp
         moves.add(new Move(l.id(), d.host(), "failover from fenced host " + fenced + " (HA priority " + spec.haPriority() + "): " + d.reason()));
         v = v.withPlaced(d.host(), l.id(), new ContainerShare(spec.limits(), spec.placement().antiAffinityGroup()));
       } else {
-        lost.add(new Lost(l.id(), "host " + fenced + " was fenced at " + fencedAt + " and no survivor can take the container: "
+        lost.add(new Lost(l.id(), true, "host " + fenced + " was fenced at " + fencedAt + " and no survivor can take the container: "
             + ((Placement.Refusal) p).rejection().message()));
       }
     }

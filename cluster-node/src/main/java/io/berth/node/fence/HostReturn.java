@@ -32,6 +32,11 @@ public final class HostReturn {
       ContainerId id = c.id();
       Optional<HostId> placed = directory.hostOf(id);
       if (placed.map(me::equals).orElse(false)) continue;
+      if (directory.reservations().containsKey(id)) {
+        // A create, resize or move is under way (a migration to or from here): its saga decides what stays.
+        log.info("container {}: a reservation is under way ({}); left to its saga", id, directory.reservations().get(id));
+        continue;
+      }
       String why = placed.map(h -> "the log places it on " + h + " now").orElse("the log holds no such container any more");
       try {
         boolean shared = sharedRoot.isPresent() && layer.diskImage(id).startsWith(sharedRoot.get());

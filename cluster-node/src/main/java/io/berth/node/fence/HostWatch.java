@@ -47,16 +47,21 @@ public final class HostWatch {
   private static final Duration AGAIN = Duration.ofSeconds(2);
   private static final int MAX_ATTEMPTS = 60;
 
-  /** Time to fence a removed member's host ({@code attempt} from 1). */
-  private record Fence(HostId host, long incarnation, String evidence, int attempt) implements NoSerializationVerificationNeeded {}
+  /** Time to fence a removed member's host ({@code attempt} from 1); {@code lastSeen}: when this node last saw it reachable. */
+  private record Fence(HostId host, long incarnation, String evidence, long lastSeen, int attempt) implements NoSerializationVerificationNeeded {}
 
   /** The host entity answered (or did not). */
   private record Fenced(Fence fence, HostReply reply, Throwable error) implements NoSerializationVerificationNeeded {}
 
-  /** The directory answered a failover (or did not); {@code round} 1 is followed by a second, later round. */
-  private record FailedOver(Fence fence, int round, DirectoryReply reply, Throwable error) implements NoSerializationVerificationNeeded {}
+  /** The directory answered a failover round (or did not). */
+  private record FailedOver(Fence fence, int round, boolean markLost, DirectoryReply reply, Throwable error) implements NoSerializationVerificationNeeded {}
 
-  private record FailOverAgain(Fence fence, int round) implements NoSerializationVerificationNeeded {}
+  private record FailOverAgain(Fence fence, int round, boolean markLost) implements NoSerializationVerificationNeeded {}
+
+  /** The long bound passed: if the host is still fenced (not back), its local containers are certainly dead. */
+  private record LocalBoundPassed(Fence fence) implements NoSerializationVerificationNeeded {}
+
+  private record StillFenced(Fence fence, HostReply reply, Throwable error) implements NoSerializationVerificationNeeded {}
 
   private final ActorContext<Object> ctx;
   private final TimerScheduler<Object> timers;
@@ -94,9 +99,11 @@ public final class HostWatch {
         .onMessage(Fence.class, this::fence)
         .onMessage(Fenced.class, this::fenced)
         .onMessage(FailOverAgain.class, m -> {
-          failOver(m.fence(), m.round());
+          failOver(m.fence(), m.round(), m.markLost());
           return Behaviors.same();
         })
+        .onMessage(LocalBoundPassed.class, this::localBoundPassed)
+        .onMessage(StillFenced.class, this::stillFenced)
         .onMessage(FailedOver.class, this::failedOver)
         .onAnyMessage(m -> Behaviors.same())
         .build();
@@ -122,7 +129,7 @@ public final class HostWatch {
         + ", split brain resolver keep-majority); its watchdog ends shared-storage containers " + settings.haDeadline().toMillis()
         + " ms and every other " + settings.localDeadline().toSeconds() + " s after its last feed, so fenced from "
         + Instant.ofEpochMilli(safeAt) + " (+" + settings.margin().toMillis() + " ms margin)";
-    Fence fence = new Fence(host.get(), m.uniqueAddress().longUid(), evidence, 1);
+    Fence fence = new Fence(host.get(), m.uniqueAddress().longUid(), evidence, lastSeen, 1);
     long wait = Math.max(0, safeAt - now);
     log.warn("host {} was downed and removed: fencing it in {} ms ({})", host.get(), wait, evidence);
     timers.startSingleTimer("fence-" + host.get().value(), fence, Duration.ofMillis(wait));
@@ -142,12 +149,14 @@ public final class HostWatch {
     Fence f = m.fence();
     if (m.reply() instanceof HostReply.Done d && d.state() instanceof HostState.Fenced) {
       log.warn("host {} recorded fenced; asking the directory to fail its containers over", f.host());
-      failOver(f, 1);
+      failOver(f, 1, false);
+      long localAt = settings.safeAfterMillis(f.lastSeen(), settings.localDeadline());
+      timers.startSingleTimer("lost-" + f.host().value(), new LocalBoundPassed(f), Duration.ofMillis(Math.max(0, localAt - System.currentTimeMillis())));
     } else if (m.reply() instanceof HostReply.Refused refused) {
       log.info("host {}: not fenced: {}", f.host(), refused.rejection().message());
     } else if (f.attempt() < MAX_ATTEMPTS) {
       // No answer yet (its shard is moving off the dead member), or an unexpected state: ask again.
-      timers.startSingleTimer("fence-" + f.host().value(), new Fence(f.host(), f.incarnation(), f.evidence(), f.attempt() + 1), AGAIN);
+      timers.startSingleTimer("fence-" + f.host().value(), new Fence(f.host(), f.incarnation(), f.evidence(), f.lastSeen(), f.attempt() + 1), AGAIN);
     } else {
       log.error("host {}: could not record it fenced after {} attempts ({}): its containers are not failed over",
           f.host(), MAX_ATTEMPTS, m.error() != null ? m.error().toString() : m.reply());
@@ -155,16 +164,42 @@ public final class HostWatch {
     return Behaviors.same();
   }
 
-  private void failOver(Fence f, int round) {
-    CommandContext context = CommandContext.system("failover of fenced host " + f.host() + " (round " + round + ", by " + me + ")");
-    ctx.pipeToSelf(AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, r -> new DirectoryCommand.FailOverHost(f.host(), f.evidence(), context, r),
-        Duration.ofSeconds(30), ctx.getSystem().scheduler()), (reply, error) -> new FailedOver(f, round, reply, error));
+  private void failOver(Fence f, int round, boolean markLost) {
+    CommandContext context = CommandContext.system((markLost ? "mark lost the local containers of fenced host " : "failover of fenced host ")
+        + f.host() + " (round " + round + ", by " + me + ")");
+    ctx.pipeToSelf(AskPattern.<DirectoryCommand, DirectoryReply>ask(directory,
+        r -> new DirectoryCommand.FailOverHost(f.host(), f.evidence(), markLost, context, r), Duration.ofSeconds(30), ctx.getSystem().scheduler()),
+        (reply, error) -> new FailedOver(f, round, markLost, reply, error));
   }
 
-  /** Round 1 done: a second round later marks what a failed ask left behind (idempotent: the moved and lost are left alone). */
+  /** A round done: two more, 10 s apart, take what a failed ask left behind (idempotent: the moved and lost are left alone). */
   private Behavior<Object> failedOver(FailedOver m) {
     if (m.error() != null) log.warn("failover of host {} round {}: {}", m.fence().host(), m.round(), m.error().toString());
-    if (m.round() < 3) timers.startSingleTimer("failover-" + m.fence().host().value(), new FailOverAgain(m.fence(), m.round() + 1), Duration.ofSeconds(10));
+    if (m.round() < 3) {
+      timers.startSingleTimer((m.markLost() ? "lost-again-" : "failover-") + m.fence().host().value(),
+          new FailOverAgain(m.fence(), m.round() + 1, m.markLost()), Duration.ofSeconds(10));
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Object> localBoundPassed(LocalBoundPassed m) {
+    java.util.concurrent.CompletionStage<HostReply> asked = ClusterSharding.get(ctx.getSystem())
+        .entityRefFor(HostEntity.TYPE_KEY, m.fence().host().value()).ask(HostCommand.Get::new, ASK);
+    ctx.pipeToSelf(asked, (reply, error) -> new StillFenced(m.fence(), reply, error));
+    return Behaviors.same();
+  }
+
+  /** Still fenced after the long bound: its containers on its own disks are dead too; they are marked lost. */
+  private Behavior<Object> stillFenced(StillFenced m) {
+    Fence f = m.fence();
+    if (m.reply() instanceof HostReply.Done d && d.state() instanceof HostState.Fenced) {
+      log.warn("host {} still fenced after its watchdog's long bound ({}): marking its local containers lost", f.host(), settings.localDeadline());
+      failOver(f, 1, true);
+    } else if (m.reply() instanceof HostReply.Done d) {
+      log.info("host {} is {} again: its local containers are its own", f.host(), d.state().phase());
+    } else {
+      timers.startSingleTimer("lost-" + f.host().value(), new LocalBoundPassed(f), AGAIN);
+    }
     return Behaviors.same();
   }
 }

@@ -368,39 +368,40 @@ class ContainerEntityTest {
   }
 
   @Test
-  void aLostContainerRefusesEverythingButARecoveryWhichRunsItOnTheNewHost() {
+  void aContainerOnTheHostItsEntityRunsOnIsNeverMarkedLost() {
     define(RestartPolicy.NEVER);
     start();
-    var there = kit;
-    var lost = there.<ContainerReply>runCommand(r -> new ContainerCommand.MarkLost(HOST, "host node-1 was fenced", ALICE, r));
-    assertInstanceOf(ContainerLost.class, lost.events().get(0));
-    ContainerState.Lost l = assertInstanceOf(ContainerState.Lost.class, lost.state());
-    assertTrue(l.wasRunning());
-    assertEquals("lost", l.phase());
-    assertTrue(there.<ContainerReply>runCommand(r -> new ContainerCommand.MarkLost(HOST, "again", ALICE, r)).events().isEmpty(), "idempotent");
-    var start = there.<ContainerReply>runCommand(r -> new ContainerCommand.Start(ALICE, r));
-    ContainerReply.Refused refused = assertInstanceOf(ContainerReply.Refused.class, start.reply());
-    assertTrue(refused.rejection().message().contains("berth ct recover " + ID + " --empty"), refused.toString());
-    int before = runtime.calls.size();
-    var elsewhere = there.<ContainerReply>runCommand(r -> new ContainerCommand.Recover(HostId.of("node-2"), true, "ct recover --empty", 2, ALICE, r));
-    assertInstanceOf(ContainerRecovered.class, elsewhere.events().get(1));
-    assertEquals(java.util.Optional.of(HostId.of("node-2")), ((ContainerState.Live) elsewhere.state()).data().host());
-    assertEquals(before, runtime.calls.size(), "not started here: the entity is not on node-2 " + runtime.calls);
-    assertInstanceOf(ContainerReply.Done.class, there.<ContainerReply>runCommand(r -> new ContainerCommand.Recover(HOST, true, "copy", 2, ALICE, r)).reply());
+    var refused = kit.<ContainerReply>runCommand(r -> new ContainerCommand.MarkLost(HOST, "host node-1 was fenced", ALICE, r));
+    assertTrue(assertInstanceOf(ContainerReply.Refused.class, refused.reply()).rejection().message().contains("is back"), refused.toString());
+    assertTrue(refused.events().isEmpty());
   }
 
   @Test
-  void aRecoveryOntoTheHostTheEntityRunsOnStartsItThereAtOnce() {
+  void aLostContainerRefusesEverythingButARecoveryWhichRunsItOnTheNewHost() {
     define(RestartPolicy.NEVER);
     start();
-    kit.<ContainerReply>runCommand(r -> new ContainerCommand.MarkLost(HOST, "host node-1 was fenced", ALICE, r));
+    // Its host is gone: the entity recovers on a survivor (node-2) from the same log.
+    HostId survivor = HostId.of("node-2");
+    ActorRef<ContainerCommand> there = testKit.spawn(ContainerEntity.create(ID.value(), deps(survivor)));
+    there.tell(new ContainerCommand.MarkLost(HOST, "host node-1 was fenced", ALICE, probe.ref()));
+    ContainerState.Lost l = assertInstanceOf(ContainerState.Lost.class,
+        assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5))).state());
+    assertTrue(l.wasRunning());
+    assertEquals("lost", l.phase());
+    there.tell(new ContainerCommand.Start(ALICE, probe.ref()));
+    ContainerReply.Refused refused = assertInstanceOf(ContainerReply.Refused.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertTrue(refused.rejection().message().contains("berth ct recover " + ID + " --empty"), refused.toString());
     int before = runtime.calls.size();
-    var recovered = kit.<ContainerReply>runCommand(r -> new ContainerCommand.Recover(HOST, false, "its host came back", 2, ALICE, r));
-    assertInstanceOf(ContainerRecovered.class, recovered.events().get(1));
+    there.tell(new ContainerCommand.Recover(survivor, true, "ct recover --empty", 2, ALICE, probe.ref()));
+    ContainerState recovered = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5))).state();
+    assertEquals(java.util.Optional.of(survivor), ((ContainerState.Live) recovered).data().host());
+    // The entity is on the recovered container's new host: it starts it there at once.
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (runtime.calls.size() == before && System.nanoTime() < deadline) sleep(20);
     assertEquals("start " + ID + " 198.18.1.1/16", runtime.calls.get(before), runtime.calls.toString());
-    assertInstanceOf(ContainerState.Running.class, awaitState(ContainerState.Running.class));
+    there.tell(new ContainerCommand.Recover(survivor, true, "a copy", 2, ALICE, probe.ref()));
+    assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)), "a copy is answered from the state");
+    testKit.stop(there);
   }
 
   private <S extends ContainerState> S awaitState(Class<S> type) {

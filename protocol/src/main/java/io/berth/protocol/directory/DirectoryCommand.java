@@ -50,12 +50,13 @@ public sealed interface DirectoryCommand extends BerthMessage {
   /** Frees a destroyed container's share and address (and any reservation it still had). */
   /**
    * Host {@code host} is fenced ({@code evidence}): each of its containers that fails over (shared storage, a restart
-   * policy) is placed on a survivor, highest HA priority first, as a failover saga; each other one is marked lost.
-   * Idempotent: a container already moved or lost is left as it is. Answered with {@link DirectoryReply.Done} once
-   * every saga has begun.
+   * policy) is placed on a survivor, highest HA priority first, as a failover saga (one no survivor can take is marked
+   * lost). With {@code markLost} (sent once the host's watchdog has ended its local containers too), each other one is
+   * marked lost. Idempotent: a container already moved or lost is left as it is. Answered with
+   * {@link DirectoryReply.Done} once every saga has begun.
    */
-  record FailOverHost(io.berth.protocol.ids.HostId host, String evidence, CommandContext context, ActorRef<DirectoryReply> replyTo)
-      implements DirectoryCommand {}
+  record FailOverHost(io.berth.protocol.ids.HostId host, String evidence, boolean markLost, CommandContext context,
+      ActorRef<DirectoryReply> replyTo) implements DirectoryCommand {}
 
   /**
    * The operator's {@code ct recover --empty} of a lost container (its spec, lost on {@code lostOn}): placement picks a

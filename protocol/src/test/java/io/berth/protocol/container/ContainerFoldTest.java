@@ -64,6 +64,37 @@ class ContainerFoldTest {
   }
 
   @Test
+  void aFailoverMovesTheContainerAndLeavesItsStartPendingOnTheNewHost() {
+    ContainerState running = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
+        new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10));
+    ContainerState moved = running.apply(new ContainerFailedOver(meta(5), H1, H2, "failover"));
+    ContainerState.Stopped s = assertInstanceOf(ContainerState.Stopped.class, moved);
+    assertEquals(java.util.Optional.of(H2), s.data().host());
+    assertEquals(Operation.START, s.data().pending().orElseThrow().operation());
+    ContainerState started = moved.apply(new ContainerStarted(meta(6), H2, 20));
+    assertEquals("running", started.phase());
+    // A failover from a host the container is not on is a foreign log: refused.
+    assertThrows(IllegalStateException.class, () -> running.apply(new ContainerFailedOver(meta(5), H2, H1, "x")));
+  }
+
+  @Test
+  void aLostContainerRecoversOnlyFromLostAndRunsAgainWhereItWasRecovered() {
+    ContainerState running = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
+        new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10));
+    ContainerState lost = running.apply(new ContainerLost(meta(5), H1, "fenced"));
+    ContainerState.Lost l = assertInstanceOf(ContainerState.Lost.class, lost);
+    assertTrue(l.wasRunning());
+    assertEquals(H1, l.host());
+    assertThrows(IllegalStateException.class, () -> lost.apply(new StartRequested(meta(6))), "a lost container takes no start");
+    assertThrows(IllegalStateException.class, () -> running.apply(new ContainerRecovered(meta(6), H1, H2, true, "x")), "only a lost one recovers");
+    ContainerState recovered = lost.apply(new ContainerRecovered(meta(6), H1, H2, true, "ct recover --empty"));
+    assertEquals(java.util.Optional.of(H2), ((ContainerState.Live) recovered).data().host());
+    assertEquals(Operation.START, ((ContainerState.Live) recovered).data().pending().orElseThrow().operation());
+    ContainerState adopted = lost.apply(new ContainerAdopted(meta(7), H1, 10));
+    assertEquals("running", adopted.phase(), "its host came back with it still running");
+  }
+
+  @Test
   void theStateKeepsTheHashOfTheLastEvent() {
     ContainerDefined first = new ContainerDefined(meta(1), SPEC);
     assertEquals(EventHashes.hashOf(first), fold(first).lastEventHash());

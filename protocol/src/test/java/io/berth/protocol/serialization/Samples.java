@@ -269,7 +269,7 @@ public final class Samples {
             c),
         new DirectoryCommand.SettleMigration(CT, 46, true, ctx, d),
         new DirectoryCommand.Read(d),
-        new DirectoryCommand.FailOverHost(H1, "unreachable since 03:00:01Z", ctx, d),
+        new DirectoryCommand.FailOverHost(H1, "unreachable since 03:00:01Z", true, ctx, d),
         new DirectoryCommand.RecoverContainer(fullSpec(), H1, ctx, c));
   }
 
