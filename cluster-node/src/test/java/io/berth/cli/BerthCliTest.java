@@ -146,7 +146,7 @@ class BerthCliTest {
     oneLineError(berth("ct", "stop", "web-1", "--timeout", "soon"), 2,
         "berth: --timeout: must be a duration such as 10 (seconds), 10s, 500ms or 2m (got \"soon\")");
     oneLineError(berth("ct", "set", "web-1"), 2, "berth: ct set web-1: name at least one of --memory, --cpus, --pids, --disk");
-    oneLineError(berth("ct"), 2, "berth: ct needs a verb: create, start, stop, kill, destroy, list, show, set, exec, migrate (see 'berth ct --help')");
+    oneLineError(berth("ct"), 2, "berth: ct needs a verb: create, start, stop, kill, destroy, list, show, set, exec, migrate, recover (see 'berth ct --help')");
     assertEquals(2, berth("--output", "yaml", "ct", "list").code());
     assertEquals(2, berth("frobnicate").code());
     assertEquals(List.of(), ops.calls);
