@@ -20,6 +20,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class Berth {
   static final ObjectMapper JSON = new ObjectMapper();
+  /** The hosts of the clusters these tests start. */
+  static final List<String> HOSTS = List.of("node-1", "node-2", "node-3");
+  /** bin/berth up's bound: on a fresh machine it builds CRIU and the template first. */
+  static final Duration UP = Duration.ofMinutes(6);
   /** The management segment bin/berth-local-cluster gives a cluster on 198.19 (/24: the API, cluster port, Cassandra). */
   static final String MGMT = "198.18.251";
 
@@ -31,6 +35,73 @@ final class Berth {
     this.repo = repo;
     this.local = local;
     this.name = name;
+  }
+
+  /**
+   * A cluster of its own under {@code chaos-tests/target/DIR}, named {@code name}, not started yet: one a run that
+   * died half-way left there is taken down and removed first, so each test class starts from an empty log.
+   */
+  static Berth fresh(String dir, String name) {
+    requireRootLinux();
+    Path repo = repo();
+    Berth berth = new Berth(repo, repo.resolve("chaos-tests/target").resolve(dir), name);
+    if (Files.isDirectory(berth.local)) {
+      berth.berth(Duration.ofMinutes(3), "down");
+      berth.removeTree(berth.local);
+    }
+    return berth;
+  }
+
+  /** {@code bin/berth up --hosts 3}, which must succeed (also to bring back hosts a test killed). */
+  Run up() {
+    Run up = berth(UP, "up", "--hosts", "3");
+    if (up.exit() != 0) throw new AssertionError(up.toString());
+    return up;
+  }
+
+  /**
+   * {@code bin/berth down} and the cluster's tree removed. The nodes' logs outlive it, in {@code DIR-logs} beside the
+   * tree: a failure is diagnosed from them.
+   */
+  void down() {
+    Path keep = local.resolveSibling(local.getFileName() + "-logs");
+    if (Files.isDirectory(local.resolve("cluster"))) {
+      try (var logs = Files.newDirectoryStream(local.resolve("cluster"), "node-*.log")) {
+        Files.createDirectories(keep);
+        for (Path log : logs) Files.copy(log, keep.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        System.err.println("keep the nodes' logs: " + e);
+      }
+    }
+    Run down = berth(Duration.ofMinutes(3), "down");
+    if (down.exit() != 0) System.err.println("clean-up: " + down);
+    removeTree(local);
+  }
+
+  /** rm -rf that never crosses into a mount (a container rootfs still mounted must not be emptied). */
+  void removeTree(Path dir) {
+    Run rm = run(List.of("rm", "-rf", "--one-file-system", dir.toString()), Duration.ofMinutes(2));
+    if (rm.exit() != 0) System.err.println("clean-up: " + rm);
+  }
+
+  /** The repository: BERTH_REPO, or the parent of the module's directory (where mvn runs the tests). */
+  static Path repo() {
+    String env = System.getenv("BERTH_REPO");
+    Path p = env != null && !env.isBlank() ? Path.of(env) : Path.of("").toAbsolutePath().getParent();
+    return p.toAbsolutePath();
+  }
+
+  /** These tests need root on Linux and the packaged node; under CI=true they fail rather than skip without them. */
+  static void requireRootLinux() {
+    String reason = null;
+    if (!System.getProperty("os.name").toLowerCase().contains("linux")) reason = "the end-to-end test needs Linux";
+    else if (!"root".equals(System.getProperty("user.name"))) reason = "the end-to-end test needs root (network namespaces, cgroups, mounts)";
+    else if (!Files.isRegularFile(repo().resolve("cluster-node/target/node.classpath"))) {
+      reason = "the end-to-end test needs the packaged node (run it through mvn verify)";
+    }
+    if (reason == null) return;
+    if ("true".equals(System.getenv("CI"))) org.junit.jupiter.api.Assertions.fail("CI=true and " + reason);
+    org.junit.jupiter.api.Assumptions.assumeTrue(false, reason);
   }
 
   /** What a command printed and how it ended. */
@@ -129,6 +200,57 @@ final class Berth {
     }
     if (r.exit() != 0) throw new AssertionError(r.toString());
     return r.json();
+  }
+
+  /** The host as the API shows it. */
+  JsonNode host(String host) {
+    Run r = berth("host", "show", host, "--output", "json");
+    if (r.exit() != 0) throw new AssertionError(r.toString());
+    return r.json();
+  }
+
+  /** The hosts whose kernel runs a process of the container (its pids cgroup there is not empty). */
+  List<String> hostsRunning(String ct) {
+    List<String> running = new ArrayList<>();
+    for (String h : HOSTS) {
+      Path procs = cgroupFile("pids", h, ct, "cgroup.procs");
+      try {
+        if (Files.exists(procs) && !Files.readString(procs).isBlank()) running.add(h);
+      } catch (IOException e) {
+        // removed between the two reads (ENOENT, ENODEV): not running there
+      }
+    }
+    return running;
+  }
+
+  /**
+   * Kills the whole host: its node JVM, its watchdog and every process of its containers, then detaches the mounts
+   * of its containers (a dead host's kernel takes its mounts with it; these hosts share one kernel, so the fault does
+   * that part by hand). Returns when the kill was sent (System.nanoTime).
+   */
+  long killHost(String host) throws IOException {
+    List<String> pids = new ArrayList<>();
+    pids.add(Long.toString(nodePid(host)));
+    Path lock = local.resolve("cluster/" + host + "/isolation/watchdog/lock");
+    if (Files.exists(lock)) pids.add(Files.readString(lock).trim());
+    try (var cgroups = Files.list(Path.of("/sys/fs/cgroup/pids", name + "-" + host))) {
+      for (Path cg : cgroups.filter(Files::isDirectory).toList()) {
+        Path procs = cg.resolve("cgroup.procs");
+        if (Files.exists(procs)) for (String p : Files.readAllLines(procs)) if (!p.isBlank()) pids.add(p.strip());
+      }
+    }
+    List<String> argv = new ArrayList<>(List.of("kill", "-9"));
+    argv.addAll(pids);
+    long t0 = System.nanoTime();
+    run(argv, Duration.ofSeconds(10));
+    String prefix = local.resolve("cluster/" + host + "/isolation/containers").toString() + "/";
+    List<String> points = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] f = line.split(" ");
+      if (f.length > 4 && f[4].startsWith(prefix)) points.add(f[4]);
+    }
+    for (int i = points.size() - 1; i >= 0; i--) run(List.of("umount", "-l", points.get(i)), Duration.ofSeconds(10));
+    return t0;
   }
 
   /** The types of a container's events in order; empty while the API cannot answer. */

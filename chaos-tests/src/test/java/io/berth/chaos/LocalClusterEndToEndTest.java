@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -27,32 +25,18 @@ import org.junit.jupiter.api.Test;
  * is left behind, and what the log says runs, runs again).
  */
 class LocalClusterEndToEndTest {
-  private static final Duration UP = Duration.ofMinutes(6);
   private static Berth berth;
 
   @BeforeAll
-  static void up() throws Exception {
-    requireRootLinux();
-    Path repo = repo();
-    Path local = repo.resolve("chaos-tests/target/e2e-local");
-    berth = new Berth(repo, local, "bte2e");
-    // A run that died half-way may have left its cluster: take it down, and start from an empty log.
-    if (Files.isDirectory(local)) {
-      berth.berth(Duration.ofMinutes(3), "down");
-      removeTree(local);
-    }
-    Berth.Run up = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, up.exit(), up.toString());
+  static void up() {
+    berth = Berth.fresh("e2e-local", "bte2e");
+    Berth.Run up = berth.up();
     assertTrue(up.stdout().contains("Berth is up: 3 hosts"), up.toString());
   }
 
   @AfterAll
   static void down() {
-    if (berth != null) {
-      Berth.Run down = berth.berth(Duration.ofMinutes(3), "down");
-      if (down.exit() != 0) System.err.println("clean-up: " + down);
-      removeTree(berth.local);
-    }
+    if (berth != null) berth.down();
   }
 
   @Test
@@ -122,7 +106,7 @@ class LocalClusterEndToEndTest {
     sh("kill", "-9", Long.toString(nodePid));
     await("node JVM " + nodePid + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + nodePid)));
     assertTrue(Files.exists(Path.of("/proc/" + pid2)), "the container outlives its node JVM");
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
+    Berth.Run again = berth.berth(Berth.UP, "up", "--hosts", "3");
     assertEquals(0, again.exit(), again.toString());
     await("the restarted " + host + " adopts " + ct, Duration.ofSeconds(60), () -> eventTypes(ct).contains("ContainerAdopted"));
     assertEquals(pid2, show(ct).path("pid").asLong(), "adopted, not restarted");
@@ -134,7 +118,7 @@ class LocalClusterEndToEndTest {
     assertEquals(0, down.exit(), down.toString());
     assertFalse(Files.exists(Path.of("/proc/" + pid2)), "down stopped the container's processes");
     assertNothingOfTheClusterLeft();
-    Berth.Run upAgain = berth.berth(UP, "up", "--hosts", "3");
+    Berth.Run upAgain = berth.berth(Berth.UP, "up", "--hosts", "3");
     assertEquals(0, upAgain.exit(), upAgain.toString());
     await(ct + " runs again after down and up", Duration.ofSeconds(60), () -> "running".equals(show(ct).path("phase").asText()));
     long pid3 = show(ct).path("pid").asLong();
@@ -188,16 +172,6 @@ class LocalClusterEndToEndTest {
     assertFalse(Files.readString(Path.of("/proc/self/mountinfo")).contains(berth.local.toString()), "no mount under " + berth.local);
   }
 
-  /** rm -rf that never crosses into a mount (a container rootfs still mounted must not be emptied). */
-  private static void removeTree(Path dir) {
-    removeTree(berth, dir);
-  }
-
-  static void removeTree(Berth berth, Path dir) {
-    Berth.Run rm = berth.run(List.of("rm", "-rf", "--one-file-system", dir.toString()), Duration.ofMinutes(2));
-    if (rm.exit() != 0) System.err.println("clean-up: " + rm);
-  }
-
   /** Whether a TCP connection from this machine to {@code ADDRESS:PORT} opens within 2 s. */
   private static boolean connects(String door) {
     String[] hp = door.split(":");
@@ -219,23 +193,5 @@ class LocalClusterEndToEndTest {
 
   private static void await(String what, Duration timeout, BooleanSupplier condition) {
     Berth.await(what, timeout, condition);
-  }
-
-  static Path repo() {
-    String env = System.getenv("BERTH_REPO");
-    Path p = env != null && !env.isBlank() ? Path.of(env) : Path.of("").toAbsolutePath().getParent();
-    return p.toAbsolutePath();
-  }
-
-  static void requireRootLinux() {
-    String reason = null;
-    if (!System.getProperty("os.name").toLowerCase().contains("linux")) reason = "the end-to-end test needs Linux";
-    else if (!"root".equals(System.getProperty("user.name"))) reason = "the end-to-end test needs root (network namespaces, cgroups, mounts)";
-    else if (!Files.isRegularFile(repo().resolve("cluster-node/target/node.classpath"))) {
-      reason = "the end-to-end test needs the packaged node (run it through mvn verify)";
-    }
-    if (reason == null) return;
-    if ("true".equals(System.getenv("CI"))) fail("CI=true and " + reason);
-    assumeTrue(false, reason);
   }
 }

@@ -30,41 +30,19 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterFailoverTest {
-  private static final Duration UP = Duration.ofMinutes(6);
-  private static final List<String> HOSTS = List.of("node-1", "node-2", "node-3");
   /** Each container counts on its own disk, from where the disk says it was. */
   private static final String COUNTER = "i=$(cat /count 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i > /count; sleep 0.1; done";
   private static Berth berth;
 
   @BeforeAll
-  static void up() throws Exception {
-    LocalClusterEndToEndTest.requireRootLinux();
-    Path repo = LocalClusterEndToEndTest.repo();
-    Path local = repo.resolve("chaos-tests/target/e2e-failover");
-    berth = new Berth(repo, local, "btfo");
-    if (Files.isDirectory(local)) {
-      berth.berth(Duration.ofMinutes(3), "down");
-      LocalClusterEndToEndTest.removeTree(berth, local);
-    }
-    Berth.Run up = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, up.exit(), up.toString());
+  static void up() {
+    berth = Berth.fresh("e2e-failover", "btfo");
+    berth.up();
   }
 
   @AfterAll
   static void down() {
-    if (berth != null) {
-      // The nodes' logs outlive the run (the cluster's tree goes): a failure is diagnosed from them.
-      Path keep = berth.local.resolveSibling("e2e-failover-logs");
-      try (var logs = Files.newDirectoryStream(berth.local.resolve("cluster"), "node-*.log")) {
-        Files.createDirectories(keep);
-        for (Path log : logs) Files.copy(log, keep.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      } catch (IOException e) {
-        System.err.println("keep the nodes' logs: " + e);
-      }
-      Berth.Run down = berth.berth(Duration.ofMinutes(3), "down");
-      if (down.exit() != 0) System.err.println("clean-up: " + down);
-      LocalClusterEndToEndTest.removeTree(berth, berth.local);
-    }
+    if (berth != null) berth.down();
   }
 
   @Test
@@ -136,8 +114,7 @@ class LocalClusterFailoverTest {
   @Test
   @Order(2)
   void theHostComesBackRemovesItsStaleCopiesAndRunsItsLostOneAgain() throws Exception {
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    berth.up();
     await("node-1 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-1").path("phase").asText()));
     await("loc-1 runs again on node-1", Duration.ofSeconds(60), () -> "running".equals(show("loc-1").path("phase").asText()));
     assertEquals("node-1", show("loc-1").path("host").asText());
@@ -184,8 +161,7 @@ class LocalClusterFailoverTest {
     }
     assertEquals(null, overlap.get(), "sampled " + samples[0] + " times");
     assertTrue(samples[0] > 100, "the sampler ran: " + samples[0]);
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    berth.up();
     await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
     assertEquals(List.of(show("ha-w").path("host").asText()), hostsRunning("ha-w"), "one copy after node-2 came back");
     // What the watchdog did is on node-2's disk, read by its node when it came back.
@@ -203,33 +179,6 @@ class LocalClusterFailoverTest {
     assertEquals(0, r.exit(), r.toString());
   }
 
-  /** Kills the whole host: its node JVM, its watchdog and every process of its containers. Returns when (nanoTime). */
-  private static long killHost(String host) throws IOException {
-    List<String> pids = new ArrayList<>();
-    pids.add(Long.toString(berth.nodePid(host)));
-    Path lock = berth.local.resolve("cluster/" + host + "/isolation/watchdog/lock");
-    if (Files.exists(lock)) pids.add(Files.readString(lock).trim());
-    try (var cgroups = Files.list(Path.of("/sys/fs/cgroup/pids", berth.name + "-" + host))) {
-      for (Path cg : cgroups.filter(Files::isDirectory).toList()) {
-        Path procs = cg.resolve("cgroup.procs");
-        if (Files.exists(procs)) for (String p : Files.readAllLines(procs)) if (!p.isBlank()) pids.add(p.strip());
-      }
-    }
-    List<String> argv = new ArrayList<>(List.of("kill", "-9"));
-    argv.addAll(pids);
-    long t0 = System.nanoTime();
-    berth.run(argv, Duration.ofSeconds(10));
-    // A dead host's kernel takes its mounts with it; these hosts share one kernel, so the fault does that part by hand.
-    String prefix = berth.local.resolve("cluster/" + host + "/isolation/containers").toString() + "/";
-    List<String> points = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      String[] f = line.split(" ");
-      if (f.length > 4 && f[4].startsWith(prefix)) points.add(f[4]);
-    }
-    for (int i = points.size() - 1; i >= 0; i--) berth.run(List.of("umount", "-l", points.get(i)), Duration.ofSeconds(10));
-    return t0;
-  }
-
   private static long count(String ct) {
     Berth.Run r = berth.berth("ct", "exec", ct, "--", "cat", "/count");
     if (r.exit() != 0) return -1;
@@ -244,24 +193,16 @@ class LocalClusterFailoverTest {
     await(ct + " counts to " + atLeast, Duration.ofSeconds(30), () -> count(ct) >= atLeast);
   }
 
-  /** The hosts whose kernel runs a process of the container (its pids cgroup there is not empty). */
   private static List<String> hostsRunning(String ct) {
-    List<String> running = new ArrayList<>();
-    for (String h : HOSTS) {
-      Path procs = berth.cgroupFile("pids", h, ct, "cgroup.procs");
-      try {
-        if (Files.exists(procs) && !Files.readString(procs).isBlank()) running.add(h);
-      } catch (IOException e) {
-        // removed between the two reads (ENOENT, ENODEV): not running there
-      }
-    }
-    return running;
+    return berth.hostsRunning(ct);
+  }
+
+  private static long killHost(String host) throws IOException {
+    return berth.killHost(host);
   }
 
   private static JsonNode hostJson(String h) {
-    Berth.Run r = berth.berth("host", "show", h, "--output", "json");
-    if (r.exit() != 0) throw new AssertionError(r.toString());
-    return r.json();
+    return berth.host(h);
   }
 
   private static JsonNode show(String ct) {

@@ -42,31 +42,18 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterMigrationTest {
-  private static final Duration UP = Duration.ofMinutes(6);
   private static final int MIB_256 = 256 << 20;
   private static Berth berth;
 
   @BeforeAll
-  static void up() throws Exception {
-    LocalClusterEndToEndTest.requireRootLinux();
-    Path repo = LocalClusterEndToEndTest.repo();
-    Path local = repo.resolve("chaos-tests/target/e2e-migration");
-    berth = new Berth(repo, local, "btmig");
-    if (Files.isDirectory(local)) {
-      berth.berth(Duration.ofMinutes(3), "down");
-      LocalClusterEndToEndTest.removeTree(berth, local);
-    }
-    Berth.Run up = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, up.exit(), up.toString());
+  static void up() {
+    berth = Berth.fresh("e2e-migration", "btmig");
+    berth.up();
   }
 
   @AfterAll
   static void down() {
-    if (berth != null) {
-      Berth.Run down = berth.berth(Duration.ofMinutes(3), "down");
-      if (down.exit() != 0) System.err.println("clean-up: " + down);
-      LocalClusterEndToEndTest.removeTree(berth, berth.local);
-    }
+    if (berth != null) berth.down();
   }
 
   @Test
@@ -383,18 +370,11 @@ class LocalClusterMigrationTest {
     sh("kill", "-9", Long.toString(pid));
     await(what + " (" + pid + ") is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid)));
     if (!down.isZero()) sleep(down.toMillis());
-    Berth.Run again = berth.berth(UP, "up", "--hosts", "3");
-    assertEquals(0, again.exit(), again.toString());
+    berth.up();
   }
 
-  /** The hosts whose kernel runs a process of the container (its pids cgroup there is not empty). */
-  private static List<String> hostsRunning(String ct) throws IOException {
-    List<String> running = new ArrayList<>();
-    for (String h : List.of("node-1", "node-2", "node-3")) {
-      Path procs = berth.cgroupFile("pids", h, ct, "cgroup.procs");
-      if (Files.exists(procs) && !Files.readString(procs).isBlank()) running.add(h);
-    }
-    return running;
+  private static List<String> hostsRunning(String ct) {
+    return berth.hostsRunning(ct);
   }
 
   /** Waits until the container on {@code host} holds its 256 MiB (made at its start, or again after a start from its disk). */
@@ -528,9 +508,7 @@ class LocalClusterMigrationTest {
   }
 
   private static JsonNode host(String h) {
-    Berth.Run r = berth.berth("host", "show", h, "--output", "json");
-    if (r.exit() != 0) throw new AssertionError(r.toString());
-    return r.json();
+    return berth.host(h);
   }
 
   private static List<String> eventTypes(String ct) {
