@@ -36,6 +36,14 @@ public final class HostFence {
   private boolean feeding;
   private boolean fenced;
   private Duration lastDeadline;
+  /**
+   * Whether the host holds a shared-storage container: set at once by a shared start, and read again from the
+   * layer only every {@link #SHARED_RECHECK} (so the deadline drops back to the long one some time after the last
+   * shared container went, without listing every container each second).
+   */
+  private boolean holdsShared;
+  private long sharedCheckedAt;
+  private static final long SHARED_RECHECK = Duration.ofSeconds(30).toNanos();
 
   public HostFence(IsolationLayer layer, FencingSettings settings, Optional<Path> sharedRoot) {
     this.layer = layer;
@@ -49,16 +57,21 @@ public final class HostFence {
 
   /** Logs and acknowledges what the watchdog fenced while the node was away; starts (or attaches to) it and feeds it. */
   public synchronized void arm() {
-    for (FenceRecord r : Watchdog.fencedRecords(layer.config().dataRoot())) {
-      log.warn("the watchdog fenced this host at {} (last fed {}, deadline {}): {} container(s) killed{}: {}", r.fencedAt(), r.lastFedAt(),
-          r.deadline(), r.containers().size(), r.complete() ? "" : ", SOME PROCESSES REMAINED", r.containers().stream().map(FenceRecord.Fenced::container).toList());
-      Watchdog.acknowledge(r);
-    }
+    acknowledgeFences();
+    recheckShared();
     lastDeadline = deadline();
     watchdog = Watchdog.start(layer.config(), lastDeadline);
     feeding = true;
     log.info("watchdog armed: pid {}, deadline {} ({})", watchdog.pid(), lastDeadline, lastDeadline.equals(settings.haDeadline())
         ? "the host holds containers on shared storage" : "no container on shared storage here");
+  }
+
+  private void acknowledgeFences() {
+    for (FenceRecord r : Watchdog.fencedRecords(layer.config().dataRoot())) {
+      log.warn("the watchdog fenced this host at {} (last fed {}, deadline {}): {} container(s) killed{}: {}", r.fencedAt(), r.lastFedAt(),
+          r.deadline(), r.containers().size(), r.complete() ? "" : ", SOME PROCESSES REMAINED", r.containers().stream().map(FenceRecord.Fenced::container).toList());
+      Watchdog.acknowledge(r);
+    }
   }
 
   /** Called every {@code feed-every}: feeds the watchdog while {@code healthy}, lets it run out otherwise. */
@@ -84,7 +97,11 @@ public final class HostFence {
       throw new IllegalStateException("container " + spec.id() + " is on shared storage and may start only while this host's watchdog is fed"
           + " (the node is not, or no longer, a healthy member of the cluster)");
     }
-    feed(settings.haDeadline());
+    holdsShared = true;
+    if (!feed(settings.haDeadline())) {
+      throw new IllegalStateException("container " + spec.id() + " is on shared storage and may start only under this host's watchdog,"
+          + " which could not be fed (see the node's log)");
+    }
   }
 
   /** The node learned it lost the cluster (downed): kills every container now, before the survivors' bound ends. */
@@ -104,30 +121,50 @@ public final class HostFence {
     log.info("watchdog disarmed: the node stops cleanly; its containers go on running");
   }
 
-  private void feed(Duration deadline) {
+  /**
+   * Feeds the watchdog; true when it took the deadline. One that is gone while this node is healthy fired during a
+   * stall of this JVM longer than its deadline (this host's containers were killed, and are restarted here by their
+   * policy, the host still being a member): a new one is armed at once, so nothing runs here unguarded.
+   */
+  private boolean feed(Duration deadline) {
     try {
       watchdog.feed(deadline);
       if (!deadline.equals(lastDeadline)) log.info("watchdog deadline now {}", deadline);
       lastDeadline = deadline;
+      return true;
     } catch (RuntimeException e) {
-      log.error("feeding the watchdog failed: {}", e.getMessage());
+      log.error("feeding the watchdog failed: {}; arming a new one", e.getMessage());
+      try {
+        watchdog.close();
+        acknowledgeFences();
+        watchdog = Watchdog.start(layer.config(), deadline);
+        lastDeadline = deadline;
+        log.warn("watchdog armed again: pid {}, deadline {}", watchdog.pid(), deadline);
+        return true;
+      } catch (RuntimeException again) {
+        log.error("arming a new watchdog failed: {}", again.getMessage());
+        return false;
+      }
     }
   }
 
   private Duration deadline() {
-    return holdsShared() ? settings.haDeadline() : settings.localDeadline();
+    if (System.nanoTime() - sharedCheckedAt > SHARED_RECHECK) recheckShared();
+    return holdsShared ? settings.haDeadline() : settings.localDeadline();
   }
 
-  /** Whether any container this host holds has its disk image on the shared root. */
-  private boolean holdsShared() {
-    if (sharedRoot.isEmpty()) return false;
+  /** Reads from the layer whether any container this host holds has its disk image on the shared root. */
+  private void recheckShared() {
+    sharedCheckedAt = System.nanoTime();
+    holdsShared = false;
+    if (sharedRoot.isEmpty()) return;
     for (ContainerInfo c : layer.list()) {
       try {
-        if (layer.diskImage(c.id()).startsWith(sharedRoot.get())) return true;
+        if (layer.diskImage(c.id()).startsWith(sharedRoot.get())) holdsShared = true;
       } catch (RuntimeException e) {
-        return true; // cannot tell: the short deadline is the safe one
+        holdsShared = true; // cannot tell: the short deadline is the safe one
       }
+      if (holdsShared) return;
     }
-    return false;
   }
 }
