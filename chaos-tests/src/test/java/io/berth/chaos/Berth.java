@@ -253,6 +253,25 @@ final class Berth {
     return t0;
   }
 
+  /**
+   * Cuts {@code host} off from the management network (the other hosts' cluster ports and APIs, Cassandra): an nft
+   * table in its network namespace drops every packet in and out of its management interface, so its node and its
+   * containers go on running but hear nothing. Closing it heals the partition.
+   */
+  AutoCloseable partition(String host) {
+    String table = "inet berth_chaos_partition";
+    Run cut = run(List.of("ip", "netns", "exec", netns(host), "nft", "add table " + table + " ; "
+        + "add chain " + table + " input { type filter hook input priority -50 ; policy accept ; } ; "
+        + "add chain " + table + " output { type filter hook output priority -50 ; policy accept ; } ; "
+        + "add rule " + table + " input iifname \"mg0\" drop ; "
+        + "add rule " + table + " output oifname \"mg0\" drop"), Duration.ofSeconds(10));
+    if (cut.exit() != 0) throw new AssertionError("partition " + host + ": " + cut);
+    return () -> {
+      Run heal = run(List.of("ip", "netns", "exec", netns(host), "nft", "delete table " + table), Duration.ofSeconds(10));
+      if (heal.exit() != 0 && !heal.stderr().contains("No such file")) System.err.println("heal the partition of " + host + ": " + heal);
+    };
+  }
+
   /** The types of a container's events in order; empty while the API cannot answer. */
   List<String> eventTypes(String ct) {
     Run r = berth("audit", ct, "--output", "json", "--limit", "1000");

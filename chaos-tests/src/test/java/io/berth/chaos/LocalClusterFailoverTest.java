@@ -11,8 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -26,7 +24,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * copy each, counting on from their disks; its local-storage containers are marked lost and wait for the operator
  * ({@code ct recover}, refused until the host's watchdog bound has passed); the CLI keeps working with the first
  * host dead; the host comes back and removes its stale copies. Then a node JVM alone killed while it runs a shared
- * container: its watchdog fences it, and a sampler of every host's kernel, every 25 ms, never sees two copies.
+ * container: its watchdog fences it. Then a host cut off from the others and from Cassandra, its containers still
+ * running: it fences itself before their copies start elsewhere; and a host cut off whose node JVM is killed at once:
+ * its watchdog fences it. Through every fault a sampler of every host's kernel, every 25 ms, never sees two copies.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalClusterFailoverTest {
@@ -57,18 +57,20 @@ class LocalClusterFailoverTest {
     for (String ct : shared) awaitCount(ct, 5);
     long before = count("ha-1");
 
+    List<CopySampler> samplers = new ArrayList<>();
+    for (String ct : shared) samplers.add(new CopySampler(berth, ct, Duration.ofMillis(25)));
     long t0 = killHost("node-1");
-    List<String> sawTwo = new ArrayList<>();
-    for (String ct : shared) {
-      await(ct + " runs on a survivor", Duration.ofSeconds(60), () -> {
-        List<String> on = hostsRunning(ct);
-        if (on.size() > 1) sawTwo.add(ct + " on " + on);
-        return on.size() == 1 && !on.contains("node-1") && "running".equals(show(ct).path("phase").asText());
-      });
+    try {
+      for (String ct : shared) {
+        await(ct + " runs on a survivor", Duration.ofSeconds(60),
+            () -> hostsRunning(ct).size() == 1 && !hostsRunning(ct).contains("node-1") && "running".equals(show(ct).path("phase").asText()));
+      }
+    } finally {
+      samplers.forEach(CopySampler::close);
     }
     long failoverMillis = (System.nanoTime() - t0) / 1_000_000;
     System.out.println("failover: the 3 shared containers of node-1 ran elsewhere " + failoverMillis + " ms after the host was killed");
-    assertTrue(sawTwo.isEmpty(), "two copies seen: " + sawTwo);
+    samplers.forEach(CopySampler::assertNoOverlap);
     for (String ct : shared) {
       JsonNode c = show(ct);
       assertNotEquals("node-1", c.path("host").asText());
@@ -105,7 +107,19 @@ class LocalClusterFailoverTest {
     assertEquals(0, berth.berth("status").exit(), "status with node-1 dead");
 
     // recover runs it on a survivor's new disk (accepted once the fence is older than the watchdog's long bound).
-    await("ct recover loc-2 --empty is accepted", Duration.ofSeconds(30), () -> berth.berth("ct", "recover", "loc-2", "--empty").exit() == 0);
+    // Two operators at once: one recovery runs, the other is refused (busy, or no longer lost), never two.
+    List<Berth.Run> pair = new ArrayList<>();
+    await("ct recover loc-2 --empty is accepted", Duration.ofSeconds(40), () -> {
+      var a = java.util.concurrent.CompletableFuture.supplyAsync(() -> berth.berth("ct", "recover", "loc-2", "--empty"));
+      var b = java.util.concurrent.CompletableFuture.supplyAsync(() -> berth.berth("ct", "recover", "loc-2", "--empty"));
+      pair.clear();
+      pair.add(a.join());
+      pair.add(b.join());
+      return pair.stream().anyMatch(r -> r.exit() == 0);
+    });
+    assertEquals(1, pair.stream().filter(r -> r.exit() == 0).count(), "exactly one of two concurrent recovers runs: " + pair);
+    Berth.Run other = pair.stream().filter(r -> r.exit() != 0).findFirst().orElseThrow();
+    assertTrue(other.stderr().contains("is being") || other.stderr().contains("recover needs a lost container"), other.toString());
     await("loc-2 runs on a survivor", Duration.ofSeconds(30), () -> "running".equals(show("loc-2").path("phase").asText()));
     assertNotEquals("node-1", show("loc-2").path("host").asText());
     assertEquals(List.of(show("loc-2").path("host").asText()), hostsRunning("loc-2"));
@@ -131,41 +145,75 @@ class LocalClusterFailoverTest {
     create("ha-w", "node-2", "--storage", "shared", "--restart", "always");
     awaitCount("ha-w", 5);
     long pid = show("ha-w").path("pid").asLong();
-    AtomicBoolean sampling = new AtomicBoolean(true);
-    AtomicReference<String> overlap = new AtomicReference<>();
-    int[] samples = {0};
-    Thread sampler = new Thread(() -> {
-      while (sampling.get()) {
-        try {
-          List<String> on = hostsRunning("ha-w");
-          samples[0]++;
-          if (on.size() > 1 && overlap.get() == null) overlap.set("two copies at " + java.time.Instant.now() + ": " + on);
-          Thread.sleep(25);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "copy-sampler");
-    sampler.start();
+    CopySampler sampler = new CopySampler(berth, "ha-w", Duration.ofMillis(25));
     try {
       long nodePid = berth.nodePid("node-2");
       sh("kill", "-9", Long.toString(nodePid));
       long t0 = System.nanoTime();
       await("the watchdog kills ha-w's init " + pid, Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid)));
       System.out.println("watchdog: ha-w's init gone " + (System.nanoTime() - t0) / 1_000_000 + " ms after node-2's JVM was killed");
-      await("ha-w runs on a survivor", Duration.ofSeconds(60),
-          () -> "running".equals(show("ha-w").path("phase").asText()) && !"node-2".equals(show("ha-w").path("host").asText()));
+      awaitRunningElsewhere("ha-w", "node-2");
     } finally {
-      sampling.set(false);
-      sampler.join(5000);
+      sampler.close();
     }
-    assertEquals(null, overlap.get(), "sampled " + samples[0] + " times");
-    assertTrue(samples[0] > 100, "the sampler ran: " + samples[0]);
+    sampler.assertNoOverlap();
     berth.up();
     await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
     assertEquals(List.of(show("ha-w").path("host").asText()), hostsRunning("ha-w"), "one copy after node-2 came back");
     // What the watchdog did is on node-2's disk, read by its node when it came back.
     assertTrue(Files.readString(berth.local.resolve("cluster/node-2.log")).contains("the watchdog fenced this host"), "node-2's log");
+  }
+
+  @Test
+  @Order(4)
+  void aPartitionedHostsContainersAreKilledThereBeforeTheirCopiesStartElsewhere() throws Exception {
+    create("ha-p", "node-2", "--storage", "shared", "--restart", "always");
+    awaitCount("ha-p", 5);
+    long pid = show("ha-p").path("pid").asLong();
+    long nodePid = berth.nodePid("node-2");
+    CopySampler sampler = new CopySampler(berth, "ha-p", Duration.ofMillis(25));
+    try (AutoCloseable cut = berth.partition("node-2")) {
+      long t0 = System.nanoTime();
+      await("node-2, cut off, kills ha-p's init " + pid, Duration.ofSeconds(15), () -> !Files.exists(Path.of("/proc/" + pid)));
+      long killed = (System.nanoTime() - t0) / 1_000_000;
+      awaitRunningElsewhere("ha-p", "node-2");
+      System.out.println("partition: ha-p killed on node-2 " + killed + " ms after the cut, running on " + show("ha-p").path("host").asText()
+          + " " + (System.nanoTime() - t0) / 1_000_000 + " ms after it");
+      // The cut-off node learned it lost the cluster (downed by its own split brain resolver) and fenced itself.
+      await("node-2's node exits after fencing its host", Duration.ofSeconds(30), () -> !Files.exists(Path.of("/proc/" + nodePid)));
+    } finally {
+      sampler.close();
+    }
+    sampler.assertNoOverlap();
+    assertTrue(Files.readString(berth.local.resolve("cluster/node-2.log")).contains("fenced this host: "), "node-2's log says it fenced");
+    assertEquals("fenced", hostJson("node-2").path("phase").asText());
+    berth.up();
+    await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
+    assertEquals(List.of(show("ha-p").path("host").asText()), hostsRunning("ha-p"), "one copy after node-2 came back");
+  }
+
+  @Test
+  @Order(5)
+  void aNodeJvmKilledWhileItsHostIsCutOffIsFencedByTheWatchdog() throws Exception {
+    create("ha-k", "node-3", "--storage", "shared", "--restart", "always");
+    awaitCount("ha-k", 5);
+    long pid = show("ha-k").path("pid").asLong();
+    CopySampler sampler = new CopySampler(berth, "ha-k", Duration.ofMillis(25));
+    try (AutoCloseable cut = berth.partition("node-3")) {
+      // Killed at once: its node never learns of the partition, so only the watchdog is left to fence.
+      sh("kill", "-9", Long.toString(berth.nodePid("node-3")));
+      long t0 = System.nanoTime();
+      await("the watchdog kills ha-k's init " + pid, Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + pid)));
+      System.out.println("partition + kill -9: ha-k's init gone " + (System.nanoTime() - t0) / 1_000_000 + " ms after node-3's JVM was killed");
+      awaitRunningElsewhere("ha-k", "node-3");
+    } finally {
+      sampler.close();
+    }
+    sampler.assertNoOverlap();
+    berth.up();
+    await("node-3 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-3").path("phase").asText()));
+    assertEquals(List.of(show("ha-k").path("host").asText()), hostsRunning("ha-k"), "one copy after node-3 came back");
+    assertTrue(Files.readString(berth.local.resolve("cluster/node-3.log")).contains("the watchdog fenced this host"), "node-3's log");
   }
 
   // --- helpers -------------------------------------------------------------------------------------
@@ -177,6 +225,11 @@ class LocalClusterFailoverTest {
     argv.addAll(List.of("--", "sh", "-c", COUNTER));
     Berth.Run r = berth.berth(argv.toArray(String[]::new));
     assertEquals(0, r.exit(), r.toString());
+  }
+
+  private static void awaitRunningElsewhere(String ct, String dead) {
+    await(ct + " runs on a host other than " + dead, Duration.ofSeconds(60),
+        () -> "running".equals(show(ct).path("phase").asText()) && !dead.equals(show(ct).path("host").asText()));
   }
 
   private static long count(String ct) {

@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * directory and the shard coordinators: a kill of the oldest member adds their hand-over, see the README); after each
  * round the victim is brought back with {@code bin/berth up}.
  *
- * <p>{@code java -cp <benchmarks classpath> io.berth.bench.failover.FailoverBench [rounds] [count]} (defaults 5, 3),
+ * <p>{@code java -cp <benchmarks classpath> io.berth.bench.failover.FailoverBench [rounds] [count] [victims]} (defaults
+ * 5, 3 and {@code node-2,node-3}: the victims taken in turn; name node-1 to measure the oldest member's failover),
  * as root, with a cluster from {@code bin/berth up --hosts 3}. There is no baseline to run beside it here; the
  * issue's anchors: Nomad marks a node down after about 20 s, Incus after 20 s (no fencing), Proxmox HA about 2 min,
  * Kubernetes about 5 min 50 s by default.
@@ -37,25 +38,30 @@ public final class FailoverBench {
   private static final Pattern REMOVED = Pattern.compile("removed from the cluster at (\\S+) after");
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
   private final Path repo;
-  private final String api;
+  /** Every host's API line ("URL NAME"), as bin/berth up lists them in .local/run/apis; calls go to one not the victim. */
+  private final List<String> apis;
+  private String api;
 
-  private FailoverBench(Path repo, String api) {
+  private FailoverBench(Path repo, List<String> apis) {
     this.repo = repo;
-    this.api = api;
+    this.apis = apis;
+    this.api = apis.get(0).split(" ")[0];
   }
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     int count = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    List<String> victims = List.of((args.length > 2 ? args[2] : "node-2,node-3").split(","));
     Path repo = io.berth.bench.node.ClusterApi.repo();
-    String api = Files.readString(repo.resolve(".local/run/api")).strip();
-    new FailoverBench(repo, api).run(rounds, count);
+    List<String> apis = Files.readAllLines(repo.resolve(".local/run/apis")).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    new FailoverBench(repo, apis).run(rounds, count, victims);
   }
 
-  private void run(int rounds, int count) throws Exception {
+  private void run(int rounds, int count, List<String> victims) throws Exception {
     double[][] split = new double[5][rounds];
     for (int r = 0; r < rounds; r++) {
-      String victim = r % 2 == 0 ? "node-2" : "node-3";
+      String victim = victims.get(r % victims.size());
+      api = survivorApi(victim);
       List<String> names = new ArrayList<>();
       for (int i = 0; i < count; i++) {
         String name = "fob-" + r + "-" + i;
@@ -132,6 +138,15 @@ public final class FailoverBench {
       }
     }
     return true;
+  }
+
+  /** The first API that is not the victim's. */
+  private String survivorApi(String victim) {
+    for (String line : apis) {
+      String[] f = line.split(" ");
+      if (f.length == 2 && !f[1].equals(victim)) return f[0];
+    }
+    throw new IllegalStateException("no API but " + victim + "'s in .local/run/apis: " + apis);
   }
 
   private static JsonNode lastOfType(JsonNode history, String type) {

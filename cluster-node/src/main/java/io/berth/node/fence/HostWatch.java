@@ -43,9 +43,14 @@ import org.apache.pekko.cluster.typed.Subscribe;
  */
 public final class HostWatch {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HostWatch.class);
-  private static final Duration ASK = Duration.ofSeconds(5);
-  private static final Duration AGAIN = Duration.ofSeconds(2);
-  private static final int MAX_ATTEMPTS = 60;
+  /**
+   * The fence's ask, short and soon repeated: the first one, sent as the member is removed, usually reaches the
+   * host entity's shard still homed on the dead member's region and is lost; the coordinator re-homes the shard
+   * down-removal-margin later, and the next ask after that is the one that counts (the fence is idempotent).
+   */
+  private static final Duration ASK = Duration.ofSeconds(2);
+  private static final Duration AGAIN = Duration.ofMillis(250);
+  private static final int MAX_ATTEMPTS = 120;
 
   /** Time to fence a removed member's host ({@code attempt} from 1); {@code lastSeen}: when this node last saw it reachable. */
   private record Fence(HostId host, long incarnation, String evidence, long lastSeen, int attempt) implements NoSerializationVerificationNeeded {}

@@ -73,6 +73,9 @@ public final class Syscalls {
     fds.putShort(4, POLLIN);
     fds.putShort(6, (short) 0);
     int n = LIBC.poll(fds, 1, timeoutMillis);
+    // The buffer is freed when its Pointer is collected, and nothing reads fds after the call: without this fence
+    // the JIT may let it go while poll still waits on it (seen: EFAULT after a GC on a busy node).
+    java.lang.ref.Reference.reachabilityFence(fds);
     if (n < 0) {
       int errno = RUNTIME.getLastError();
       if (errno == EINTR) return false;
@@ -135,6 +138,8 @@ public final class Syscalls {
       }
     } finally {
       LIBC.close((int) prog); // the cgroup holds its own reference
+      // The buffers are reached only through raw addresses in attr: keep them until the last syscall returned.
+      java.lang.ref.Reference.reachabilityFence(m);
     }
   }
 
@@ -146,7 +151,7 @@ public final class Syscalls {
     };
   }
 
-  /** Native buffers for one call, kept reachable until it returns. */
+  /** Native buffers for one call; the caller keeps them reachable until it returns (Reference.reachabilityFence). */
   private static final class Buffers {
     private final java.util.List<Pointer> held = new java.util.ArrayList<>();
 

@@ -1,5 +1,6 @@
 package io.berth.isolation.process;
 
+import io.berth.isolation.nativ.SyscallException;
 import io.berth.isolation.nativ.Syscalls;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * also rules out pid reuse.
  */
 public final class ExitWatcher implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ExitWatcher.class);
   private static final int POLL_MILLIS = 500;
   private final Map<String, Thread> threads = new ConcurrentHashMap<>();
   private volatile boolean closed;
@@ -39,15 +41,35 @@ public final class ExitWatcher implements AutoCloseable {
   }
 
   private void loop(String key, int fd, Runnable onExit) {
+    boolean failing = false;
     try {
       while (!closed && !Thread.currentThread().isInterrupted()) {
-        if (Syscalls.pollExited(fd, POLL_MILLIS)) {
+        boolean exited;
+        try {
+          exited = Syscalls.pollExited(fd, POLL_MILLIS);
+          failing = false;
+        } catch (SyscallException e) {
+          // A watch that died would leave the container's exit unseen: say so and keep polling.
+          if (!failing) LOG.error("watching the exit of {} (pidfd {}): {}; polling again", key, fd, e.getMessage());
+          failing = true;
+          sleep();
+          continue;
+        }
+        if (exited) {
           if (threads.remove(key, Thread.currentThread())) onExit.run();
           return;
         }
       }
     } finally {
       Syscalls.close(fd);
+    }
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(POLL_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
