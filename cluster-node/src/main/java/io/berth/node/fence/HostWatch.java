@@ -48,9 +48,9 @@ public final class HostWatch {
    * host entity's shard still homed on the dead member's region and is lost; the coordinator re-homes the shard
    * down-removal-margin later, and the next ask after that is the one that counts (the fence is idempotent).
    */
-  private static final Duration ASK = Duration.ofSeconds(2);
-  private static final Duration AGAIN = Duration.ofMillis(250);
-  private static final int MAX_ATTEMPTS = 120;
+  private static final Duration ASK = Duration.ofMillis(500);
+  private static final Duration AGAIN = Duration.ofMillis(100);
+  private static final int MAX_ATTEMPTS = 600;
 
   /** Time to fence a removed member's host ({@code attempt} from 1); {@code lastSeen}: when this node last saw it reachable. */
   private record Fence(HostId host, long incarnation, String evidence, long lastSeen, int attempt) implements NoSerializationVerificationNeeded {}
