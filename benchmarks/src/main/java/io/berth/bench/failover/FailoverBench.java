@@ -102,7 +102,12 @@ public final class FailoverBench {
       if (up.waitFor() != 0) throw new IllegalStateException("bin/berth up did not bring " + victim + " back");
     }
     String[] what = {"detection", "downing", "fencing", "restart", "total"};
-    for (int i = 0; i < what.length; i++) System.out.printf("median %-9s %6.0f ms%n", what[i], median(split[i]));
+    io.berth.bench.Results results = new io.berth.bench.Results("failover");
+    String of = "failover of a killed host with " + count + " shared-storage containers (victims " + String.join(",", victims) + "): ";
+    for (int i = 0; i < what.length; i++) {
+      System.out.printf("median %-9s %6.0f ms%n", what[i], median(split[i]));
+      results.record(of + what[i], "ms", median(split[i]), io.berth.bench.Results.percentile(split[i], 99), null, Double.NaN);
+    }
   }
 
   /** Kills the host's node JVM, its watchdog and every process of its containers, at once; returns when. */

@@ -100,11 +100,14 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   /**
    * Wake the moved containers' entities ({@code attempt} from 1): sharding starts an entity only when a message
    * reaches it, and after a failover its shard moves to the new host at the next rebalance, where the pending start
-   * runs once the entity recovers. Asked every 2 s until each runs there, at most {@link #WAKES} times.
+   * runs once the entity recovers. Asked every {@link #WAKE_EVERY} until each runs there, at most {@link #WAKES} times
+   * (2 min): a wake that reaches the region while the shard moves waits there and starts the entity the moment it
+   * has its new home, so the interval is what a failover may lose to it.
    */
   private record WakeMoved(List<ContainerId> containers, int attempt) implements NoSerializationVerificationNeeded {}
 
-  private static final int WAKES = 60;
+  private static final Duration WAKE_EVERY = Duration.ofMillis(500);
+  private static final int WAKES = 240;
 
   private record Woken(List<ContainerId> left, int attempt) implements NoSerializationVerificationNeeded {}
 
@@ -437,7 +440,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     return Effect().persist(events.events()).thenRun(s -> {
       runs.forEach(this::begin);
       markLost.run();
-      timers.startSingleTimer("wake-" + c.host().value() + "-" + s.lastReservation(), new WakeMoved(moved, 1), Duration.ofSeconds(2));
+      timers.startSingleTimer("wake-" + c.host().value() + "-" + s.lastReservation(), new WakeMoved(moved, 1), WAKE_EVERY);
     }).thenReply(c.replyTo(), DirectoryReply.Done::new);
   }
 
@@ -460,7 +463,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       log.warn("failover: containers {} did not start on their new hosts after {} wakes", m.left(), WAKES);
       return Effect().none();
     }
-    timers.startSingleTimer("wake-" + m.left().get(0).value(), new WakeMoved(m.left(), m.attempt() + 1), Duration.ofSeconds(2));
+    timers.startSingleTimer("wake-" + m.left().get(0).value(), new WakeMoved(m.left(), m.attempt() + 1), WAKE_EVERY);
     return Effect().none();
   }
 
