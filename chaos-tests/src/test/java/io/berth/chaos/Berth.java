@@ -281,6 +281,15 @@ final class Berth {
     return types;
   }
 
+  /** The events of a host's log, as {@code berth audit HOST --host} shows them; empty while the API cannot answer. */
+  List<JsonNode> hostEvents(String host) {
+    Run r = berth("audit", host, "--host", "--output", "json", "--limit", "1000");
+    if (r.exit() != 0) return List.of();
+    List<JsonNode> events = new ArrayList<>();
+    r.json().path("items").forEach(events::add);
+    return events;
+  }
+
   /** A command's stdout and stderr, bounded to 30 s. */
   String sh(String... argv) {
     Run r = run(List.of(argv), Duration.ofSeconds(30));

@@ -160,8 +160,9 @@ class LocalClusterFailoverTest {
     berth.up();
     await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
     assertEquals(List.of(show("ha-w").path("host").asText()), hostsRunning("ha-w"), "one copy after node-2 came back");
-    // What the watchdog did is on node-2's disk, read by its node when it came back.
+    // What the watchdog did was on node-2's disk; its node, back, logged it and put it in the host's log.
     assertTrue(Files.readString(berth.local.resolve("cluster/node-2.log")).contains("the watchdog fenced this host"), "node-2's log");
+    assertSelfFenced("node-2", "watchdog", "ha-w");
   }
 
   @Test
@@ -189,6 +190,10 @@ class LocalClusterFailoverTest {
     assertEquals("fenced", hostJson("node-2").path("phase").asText());
     berth.up();
     await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
+    // Cut off, it could not write to the log; back, it reported what it did: its watchdog (no majority, not fed)
+    // or its node (downed) killed ha-p, whichever came first.
+    await("node-2's report of its fence is in its log", Duration.ofSeconds(30), () -> berth.hostEvents("node-2").stream()
+        .anyMatch(e -> "HostSelfFenced".equals(e.path("type").asText()) && e.path("details").path("containers").toString().contains("ha-p")));
     assertEquals(List.of(show("ha-p").path("host").asText()), hostsRunning("ha-p"), "one copy after node-2 came back");
   }
 
@@ -214,6 +219,7 @@ class LocalClusterFailoverTest {
     await("node-3 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-3").path("phase").asText()));
     assertEquals(List.of(show("ha-k").path("host").asText()), hostsRunning("ha-k"), "one copy after node-3 came back");
     assertTrue(Files.readString(berth.local.resolve("cluster/node-3.log")).contains("the watchdog fenced this host"), "node-3's log");
+    assertSelfFenced("node-3", "watchdog", "ha-k");
   }
 
   // --- helpers -------------------------------------------------------------------------------------
@@ -225,6 +231,13 @@ class LocalClusterFailoverTest {
     argv.addAll(List.of("--", "sh", "-c", COUNTER));
     Berth.Run r = berth.berth(argv.toArray(String[]::new));
     assertEquals(0, r.exit(), r.toString());
+  }
+
+  /** The host's log holds its report of a fence by {@code by} that killed {@code ct}. */
+  private static void assertSelfFenced(String host, String by, String ct) {
+    await(host + "'s report of what its " + by + " fenced is in its log", Duration.ofSeconds(30), () -> berth.hostEvents(host).stream()
+        .anyMatch(e -> "HostSelfFenced".equals(e.path("type").asText()) && by.equals(e.path("details").path("by").asText())
+            && e.path("details").path("containers").toString().contains("\"" + ct + "\"")));
   }
 
   private static void awaitRunningElsewhere(String ct, String dead) {

@@ -114,7 +114,7 @@ public final class NodeServices {
         throw new IllegalStateException("register host " + s.hostId() + " after it rejoined: " + refused.rejection().message());
       }
     }
-    fence.arm();
+    fence.arm(new io.berth.node.fence.FenceReports(system, s.hostId()));
     system.systemActorOf(io.berth.node.fence.FenceKeeper.create(fence), "fence-keeper", DispatcherSelector.blocking());
     system.systemActorOf(io.berth.node.fence.HostWatch.create(s.hostId(), s.fencing(), directory), "host-watch",
         org.apache.pekko.actor.typed.Props.empty());

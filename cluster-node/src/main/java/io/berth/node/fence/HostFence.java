@@ -9,6 +9,7 @@ import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Storage;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -36,6 +37,8 @@ public final class HostFence {
   private boolean feeding;
   private boolean fenced;
   private Duration lastDeadline;
+  private Instant lastFedAt = Instant.EPOCH;
+  private FenceReports reports;
   /**
    * Whether the host holds a shared-storage container: set at once by a shared start, and read again from the
    * layer only every {@link #SHARED_RECHECK} (so the deadline drops back to the long one some time after the last
@@ -55,12 +58,17 @@ public final class HostFence {
     return settings;
   }
 
-  /** Logs and acknowledges what the watchdog fenced while the node was away; starts (or attaches to) it and feeds it. */
-  public synchronized void arm() {
+  /**
+   * Logs what the watchdog (or this node) fenced while the node was away and has {@code reports} record it in the
+   * log; starts (or attaches to) the watchdog and feeds it.
+   */
+  public synchronized void arm(FenceReports reports) {
+    this.reports = reports;
     acknowledgeFences();
     recheckShared();
     lastDeadline = deadline();
     watchdog = Watchdog.start(layer.config(), lastDeadline);
+    lastFedAt = Instant.now();
     feeding = true;
     log.info("watchdog armed: pid {}, deadline {} ({})", watchdog.pid(), lastDeadline, lastDeadline.equals(settings.haDeadline())
         ? "the host holds containers on shared storage" : "no container on shared storage here");
@@ -68,9 +76,9 @@ public final class HostFence {
 
   private void acknowledgeFences() {
     for (FenceRecord r : Watchdog.fencedRecords(layer.config().dataRoot())) {
-      log.warn("the watchdog fenced this host at {} (last fed {}, deadline {}): {} container(s) killed{}: {}", r.fencedAt(), r.lastFedAt(),
+      log.warn("the {} fenced this host at {} (last fed {}, deadline {}): {} container(s) killed{}: {}", r.by(), r.fencedAt(), r.lastFedAt(),
           r.deadline(), r.containers().size(), r.complete() ? "" : ", SOME PROCESSES REMAINED", r.containers().stream().map(FenceRecord.Fenced::container).toList());
-      Watchdog.acknowledge(r);
+      reports.report(r);
     }
   }
 
@@ -109,8 +117,25 @@ public final class HostFence {
     if (fenced) return;
     fenced = true;
     long t0 = System.nanoTime();
-    List<ContainerId> killed = layer.fenceAll();
-    log.warn("fenced this host: {}: killed {} container(s) in {} ms: {}", why, killed.size(), (System.nanoTime() - t0) / 1_000_000, killed);
+    Instant at = Instant.now();
+    List<String> killed;
+    boolean complete = true;
+    try {
+      killed = layer.fenceAll().stream().map(ContainerId::value).toList();
+    } catch (RuntimeException e) {
+      log.error("fencing this host: {}", e.getMessage());
+      complete = false;
+      killed = layer.list().stream().map(c -> c.id().value()).toList();
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - t0);
+    log.warn("fenced this host: {}: killed {} container(s) in {} ms: {}", why, killed.size(), took.toMillis(), killed);
+    // The cluster is lost, and with it the log: the record waits on this host's disk for the node's next start.
+    try {
+      Watchdog.recordNodeFence(layer.config().dataRoot(), at, lastFedAt, lastDeadline == null ? settings.localDeadline() : lastDeadline, killed,
+          complete, took);
+    } catch (RuntimeException e) {
+      log.error("could not write the record of this fence: {}", e.getMessage());
+    }
   }
 
   /** A clean stop of the node (it left the cluster): the watchdog stops without fencing. */
@@ -129,6 +154,7 @@ public final class HostFence {
   private boolean feed(Duration deadline) {
     try {
       watchdog.feed(deadline);
+      lastFedAt = Instant.now();
       if (!deadline.equals(lastDeadline)) log.info("watchdog deadline now {}", deadline);
       lastDeadline = deadline;
       return true;
@@ -138,6 +164,7 @@ public final class HostFence {
         watchdog.close();
         acknowledgeFences();
         watchdog = Watchdog.start(layer.config(), deadline);
+        lastFedAt = Instant.now();
         lastDeadline = deadline;
         log.warn("watchdog armed again: pid {}, deadline {}", watchdog.pid(), deadline);
         return true;

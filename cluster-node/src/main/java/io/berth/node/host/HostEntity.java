@@ -86,10 +86,12 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
     b.forStateType(Fenced.class)
         .onCommand(HostCommand.MarkFenced.class, (state, c) -> Effect().reply(c.replyTo(), new HostReply.Done(state)))
         .onCommand(HostCommand.MarkRejoined.class, (state, c) -> persist(state, c.context(), c.replyTo(), HostRejoined::new))
+        .onCommand(HostCommand.ReportSelfFence.class, this::reportSelfFence)
         .onCommand(HostCommand.class, (state, c) -> wrongPhase(state, verb(c), "ready, cordoned or draining", c.replyTo()));
     b.forStateType(Active.class)
         .onCommand(HostCommand.MarkFenced.class, this::fence)
         .onCommand(HostCommand.MarkRejoined.class, (a, c) -> wrongPhase(a, "rejoin", "fenced", c.replyTo()))
+        .onCommand(HostCommand.ReportSelfFence.class, this::reportSelfFence)
         .onCommand(HostCommand.Cordon.class, (a, c) -> a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
             : persist(a, c.context(), c.replyTo(), HostCordoned::new))
         .onCommand(HostCommand.Uncordon.class, (a, c) -> !a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
@@ -136,6 +138,12 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
               + " was lost: it is back, not fenced")));
     }
     return persist(a, c.context(), c.replyTo(), m -> new HostFenced(m, c.by(), c.evidence(), c.incarnation()));
+  }
+
+  /** What the host's watchdog or node fenced while it was cut off, reported when its node came back; recorded as told. */
+  private Effect<HostEvent, HostState> reportSelfFence(HostState state, HostCommand.ReportSelfFence c) {
+    return persist(state, c.context(), c.replyTo(), m -> new HostSelfFenced(m, c.by(), c.fencedAt(), c.lastFedAt(), c.deadlineMillis(),
+        c.containers(), c.complete(), c.tookMillis()));
   }
 
   private Effect<HostEvent, HostState> persist(HostState state, CommandContext context, ActorRef<HostReply> replyTo,

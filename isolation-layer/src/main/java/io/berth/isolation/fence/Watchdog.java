@@ -18,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -250,9 +252,39 @@ public final class Watchdog implements AutoCloseable {
         records.add(FenceRecord.parse(p, Files.readAllLines(p, StandardCharsets.UTF_8)));
       } catch (IOException e) {
         throw new UncheckedIOException("read fence record " + p, e);
+      } catch (WatchdogException e) {
+        // One unreadable record must not keep the node from starting: set aside (.bad), kept for a person to read.
+        LOG.error("{}; set aside as {}.bad", e.getMessage(), p.getFileName());
+        try {
+          Files.move(p, p.resolveSibling(p.getFileName() + ".bad"), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException moved) {
+          throw new UncheckedIOException("set aside the unreadable fence record " + p, moved);
+        }
       }
     }
     return records;
+  }
+
+  /**
+   * Writes the record of a fence the node did itself (downed: it killed every container before leaving), beside
+   * the watchdog's, so the node reports it the same way when it comes back ({@code fencedRecords}). Written whole
+   * under a temporary name and renamed: a reader never sees half of it.
+   */
+  public static FenceRecord recordNodeFence(Path dataRoot, Instant fencedAt, Instant lastFedAt, Duration deadline, List<String> containers,
+      boolean complete, Duration took) {
+    Path fenced = dir(dataRoot).resolve("fenced");
+    Path file = fenced.resolve(fencedAt.toEpochMilli() + ".rec");
+    List<FenceRecord.Fenced> list = containers.stream().map(c -> new FenceRecord.Fenced(c, true, List.of(), complete ? 0 : 1)).toList();
+    FenceRecord record = new FenceRecord(file, FenceRecord.BY_NODE, fencedAt, lastFedAt, deadline, 0, list, took);
+    try {
+      Files.createDirectories(fenced);
+      Path tmp = fenced.resolve(file.getFileName() + ".tmp");
+      Files.write(tmp, record.lines(), StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("write the node's fence record " + file, e);
+    }
+    return record;
   }
 
   /** The node has recorded it: the record's file is deleted. Idempotent. */

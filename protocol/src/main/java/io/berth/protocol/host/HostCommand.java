@@ -37,5 +37,9 @@ public sealed interface HostCommand extends BerthMessage {
 
   record MarkRejoined(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 
+  /** Records what the host's watchdog or node fenced while it was cut off ({@link HostEvent.HostSelfFenced}); any phase. */
+  record ReportSelfFence(String by, java.time.Instant fencedAt, java.time.Instant lastFedAt, long deadlineMillis, java.util.List<String> containers,
+      boolean complete, long tookMillis, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
   record Get(ActorRef<HostReply> replyTo) implements HostCommand {}
 }

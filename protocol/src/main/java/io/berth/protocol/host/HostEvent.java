@@ -51,6 +51,20 @@ public sealed interface HostEvent extends BerthEvent {
     }
   }
 
+  /**
+   * What the host did to itself when it lost the cluster, reported by its node when it came back (a host cut off
+   * cannot write to the log at the time): {@code by} "watchdog" (the node stopped feeding it, or was dead or hung)
+   * or "node" (it learned it was downed); at {@code fencedAt} it froze and killed {@code containers}, having last been
+   * fed at {@code lastFedAt} under a deadline of {@code deadlineMillis}; {@code complete}: every process was gone
+   * within the bound ({@code tookMillis} after the fence began).
+   */
+  record HostSelfFenced(EventMeta meta, String by, java.time.Instant fencedAt, java.time.Instant lastFedAt, long deadlineMillis,
+      java.util.List<String> containers, boolean complete, long tookMillis) implements HostEvent {
+    public HostSelfFenced {
+      containers = java.util.List.copyOf(containers);
+    }
+  }
+
   /** A fenced host came back, empty, and may take containers again. */
   record HostRejoined(EventMeta meta) implements HostEvent {}
 }

@@ -85,6 +85,8 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
   default HostState apply(HostEvent event) {
     String hash = EventHashes.hashOf(event);
     Instant at = event.meta().at();
+    // A report of the past: the host's phase is what it is now.
+    if (event instanceof HostSelfFenced) return withHash(hash);
     if (event instanceof HostRegistered e) {
       HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at, e.incarnation());
       if (this instanceof Active a) return new Active(info, a.cordoned(), a.draining(), a.drain(), a.lastDrainLeft(), hash);
@@ -106,6 +108,12 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
       if (event instanceof HostFenced) return new Fenced(f.info(), f.by(), f.evidence(), f.since(), hash);
     }
     throw mismatch(event, "not in this phase");
+  }
+
+  private HostState withHash(String hash) {
+    if (this instanceof Active a) return new Active(a.info(), a.cordoned(), a.draining(), a.drain(), a.lastDrainLeft(), hash);
+    if (this instanceof Fenced f) return new Fenced(f.info(), f.by(), f.evidence(), f.since(), hash);
+    throw new IllegalStateException("host " + id() + " is " + phase() + ": cannot apply a self-fence report (not registered)");
   }
 
   private IllegalStateException mismatch(HostEvent event, String why) {

@@ -70,8 +70,32 @@ final class HostEventFormats {
       (out, e) -> writeMeta(out, e.meta()),
       in -> new HostRejoined(readMeta(in)));
 
+  static final EventFormat<HostSelfFenced> HOST_SELF_FENCED = EventFormat.of(HostSelfFenced.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeString(out, e.by());
+        Wire.writeInstantMillis(out, e.fencedAt());
+        Wire.writeInstantMillis(out, e.lastFedAt());
+        Wire.writeLong(out, e.deadlineMillis());
+        Wire.writeCount(out, e.containers().size());
+        for (String c : e.containers()) writeString(out, c);
+        Wire.writeBoolean(out, e.complete());
+        Wire.writeLong(out, e.tookMillis());
+      },
+      in -> {
+        var meta = readMeta(in);
+        String by = readString(in, "by");
+        var fencedAt = Wire.readInstantMillis(in, "fencedAt");
+        var lastFedAt = Wire.readInstantMillis(in, "lastFedAt");
+        long deadline = Wire.readLong(in, "deadlineMillis");
+        int n = Wire.readCount(in, "containers", Wire.MAX_COUNT, 1);
+        java.util.List<String> containers = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) containers.add(readString(in, "containers[" + i + "]"));
+        return new HostSelfFenced(meta, by, fencedAt, lastFedAt, deadline, containers, Wire.readBoolean(in, "complete"), Wire.readLong(in, "tookMillis"));
+      });
+
   static final List<EventFormat<?>> ALL = List.of(
-      HOST_REGISTERED, HOST_CORDONED, HOST_UNCORDONED, DRAIN_REQUESTED, HOST_DRAINED, HOST_FENCED, HOST_REJOINED);
+      HOST_REGISTERED, HOST_CORDONED, HOST_UNCORDONED, DRAIN_REQUESTED, HOST_DRAINED, HOST_FENCED, HOST_REJOINED, HOST_SELF_FENCED);
 
   /** cpu millis, memory bytes, pids: three varlongs (layout 1 of {@link HostCapacity}). */
   static void writeCapacity(Output out, HostCapacity c) {

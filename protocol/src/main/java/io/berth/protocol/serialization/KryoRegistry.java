@@ -126,6 +126,7 @@ public final class KryoRegistry {
     event(304, HostEventFormats.HOST_DRAINED);
     event(305, HostEventFormats.HOST_FENCED);
     event(306, HostEventFormats.HOST_REJOINED);
+    event(307, HostEventFormats.HOST_SELF_FENCED);
 
     event(350, DirectoryEventFormats.CONTAINER_ALLOCATED);
     event(351, DirectoryEventFormats.ALLOCATION_RESIZED);
@@ -160,6 +161,7 @@ public final class KryoRegistry {
     record(455, HostCommand.MarkFenced.class);
     record(456, HostCommand.MarkRejoined.class);
     record(457, HostCommand.Get.class);
+    record(458, HostCommand.ReportSelfFence.class);
 
     record(472, DirectoryCommand.Release.class);
     record(473, DirectoryCommand.Read.class);

@@ -35,10 +35,15 @@ class HostFoldTest {
     assertEquals(java.util.List.of("db-1: pinned"), ((HostState.Active) s).lastDrainLeft());
     s = s.apply(new HostFenced(meta(6), "node-2"));
     assertEquals("fenced", s.phase());
+    // The host's own report of what it fenced comes later, from its node, and changes no phase.
+    s = s.apply(new HostSelfFenced(meta(7), "watchdog", meta(5).at(), meta(4).at(), 3000, java.util.List.of("web-1"), true, 12));
+    assertEquals("fenced", s.phase());
     HostState fenced = s;
     assertThrows(IllegalStateException.class, () -> fenced.apply(new HostCordoned(meta(7))));
     s = s.apply(new HostRejoined(meta(8)));
     assertTrue(s.schedulable());
+    s = s.apply(new HostSelfFenced(meta(9), "node", meta(8).at(), meta(8).at(), 60000, java.util.List.of(), true, 3));
+    assertEquals("ready", s.phase());
     assertEquals(64, s.lastEventHash().length());
   }
 }

@@ -138,6 +138,8 @@ public final class Samples {
         new HostDrained(m, List.of("web-3: no host has room (host-b: memory 95% allocated)")),
         new HostFenced(m, "host-b", "unreachable from host-b, host-c since 03:00:01Z; downed by keep-majority at 03:00:06Z", 7_340_121_456_789L),
         new HostRejoined(m),
+        new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "watchdog", Instant.parse("2026-12-02T03:00:04.018Z"),
+            Instant.parse("2026-12-02T03:00:01.016Z"), 3000, List.of("web-1", "db-1"), true, 41),
         new ContainerAllocated(m, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
         new AllocationResized(m, CT, new Limits(2000, 1L << 30, 0, 1024)),
         new AllocationMoved(m, CT, H2),
@@ -160,7 +162,8 @@ public final class Samples {
         new ContainerStarted(m, H2, Long.MAX_VALUE),
         new RootfsPreCopied(m, "", 0, ""),
         new HostRegistered(m, new HostCapacity(1, 1, 1), Map.of(), ""),
-        new HostFenced(m, ""));
+        new HostFenced(m, ""),
+        new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "", Instant.EPOCH, Instant.EPOCH, 0, List.of(), false, 0));
   }
 
   /** The sample of {@code type}. */
