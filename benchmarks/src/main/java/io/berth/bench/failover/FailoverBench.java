@@ -77,7 +77,7 @@ public final class FailoverBench {
         if (System.nanoTime() > deadline) throw new IllegalStateException("round " + r + ": not all of " + names + " ran elsewhere within 120 s");
         Thread.sleep(100);
       }
-      double total = (System.nanoTime() - t0) / 1e6;
+      double seen = (System.nanoTime() - t0) / 1e6;
       JsonNode fenced = lastOfType(get("/v1/hosts/" + victim + "/history?limit=1000"), "HostFenced");
       String evidence = fenced.path("details").path("evidence").asText();
       Instant since = at(SINCE, evidence);
@@ -92,10 +92,12 @@ public final class FailoverBench {
       split[1][r] = Duration.between(since, removed).toMillis();
       split[2][r] = Duration.between(removed, fencedAt).toMillis();
       split[3][r] = Duration.between(fencedAt, started).toMillis();
+      // The whole: from the kill to the last start on a survivor, both read on this machine's clock (the hosts of the
+      // local cluster share it); the client's own view (its poll) comes after, by up to one poll.
+      double total = Duration.between(killed, started).toMillis();
       split[4][r] = total;
-      System.out.printf("round %d (%s): total %.0f ms = detection %.0f + downing %.0f + fencing %.0f + restart %.0f (clock skew of the split: %.0f ms)%n",
-          r + 1, victim, total, split[0][r], split[1][r], split[2][r], split[3][r],
-          total - split[0][r] - split[1][r] - split[2][r] - split[3][r]);
+      System.out.printf("round %d (%s): total %.0f ms = detection %.0f + downing %.0f + fencing %.0f + restart %.0f; the client saw all running"
+          + " after %.0f ms%n", r + 1, victim, total, split[0][r], split[1][r], split[2][r], split[3][r], seen);
       for (String n : names) send("DELETE", "/v1/containers/" + n, null, 200);
       Process up = new ProcessBuilder(repo.resolve("bin/berth").toString(), "up", "--hosts", "3").inheritIO()
           .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -168,7 +170,9 @@ public final class FailoverBench {
   }
 
   private JsonNode get(String path) throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(10)).GET().build(),
+    // Short: a read that reaches an entity still on the dead host waits for its shard to move, and the poll would
+    // wait with it instead of asking again.
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(1)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) throw new IllegalStateException("GET " + path + ": HTTP " + r.statusCode() + " " + r.body());
     return JSON.readTree(r.body());
