@@ -104,11 +104,7 @@ public final class NodeServices {
       DirectoryState dir = ((DirectoryReply.Snapshot) await("read the directory", AskPattern.<DirectoryCommand, DirectoryReply>ask(directory,
           DirectoryCommand.Read::new, Duration.ofSeconds(30), system.scheduler()), timeout)).state();
       io.berth.node.fence.HostReturn.removeStaleCopies(layer, dir, s.hostId(), s.sharedRoot());
-      HostReply rejoined = await("rejoin host " + s.hostId(), sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
-          .ask(r -> new HostCommand.MarkRejoined(CommandContext.system("host came back and removed its stale copies"), r), Duration.ofSeconds(10)), timeout);
-      if (rejoined instanceof HostReply.Refused refused) {
-        throw new IllegalStateException("rejoin host " + s.hostId() + ": " + refused.rejection().message());
-      }
+      rejoin(sharding, s, timeout);
       reply = register(sharding, s, capacity, incarnation, timeout);
       if (reply instanceof HostReply.Refused refused) {
         throw new IllegalStateException("register host " + s.hostId() + " after it rejoined: " + refused.rejection().message());
@@ -151,6 +147,32 @@ public final class NodeServices {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("register host " + s.hostId() + ": interrupted", e);
       }
+    }
+  }
+
+  /**
+   * Records that this fenced host came back empty, asking again until the host entity answers: its shard may be
+   * moving back to this very node as it asks (seen: a first ask lost to that hand-off), and an entity that already
+   * took the rejoin answers it from its state.
+   */
+  private static void rejoin(ClusterSharding sharding, NodeSettings s, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Duration each = Duration.ofSeconds(5);
+    while (true) {
+      CompletionStage<HostReply> asked = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
+          .ask(r -> new HostCommand.MarkRejoined(CommandContext.system("host came back and removed its stale copies"), r), each);
+      HostReply reply;
+      try {
+        reply = asked.toCompletableFuture().get(each.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        if (System.nanoTime() > deadline) throw new IllegalStateException("rejoin host " + s.hostId() + ": no answer within " + timeout, e);
+        continue;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("rejoin host " + s.hostId() + ": interrupted", e);
+      }
+      if (reply instanceof HostReply.Done) return;
+      throw new IllegalStateException("rejoin host " + s.hostId() + ": " + reply);
     }
   }
 

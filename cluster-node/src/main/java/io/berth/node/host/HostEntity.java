@@ -90,7 +90,8 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
         .onCommand(HostCommand.class, (state, c) -> wrongPhase(state, verb(c), "ready, cordoned or draining", c.replyTo()));
     b.forStateType(Active.class)
         .onCommand(HostCommand.MarkFenced.class, this::fence)
-        .onCommand(HostCommand.MarkRejoined.class, (a, c) -> wrongPhase(a, "rejoin", "fenced", c.replyTo()))
+        // Already back (an earlier ask, answered too late for its node, rejoined it): answered as it is.
+        .onCommand(HostCommand.MarkRejoined.class, (a, c) -> Effect().reply(c.replyTo(), new HostReply.Done(a)))
         .onCommand(HostCommand.ReportSelfFence.class, this::reportSelfFence)
         .onCommand(HostCommand.Cordon.class, (a, c) -> a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
             : persist(a, c.context(), c.replyTo(), HostCordoned::new))

@@ -95,6 +95,18 @@ class HostEntityTest {
   }
 
   @Test
+  void aRejoinIsRecordedOnceAndAskedAgainIsAnsweredAsItIs() {
+    register(7);
+    kit.<HostReply>runCommand(reply -> new HostCommand.MarkFenced("node-2", "unreachable", 7, SYSTEM, reply));
+    var first = kit.<HostReply>runCommand(reply -> new HostCommand.MarkRejoined(SYSTEM, reply));
+    assertInstanceOf(HostEvent.HostRejoined.class, first.event());
+    var again = kit.<HostReply>runCommand(reply -> new HostCommand.MarkRejoined(SYSTEM, reply));
+    assertInstanceOf(HostReply.Done.class, again.reply());
+    assertTrue(again.events().isEmpty(), "nothing recorded twice");
+    assertEquals("ready", again.state().phase());
+  }
+
+  @Test
   void aFenceOfAnOlderIncarnationIsRefusedOnceANewerOneRegistered() {
     register(7);
     register(8);
