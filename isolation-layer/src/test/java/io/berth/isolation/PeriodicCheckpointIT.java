@@ -13,8 +13,6 @@ import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Limits;
-import io.berth.protocol.spec.Storage;
-import io.berth.protocol.spec.TemplateRef;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,8 +47,7 @@ class PeriodicCheckpointIT {
   }
 
   private static ContainerSpec sharedSpec(ContainerId id, String... command) {
-    return new ContainerSpec(id, TemplateRef.of("busybox"), null, List.of(command), Limits.DEFAULT.withDiskBytes(32 * MIB), null, null,
-        null, false, Storage.SHARED, 0, Duration.ofSeconds(30));
+    return TestHost.sharedSpec(id, Duration.ofSeconds(30), command);
   }
 
   private static long counter(IsolationLayer layer, ContainerId id) {
