@@ -449,7 +449,7 @@ class ContainerEntityTest {
       there.tell(new ContainerCommand.Get(probe.ref()));
       probe.receiveMessage(Duration.ofSeconds(5));
       awaitCall("restore " + ID + " checkpoint 7");
-      awaitEvent(ContainerStarted.class);
+      awaitStartedOnTarget();
       assertFalse(persisted().stream().anyMatch(x -> x instanceof CheckpointRestoreFailed), persisted().toString());
       assertEquals(Duration.ofSeconds(30), runtime.schedules.get(ID), "checkpointed on its new host too");
     } finally {
@@ -467,7 +467,7 @@ class ContainerEntityTest {
     try {
       there.tell(new ContainerCommand.Get(probe.ref()));
       probe.receiveMessage(Duration.ofSeconds(5));
-      awaitEvent(ContainerStarted.class);
+      awaitStartedOnTarget();
       var all = persisted();
       CheckpointRestoreFailed failed = all.stream().filter(CheckpointRestoreFailed.class::isInstance).map(CheckpointRestoreFailed.class::cast)
           .findFirst().orElseThrow(() -> new AssertionError("no CheckpointRestoreFailed in " + all));
@@ -493,10 +493,13 @@ class ContainerEntityTest {
     assertTrue(runtime.calls.contains(call), "no '" + call + "' within 5 s: " + runtime.calls);
   }
 
-  private void awaitEvent(Class<? extends ContainerEvent> type) {
+  /** Waits for its start on node-2, the failover's target (the start on node-1 before it does not count). */
+  private void awaitStartedOnTarget() {
+    java.util.function.BooleanSupplier started = () -> persisted().stream()
+        .anyMatch(e -> e instanceof ContainerStarted s && s.host().equals(HostId.of("node-2")));
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (persisted().stream().noneMatch(type::isInstance) && System.nanoTime() < deadline) sleep(20);
-    assertTrue(persisted().stream().anyMatch(type::isInstance), "no " + type.getSimpleName() + " within 5 s: " + persisted());
+    while (!started.getAsBoolean() && System.nanoTime() < deadline) sleep(20);
+    assertTrue(started.getAsBoolean(), "not started on node-2 within 5 s: " + persisted());
   }
 
   @Test
