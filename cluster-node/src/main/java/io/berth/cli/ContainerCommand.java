@@ -181,13 +181,18 @@ final class ContainerCommand extends Verb {
     }
   }
 
-  /** A checkpoint schedule as the API takes it ({@code 30s}, {@code 5m}, {@code off}); its form is checked here, its range by the node. */
+  /**
+   * A checkpoint schedule as the API takes it ({@code 30s}, {@code 5m}, {@code off}): its form is checked here with the
+   * rule of the protocol's {@code Durations} (the CLI runs without the protocol's classes: its own lib dir), its range
+   * and storage by the node.
+   */
   static String checkpointEvery(String text) {
-    try {
-      return io.berth.protocol.spec.Durations.format(io.berth.protocol.spec.Durations.parse("--checkpoint-every", text));
-    } catch (io.berth.protocol.InvalidFieldException e) {
-      throw CliFailure.usage(e.getMessage());
+    String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+    if (t.equals("off") || t.equals("0")) return "off";
+    if (!t.matches("\\d{1,9}\\s*[smhd]")) {
+      throw CliFailure.usage("--checkpoint-every: must be off, or a whole number with s, m, h or d (30s, 5m) (got \"" + text + "\")");
     }
+    return t.replaceAll("\\s+", "");
   }
 
   /** {@code k=v} pairs from repeated options, refused here when there is no '='. */

@@ -167,6 +167,20 @@ class BerthCliTest {
     assertTrue(ops.calls.contains("exec web-1 [true] timeout=5000"), ops.calls.toString());
   }
 
+  /** The CLI runs from its own lib dir (its classes and picocli: cluster-node's pom): no class of it may name another Berth module's. */
+  @Test
+  void theCliNamesNoClassOutsideItsOwnLibDir() throws Exception {
+    java.nio.file.Path classes = java.nio.file.Path.of("target/classes/io/berth/cli");
+    List<String> offenders = new java.util.ArrayList<>();
+    try (var files = java.nio.file.Files.walk(classes)) {
+      for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
+        String text = new String(java.nio.file.Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+        if (text.contains("io/berth/protocol/") || text.contains("io/berth/node/")) offenders.add(f.getFileName().toString());
+      }
+    }
+    assertEquals(List.of(), offenders, "CLI classes that would fail with NoClassDefFoundError in bin/berth");
+  }
+
   @Test
   void checkpointEveryIsCheckedBeforeAndByTheNodeAndShownWithItsCost() {
     oneLineError(berth("ct", "create", "db-1", "--template", "busybox", "--storage", "shared", "--checkpoint-every", "soon"), 2,
