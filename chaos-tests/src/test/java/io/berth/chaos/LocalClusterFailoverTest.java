@@ -1,6 +1,7 @@
 package io.berth.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,6 +33,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 class LocalClusterFailoverTest {
   /** Each container counts on its own disk, from where the disk says it was. */
   private static final String COUNTER = "i=$(cat /count 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i > /count; sleep 0.1; done";
+  /** Counts in its memory only (/count just shows it): it goes on from where it was only when its memory comes back. */
+  private static final String MEMORY_COUNTER = "i=0; while true; do i=$((i+1)); echo $i > /count; sleep 0.1; done";
   private static Berth berth;
 
   @BeforeAll
@@ -49,13 +52,22 @@ class LocalClusterFailoverTest {
   @Order(1)
   void aKilledHostsSharedContainersRunElsewhereOnceEachAndItsLocalOnesAreLost() throws Exception {
     List<String> shared = List.of("ha-1", "ha-2", "ha-3");
-    for (int i = 0; i < shared.size(); i++) {
+    // ha-1 is checkpointed every 10 s and counts in its memory; the others count on from their disks.
+    createWith(MEMORY_COUNTER, "ha-1", "node-1", "--storage", "shared", "--restart", "always", "--checkpoint-every", "10s");
+    for (int i = 1; i < shared.size(); i++) {
       create(shared.get(i), "node-1", "--storage", "shared", "--restart", "always", "--ha-priority", Integer.toString(10 * i));
     }
     create("loc-1", "node-1", "--restart", "always");
     create("loc-2", "node-1", "--restart", "always");
     for (String ct : shared) awaitCount(ct, 5);
+    await("ha-1's first checkpoint", Duration.ofSeconds(30), () -> checkpointSequence("ha-1") >= 1);
+    long sequence = checkpointSequence("ha-1");
     long before = count("ha-1");
+    // The next checkpoint holds at least this count; the host is killed as soon as it is there.
+    await("ha-1's checkpoint after " + sequence, Duration.ofSeconds(30), () -> checkpointSequence("ha-1") > sequence);
+    JsonNode cp = show("ha-1").path("checkpoints");
+    System.out.println("ha-1's checkpoint before the kill: " + cp);
+    assertTrue(cp.path("lastFrozenMs").asLong() > 0 && "criu-stats".equals(cp.path("lastFrozenSource").asText()), cp.toString());
 
     List<CopySampler> samplers = new ArrayList<>();
     for (String ct : shared) samplers.add(new CopySampler(berth, ct, Duration.ofMillis(25)));
@@ -77,8 +89,19 @@ class LocalClusterFailoverTest {
       assertEquals(List.of(c.path("host").asText()), hostsRunning(ct), ct + ": one copy, where the log says");
       assertTrue(eventTypes(ct).contains("ContainerFailedOver"), ct + ": " + eventTypes(ct));
     }
-    awaitCount("ha-1", before + 5);
-    assertTrue(count("ha-1") > before, "ha-1 counts on from its disk: before the kill " + before + ", now " + count("ha-1"));
+    // ha-1 goes on counting from its checkpoint's memory (from 0 it would be far below), and its failover names it.
+    long restored = count("ha-1");
+    assertTrue(restored >= before, "ha-1 counts on from its checkpoint: at least " + before + " before it, " + restored + " now");
+    awaitCount("ha-1", restored + 5);
+    JsonNode failedOver = null;
+    for (JsonNode e : berth.berth("audit", "ha-1", "--output", "json", "--limit", "1000").json().path("items")) {
+      if ("ContainerFailedOver".equals(e.path("type").asText())) failedOver = e.path("details");
+    }
+    assertTrue(failedOver != null, "ha-1's log holds its ContainerFailedOver: " + eventTypes("ha-1"));
+    System.out.println("ha-1's failover: " + failedOver);
+    assertTrue(failedOver.path("checkpoint").asLong() > sequence, "it restored the checkpoint taken before the kill: " + failedOver);
+    assertTrue(failedOver.path("checkpointAgeMillis").asLong() > 0 && failedOver.path("checkpointAgeMillis").asLong() < 60_000, failedOver.toString());
+    assertFalse(eventTypes("ha-1").contains("CheckpointRestoreFailed"), eventTypes("ha-1").toString());
 
     // The host is recorded fenced, with the evidence, before anything moved.
     JsonNode h = hostJson("node-1");
@@ -225,10 +248,19 @@ class LocalClusterFailoverTest {
   // --- helpers -------------------------------------------------------------------------------------
 
   private static void create(String ct, String host, String... options) {
+    createWith(COUNTER, ct, host, options);
+  }
+
+  /** The latest checkpoint's sequence as ct show reports it; 0 while none (or the API does not answer). */
+  private static long checkpointSequence(String ct) {
+    return show(ct).path("checkpoints").path("lastSequence").asLong(0);
+  }
+
+  private static void createWith(String counter, String ct, String host, String... options) {
     List<String> argv = new ArrayList<>(List.of("ct", "create", ct, "--template", "busybox", "--memory", "32M", "--cpus", "0.1", "--host", host,
         "--start"));
     argv.addAll(List.of(options));
-    argv.addAll(List.of("--", "sh", "-c", COUNTER));
+    argv.addAll(List.of("--", "sh", "-c", counter));
     Berth.Run r = berth.berth(argv.toArray(String[]::new));
     assertEquals(0, r.exit(), r.toString());
   }

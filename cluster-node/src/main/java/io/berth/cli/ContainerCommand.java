@@ -141,7 +141,7 @@ final class ContainerCommand extends Verb {
     }
   }
 
-  @Command(name = "set", description = "Change NAME's limits; limits not named keep their value.")
+  @Command(name = "set", description = "Change NAME's limits or its checkpoint schedule; what is not named keeps its value.")
   static final class Set extends Verb {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -158,13 +158,41 @@ final class ContainerCommand extends Verb {
     @Option(names = "--disk", paramLabel = "SIZE", description = "size of the writable layer (its own ext4 image, enforced); 0 = the host's default, 10G")
     String disk;
 
+    @Option(names = "--checkpoint-every", paramLabel = "DURATION|off", description = "how often its host checkpoints it while it runs "
+        + "(10s to 24h: 30s, 5m; shared storage only); off stops and deletes its checkpoints")
+    String checkpointEvery;
+
     @Override
     int execute() {
       Map<String, Object> limits = ApiClient.map("cpu", cpus, "memory", memory, "pids", pids, "disk", disk);
-      if (limits.isEmpty()) throw CliFailure.usage("ct set " + name + ": name at least one of --memory, --cpus, --pids, --disk");
-      return printed(this, withProgress("limits of container " + name,
+      if (limits.isEmpty() && checkpointEvery == null) {
+        throw CliFailure.usage("ct set " + name + ": name at least one of --memory, --cpus, --pids, --disk, --checkpoint-every");
+      }
+      Map<String, Object> schedule = checkpointEvery == null ? Map.of() : Map.of("checkpointEvery", checkpointEvery(checkpointEvery));
+      if (limits.isEmpty()) {
+        return printed(this, withProgress("checkpoint schedule of container " + name,
+            () -> api().send("PUT", path(name) + "/checkpoint-schedule", schedule, "container " + name)));
+      }
+      int code = printed(this, withProgress("limits of container " + name,
           () -> api().send("PATCH", path(name) + "/limits", limits, "container " + name)));
+      if (code != 0 || schedule.isEmpty()) return code;
+      return printed(this, withProgress("checkpoint schedule of container " + name,
+          () -> api().send("PUT", path(name) + "/checkpoint-schedule", schedule, "container " + name)));
     }
+  }
+
+  /**
+   * A checkpoint schedule as the API takes it ({@code 30s}, {@code 5m}, {@code off}): its form is checked here with the
+   * rule of the protocol's {@code Durations} (the CLI runs without the protocol's classes: its own lib dir), its range
+   * and storage by the node.
+   */
+  static String checkpointEvery(String text) {
+    String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+    if (t.equals("off") || t.equals("0")) return "off";
+    if (!t.matches("\\d{1,9}\\s*[smhd]")) {
+      throw CliFailure.usage("--checkpoint-every: must be off, or a whole number with s, m, h or d (30s, 5m) (got \"" + text + "\")");
+    }
+    return t.replaceAll("\\s+", "");
   }
 
   /** {@code k=v} pairs from repeated options, refused here when there is no '='. */

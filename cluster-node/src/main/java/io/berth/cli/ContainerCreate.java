@@ -64,6 +64,10 @@ final class ContainerCreate extends Verb {
       + "elsewhere highest first")
   Integer haPriority;
 
+  @Option(names = "--checkpoint-every", paramLabel = "DURATION|off", description = "with --storage shared: its host checkpoints it "
+      + "this often while it runs (10s to 24h: 30s, 5m; off by default), and a failover restores the latest one")
+  String checkpointEvery;
+
   @Override
   int execute() {
     Map<String, Object> body = new LinkedHashMap<>();
@@ -84,6 +88,7 @@ final class ContainerCreate extends Verb {
     if (privileged) body.put("privileged", true);
     if (storage != null) body.put("storage", storage);
     if (haPriority != null) body.put("haPriority", haPriority);
+    if (checkpointEvery != null) body.put("checkpointEvery", ContainerCommand.checkpointEvery(checkpointEvery));
     return ContainerCommand.printed(this, withProgress("container " + name + (start ? " to be created and started" : " to be created"),
         () -> api().send("POST", "/v1/containers", body, "container " + name)));
   }

@@ -31,6 +31,16 @@ final class Render {
     t.print(out);
   }
 
+  /** {@code every 30s; last #12 8s ago, frozen 81 ms; median frozen 84 ms of 2 kept}. */
+  static String checkpoints(String every, Map<String, Object> cp) {
+    StringBuilder b = new StringBuilder("every " + every);
+    if (cp.get("lastSequence") == null) return b.append(cp.isEmpty() ? "" : "; none taken yet").toString();
+    b.append("; last #").append(cp.get("lastSequence")).append(' ').append(cp.get("lastAgeSeconds")).append("s ago, frozen ")
+        .append(cp.get("lastFrozenMs")).append(" ms");
+    if (!"criu-stats".equals(cp.get("lastFrozenSource"))) b.append(" (wall clock)");
+    return b.append("; median frozen ").append(cp.get("medianFrozenMs")).append(" ms of ").append(cp.get("kept")).append(" kept").toString();
+  }
+
   static void container(PrintStream out, Map<String, Object> c) {
     Map<String, Object> l = obj(c.get("limits"));
     List<String[]> f = new ArrayList<>();
@@ -48,6 +58,11 @@ final class Render {
     f.add(new String[] {"restart", str(c.get("restart"))});
     f.add(new String[] {"storage", str(c.get("storage")) + ("shared".equals(c.get("storage")) ? " (restarted elsewhere if its host dies"
         + ("never".equals(c.get("restart")) ? ": not with restart never)" : ")") : " (lost with its host)") + ", HA priority " + str(c.get("haPriority"))});
+    if (c.get("checkpointEvery") != null && !"off".equals(c.get("checkpointEvery"))) {
+      f.add(new String[] {"checkpoints", checkpoints(str(c.get("checkpointEvery")), obj(c.get("checkpoints")))});
+    }
+    Map<String, Object> cp = obj(c.get("checkpoints"));
+    if (cp.get("lastError") != null) f.add(new String[] {"ckpt error", Times.show(cp.get("lastErrorAt")) + ": " + cp.get("lastError")});
     Map<String, Object> lost = obj(c.get("lost"));
     if (!lost.isEmpty()) f.add(new String[] {"lost", "since " + Times.show(lost.get("since")) + " with host " + lost.get("host") + ": " + lost.get("reason")});
     f.add(new String[] {"security", Boolean.TRUE.equals(c.get("privileged")) ? "PRIVILEGED (root inside is root on the host)"

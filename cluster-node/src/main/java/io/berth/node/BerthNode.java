@@ -95,7 +95,10 @@ public final class BerthNode implements AutoCloseable {
       // traffic off the management networks.
       layer.ensureBridge(s.bridge(), s.bridgeAddress() + "/" + s.bridgePrefix(), s.managementNetworks());
       io.berth.node.fence.HostFence fence = new io.berth.node.fence.HostFence(layer, s.fencing(), s.sharedRoot());
-      IsolationRuntime runtime = new IsolationRuntime(layer, s.bridge(), s.bridgeAddress(), fence::beforeStart);
+      IsolationRuntime runtime = new IsolationRuntime(layer, s.bridge(), s.bridgeAddress(), fence::beforeStart)
+          .withCheckpoints(s.hostId(), system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking()),
+              s.checkpoints().tick(), s.checkpoints().parallel());
+      system.getWhenTerminated().thenRun(runtime::stopCheckpoints);
       // Containers that kept running while the node was down: watched again before their entities
       // recover, so the entities adopt them (and hear of their exits).
       layer.adopt().forEach(c -> log.info("container {} still runs as {}: adopted", c.id(), c.initPid()));

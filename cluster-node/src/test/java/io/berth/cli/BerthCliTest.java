@@ -145,7 +145,7 @@ class BerthCliTest {
         "berth: --label: must be key=value (got \"novalue\")");
     oneLineError(berth("ct", "stop", "web-1", "--timeout", "soon"), 2,
         "berth: --timeout: must be a duration such as 10 (seconds), 10s, 500ms or 2m (got \"soon\")");
-    oneLineError(berth("ct", "set", "web-1"), 2, "berth: ct set web-1: name at least one of --memory, --cpus, --pids, --disk");
+    oneLineError(berth("ct", "set", "web-1"), 2, "berth: ct set web-1: name at least one of --memory, --cpus, --pids, --disk, --checkpoint-every");
     oneLineError(berth("ct"), 2, "berth: ct needs a verb: create, start, stop, kill, destroy, list, show, set, exec, migrate, recover (see 'berth ct --help')");
     assertEquals(2, berth("--output", "yaml", "ct", "list").code());
     assertEquals(2, berth("frobnicate").code());
@@ -165,6 +165,55 @@ class BerthCliTest {
     assertEquals(3, json.code());
     assertEquals(3L, JsonText.object(json.out()).get("exitCode"));
     assertTrue(ops.calls.contains("exec web-1 [true] timeout=5000"), ops.calls.toString());
+  }
+
+  /** The CLI runs from its own lib dir (its classes and picocli: cluster-node's pom): no class of it may name another Berth module's. */
+  @Test
+  void theCliNamesNoClassOutsideItsOwnLibDir() throws Exception {
+    java.nio.file.Path classes = java.nio.file.Path.of("target/classes/io/berth/cli");
+    List<String> offenders = new java.util.ArrayList<>();
+    try (var files = java.nio.file.Files.walk(classes)) {
+      for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files.filter(p -> p.toString().endsWith(".class"))::iterator) {
+        String text = new String(java.nio.file.Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+        if (text.contains("io/berth/protocol/") || text.contains("io/berth/node/")) offenders.add(f.getFileName().toString());
+      }
+    }
+    assertEquals(List.of(), offenders, "CLI classes that would fail with NoClassDefFoundError in bin/berth");
+  }
+
+  @Test
+  void checkpointEveryIsCheckedBeforeAndByTheNodeAndShownWithItsCost() {
+    oneLineError(berth("ct", "create", "db-1", "--template", "busybox", "--storage", "shared", "--checkpoint-every", "soon"), 2,
+        "berth: --checkpoint-every: " + io.berth.protocol.spec.Durations.RULE + " (got \"soon\")");
+    oneLineError(berth("ct", "create", "db-1", "--template", "busybox", "--storage", "shared", "--checkpoint-every", "1m30s"), 2,
+        "berth: --checkpoint-every: " + io.berth.protocol.spec.Durations.RULE + " (got \"1m30s\")");
+    assertEquals(List.of(), ops.calls, "a malformed duration reaches nothing");
+    oneLineError(berth("ct", "create", "db-1", "--template", "busybox", "--storage", "shared", "--checkpoint-every", "5s"), 2,
+        "berth: container db-1: checkpointEvery: must be off or from 10s to 24h (got \"5s\")");
+    oneLineError(berth("ct", "create", "db-1", "--template", "busybox", "--checkpoint-every", "30s"), 2,
+        "berth: container db-1: checkpointEvery: checkpoints are kept on shared storage: needs --storage shared (got \"30s\")");
+    assertEquals(List.of(), ops.calls, "refused by the node's validation before any operation");
+
+    assertEquals(0, berth("ct", "create", "db-1", "--template", "busybox", "--storage", "shared", "--checkpoint-every", "30s").code());
+    ops.checkpointView = new io.berth.node.ops.BerthOperations.CheckpointView(List.of(
+        new io.berth.node.ops.BerthOperations.KeptCheckpoint(12, java.time.Instant.now().minusSeconds(8), 81, "criu-stats", 264_609, "host-1"),
+        new io.berth.node.ops.BerthOperations.KeptCheckpoint(11, java.time.Instant.now().minusSeconds(38), 87, "criu-stats", 264_000, "host-1")),
+        "criu dump of container db-1: exit 1", java.util.Optional.of(java.time.Instant.parse("2025-02-01T00:00:00Z")));
+    Run show = berth("ct", "show", "db-1");
+    assertEquals(0, show.code(), show.toString());
+    assertTrue(show.out().matches("(?s).*checkpoints: +every 30s; last #12 [89]s ago, frozen 81 ms; median frozen 84 ms of 2 kept\n.*"), show.out());
+    assertTrue(show.out().contains(": criu dump of container db-1: exit 1\n"), show.out());
+    Map<String, Object> json = JsonText.object(berth("ct", "show", "db-1", "--output", "json").out());
+    assertEquals("30s", json.get("checkpointEvery"));
+    assertEquals(81L, ((Number) Verb.obj(json.get("checkpoints")).get("lastFrozenMs")).longValue());
+    assertEquals(84L, ((Number) Verb.obj(json.get("checkpoints")).get("medianFrozenMs")).longValue());
+
+    ops.calls.clear();
+    oneLineError(berth("ct", "set", "db-1", "--checkpoint-every", "often"), 2,
+        "berth: --checkpoint-every: " + io.berth.protocol.spec.Durations.RULE + " (got \"often\")");
+    assertEquals(0, berth("ct", "set", "db-1", "--checkpoint-every", "5m").code());
+    assertEquals(0, berth("ct", "set", "db-1", "--checkpoint-every", "off").code());
+    assertEquals(List.of("setCheckpointSchedule db-1 PT5M", "setCheckpointSchedule db-1 PT0S"), ops.calls);
   }
 
   @Test

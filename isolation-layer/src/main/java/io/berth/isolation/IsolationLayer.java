@@ -3,6 +3,8 @@ package io.berth.isolation;
 import io.berth.isolation.cgroup.CgroupFiles;
 import io.berth.isolation.cgroup.CgroupStats;
 import io.berth.isolation.cgroup.Cgroups;
+import io.berth.isolation.checkpoint.Checkpoint;
+import io.berth.isolation.checkpoint.CheckpointStore;
 import io.berth.isolation.checkpoint.Criu;
 import io.berth.isolation.checkpoint.CriuException;
 import io.berth.isolation.checkpoint.HeldDump;
@@ -89,6 +91,7 @@ public final class IsolationLayer implements AutoCloseable {
   private final ContainerDisk disks;
   /** The disks of containers on shared storage, when this host mounts a shared images root. */
   private final Optional<ContainerDisk> sharedDisks;
+  private final PeriodicCheckpoints periodic;
   private final ExitWatcher watcher = new ExitWatcher();
   private final Map<ContainerId, ReentrantLock> locks = new ConcurrentHashMap<>();
   /** Containers whose init Berth itself is ending (stop, kill, destroy, checkpoint). */
@@ -115,6 +118,7 @@ public final class IsolationLayer implements AutoCloseable {
     this.lxcfs = new Lxcfs(config.dataRoot().resolve("lxcfs"), Lxcfs.onPath(), LXCFS_CHECK, this::injectLxcfs);
     this.disks = new ContainerDisk(store, config.imagesRoot(), config.defaultDiskBytes(), config.dataRoot());
     this.sharedDisks = config.sharedImagesRoot().map(r -> new ContainerDisk(store, r, config.defaultDiskBytes(), config.dataRoot()));
+    this.periodic = new PeriodicCheckpoints(this, config, java.time.Clock.systemUTC());
   }
 
   public IsolationConfig config() {
@@ -378,6 +382,8 @@ public final class IsolationLayer implements AutoCloseable {
       Path image = r.flatMap(ContainerRecord::diskImage).orElse(disks.imageFor(id));
       if (deleteDisk) disks.delete(id, image);
       else disks.detach(image);
+      // Its checkpoints go with its image: kept while another host holds the image (it may restore them), else deleted.
+      if (deleteDisk && !Files.exists(image, java.nio.file.LinkOption.NOFOLLOW_LINKS)) periodic.store().ifPresent(c -> c.deleteAll(id));
       root.releaseRange(id);
       expectedExits.remove(id);
       LOG.info(deleteDisk ? "destroyed container={}" : "forgot container={} (disk image {} left as it is)", id, image);
@@ -907,6 +913,35 @@ public final class IsolationLayer implements AutoCloseable {
   }
 
   /**
+   * A periodic checkpoint of the running container, kept on the shared images root ({@link CheckpointStore}): CRIU
+   * dumps it and lets it run on; the frozen time is CRIU's own measure. {@code host} names this host in the
+   * manifest. The newest {@value CheckpointStore#KEEP} are kept. A failure is recorded in the store (shown until the
+   * next success) and thrown; the container runs on either way. Its disk is not part of it: see
+   * {@link PeriodicCheckpoints}.
+   *
+   * @throws InvalidFieldException {@code storage} without a shared root, or for a container whose disk is not on it
+   */
+  public Checkpoint takeCheckpoint(ContainerId id, String host) {
+    return periodic.take(id, host);
+  }
+
+  /** The shared images root's checkpoint store (kept checkpoints, their failures); empty on a host without one. */
+  public Optional<CheckpointStore> checkpoints() {
+    return periodic.store();
+  }
+
+  /**
+   * Restores a periodic checkpoint into the prepared, not running container (on shared storage: prepared with its
+   * disk adopted in place), from a copy of its images; the checkpoint stays as it was. Returns the init's pid. A
+   * failed restore leaves the container prepared, as {@link #restore} does, so a cold start can follow.
+   *
+   * @throws InvalidFieldException {@code checkpoint} when it is another container's, gone, or its manifest corrupt
+   */
+  public int restoreCheckpoint(ContainerId id, Checkpoint checkpoint) {
+    return periodic.restore(id, checkpoint);
+  }
+
+  /**
    * Restores a checkpointed container into this data root. The container must be prepared here
    * and not running (its rootfs upper layer as it was at the dump). The prepared net namespace
    * and veth are replaced by the ones CRIU restores (the veth re-created on the same bridge).
@@ -1167,7 +1202,7 @@ public final class IsolationLayer implements AutoCloseable {
     step(id, "syncfs " + on, () -> Syscalls.syncfs(on.toString()));
   }
 
-  /** For {@link HeldCheckpoint}: one lifecycle operation per container at a time. */
+  /** For {@link HeldCheckpoint} and {@link PeriodicCheckpoints}: one lifecycle operation per container at a time. */
   <T> T lockedForHold(ContainerId id, java.util.function.Supplier<T> body) {
     return withLock(id, body::get);
   }

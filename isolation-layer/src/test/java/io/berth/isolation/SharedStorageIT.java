@@ -13,9 +13,6 @@ import io.berth.isolation.rootfs.Rootfs;
 import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
-import io.berth.protocol.spec.Limits;
-import io.berth.protocol.spec.Storage;
-import io.berth.protocol.spec.TemplateRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -36,7 +33,6 @@ import org.junit.jupiter.api.Test;
  */
 class SharedStorageIT {
   private static final Duration T = Duration.ofSeconds(20);
-  private static final long MIB = 1L << 20;
   private TestHost host;
   private Path shared;
   private final BlockingQueue<ContainerExit> exits = new LinkedBlockingQueue<>();
@@ -54,8 +50,7 @@ class SharedStorageIT {
   }
 
   private static ContainerSpec sharedSpec(ContainerId id, String... command) {
-    return new ContainerSpec(id, TemplateRef.of("busybox"), null, List.of(command), Limits.DEFAULT.withDiskBytes(32 * MIB), null, null,
-        null, false, Storage.SHARED, 0);
+    return TestHost.sharedSpec(id, Duration.ZERO, command);
   }
 
   private static String read(Path p) {

@@ -87,6 +87,12 @@ final class TestHost implements AutoCloseable {
     return ContainerId.of("it-" + run + "-" + what);
   }
 
+  /** A 32 MiB container on shared storage (the shared root the layer was given), checkpointed every {@code checkpointEvery}. */
+  static ContainerSpec sharedSpec(ContainerId id, Duration checkpointEvery, String... command) {
+    return new ContainerSpec(id, TemplateRef.of("busybox"), null, List.of(command), Limits.DEFAULT.withDiskBytes(32L << 20), null, null,
+        null, false, io.berth.protocol.spec.Storage.SHARED, 0, checkpointEvery);
+  }
+
   static ContainerSpec spec(ContainerId id, Limits limits, String... command) {
     return new ContainerSpec(id, TemplateRef.of("busybox"), null, List.of(command), limits, null, null, null);
   }

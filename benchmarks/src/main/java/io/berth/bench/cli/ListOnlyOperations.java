@@ -81,6 +81,16 @@ final class ListOnlyOperations implements BerthOperations {
   }
 
   @Override
+  public CompletionStage<ContainerReply> setCheckpointSchedule(ContainerId id, java.time.Duration every, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<CheckpointView> checkpoints(ContainerId id) {
+    return CompletableFuture.completedFuture(CheckpointView.NONE);
+  }
+
+  @Override
   public CompletionStage<ContainerReply> recover(ContainerId id, boolean fromCheckpoint, CommandContext context) {
     return notHere();
   }

@@ -48,6 +48,31 @@ public interface ContainerRuntime {
    */
   void watchExit(ContainerId id, long pid, Consumer<Exit> onExit);
 
+  /**
+   * Makes sure the container is prepared (a shared disk adopted in place), then restores its periodic checkpoint
+   * {@code checkpoint} instead of starting its init; when that restore fails, starts it cold from its disk and says
+   * why in {@link Restored#notRestored}. The start after a failover that found a checkpoint of the copy that ran.
+   */
+  Restored startFromCheckpoint(ContainerSpec spec, String address, int prefixLength, long checkpoint);
+
+  /** The newest complete periodic checkpoint of the container on shared storage, if any (read from any host). */
+  java.util.Optional<CheckpointFacts> latestCheckpoint(ContainerId id);
+
+  /**
+   * This host checkpoints the container every {@code every} while it runs here ({@link Duration#ZERO}: no more, and
+   * its kept checkpoints are deleted). Returns at once: the host's one scheduler takes them.
+   */
+  void scheduleCheckpoints(ContainerId id, Duration every);
+
+  /** A start that restored a checkpoint: the init's pid, and why the checkpoint was not restored (empty when it was). */
+  record Restored(long pid, String notRestored) {}
+
+  /**
+   * A checkpoint as its manifest records it: its sequence, when it was taken, how long the container was frozen for it,
+   * and the copy dumped (the host and that copy's init pid).
+   */
+  record CheckpointFacts(long sequence, java.time.Instant takenAt, long frozenMillis, String host, long initPid) {}
+
   /** How an init ended: exit code, or the signal that killed it (then {@code exitCode} is 128 + signal). */
   record Exit(int exitCode, int signal) {}
 

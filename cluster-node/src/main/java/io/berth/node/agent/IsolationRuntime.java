@@ -7,7 +7,10 @@ import io.berth.isolation.ExecResult;
 import io.berth.isolation.IsolationException;
 import io.berth.isolation.IsolationLayer;
 import io.berth.isolation.NetworkAttachment;
+import io.berth.isolation.checkpoint.Checkpoint;
+import io.berth.node.checkpoint.CheckpointScheduler;
 import io.berth.protocol.ids.ContainerId;
+import io.berth.protocol.ids.HostId;
 import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Limits;
 import java.time.Duration;
@@ -18,6 +21,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -27,7 +31,7 @@ import java.util.function.Consumer;
  * cgroups, veth on the host's bridge). Exits reach the entities through the layer's exit watcher, so an
  * init that ends is noticed at once, not by polling.
  */
-public final class IsolationRuntime implements ContainerRuntime {
+public final class IsolationRuntime implements ContainerRuntime, CheckpointScheduler.Host {
   /** Extra time, past a stop's own timeout, to wait for the watcher to report the exit. */
   private static final Duration EXIT_REPORT_GRACE = Duration.ofSeconds(5);
 
@@ -37,6 +41,8 @@ public final class IsolationRuntime implements ContainerRuntime {
   private final Consumer<ContainerSpec> beforeStart;
   private final Map<ContainerId, Consumer<Exit>> watchers = new ConcurrentHashMap<>();
   private final Map<ContainerId, CompletableFuture<Exit>> awaited = new ConcurrentHashMap<>();
+  private volatile String hostName = "unnamed";
+  private volatile CheckpointScheduler checkpoints;
 
   /**
    * @param bridge  the host's container bridge, joined to the cluster's layer-2 segment
@@ -58,8 +64,49 @@ public final class IsolationRuntime implements ContainerRuntime {
     layer.onExit(this::exited);
   }
 
+  /**
+   * Starts this host's one checkpoint scheduler ({@link CheckpointScheduler}): {@code host} names the host in each
+   * checkpoint's manifest; checkpoints run on {@code blocking}, at most {@code parallel} at once. Until then a schedule
+   * is refused.
+   */
+  public IsolationRuntime withCheckpoints(HostId host, Executor blocking, Duration tick, int parallel) {
+    this.hostName = host.value();
+    this.checkpoints = new CheckpointScheduler(this, blocking, java.time.Clock.systemUTC(), tick, parallel);
+    return this;
+  }
+
+  /** Stops the checkpoint scheduler (the node stops); the containers and their kept checkpoints stay. */
+  public void stopCheckpoints() {
+    if (checkpoints != null) checkpoints.close();
+  }
+
   @Override
   public long start(ContainerSpec spec, String address, int prefixLength) {
+    prepareOrRevive(spec, address, prefixLength);
+    return layer.start(spec.id());
+  }
+
+  @Override
+  public Restored startFromCheckpoint(ContainerSpec spec, String address, int prefixLength, long checkpoint) {
+    prepareOrRevive(spec, address, prefixLength);
+    ContainerId id = spec.id();
+    Optional<Checkpoint> cp = layer.checkpoints().flatMap(s -> s.kept(id).stream().filter(c -> c.sequence() == checkpoint).findFirst());
+    String why;
+    if (cp.isEmpty()) {
+      why = "checkpoint " + checkpoint + " is not on this host's shared root (deleted, or its manifest does not read)";
+    } else {
+      try {
+        return new Restored(layer.restoreCheckpoint(id, cp.get()), "");
+      } catch (RuntimeException e) {
+        why = "restore of checkpoint " + checkpoint + " failed: " + e.getMessage();
+      }
+    }
+    // The failed restore left it prepared: it starts cold from its disk.
+    return new Restored(layer.start(id), why);
+  }
+
+  /** Makes sure the container is prepared here (a shared disk adopted in place), its limits applied, before its init runs. */
+  private void prepareOrRevive(ContainerSpec spec, String address, int prefixLength) {
     beforeStart.accept(spec);
     ContainerInfo info = layer.inspect(spec.id());
     if (info.status() == ContainerStatus.ABSENT) {
@@ -70,7 +117,42 @@ public final class IsolationRuntime implements ContainerRuntime {
       // Limits changed while it was stopped (or its cgroup was gone): the cgroup takes them before the init starts.
       if (!Objects.equals(info.limits(), spec.limits())) layer.setLimits(spec.id(), spec.limits());
     }
-    return layer.start(spec.id());
+  }
+
+  @Override
+  public Optional<CheckpointFacts> latestCheckpoint(ContainerId id) {
+    return layer.checkpoints().flatMap(s -> s.latest(id))
+        .map(c -> new CheckpointFacts(c.sequence(), c.takenAt(), c.frozenMillis(), c.host(), c.initPid()));
+  }
+
+  @Override
+  public void scheduleCheckpoints(ContainerId id, Duration every) {
+    CheckpointScheduler s = checkpoints;
+    if (s == null) throw new IllegalStateException("container " + id + ": this node's checkpoint scheduler has not started");
+    s.schedule(id, every);
+  }
+
+  // --- CheckpointScheduler.Host: what the scheduler does on this host's layer ----------------------
+
+  @Override
+  public boolean running(ContainerId id) {
+    return layer.inspect(id).status() == ContainerStatus.RUNNING;
+  }
+
+  @Override
+  public void checkpoint(ContainerId id) {
+    try {
+      layer.takeCheckpoint(id, hostName);
+    } catch (RuntimeException e) {
+      // Stopped meanwhile (the schedule's check raced with a stop): not a failure of the checkpoints.
+      if (!running(id)) layer.checkpoints().ifPresent(s -> s.clearFailure(id));
+      throw e;
+    }
+  }
+
+  @Override
+  public void deleteCheckpoints(ContainerId id) {
+    layer.checkpoints().ifPresent(s -> s.deleteAll(id));
   }
 
   @Override
@@ -90,6 +172,7 @@ public final class IsolationRuntime implements ContainerRuntime {
   @Override
   public void destroy(ContainerId id) {
     watchers.remove(id);
+    if (checkpoints != null) checkpoints.remove(id);
     layer.destroy(id);
   }
 

@@ -145,6 +145,10 @@ public final class BerthRoutes extends AllDirectives {
       return containerReply(ops.setLimits(cid(c), limits, c.context()), 200);
     }));
     t.add(new Endpoint("PATCH", "/v1/containers/{id}/limits", this::patchLimits));
+    t.add(new Endpoint("PUT", "/v1/containers/{id}/checkpoint-schedule", c -> {
+      java.time.Duration every = Validation.checkpointEvery(c.body(Requests.CheckpointSchedule.class));
+      return containerReply(ops.setCheckpointSchedule(cid(c), every, c.context()), 200);
+    }));
     t.add(new Endpoint("GET", "/v1/containers/{id}/history", c -> history(c, EntityRef.container(cid(c)))));
     t.add(new Endpoint("GET", "/v1/hosts", this::listHosts));
     t.add(new Endpoint("GET", "/v1/hosts/{id}", this::showHost));
@@ -206,9 +210,14 @@ public final class BerthRoutes extends AllDirectives {
           ? json(200, Views.container(live))
           : problem(Problem.of("not-found", "Not found", 404, "container " + id + " did not exist at " + when, "container", "must exist")));
     }
-    return fromOps(ops.get(id)).thenApply(s -> s instanceof ContainerState.Live live
-        ? json(200, Views.container(live))
-        : problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")));
+    return fromOps(ops.get(id)).thenCompose(s -> {
+      if (!(s instanceof ContainerState.Live live)) {
+        return done(problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")));
+      }
+      // Its checkpoints are on shared storage, not in its log: read beside it (only a shared container has any).
+      if (live.data().spec().storage() != io.berth.protocol.spec.Storage.SHARED) return done(json(200, Views.container(live)));
+      return fromOps(ops.checkpoints(id)).thenApply(cp -> json(200, Views.container(live, cp, Instant.now())));
+    });
   }
 
   private CompletionStage<HttpResponse> patchLimits(Call c) {

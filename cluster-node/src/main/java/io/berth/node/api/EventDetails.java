@@ -54,8 +54,12 @@ final class EventDetails {
       m.put("labels", s.labels());
       m.put("placement", Views.PlacementJson.of(s.placement()));
       m.put("privileged", s.privileged());
+      m.put("storage", s.storage().wireName());
+      m.put("haPriority", s.haPriority());
+      m.put("checkpointEvery", io.berth.protocol.spec.Durations.format(s.checkpointEvery()));
       return m;
     }
+    if (v instanceof java.time.Duration d) return io.berth.protocol.spec.Durations.format(d);
     if (v instanceof Optional<?> o) return o.map(EventDetails::value).orElse(null);
     if (v instanceof Map<?, ?> map) {
       Map<String, Object> m = new LinkedHashMap<>();

@@ -24,7 +24,11 @@ final class Requests {
    * confinement layer (root inside is root on the host); false unless given as true.
    */
   record CreateContainer(String name, String template, String hostname, List<String> command, LimitsBody limits,
-      String restart, Map<String, String> labels, PlacementBody placement, Boolean start, Boolean privileged, String storage, Integer haPriority) {}
+      String restart, Map<String, String> labels, PlacementBody placement, Boolean start, Boolean privileged, String storage, Integer haPriority,
+      String checkpointEvery) {}
+
+  /** PUT /v1/containers/{id}/checkpoint-schedule: {@code checkpointEvery} a duration ({@code 30s}, {@code 5m}) or {@code off}. */
+  record CheckpointSchedule(String checkpointEvery) {}
 
   /** POST /v1/containers/{id}/stop: the init gets SIGTERM, then SIGKILL after the timeout. */
   record Stop(Long timeoutMillis) {}

@@ -61,11 +61,21 @@ final class Validation {
     io.berth.protocol.spec.Storage storage = body.storage() == null ? io.berth.protocol.spec.Storage.LOCAL
         : io.berth.protocol.spec.Storage.parse("storage", body.storage());
     int haPriority = body.haPriority() == null ? 0 : body.haPriority();
+    java.time.Duration checkpointEvery = body.checkpointEvery() == null ? java.time.Duration.ZERO
+        : io.berth.protocol.spec.Durations.parse("checkpointEvery", body.checkpointEvery());
     return new ContainerSpec(id, template, body.hostname(), body.command(), limits, restart, body.labels(), placement,
-        Boolean.TRUE.equals(body.privileged()), storage, haPriority);
+        Boolean.TRUE.equals(body.privileged()), storage, haPriority, checkpointEvery);
   }
 
   /** {@code body} over {@code base}: fields not given keep the base's value. */
+  /** The schedule of {@code PUT .../checkpoint-schedule}: required; the spec's own rules are the entity's to check. */
+  static java.time.Duration checkpointEvery(Requests.CheckpointSchedule body) {
+    if (body == null || body.checkpointEvery() == null) {
+      throw new InvalidFieldException("checkpointEvery", "must be given: a duration such as 30s or 5m, or off", null);
+    }
+    return io.berth.protocol.spec.Durations.parse("checkpointEvery", body.checkpointEvery());
+  }
+
   static Limits limits(Requests.LimitsBody body, Limits base) {
     if (body == null) return base;
     long cpu = body.cpu() == null ? base.cpuMillis() : CpuAmounts.parseMillis("limits.cpu", body.cpu());

@@ -73,13 +73,38 @@ final class Views {
   /** A container as {@code GET /v1/containers/{id}} shows it. */
   record ContainerJson(String id, String phase, String host, String address, String template, String hostname,
       List<String> command, LimitsJson limits, String restart, Map<String, String> labels, PlacementJson placement,
-      boolean privileged, String storage, int haPriority, Long pid, Instant runningSince, PendingJson pending, ExitJson lastExit,
-      String lastError, int restartAttempts, MigrationJson migration, LastMigrationJson lastMigration, LostJson lost, Instant updatedAt) {}
+      boolean privileged, String storage, int haPriority, String checkpointEvery, Long pid, Instant runningSince, PendingJson pending,
+      ExitJson lastExit, String lastError, int restartAttempts, MigrationJson migration, LastMigrationJson lastMigration, LostJson lost,
+      CheckpointsJson checkpoints, Instant updatedAt) {}
+
+  /**
+   * Its periodic checkpoints ({@code ct show} only; on shared storage): how many are kept, the newest one (its
+   * sequence, when it was taken and how long ago, how long the container was frozen for it, measured by CRIU), the
+   * median frozen time of the kept ones, and the last failure to take one since the last success (null when none).
+   */
+  record CheckpointsJson(int kept, Long lastSequence, Instant lastTakenAt, Long lastAgeSeconds, Long lastFrozenMs, String lastFrozenSource,
+      Long lastImagesBytes, String lastHost, Long medianFrozenMs, String lastError, Instant lastErrorAt) {
+    static CheckpointsJson of(io.berth.node.ops.BerthOperations.CheckpointView v, Instant now) {
+      var last = v.kept().isEmpty() ? null : v.kept().get(0);
+      long[] frozen = v.kept().stream().mapToLong(io.berth.node.ops.BerthOperations.KeptCheckpoint::frozenMillis).sorted().toArray();
+      Long median = frozen.length == 0 ? null
+          : frozen.length % 2 == 1 ? frozen[frozen.length / 2] : (frozen[frozen.length / 2 - 1] + frozen[frozen.length / 2] + 1) / 2;
+      return new CheckpointsJson(v.kept().size(), last == null ? null : last.sequence(), last == null ? null : last.takenAt(),
+          last == null ? null : Math.max(0, java.time.Duration.between(last.takenAt(), now).toSeconds()),
+          last == null ? null : last.frozenMillis(), last == null ? null : last.frozenSource(), last == null ? null : last.imagesBytes(),
+          last == null ? null : last.host(), median, v.lastError().isEmpty() ? null : v.lastError(), v.lastErrorAt().orElse(null));
+    }
+  }
 
   /** A lost container: the fenced host that held its only disk, since when, why. */
   record LostJson(String host, Instant since, boolean wasRunning, String reason) {}
 
   static ContainerJson container(ContainerState.Live state) {
+    return container(state, null, null);
+  }
+
+  /** With its checkpoints ({@code ct show}); {@code checkpoints} null: not read (a list, a local container). */
+  static ContainerJson container(ContainerState.Live state, io.berth.node.ops.BerthOperations.CheckpointView checkpoints, Instant now) {
     ContainerData d = state.data();
     ContainerSpec s = d.spec();
     Long pid = null;
@@ -95,11 +120,12 @@ final class Views {
     return new ContainerJson(s.id().value(), state.phase(), d.host().map(Object::toString).orElse(null),
         d.address().isEmpty() ? null : d.address() + "/" + d.prefixLength(), s.template().value(), s.hostname(), s.command(),
         LimitsJson.of(s.limits()), s.restart().wireName(), s.labels(), PlacementJson.of(s.placement()), s.privileged(),
-        s.storage().wireName(), s.haPriority(), pid, since,
+        s.storage().wireName(), s.haPriority(), io.berth.protocol.spec.Durations.format(s.checkpointEvery()), pid, since,
         d.pending().map(p -> new PendingJson(lower(p.operation()), p.correlationId(), p.since())).orElse(null),
         d.lastExit().map(e -> new ExitJson(e.exitCode(), e.signal(), e.at(), e.toString())).orElse(null),
         d.lastError().isEmpty() ? null : d.lastError(), d.restartAttempts(), migration,
-        d.lastMigration().map(LastMigrationJson::of).orElse(null), lost, d.updatedAt());
+        d.lastMigration().map(LastMigrationJson::of).orElse(null), lost, checkpoints == null ? null : CheckpointsJson.of(checkpoints, now),
+        d.updatedAt());
   }
 
   record ExecJson(int exitCode, String stdout, String stderr, boolean truncated) {

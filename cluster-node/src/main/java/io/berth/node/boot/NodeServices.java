@@ -121,7 +121,8 @@ public final class NodeServices {
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
     system.systemActorOf(io.berth.node.migration.MigrationAgent.create(s.hostId(), layer, s.bridge(), s.bridgeAddress(), s.clusterAddress(),
         s.migration(), directory, blocking, source), "migrations", org.apache.pekko.actor.typed.Props.empty());
-    ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas(), s.fencing());
+    ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas(), s.fencing(),
+        new io.berth.node.checkpoint.StoreCheckpoints(layer.checkpoints()));
     system.systemActorOf(io.berth.node.drain.DrainDriver.create(operations), "drains", org.apache.pekko.actor.typed.Props.empty());
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);

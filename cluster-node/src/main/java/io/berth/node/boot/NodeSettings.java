@@ -48,7 +48,8 @@ public record NodeSettings(
     SagaSettings sagas,
     io.berth.node.migration.MigrationSettings migration,
     io.berth.node.fence.FencingSettings fencing,
-    Optional<Path> sharedRoot) {
+    Optional<Path> sharedRoot,
+    io.berth.node.checkpoint.CheckpointSettings checkpoints) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -107,8 +108,10 @@ public record NodeSettings(
     if (sharedRoot.isPresent() && sharedRoot.get().startsWith(dataRoot)) {
       throw new InvalidFieldException("berth.storage.shared-root", "must be outside the data root " + dataRoot + " (every host mounts it)", shared);
     }
+    var checkpoints = new io.berth.node.checkpoint.CheckpointSettings(duration(c, "checkpoints.tick"), c.getInt("checkpoints.parallel"));
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
-        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot);
+        bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot,
+        checkpoints);
   }
 
   private static java.time.Duration duration(Config c, String key) {

@@ -87,7 +87,16 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   // --- private messages: outcomes of kernel work, sent by the entity to itself (never leave the JVM) --
 
-  private record Started(long pid, Throwable error) implements NoSerializationVerificationNeeded {}
+  /** {@code notRestored}: a start that was to restore a checkpoint started cold instead, for this reason (null otherwise). */
+  private record Started(long pid, Throwable error, String notRestored) implements NoSerializationVerificationNeeded {
+    Started(long pid, Throwable error) {
+      this(pid, error, null);
+    }
+  }
+
+  /** A failover's look at the container's latest checkpoint on shared storage, before it is recorded. */
+  private record FailOverChecked(ContainerCommand.FailOver command, Optional<ContainerRuntime.CheckpointFacts> latest, Throwable error)
+      implements NoSerializationVerificationNeeded {}
 
   private record Stopped(Exit exit, Throwable error) implements NoSerializationVerificationNeeded {}
 
@@ -172,6 +181,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         .onCommand(RestartDue.class, this::onRestartDue)
         .onCommand(Reconciled.class, this::onReconciled)
         .onCommand(MigrationStep.class, this::onMigrationStep)
+        .onCommand(FailOverChecked.class, this::onFailOverChecked)
         .onCommand(Converged.class, (state, m) -> {
           if (m.error() != null) ctx.getLog().error("container {}: could not stop the unexpected init: {}", id, Replies.describe(m.error()));
           return Effect().none();
@@ -194,6 +204,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     // ... and, but for a copy of a limits change already under way, no operation in progress and its own host.
     b.forStateType(Live.class)
         .onCommand(ContainerCommand.SetLimits.class, this::setLimits)
+        .onCommand(ContainerCommand.SetCheckpointSchedule.class, this::setCheckpointSchedule)
         .onCommand(ContainerCommand.Start.class, idle(this::start))
         .onCommand(ContainerCommand.Stop.class, idle(this::stop))
         .onCommand(ContainerCommand.Kill.class, idle(this::kill))
@@ -353,6 +364,27 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         }, LimitsApplied::new));
   }
 
+  /**
+   * How often its host checkpoints it. The spec's rules first (off, or 10 s to 24 h, shared storage only: refused
+   * {@code INVALID} naming {@code checkpointEvery}, nothing persisted); the same schedule again is answered from the
+   * state. Once {@code CheckpointScheduleSet} is durable the host's scheduler takes it on (off deletes the kept ones).
+   */
+  private Effect<ContainerEvent, ContainerState> setCheckpointSchedule(Live live, ContainerCommand.SetCheckpointSchedule c) {
+    if (!(live instanceof Defined || live instanceof Running || live instanceof ContainerState.Stopped)) {
+      return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "set the checkpoint schedule of", "defined, running or stopped"));
+    }
+    if (!onOwnHost(live)) return Effect().reply(c.replyTo(), notOnItsHost(live));
+    try {
+      live.data().spec().withCheckpointEvery(c.every());
+    } catch (io.berth.protocol.InvalidFieldException e) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.INVALID, e.field(), e.getMessage()));
+    }
+    if (live.data().spec().checkpointEvery().equals(c.every())) return Effect().reply(c.replyTo(), new Done(live));
+    return Effect().persist(chain(live, c.context()).add(m -> new CheckpointScheduleSet(m, c.every())).events())
+        .thenRun(s -> deps.runtime().scheduleCheckpoints(id, c.every()))
+        .thenReply(c.replyTo(), Done::new);
+  }
+
   private Effect<ContainerEvent, ContainerState> destroy(Live live, ContainerCommand.Destroy c) {
     if (live instanceof Migrating) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "destroy", "defined, running or stopped"));
     timers.cancelAll();
@@ -381,7 +413,19 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     // Watch before persisting: an exit reported meanwhile waits (stashed) until the start is recorded, and
     // nobody who got the reply can see the exit missed.
     watch(m.pid());
-    return outcome(state, chain(state, context()).add(meta -> new ContainerStarted(meta, deps.localHost(), m.pid())));
+    scheduleCheckpointsIfAny(state);
+    EventChain<ContainerEvent> events = chain(state, context());
+    if (m.notRestored() != null && !m.notRestored().isEmpty() && state instanceof Live l && l.data().restoreCheckpoint() > 0) {
+      long checkpoint = l.data().restoreCheckpoint();
+      ctx.getLog().warn("container {}: checkpoint {} not restored, started cold from its disk: {}", id, checkpoint, m.notRestored());
+      events.add(meta -> new CheckpointRestoreFailed(meta, checkpoint, m.notRestored()));
+    }
+    return outcome(state, events.add(meta -> new ContainerStarted(meta, deps.localHost(), m.pid())));
+  }
+
+  /** A container with a checkpoint schedule that runs here now (started, restored, adopted): this host's scheduler takes it on. */
+  private void scheduleCheckpointsIfAny(ContainerState state) {
+    if (state instanceof Live l && l.data().spec().checkpoints()) deps.runtime().scheduleCheckpoints(id, l.data().spec().checkpointEvery());
   }
 
   /** A restart by policy failed: record it and try again later, with a longer backoff. */
@@ -489,7 +533,10 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       // Its host came back: adopt what still runs; otherwise run it again from its own disk if it ran.
       if (seen.running()) {
         return Effect().persist(chain(state, current).add(meta -> new ContainerAdopted(meta, deps.localHost(), seen.pid())).events())
-            .thenRun(s -> watch(seen.pid()));
+            .thenRun(s -> {
+              watch(seen.pid());
+              scheduleCheckpointsIfAny(s);
+            });
       }
       CommandContext back = CommandContext.system("host " + deps.localHost() + " came back");
       current = back;
@@ -500,7 +547,10 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     if (live instanceof Running r) {
       if (seen.running()) {
         return Effect().persist(chain(state, current).add(meta -> new ContainerAdopted(meta, deps.localHost(), seen.pid())).events())
-            .thenRun(s -> watch(seen.pid()));
+            .thenRun(s -> {
+              watch(seen.pid());
+              scheduleCheckpointsIfAny(s);
+            });
       }
       if (seen.lastExit().isPresent()) {
         // It ended while nobody watched, and its status was recorded: an exit like any other.
@@ -570,12 +620,60 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       return Effect().reply(c.replyTo(), Replies.refused(Code.WRONG_PHASE, "host", "container " + id + " is on "
           + live.data().host().map(HostId::value).orElse("no host") + ", not on the fenced host " + c.from()));
     }
+    if (live instanceof Running && live.data().spec().checkpoints()) {
+      // Its latest checkpoint (on shared storage, readable here) is read first: the event names the one restored.
+      blocking(() -> deps.runtime().latestCheckpoint(id), (latest, error) -> new FailOverChecked(c, latest, error));
+      return Effect().none();
+    }
+    return failOverNow(live, c, Optional.empty());
+  }
+
+  /**
+   * The latest checkpoint was read: the failover is recorded now, restoring it when it is of the copy that ran on the
+   * fenced host (its host, its init, taken since that init started), cold otherwise. The checks of {@link #failOver}
+   * are made again (a copy of the step may have been recorded meanwhile).
+   */
+  private Effect<ContainerEvent, ContainerState> onFailOverChecked(ContainerState state, FailOverChecked m) {
+    ContainerCommand.FailOver c = m.command();
+    if (!(state instanceof Live live) || state instanceof ContainerState.Destroyed || c.reservation() <= state.lastReservation()
+        || !(state instanceof Running r) || !live.data().host().map(c.from()::equals).orElse(false)) {
+      return failOverUnchecked(state, c);
+    }
+    Optional<ContainerRuntime.CheckpointFacts> restore = Optional.empty();
+    if (m.error() != null) {
+      ctx.getLog().warn("container {}: its checkpoints cannot be read ({}): it fails over cold", id, Replies.describe(m.error()));
+    } else if (m.latest().isPresent()) {
+      ContainerRuntime.CheckpointFacts f = m.latest().get();
+      boolean ofTheCopyThatRan = f.host().equals(c.from().value()) && f.initPid() == r.pid() && !f.takenAt().isBefore(r.since());
+      if (ofTheCopyThatRan) restore = m.latest();
+      else ctx.getLog().warn("container {}: its latest checkpoint {} is of pid {} on {} taken {}, not of the copy that ran (pid {} on {} since {}): "
+          + "it fails over cold", id, f.sequence(), f.initPid(), f.host(), f.takenAt(), r.pid(), c.from(), r.since());
+    }
+    return failOverNow(live, c, restore);
+  }
+
+  /**
+   * The state changed while the checkpoint was read (a copy of the step was recorded, the container stopped or
+   * moved): {@link #failOver}'s own checks answer it, and cannot read the checkpoint again (it no longer runs on the
+   * fenced host under a new reservation).
+   */
+  private Effect<ContainerEvent, ContainerState> failOverUnchecked(ContainerState state, ContainerCommand.FailOver c) {
+    if (state instanceof Live live && !(state instanceof ContainerState.Destroyed)) return failOver(live, c);
+    return Effect().reply(c.replyTo(), Replies.wrongPhase(state, "fail over", "defined, running or stopped"));
+  }
+
+  private Effect<ContainerEvent, ContainerState> failOverNow(Live live, ContainerCommand.FailOver c,
+      Optional<ContainerRuntime.CheckpointFacts> restore) {
     current = c.context();
+    java.time.Instant now = deps.clock().instant();
     EventChain<ContainerEvent> events = chain(live, c.context())
         .add(m -> new ReservationAccepted(m, c.reservation()))
-        .add(m -> new ContainerFailedOver(m, c.from(), c.to(), c.reason()));
-    ctx.getLog().warn("container {}: host {} fenced; fails over to {} ({}) correlation={}", id, c.from(), c.to(), c.reason(),
-        c.context().correlationId());
+        .add(m -> restore.map(f -> new ContainerFailedOver(m, c.from(), c.to(), c.reason(), f.sequence(), f.takenAt(),
+                Math.max(0, java.time.Duration.between(f.takenAt(), m.at()).toMillis())))
+            .orElseGet(() -> new ContainerFailedOver(m, c.from(), c.to(), c.reason())));
+    ctx.getLog().warn("container {}: host {} fenced; fails over to {} ({}){} correlation={}", id, c.from(), c.to(), c.reason(),
+        restore.map(f -> "; restores checkpoint " + f.sequence() + " taken " + java.time.Duration.between(f.takenAt(), now).toMillis()
+            + " ms ago").orElse(""), c.context().correlationId());
     return Effect().persist(events.events()).thenRun(this::startIfDueHere).thenReply(c.replyTo(), Done::new);
   }
 
@@ -739,6 +837,12 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   }
 
   private void runStart(ContainerData d) {
+    if (d.restoreCheckpoint() > 0) {
+      // After a failover that found a checkpoint of the copy that ran: its memory comes back from it (cold if it cannot).
+      blocking(() -> deps.runtime().startFromCheckpoint(d.spec(), d.address(), d.prefixLength(), d.restoreCheckpoint()),
+          (r, error) -> new Started(r == null ? 0 : r.pid(), error, r == null ? null : r.notRestored()));
+      return;
+    }
     blocking(() -> deps.runtime().start(d.spec(), d.address(), d.prefixLength()), (pid, error) -> new Started(pid == null ? 0 : pid, error));
   }
 

@@ -54,6 +54,15 @@ public interface BerthOperations {
       io.berth.protocol.container.PostCopy postCopy, CommandContext context);
 
   /**
+   * How often the container's host checkpoints it while it runs ({@link java.time.Duration#ZERO}: never, and its kept
+   * checkpoints are deleted). Refused {@code INVALID} naming {@code checkpointEvery} when the spec's rules refuse it.
+   */
+  CompletionStage<ContainerReply> setCheckpointSchedule(ContainerId id, java.time.Duration every, CommandContext context);
+
+  /** Its periodic checkpoints as shared storage holds them (none for a container without, or on a node without a shared root). */
+  CompletionStage<CheckpointView> checkpoints(ContainerId id);
+
+  /**
    * Runs a lost container (its host fenced, its disk that host's own) again on another host: on a new, empty disk
    * ({@code fromCheckpoint} false), or from its last checkpoint. Refused until the fenced host's watchdog has ended
    * its local containers for sure, naming when.
@@ -128,6 +137,17 @@ public interface BerthOperations {
       return kind + "|" + id;
     }
   }
+
+  /**
+   * A container's periodic checkpoints: the kept ones, newest first, and the last failure to take one since the last
+   * success ({@code lastError} empty when there was none).
+   */
+  record CheckpointView(List<KeptCheckpoint> kept, String lastError, Optional<Instant> lastErrorAt) {
+    public static final CheckpointView NONE = new CheckpointView(List.of(), "", Optional.empty());
+  }
+
+  /** One kept checkpoint, as its manifest records it ({@code frozenSource}: {@code criu-stats} or {@code wall-clock}). */
+  record KeptCheckpoint(long sequence, Instant takenAt, long frozenMillis, String frozenSource, long imagesBytes, String host) {}
 
   /** A host with what is allocated on it (derived from the container events) and whether its node is up. */
   record HostView(HostState state, long cpuMillisAllocated, long memoryBytesAllocated, long pidsAllocated,

@@ -65,6 +65,12 @@ public final class ClusterOperations implements BerthOperations {
   private final Templates templates;
   private final SagaSettings sagas;
   private final io.berth.node.fence.FencingSettings fencing;
+  private final Checkpoints checkpoints;
+
+  /** The containers' periodic checkpoints as this node's shared root holds them (blocking: small files on shared storage). */
+  public interface Checkpoints {
+    CheckpointView of(ContainerId id);
+  }
 
   /** The node's template store, behind what the API needs of it. */
   public interface Templates {
@@ -74,8 +80,9 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   public ClusterOperations(ActorSystem<?> system, ActorRef<DirectoryCommand> directory, AuditService audit, Templates templates,
-      SagaSettings sagas, io.berth.node.fence.FencingSettings fencing) {
+      SagaSettings sagas, io.berth.node.fence.FencingSettings fencing, Checkpoints checkpoints) {
     this.fencing = fencing;
+    this.checkpoints = checkpoints;
     this.system = system;
     this.sagas = sagas;
     this.sharding = ClusterSharding.get(system);
@@ -139,6 +146,18 @@ public final class ClusterOperations implements BerthOperations {
     }));
   }
 
+  /** The container's own entity decides (the spec's rules), records it and hands it to its host's scheduler. */
+  @Override
+  public CompletionStage<ContainerReply> setCheckpointSchedule(ContainerId id, Duration every, CommandContext context) {
+    return guarded(() -> askKnown(id, r -> new ContainerCommand.SetCheckpointSchedule(every, context, r), ASK));
+  }
+
+  @Override
+  public CompletionStage<CheckpointView> checkpoints(ContainerId id) {
+    return CompletableFuture.supplyAsync(() -> checkpoints.of(id),
+        system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking()));
+  }
+
   @Override
   public CompletionStage<ContainerReply> recover(ContainerId id, boolean fromCheckpoint, CommandContext context) {
     return guarded(() -> get(id).thenCompose(state -> {
@@ -151,7 +170,8 @@ public final class ClusterOperations implements BerthOperations {
       }
       if (fromCheckpoint) {
         return done(new ContainerReply.Refused(new Rejection(Code.INVALID, "from-checkpoint", "container " + id
-            + " has no checkpoint: periodic checkpoints (--checkpoint-every) are not built yet; --empty runs it on a new, empty disk")));
+            + " has no checkpoint: its disk is local (lost with its host), and checkpoints are kept on shared storage for --storage shared "
+            + "containers only, which fail over by themselves; --empty runs it on a new, empty disk")));
       }
       return host(lost.host()).thenCompose(reply -> {
         if (!(reply instanceof HostReply.Done d) || !(d.state() instanceof HostState.Fenced fenced)) {

@@ -59,6 +59,7 @@ public final class ScriptedOperations implements BerthOperations {
     containers.clear();
     hosts.clear();
     override.set(null);
+    checkpointView = CheckpointView.NONE;
     execResult = new ContainerReply.ExecResult(0, "hello\n", "", false);
     for (String h : List.of("host-1", "host-2", "host-3")) {
       HostId id = HostId.of(h);
@@ -156,6 +157,24 @@ public final class ScriptedOperations implements BerthOperations {
           d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt(), d.lastMigration());
       return c instanceof ContainerState.Running r ? new ContainerState.Running(nd, r.pid(), r.since()) : new ContainerState.Stopped(nd);
     });
+  }
+
+  /** What {@link #checkpoints} answers (a test sets it). */
+  public volatile CheckpointView checkpointView = CheckpointView.NONE;
+
+  @Override
+  public CompletionStage<ContainerReply> setCheckpointSchedule(ContainerId id, java.time.Duration every, CommandContext context) {
+    return change(id, "setCheckpointSchedule " + id + " " + every, context, c -> {
+      ContainerData d = c.data();
+      ContainerData nd = new ContainerData(d.spec().withCheckpointEvery(every), d.host(), d.address(), d.prefixLength(), d.pending(),
+          d.lastExit(), d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt(), d.lastMigration());
+      return c instanceof ContainerState.Running r ? new ContainerState.Running(nd, r.pid(), r.since()) : new ContainerState.Stopped(nd);
+    });
+  }
+
+  @Override
+  public CompletionStage<CheckpointView> checkpoints(ContainerId id) {
+    return CompletableFuture.completedFuture(checkpointView);
   }
 
   @Override

@@ -1,10 +1,12 @@
 package io.berth.node.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.berth.node.agent.ContainerRuntime;
 import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerEvent;
 import io.berth.protocol.container.Operation;
@@ -365,6 +367,139 @@ class ContainerEntityTest {
     var copy = elsewhere.<ContainerReply>runCommand(r -> new ContainerCommand.FailOver(HOST, target, "again", 2, ALICE, r));
     assertTrue(copy.events().isEmpty(), "a copy persists nothing");
     assertInstanceOf(ContainerReply.Done.class, copy.reply());
+  }
+
+  // --- checkpoints --------------------------------------------------------------------------------
+
+  private ContainerSpec checkpointedSpec() {
+    return sharedSpec().withCheckpointEvery(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aScheduleIsSetByItsRulesRecordedOnceAndHandedToTheHostsScheduler() {
+    kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(sharedSpec(), HOST, "least allocated", "198.18.1.1", 16, true, 1, ALICE, r));
+    awaitState(ContainerState.Running.class);
+    assertFalse(runtime.calls.stream().anyMatch(c -> c.startsWith("schedule")), "no schedule, nothing scheduled: " + runtime.calls);
+    for (Duration bad : List.of(Duration.ofSeconds(5), Duration.ofHours(25))) {
+      var refused = kit.<ContainerReply>runCommand(r -> new ContainerCommand.SetCheckpointSchedule(bad, ALICE, r));
+      var rejection = assertInstanceOf(ContainerReply.Refused.class, refused.reply()).rejection();
+      assertEquals(Code.INVALID, rejection.code());
+      assertEquals("checkpointEvery", rejection.field());
+      assertTrue(rejection.message().contains("from 10s to 24h"), rejection.message());
+      assertTrue(refused.events().isEmpty(), "a refused schedule persists nothing");
+    }
+    var set = kit.<ContainerReply>runCommand(r -> new ContainerCommand.SetCheckpointSchedule(Duration.ofSeconds(30), ALICE, r));
+    assertInstanceOf(ContainerReply.Done.class, set.reply());
+    assertEquals(Duration.ofSeconds(30), assertInstanceOf(CheckpointScheduleSet.class, set.events().get(0)).every());
+    assertEquals(Duration.ofSeconds(30), ((ContainerState.Live) set.state()).data().spec().checkpointEvery());
+    assertEquals(Duration.ofSeconds(30), runtime.schedules.get(ID), "its host's scheduler takes it");
+    var again = kit.<ContainerReply>runCommand(r -> new ContainerCommand.SetCheckpointSchedule(Duration.ofSeconds(30), ALICE, r));
+    assertTrue(again.events().isEmpty(), "the same schedule again records nothing");
+    var off = kit.<ContainerReply>runCommand(r -> new ContainerCommand.SetCheckpointSchedule(Duration.ZERO, ALICE, r));
+    assertEquals(Duration.ZERO, assertInstanceOf(CheckpointScheduleSet.class, off.events().get(0)).every());
+    assertFalse(runtime.schedules.containsKey(ID), "off: no more checkpoints");
+    assertTrue(runtime.calls.contains("schedule " + ID + " PT0S"), runtime.calls.toString());
+  }
+
+  @Test
+  void aLocalContainersScheduleIsRefusedNamingSharedStorage() {
+    define(RestartPolicy.NEVER);
+    var refused = kit.<ContainerReply>runCommand(r -> new ContainerCommand.SetCheckpointSchedule(Duration.ofSeconds(30), ALICE, r));
+    var rejection = assertInstanceOf(ContainerReply.Refused.class, refused.reply()).rejection();
+    assertEquals("checkpointEvery", rejection.field());
+    assertTrue(rejection.message().contains("needs --storage shared"), rejection.message());
+    assertTrue(refused.events().isEmpty());
+  }
+
+  @Test
+  void aStartedContainerWithASchedulesIsScheduledOnItsHost() {
+    kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(checkpointedSpec(), HOST, "x", "198.18.1.1", 16, true, 1, ALICE, r));
+    awaitState(ContainerState.Running.class);
+    assertEquals(Duration.ofSeconds(30), runtime.schedules.get(ID), runtime.calls.toString());
+  }
+
+  /** Runs a checkpointed container on HOST, then fails it over to node-2 with {@code latest} as its newest checkpoint. */
+  private java.util.List<ContainerEvent> failOverWith(java.util.function.Function<ContainerState.Running, ContainerRuntime.CheckpointFacts> latest) {
+    kit.<ContainerReply>runCommand(r -> new ContainerCommand.Define(checkpointedSpec(), HOST, "x", "198.18.1.1", 16, true, 1, ALICE, r));
+    ContainerState.Running running = awaitState(ContainerState.Running.class);
+    runtime.latest = latest.apply(running);
+    kit.runCommand(new ContainerCommand.FailOver(HOST, HostId.of("node-2"), "failover from fenced host node-1", 2, ALICE, probe.ref()));
+    assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    return persisted();
+  }
+
+  private java.util.List<ContainerEvent> persisted() {
+    return kit.persistenceTestKit().persistedInStorage("container|" + ID).stream().map(ContainerEvent.class::cast).toList();
+  }
+
+  @Test
+  void aFailOverRestoresTheLatestCheckpointOfTheCopyThatRanAndNamesItsAge() {
+    java.time.Instant[] taken = new java.time.Instant[1];
+    var events = failOverWith(r -> new ContainerRuntime.CheckpointFacts(7, taken[0] = r.since(), 81, HOST.value(), r.pid()));
+    ContainerFailedOver e = assertInstanceOf(ContainerFailedOver.class, events.get(events.size() - 1));
+    assertEquals(7, e.checkpoint());
+    assertEquals(taken[0], e.checkpointTakenAt());
+    assertEquals(Duration.between(taken[0], e.meta().at()).toMillis(), e.checkpointAgeMillis(), "its age when it failed over");
+    assertEquals(7, ((ContainerState.Live) kit.getState()).data().restoreCheckpoint(), kit.getState().toString());
+    // On its new host (where nothing of it runs yet) the pending start restores it.
+    runtime.running.remove(ID);
+    HostId target = HostId.of("node-2");
+    ActorRef<ContainerCommand> there = testKit.spawn(ContainerEntity.create(ID.value(), deps(target)));
+    try {
+      there.tell(new ContainerCommand.Get(probe.ref()));
+      probe.receiveMessage(Duration.ofSeconds(5));
+      awaitCall("restore " + ID + " checkpoint 7");
+      awaitStartedOnTarget();
+      assertFalse(persisted().stream().anyMatch(x -> x instanceof CheckpointRestoreFailed), persisted().toString());
+      assertEquals(Duration.ofSeconds(30), runtime.schedules.get(ID), "checkpointed on its new host too");
+    } finally {
+      testKit.stop(there);
+    }
+  }
+
+  @Test
+  void aRestoreThatFailsStartsColdAndRecordsWhy() {
+    var events = failOverWith(r -> new ContainerRuntime.CheckpointFacts(3, java.time.Instant.now(), 81, HOST.value(), r.pid()));
+    assertEquals(3, assertInstanceOf(ContainerFailedOver.class, events.get(events.size() - 1)).checkpoint());
+    runtime.restoreFails = "restore of checkpoint 3 failed: criu restore: File /var/log/app has bad size";
+    runtime.running.remove(ID);
+    ActorRef<ContainerCommand> there = testKit.spawn(ContainerEntity.create(ID.value(), deps(HostId.of("node-2"))));
+    try {
+      there.tell(new ContainerCommand.Get(probe.ref()));
+      probe.receiveMessage(Duration.ofSeconds(5));
+      awaitStartedOnTarget();
+      var all = persisted();
+      CheckpointRestoreFailed failed = all.stream().filter(CheckpointRestoreFailed.class::isInstance).map(CheckpointRestoreFailed.class::cast)
+          .findFirst().orElseThrow(() -> new AssertionError("no CheckpointRestoreFailed in " + all));
+      assertEquals(3, failed.checkpoint());
+      assertTrue(failed.cause().contains("bad size"), failed.cause());
+      assertInstanceOf(ContainerStarted.class, all.get(all.indexOf(failed) + 1), "then started cold, in the same write");
+    } finally {
+      testKit.stop(there);
+    }
+  }
+
+  @Test
+  void aCheckpointOfAnotherIncarnationIsNotRestored() {
+    var events = failOverWith(r -> new ContainerRuntime.CheckpointFacts(5, java.time.Instant.now(), 81, HOST.value(), r.pid() + 1));
+    ContainerFailedOver e = assertInstanceOf(ContainerFailedOver.class, events.get(events.size() - 1));
+    assertEquals(0, e.checkpoint(), "a checkpoint of another init is not of the copy that ran");
+    assertEquals(0, ((ContainerState.Live) kit.getState()).data().restoreCheckpoint());
+  }
+
+  private void awaitCall(String call) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!runtime.calls.contains(call) && System.nanoTime() < deadline) sleep(20);
+    assertTrue(runtime.calls.contains(call), "no '" + call + "' within 5 s: " + runtime.calls);
+  }
+
+  /** Waits for its start on node-2, the failover's target (the start on node-1 before it does not count). */
+  private void awaitStartedOnTarget() {
+    java.util.function.BooleanSupplier started = () -> persisted().stream()
+        .anyMatch(e -> e instanceof ContainerStarted s && s.host().equals(HostId.of("node-2")));
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!started.getAsBoolean() && System.nanoTime() < deadline) sleep(20);
+    assertTrue(started.getAsBoolean(), "not started on node-2 within 5 s: " + persisted());
   }
 
   @Test

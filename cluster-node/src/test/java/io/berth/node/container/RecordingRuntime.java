@@ -81,6 +81,31 @@ final class RecordingRuntime implements ContainerRuntime {
     watchers.put(id, onExit);
   }
 
+  /** What {@link #latestCheckpoint} answers; and, when set, why {@link #startFromCheckpoint} could not restore (it starts cold). */
+  volatile CheckpointFacts latest;
+  volatile String restoreFails;
+  final Map<ContainerId, Duration> schedules = new ConcurrentHashMap<>();
+
+  @Override
+  public Restored startFromCheckpoint(ContainerSpec spec, String address, int prefixLength, long checkpoint) {
+    calls.add("restore " + spec.id() + " checkpoint " + checkpoint);
+    long pid = nextPid.incrementAndGet();
+    running.put(spec.id(), pid);
+    return new Restored(pid, restoreFails == null ? "" : restoreFails);
+  }
+
+  @Override
+  public Optional<CheckpointFacts> latestCheckpoint(ContainerId id) {
+    return Optional.ofNullable(latest);
+  }
+
+  @Override
+  public void scheduleCheckpoints(ContainerId id, Duration every) {
+    calls.add("schedule " + id + " " + every);
+    if (every.isZero()) schedules.remove(id);
+    else schedules.put(id, every);
+  }
+
   private static void await(java.util.concurrent.CountDownLatch latch) {
     try {
       if (latch != null && !latch.await(10, java.util.concurrent.TimeUnit.SECONDS)) throw new IllegalStateException("held for 10 s: nobody let it go");

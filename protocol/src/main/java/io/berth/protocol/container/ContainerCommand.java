@@ -86,6 +86,12 @@ public sealed interface ContainerCommand extends BerthMessage {
   record Recover(HostId to, boolean fresh, String reason, long reservation, CommandContext context, ActorRef<ContainerReply> replyTo)
       implements ContainerCommand {}
 
+  /**
+   * How often its host checkpoints it while it runs ({@link java.time.Duration#ZERO}: never); the spec's rules apply
+   * (refused {@code INVALID} naming {@code checkpointEvery}). Taken at its host's next round; off deletes the kept ones.
+   */
+  record SetCheckpointSchedule(java.time.Duration every, CommandContext context, ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
+
   /** Answered with {@link ContainerReply.Done} carrying the current state (which may be {@code Empty}). */
   record Get(ActorRef<ContainerReply> replyTo) implements ContainerCommand {}
 }

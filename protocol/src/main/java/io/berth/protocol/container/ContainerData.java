@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param lastEventHash   hex SHA-256 of the stored bytes of the last event applied (the hash chain's head)
  * @param updatedAt       when the last event was decided
  * @param lastMigration   how its last migration ended, if it ever moved
+ * @param restoreCheckpoint the checkpoint (its sequence) the pending start restores instead of starting cold: set by a
+ *                        failover that found one of the copy that ran, cleared by the start's outcome; 0: none
  */
 public record ContainerData(
     ContainerSpec spec,
@@ -35,7 +37,16 @@ public record ContainerData(
     long lastReservation,
     String lastEventHash,
     Instant updatedAt,
-    Optional<MigrationRecord> lastMigration) {
+    Optional<MigrationRecord> lastMigration,
+    long restoreCheckpoint) {
+
+  /** Without a checkpoint to restore (every state before checkpoints existed). */
+  public ContainerData(ContainerSpec spec, Optional<HostId> host, String address, int prefixLength, Optional<Pending> pending,
+      Optional<ExitStatus> lastExit, String lastError, int restartAttempts, long lastReservation, String lastEventHash, Instant updatedAt,
+      Optional<MigrationRecord> lastMigration) {
+    this(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt,
+        lastMigration, 0);
+  }
 
   public ContainerId id() {
     return spec.id();
@@ -47,48 +58,53 @@ public record ContainerData(
   }
 
   ContainerData withSpec(ContainerSpec v) {
-    return new ContainerData(v, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(v, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration, restoreCheckpoint);
   }
 
   ContainerData withHost(HostId v) {
-    return new ContainerData(spec, Optional.of(v), address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, Optional.of(v), address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration, restoreCheckpoint);
   }
 
   ContainerData withAddress(String v, int prefix) {
-    return new ContainerData(spec, host, v, prefix, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, host, v, prefix, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration, restoreCheckpoint);
   }
 
   ContainerData withPending(Pending v) {
-    return new ContainerData(spec, host, address, prefixLength, Optional.of(v), lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, host, address, prefixLength, Optional.of(v), lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration, restoreCheckpoint);
   }
 
   /** The outcome arrived: nothing is in progress, and the last operation succeeded. */
   ContainerData settled() {
-    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, "", restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, "", restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration, 0);
   }
 
   ContainerData failed(String error) {
-    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, error, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, host, address, prefixLength, Optional.empty(), lastExit, error, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration, 0);
   }
 
   ContainerData withExit(ExitStatus v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, Optional.of(v), lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, host, address, prefixLength, pending, Optional.of(v), lastError, restartAttempts, lastReservation, lastEventHash, updatedAt, lastMigration, restoreCheckpoint);
   }
 
   ContainerData withRestartAttempts(int v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, v, lastReservation, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, v, lastReservation, lastEventHash, updatedAt, lastMigration, restoreCheckpoint);
   }
 
   ContainerData withLastReservation(long v) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, v, lastEventHash, updatedAt, lastMigration);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, v, lastEventHash, updatedAt, lastMigration, restoreCheckpoint);
   }
 
   ContainerData stamped(String hash, Instant at) {
-    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, hash, at, lastMigration);
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, hash, at, lastMigration, restoreCheckpoint);
   }
 
   ContainerData withLastMigration(MigrationRecord v) {
     return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt,
-        Optional.of(v));
+        Optional.of(v), restoreCheckpoint);
+  }
+
+  ContainerData withRestoreCheckpoint(long v) {
+    return new ContainerData(spec, host, address, prefixLength, pending, lastExit, lastError, restartAttempts, lastReservation, lastEventHash, updatedAt,
+        lastMigration, v);
   }
 }

@@ -5,6 +5,8 @@ import io.berth.protocol.event.EventMeta;
 import io.berth.protocol.ids.HostId;
 import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Limits;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Everything that happens to a container, in its own log (persistence id {@code container|<id>}).
@@ -135,9 +137,36 @@ public sealed interface ContainerEvent extends BerthEvent {
 
   /**
    * Its host {@code from} was fenced and the container, on shared storage, now belongs on {@code to} (placement's
-   * {@code reason}): a container that ran is started there from the same disk image (a pending start).
+   * {@code reason}): a container that ran is started there from the same disk image (a pending start). When it ran
+   * with periodic checkpoints and its latest one is of the copy that ran on {@code from}, that checkpoint
+   * ({@code checkpoint}, its sequence; taken at {@code checkpointTakenAt}, {@code checkpointAgeMillis} before this
+   * event) is restored there instead, so its processes go on from their memory at that moment. {@code checkpoint} 0:
+   * none (started cold from its disk); then {@code checkpointTakenAt} is the epoch and the age 0.
    */
-  record ContainerFailedOver(EventMeta meta, HostId from, HostId to, String reason) implements ContainerEvent {}
+  record ContainerFailedOver(EventMeta meta, HostId from, HostId to, String reason, long checkpoint, Instant checkpointTakenAt,
+      long checkpointAgeMillis) implements ContainerEvent {
+    public ContainerFailedOver {
+      checkpointTakenAt = checkpointTakenAt == null ? Instant.EPOCH : checkpointTakenAt;
+    }
+
+    /** Without a checkpoint: started cold from its disk (as every failover before checkpoints existed). */
+    public ContainerFailedOver(EventMeta meta, HostId from, HostId to, String reason) {
+      this(meta, from, to, reason, 0, Instant.EPOCH, 0);
+    }
+  }
+
+  /**
+   * The container's checkpoint {@code checkpoint} could not be restored on its new host after a failover, for
+   * {@code cause}: it is started cold from its disk instead (its memory at the checkpoint is lost).
+   */
+  record CheckpointRestoreFailed(EventMeta meta, long checkpoint, String cause) implements ContainerEvent {}
+
+  /**
+   * The operator changed how often its host checkpoints it while it runs ({@link Duration#ZERO}: never; the kept
+   * checkpoints are then deleted). The checkpoints themselves are not events (one every 30 s would flood the log):
+   * their facts are in their manifests on shared storage.
+   */
+  record CheckpointScheduleSet(EventMeta meta, Duration every) implements ContainerEvent {}
 
   /** Its host was fenced and its disk is that host's own: it waits for the operator ({@code berth ct recover}) or its host. */
   record ContainerLost(EventMeta meta, HostId host, String reason) implements ContainerEvent {}

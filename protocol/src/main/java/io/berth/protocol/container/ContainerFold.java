@@ -81,7 +81,18 @@ final class ContainerFold {
       requirePhase(state, event, Defined.class, Running.class, Stopped.class);
       if (!d.host().map(e.from()::equals).orElse(false)) throw mismatch(state, event, "it is not on host " + e.from());
       if (!(state instanceof Running)) return with(live, d.withHost(e.to()));
-      return new Stopped(d.withExit(new ExitStatus(0, 9, at)).withHost(e.to()).withPending(pending(Operation.START, event)));
+      return new Stopped(d.withExit(new ExitStatus(0, 9, at)).withHost(e.to()).withPending(pending(Operation.START, event))
+          .withRestoreCheckpoint(e.checkpoint()));
+    }
+    if (event instanceof CheckpointRestoreFailed e) {
+      // The pending start goes on, cold from the disk.
+      requirePhase(state, event, Stopped.class);
+      if (d.restoreCheckpoint() != e.checkpoint()) throw mismatch(state, event, "its start restores checkpoint " + d.restoreCheckpoint());
+      return with(live, d.withRestoreCheckpoint(0));
+    }
+    if (event instanceof CheckpointScheduleSet e) {
+      requirePhase(state, event, Defined.class, Running.class, Stopped.class);
+      return with(live, d.withSpec(d.spec().withCheckpointEvery(e.every())));
     }
     if (event instanceof ContainerLost e) {
       requirePhase(state, event, Defined.class, Running.class, Stopped.class);

@@ -33,12 +33,14 @@ final class ContainerEventFormats {
   private ContainerEventFormats() {}
 
   /**
-   * Version 3: the spec in layout 3 (with storage and HA priority); version 2 (layout 2, with {@code privileged})
-   * reads as local storage, priority 0; version 1 (layout 1) also as unprivileged.
+   * Version 4: the spec in layout 4 (with the checkpoint schedule); version 3 (layout 3, with storage and HA priority)
+   * reads as no checkpoints; version 2 (layout 2, with {@code privileged}) also as local storage, priority 0; version 1
+   * (layout 1) also as unprivileged.
    */
-  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 3,
+  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 4,
       (out, e) -> { writeMeta(out, e.meta()); writeSpec(out, e.spec(), "spec"); },
       in -> new ContainerDefined(readMeta(in), readSpec(in, "spec")))
+      .withOldVersion(3, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV3(in, "spec")))
       .withOldVersion(2, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV2(in, "spec")))
       .withOldVersion(1, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV1(in, "spec")));
 
@@ -181,9 +183,29 @@ final class ContainerEventFormats {
       (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.deadHost(), "deadHost"); },
       in -> new ContainerFenced(readMeta(in), readHostId(in, "deadHost")));
 
-  static final EventFormat<ContainerFailedOver> CONTAINER_FAILED_OVER = EventFormat.of(ContainerFailedOver.class, 1,
-      (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.from(), "from"); writeHostId(out, e.to(), "to"); writeString(out, e.reason()); },
-      in -> new ContainerFailedOver(readMeta(in), readHostId(in, "from"), readHostId(in, "to"), readString(in, "reason")));
+  /** Version 2: with the checkpoint restored (sequence, taken at, age); version 1 reads as none (started cold). */
+  static final EventFormat<ContainerFailedOver> CONTAINER_FAILED_OVER = EventFormat.of(ContainerFailedOver.class, 2,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        writeHostId(out, e.from(), "from");
+        writeHostId(out, e.to(), "to");
+        writeString(out, e.reason());
+        Wire.writeLong(out, e.checkpoint());
+        Wire.writeInstantMillis(out, e.checkpointTakenAt());
+        Wire.writeLong(out, e.checkpointAgeMillis());
+      },
+      in -> new ContainerFailedOver(readMeta(in), readHostId(in, "from"), readHostId(in, "to"), readString(in, "reason"),
+          Wire.readLong(in, "checkpoint"), Wire.readInstantMillis(in, "checkpointTakenAt"), Wire.readLong(in, "checkpointAgeMillis")))
+      .withOldVersion(1, in -> new ContainerFailedOver(readMeta(in), readHostId(in, "from"), readHostId(in, "to"), readString(in, "reason")));
+
+  static final EventFormat<CheckpointRestoreFailed> CHECKPOINT_RESTORE_FAILED = EventFormat.of(CheckpointRestoreFailed.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); Wire.writeLong(out, e.checkpoint()); writeString(out, e.cause()); },
+      in -> new CheckpointRestoreFailed(readMeta(in), Wire.readLong(in, "checkpoint"), readString(in, "cause")));
+
+  /** The schedule in milliseconds (varint; 0: off). */
+  static final EventFormat<CheckpointScheduleSet> CHECKPOINT_SCHEDULE_SET = EventFormat.of(CheckpointScheduleSet.class, 1,
+      (out, e) -> { writeMeta(out, e.meta()); Wire.writeLong(out, e.every().toMillis()); },
+      in -> new CheckpointScheduleSet(readMeta(in), java.time.Duration.ofMillis(Wire.readLong(in, "every"))));
 
   static final EventFormat<ContainerLost> CONTAINER_LOST = EventFormat.of(ContainerLost.class, 1,
       (out, e) -> { writeMeta(out, e.meta()); writeHostId(out, e.host(), "host"); writeString(out, e.reason()); },
@@ -217,5 +239,5 @@ final class ContainerEventFormats {
       MIGRATION_REQUESTED, ROOTFS_PRE_COPIED, CHECKPOINT_TAKEN, IMAGE_TRANSFERRED, CONTAINER_MOVED,
       CONTAINER_RESTORED, MIGRATION_COMPLETED, MIGRATION_FELL_BACK_TO_COLD, MIGRATION_ABORTED, CONTAINER_FENCED,
       RESERVATION_ACCEPTED, RESERVATION_DECLINED, MIGRATION_PREFLIGHT_PASSED, MEMORY_POST_COPIED, CONTAINER_FAILED_OVER,
-      CONTAINER_LOST, CONTAINER_RECOVERED);
+      CONTAINER_LOST, CONTAINER_RECOVERED, CHECKPOINT_RESTORE_FAILED, CHECKPOINT_SCHEDULE_SET);
 }

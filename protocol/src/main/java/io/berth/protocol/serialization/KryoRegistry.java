@@ -118,6 +118,8 @@ public final class KryoRegistry {
     event(230, ContainerEventFormats.CONTAINER_FAILED_OVER);
     event(231, ContainerEventFormats.CONTAINER_LOST);
     event(232, ContainerEventFormats.CONTAINER_RECOVERED);
+    event(233, ContainerEventFormats.CHECKPOINT_RESTORE_FAILED);
+    event(234, ContainerEventFormats.CHECKPOINT_SCHEDULE_SET);
 
     event(300, HostEventFormats.HOST_REGISTERED);
     event(301, HostEventFormats.HOST_CORDONED);
@@ -152,6 +154,7 @@ public final class KryoRegistry {
     record(410, ContainerCommand.FailOver.class);
     record(411, ContainerCommand.MarkLost.class);
     record(412, ContainerCommand.Recover.class);
+    record(413, ContainerCommand.SetCheckpointSchedule.class);
 
     record(450, HostCommand.Register.class);
     record(451, HostCommand.Cordon.class);

@@ -214,15 +214,29 @@ public final class ValueCodecs {
     return readSpecFields(in, field, 2);
   }
 
-  /** Layout 3 of {@link ContainerSpec}: layout 2, then the storage class (by name) and the HA priority (varint). */
-  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+  /**
+   * Layout 3 of {@link ContainerSpec}: layout 2, then the storage class (by name) and the HA priority (varint).
+   * Frozen: read by {@code ContainerDefined:3}.
+   */
+  public static void writeSpecV3(Output out, ContainerSpec spec, String field) {
     writeSpecV2(out, spec, field);
     Wire.writeEnumName(out, spec.storage());
     Wire.writeInt(out, spec.haPriority());
   }
 
-  public static ContainerSpec readSpec(Input in, String field) {
+  /** Layout 3, as a spec of that time: no checkpoints (the schedule did not exist). */
+  public static ContainerSpec readSpecV3(Input in, String field) {
     return readSpecFields(in, field, 3);
+  }
+
+  /** Layout 4 of {@link ContainerSpec}: layout 3, then the checkpoint schedule in milliseconds (varint; 0: off). */
+  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+    writeSpecV3(out, spec, field);
+    Wire.writeLong(out, spec.checkpointEvery().toMillis());
+  }
+
+  public static ContainerSpec readSpec(Input in, String field) {
+    return readSpecFields(in, field, 4);
   }
 
   private static ContainerSpec readSpecFields(Input in, String field, int layout) {
@@ -240,8 +254,10 @@ public final class ValueCodecs {
       boolean privileged = layout >= 2 && Wire.readBoolean(in, "privileged");
       Storage storage = layout >= 3 ? Wire.readEnumName(in, "storage", Storage.class) : Storage.LOCAL;
       int haPriority = layout >= 3 ? Wire.readInt(in, "haPriority") : 0;
+      java.time.Duration checkpointEvery = layout >= 4 ? java.time.Duration.ofMillis(Wire.readLong(in, "checkpointEvery")) : java.time.Duration.ZERO;
       try {
-        return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement, privileged, storage, haPriority);
+        return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement, privileged, storage, haPriority,
+            checkpointEvery);
       } catch (InvalidFieldException e) {
         throw invalid("", ContainerSpec.class, e);
       }

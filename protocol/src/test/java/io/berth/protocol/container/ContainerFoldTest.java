@@ -78,6 +78,28 @@ class ContainerFoldTest {
   }
 
   @Test
+  void aFailoverWithACheckpointLeavesItsStartRestoringItAndAFailedRestoreGoesOnCold() {
+    ContainerSpec shared = new ContainerSpec(ID, TemplateRef.of("busybox"), null, List.of("/bin/sleep", "1000"), null, null, null, null, false,
+        io.berth.protocol.spec.Storage.SHARED, 0);
+    ContainerState running = fold(new ContainerDefined(meta(1), shared), new ContainerPlaced(meta(2), H1, "x"),
+        new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10));
+    ContainerState scheduled = running.apply(new CheckpointScheduleSet(meta(5), java.time.Duration.ofSeconds(30)));
+    assertEquals(java.time.Duration.ofSeconds(30), ((ContainerState.Live) scheduled).data().spec().checkpointEvery());
+    assertEquals("running", scheduled.phase(), "a schedule changes no phase");
+    ContainerState moved = scheduled.apply(new ContainerFailedOver(meta(6), H1, H2, "failover", 7, meta(5).at(), 1000));
+    assertEquals(7, ((ContainerState.Live) moved).data().restoreCheckpoint(), "its start restores checkpoint 7");
+    assertThrows(IllegalStateException.class, () -> moved.apply(new CheckpointRestoreFailed(meta(7), 8, "x")), "not the checkpoint it restores");
+    ContainerState cold = moved.apply(new CheckpointRestoreFailed(meta(7), 7, "criu restore failed"));
+    assertEquals(0, ((ContainerState.Live) cold).data().restoreCheckpoint());
+    assertEquals(Operation.START, ((ContainerState.Live) cold).data().pending().orElseThrow().operation(), "the start goes on, cold");
+    ContainerState started = moved.apply(new ContainerStarted(meta(8), H2, 20));
+    assertEquals(0, ((ContainerState.Live) started).data().restoreCheckpoint(), "the start's outcome clears it");
+    // A schedule on local storage is a foreign log: the spec's rule refuses it.
+    ContainerState local = fold(new ContainerDefined(meta(1), SPEC));
+    assertThrows(io.berth.protocol.InvalidFieldException.class, () -> local.apply(new CheckpointScheduleSet(meta(2), java.time.Duration.ofSeconds(30))));
+  }
+
+  @Test
   void aLostContainerRecoversOnlyFromLostAndRunsAgainWhereItWasRecovered() {
     ContainerState running = fold(new ContainerDefined(meta(1), SPEC), new ContainerPlaced(meta(2), H1, "x"),
         new StartRequested(meta(3)), new ContainerStarted(meta(4), H1, 10));

@@ -181,14 +181,15 @@ class BadInputTest {
 
   @Test
   void errorsNameTheManifestAndTheField() {
-    Case c = cases().stream().filter(x -> x.manifest().equals("ContainerDefined:3")).findFirst().orElseThrow();
-    // the HA priority (1 byte), the storage class ("SHARED", 7), the privileged flag (1) and the end of placement
-    byte[] b = Arrays.copyOf(c.bytes(), c.bytes().length - 14);
+    Case c = cases().stream().filter(x -> x.manifest().equals("ContainerDefined:4")).findFirst().orElseThrow();
+    // the checkpoint schedule (30000 ms, 3 bytes), the HA priority (1), the storage class ("SHARED", 7), the privileged
+    // flag (1) and the end of placement
+    byte[] b = Arrays.copyOf(c.bytes(), c.bytes().length - 17);
     try {
       c.decoder().decode(c.manifest(), b);
       fail("a truncated ContainerDefined decoded");
     } catch (NotSerializableException e) {
-      assertTrue(e.getMessage().startsWith("cannot deserialize 'ContainerDefined:3' (" + b.length + " bytes): spec.placement"), e.getMessage());
+      assertTrue(e.getMessage().startsWith("cannot deserialize 'ContainerDefined:4' (" + b.length + " bytes): spec.placement"), e.getMessage());
     }
     Case define = cases().stream().filter(x -> x.manifest().equals("ContainerCommand.Define")).findFirst().orElseThrow();
     byte[] d = Arrays.copyOf(define.bytes(), 3);

@@ -32,6 +32,9 @@ class GoldenFileTest {
   static final Map<String, BerthEvent> OLD_VERSIONS = Map.of(
       "ContainerDefined:1", new ContainerDefined(Samples.meta(), Samples.fullSpecV1()),
       "ContainerDefined:2", new ContainerDefined(Samples.meta(), Samples.fullSpecV2()),
+      "ContainerDefined:3", new ContainerDefined(Samples.meta(), Samples.fullSpecV3()),
+      "ContainerFailedOver:1", new io.berth.protocol.container.ContainerEvent.ContainerFailedOver(Samples.meta(), Samples.H1, Samples.H2,
+          "failover of host-a (fenced): least allocated (cpu 12%, memory 30%), HA priority 10"),
       "HostRegistered:1", new io.berth.protocol.host.HostEvent.HostRegistered(Samples.meta(),
           new io.berth.protocol.host.HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2"),
       "HostFenced:1", new io.berth.protocol.host.HostEvent.HostFenced(Samples.meta(), "host-b"),

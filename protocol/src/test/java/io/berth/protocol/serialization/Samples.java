@@ -73,7 +73,12 @@ public final class Samples {
     return new ContainerSpec(CT, TemplateRef.of("busybox"), "web-1", List.of("/bin/httpd", "-f", "-p", "8080", "-h", "/www/é"),
         new Limits(1500, 512L << 20, 2L << 30, 256), RestartPolicy.ON_FAILURE, labels,
         new PlacementConstraints(Optional.of(H1), Map.of("zone", "z1", "ssd", "true"), "web"), true,
-        io.berth.protocol.spec.Storage.SHARED, 10);
+        io.berth.protocol.spec.Storage.SHARED, 10, java.time.Duration.ofSeconds(30));
+  }
+
+  /** {@link #fullSpec()} as layout 3 stored it (before checkpoint schedules): no checkpoints. */
+  public static ContainerSpec fullSpecV3() {
+    return fullSpec().withCheckpointEvery(java.time.Duration.ZERO);
   }
 
   /** {@link #fullSpec()} as layout 2 stored it (before storage classes and HA priorities): local, priority 0. */
@@ -126,7 +131,10 @@ public final class Samples {
         new MigrationFellBackToCold(m, mig, "criu dump: unsupported socket type"),
         new MigrationAborted(m, mig, "target host-b unreachable", 48_213),
         new ContainerFenced(m, H1),
-        new ContainerFailedOver(m, H1, H2, "failover of host-a (fenced): least allocated (cpu 12%, memory 30%), HA priority 10"),
+        new ContainerFailedOver(m, H1, H2, "failover of host-a (fenced): least allocated (cpu 12%, memory 30%), HA priority 10", 17,
+            AT.minusSeconds(12), 12_000),
+        new CheckpointRestoreFailed(m, 17, "criu restore: Can't restore the tcp socket (log: ...)"),
+        new CheckpointScheduleSet(m, java.time.Duration.ofMinutes(5)),
         new ContainerLost(m, H1, "host host-a was fenced (unreachable since 03:00:01Z); its disk is local: berth ct recover"),
         new ContainerRecovered(m, H1, H2, true, "ct recover --empty by the operator: host-a is fenced"),
         new ReservationAccepted(m, 42),
@@ -193,7 +201,7 @@ public final class Samples {
     return new ContainerData(fullSpec(), Optional.of(H1), "198.18.0.17", 15,
         Optional.of(new Pending(Operation.STOP, "corr-1", AT)), Optional.of(new ExitStatus(1, 0, AT)),
         "start: exec failed", 2, 42, HASH, AT, Optional.of(new MigrationRecord("mig-6", MigrationMode.LIVE, H2, H1, "completed", 212, 3_400,
-            52_000_000L, "", "", true, "", AT)));
+            52_000_000L, "", "", true, "", AT)), 17);
   }
 
   public static ContainerData bareData() {
@@ -256,6 +264,7 @@ public final class Samples {
         new ContainerCommand.FailOver(H1, H2, "failover of host-a", 47, ctx, c),
         new ContainerCommand.MarkLost(H1, "host-a fenced", ctx, c),
         new ContainerCommand.Recover(H2, true, "ct recover --empty", 48, ctx, c),
+        new ContainerCommand.SetCheckpointSchedule(java.time.Duration.ofSeconds(30), ctx, c),
         new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", 99, ctx, h),
         new HostCommand.Cordon(ctx, h),
         new HostCommand.Uncordon(ctx, h),

@@ -80,6 +80,45 @@ class ValueTypesTest {
   }
 
   @Test
+  void durationsParseOneUnitAndOffInOnePlace() {
+    assertEquals(java.time.Duration.ofSeconds(30), Durations.parse("checkpointEvery", "30s"));
+    assertEquals(java.time.Duration.ofMinutes(5), Durations.parse("checkpointEvery", " 5M "));
+    assertEquals(java.time.Duration.ofHours(24), Durations.parse("checkpointEvery", "1d"));
+    assertEquals(java.time.Duration.ZERO, Durations.parse("checkpointEvery", "off"));
+    assertEquals(java.time.Duration.ZERO, Durations.parse("checkpointEvery", "0"));
+    for (String bad : new String[] {"", "30", "-5s", "1m30s", "1.5h", "5 minutes", "99999999999s"}) {
+      InvalidFieldException e = assertThrows(InvalidFieldException.class, () -> Durations.parse("checkpointEvery", bad), bad);
+      assertEquals("checkpointEvery", e.field());
+    }
+    assertEquals("30s", Durations.format(java.time.Duration.ofSeconds(30)));
+    assertEquals("5m", Durations.format(java.time.Duration.ofSeconds(300)));
+    assertEquals("2h", Durations.format(java.time.Duration.ofHours(2)));
+    assertEquals("off", Durations.format(java.time.Duration.ZERO));
+    assertEquals("90s", Durations.format(java.time.Duration.ofSeconds(90)));
+  }
+
+  @Test
+  void aCheckpointScheduleIsOffOrTenSecondsToADayAndOnlyOnSharedStorage() {
+    ContainerSpec shared = new ContainerSpec(ContainerId.of("db-1"), TemplateRef.of("busybox"), null, null, null, null, null, null, false,
+        Storage.SHARED, 0);
+    assertEquals(java.time.Duration.ZERO, shared.checkpointEvery(), "off by default");
+    assertEquals(java.time.Duration.ofSeconds(10), shared.withCheckpointEvery(java.time.Duration.ofSeconds(10)).checkpointEvery());
+    assertEquals(java.time.Duration.ofHours(24), shared.withCheckpointEvery(java.time.Duration.ofHours(24)).checkpointEvery());
+    assertTrue(shared.withCheckpointEvery(java.time.Duration.ofSeconds(30)).withLimits(Limits.DEFAULT).checkpoints(), "kept by withLimits");
+    for (java.time.Duration bad : List.of(java.time.Duration.ofSeconds(9), java.time.Duration.ofMillis(9_999), java.time.Duration.ofHours(25),
+        java.time.Duration.ofSeconds(-30))) {
+      InvalidFieldException e = assertThrows(InvalidFieldException.class, () -> shared.withCheckpointEvery(bad), bad.toString());
+      assertEquals("checkpointEvery", e.field());
+      assertTrue(e.getMessage().contains("from 10s to 24h"), e.getMessage());
+    }
+    ContainerSpec local = new ContainerSpec(ContainerId.of("db-2"), TemplateRef.of("busybox"), null, null, null, null, null, null);
+    InvalidFieldException e = assertThrows(InvalidFieldException.class, () -> local.withCheckpointEvery(java.time.Duration.ofSeconds(30)));
+    assertEquals("checkpointEvery", e.field());
+    assertTrue(e.getMessage().contains("needs --storage shared"), e.getMessage());
+    assertEquals(java.time.Duration.ZERO, local.withCheckpointEvery(java.time.Duration.ZERO).checkpointEvery(), "off is fine anywhere");
+  }
+
+  @Test
   void templateReferencesCannotEscapeTheStore() {
     for (String bad : new String[] {"../etc", "/abs", ".hidden", "a/b", "sha256:xyz", ""}) {
       assertEquals("template", assertThrows(InvalidFieldException.class, () -> TemplateRef.of(bad), bad).field());
