@@ -151,8 +151,7 @@ class LocalClusterFailoverTest {
   @Test
   @Order(2)
   void theHostComesBackRemovesItsStaleCopiesAndRunsItsLostOneAgain() throws Exception {
-    berth.up();
-    await("node-1 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-1").path("phase").asText()));
+    bringBack("node-1");
     await("loc-1 runs again on node-1", Duration.ofSeconds(60), () -> "running".equals(show("loc-1").path("phase").asText()));
     assertEquals("node-1", show("loc-1").path("host").asText());
     assertTrue(eventTypes("loc-1").contains("ContainerRecovered"), eventTypes("loc-1").toString());
@@ -180,8 +179,7 @@ class LocalClusterFailoverTest {
       sampler.close();
     }
     sampler.assertNoOverlap();
-    berth.up();
-    await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
+    bringBack("node-2");
     assertEquals(List.of(show("ha-w").path("host").asText()), hostsRunning("ha-w"), "one copy after node-2 came back");
     // What the watchdog did was on node-2's disk; its node, back, logged it and put it in the host's log.
     assertTrue(Files.readString(berth.local.resolve("cluster/node-2.log")).contains("the watchdog fenced this host"), "node-2's log");
@@ -211,8 +209,7 @@ class LocalClusterFailoverTest {
     sampler.assertNoOverlap();
     assertTrue(Files.readString(berth.local.resolve("cluster/node-2.log")).contains("fenced this host: "), "node-2's log says it fenced");
     assertEquals("fenced", hostJson("node-2").path("phase").asText());
-    berth.up();
-    await("node-2 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-2").path("phase").asText()));
+    bringBack("node-2");
     // Cut off, it could not write to the log; back, it reported what it did: its watchdog (no majority, not fed)
     // or its node (downed) killed ha-p, whichever came first.
     await("node-2's report of its fence is in its log", Duration.ofSeconds(30), () -> berth.hostEvents("node-2").stream()
@@ -238,8 +235,7 @@ class LocalClusterFailoverTest {
       sampler.close();
     }
     sampler.assertNoOverlap();
-    berth.up();
-    await("node-3 is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson("node-3").path("phase").asText()));
+    bringBack("node-3");
     assertEquals(List.of(show("ha-k").path("host").asText()), hostsRunning("ha-k"), "one copy after node-3 came back");
     assertTrue(Files.readString(berth.local.resolve("cluster/node-3.log")).contains("the watchdog fenced this host"), "node-3's log");
     assertSelfFenced("node-3", "watchdog", "ha-k");
@@ -270,6 +266,12 @@ class LocalClusterFailoverTest {
     await(host + "'s report of what its " + by + " fenced is in its log", Duration.ofSeconds(30), () -> berth.hostEvents(host).stream()
         .anyMatch(e -> "HostSelfFenced".equals(e.path("type").asText()) && by.equals(e.path("details").path("by").asText())
             && e.path("details").path("containers").toString().contains("\"" + ct + "\"")));
+  }
+
+  /** bin/berth up again, until the host that was killed or cut off is ready again. */
+  private static void bringBack(String host) {
+    berth.up();
+    await(host + " is ready again", Duration.ofSeconds(60), () -> "ready".equals(hostJson(host).path("phase").asText()));
   }
 
   private static void awaitRunningElsewhere(String ct, String dead) {

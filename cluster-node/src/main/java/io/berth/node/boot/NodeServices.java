@@ -135,45 +135,36 @@ public final class NodeServices {
    * Registering is idempotent (only a change is an event).
    */
   private static HostReply register(ClusterSharding sharding, NodeSettings s, HostCapacity capacity, long incarnation, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    Duration each = Duration.ofSeconds(5);
-    while (true) {
-      CompletionStage<HostReply> registered = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
-          .ask(r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), incarnation, CommandContext.system("node started"), r), each);
-      try {
-        return registered.toCompletableFuture().get(each.toMillis() + 1000, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        if (System.nanoTime() > deadline) throw new IllegalStateException("register host " + s.hostId() + ": no answer within " + timeout, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("register host " + s.hostId() + ": interrupted", e);
-      }
-    }
+    return askHost(sharding, s, "register host " + s.hostId(), timeout,
+        r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), incarnation, CommandContext.system("node started"), r));
   }
 
   /**
-   * Records that this fenced host came back empty, asking again until the host entity answers: its shard may be
-   * moving back to this very node as it asks (seen: a first ask lost to that hand-off), and an entity that already
-   * took the rejoin answers it from its state.
+   * Records that this fenced host came back empty. Asked again until answered, as the register is: the host entity's
+   * shard may be moving back to this very node as it asks (seen: a first ask dropped during that hand-off), and an
+   * entity that already took the rejoin answers it from its state.
    */
   private static void rejoin(ClusterSharding sharding, NodeSettings s, Duration timeout) {
+    HostReply reply = askHost(sharding, s, "rejoin host " + s.hostId(), timeout,
+        r -> new HostCommand.MarkRejoined(CommandContext.system("host came back and removed its stale copies"), r));
+    if (!(reply instanceof HostReply.Done)) throw new IllegalStateException("rejoin host " + s.hostId() + ": " + reply);
+  }
+
+  /** Asks this host's entity, 5 s at a time, until it answers or {@code timeout} has passed. */
+  private static HostReply askHost(ClusterSharding sharding, NodeSettings s, String what, Duration timeout,
+      java.util.function.Function<org.apache.pekko.actor.typed.ActorRef<HostReply>, HostCommand> command) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Duration each = Duration.ofSeconds(5);
     while (true) {
-      CompletionStage<HostReply> asked = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value())
-          .ask(r -> new HostCommand.MarkRejoined(CommandContext.system("host came back and removed its stale copies"), r), each);
-      HostReply reply;
+      CompletionStage<HostReply> asked = sharding.entityRefFor(HostEntity.TYPE_KEY, s.hostId().value()).ask(command::apply, each);
       try {
-        reply = asked.toCompletableFuture().get(each.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        return asked.toCompletableFuture().get(each.toMillis() + 1000, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        if (System.nanoTime() > deadline) throw new IllegalStateException("rejoin host " + s.hostId() + ": no answer within " + timeout, e);
-        continue;
+        if (System.nanoTime() > deadline) throw new IllegalStateException(what + ": no answer within " + timeout, e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("rejoin host " + s.hostId() + ": interrupted", e);
+        throw new IllegalStateException(what + ": interrupted", e);
       }
-      if (reply instanceof HostReply.Done) return;
-      throw new IllegalStateException("rejoin host " + s.hostId() + ": " + reply);
     }
   }
 
