@@ -42,11 +42,30 @@ public final class CassandraSchema {
     if (!settings.createSchemaAtStart()) return checkExists(session, settings);
     CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
     for (String statement : statements(system)) {
-      chain = chain.thenCompose(done -> session.executeDDL(statement).exceptionally(e -> {
-        throw new PersistenceUnavailableException("create schema: " + firstLine(statement) + " failed: " + e.getMessage(), e);
-      }));
+      chain = chain.thenCompose(done -> ddl(session, statement, 1));
     }
     return chain;
+  }
+
+  /** How often a schema statement that timed out is sent again: IF NOT EXISTS makes it safe. */
+  private static final int DDL_ATTEMPTS = 5;
+
+  /**
+   * One schema statement. A CREATE TABLE on a busy node can outlast the request timeout (seen: 2.4 s on a loaded
+   * 2-core machine) while the node still applies it; the statement is idempotent, so a timeout is asked again.
+   */
+  private static CompletionStage<Done> ddl(CassandraSession session, String statement, int attempt) {
+    return session.executeDDL(statement).handle((done, e) -> {
+      if (e == null) return CompletableFuture.completedFuture(done);
+      Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof com.datastax.oss.driver.api.core.DriverTimeoutException && attempt < DDL_ATTEMPTS) {
+        return ddl(session, statement, attempt + 1);
+      }
+      CompletableFuture<Done> failed = new CompletableFuture<>();
+      failed.completeExceptionally(new PersistenceUnavailableException("create schema: " + firstLine(statement) + " failed"
+          + (attempt > 1 ? " after " + attempt + " attempts" : "") + ": " + cause.getMessage(), cause));
+      return failed;
+    }).thenCompose(java.util.function.Function.identity());
   }
 
   static CassandraSession session(ActorSystem<?> system) {
