@@ -155,6 +155,15 @@ final class ContainerCommand extends Verb {
     @Option(names = "--pids", paramLabel = "N", description = "the most processes and threads")
     String pids;
 
+    @Option(names = "--cpu-weight", paramLabel = "N", description = "its share of contended cpu, 1-10000 (100 is everyone's default)")
+    String cpuWeight;
+
+    @Option(names = "--cpu-guarantee", paramLabel = "CPUS", description = "cpu placement reserves for it, at most its cpu cap")
+    String cpuGuarantee;
+
+    @Option(names = "--memory-guarantee", paramLabel = "SIZE", description = "memory placement reserves for it, at most its memory limit")
+    String memoryGuarantee;
+
     @Option(names = "--disk", paramLabel = "SIZE", description = "size of the writable layer (its own ext4 image, enforced); 0 = the host's default, 10G")
     String disk;
 
@@ -164,9 +173,11 @@ final class ContainerCommand extends Verb {
 
     @Override
     int execute() {
-      Map<String, Object> limits = ApiClient.map("cpu", cpus, "memory", memory, "pids", pids, "disk", disk);
+      Map<String, Object> limits = ApiClient.map("cpu", cpus, "memory", memory, "pids", pids, "disk", disk, "cpuWeight", cpuWeight,
+        "cpuGuarantee", cpuGuarantee, "memoryGuarantee", memoryGuarantee);
       if (limits.isEmpty() && checkpointEvery == null) {
-        throw CliFailure.usage("ct set " + name + ": name at least one of --memory, --cpus, --pids, --disk, --checkpoint-every");
+        throw CliFailure.usage("ct set " + name + ": name at least one of --memory, --cpus, --pids, --disk, --cpu-weight, --cpu-guarantee, "
+            + "--memory-guarantee, --checkpoint-every");
       }
       Map<String, Object> schedule = checkpointEvery == null ? Map.of() : Map.of("checkpointEvery", checkpointEvery(checkpointEvery));
       if (limits.isEmpty()) {

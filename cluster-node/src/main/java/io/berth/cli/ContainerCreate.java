@@ -22,11 +22,20 @@ final class ContainerCreate extends Verb {
   @Option(names = "--memory", paramLabel = "SIZE", description = "e.g. 64M (default 256M)")
   String memory;
 
-  @Option(names = "--cpus", paramLabel = "CPUS", description = "cores (0.5) or millicores (500m); default 1")
+  @Option(names = "--cpus", paramLabel = "CPUS", description = "cpu cap: cores (0.5) or millicores (500m); default 1")
   String cpus;
 
   @Option(names = "--pids", paramLabel = "N", description = "default 512")
   String pids;
+
+  @Option(names = "--cpu-weight", paramLabel = "N", description = "its share of contended cpu, 1-10000; default 100")
+  String cpuWeight;
+
+  @Option(names = "--cpu-guarantee", paramLabel = "CPUS", description = "cpu placement reserves for it, at most --cpus; default none")
+  String cpuGuarantee;
+
+  @Option(names = "--memory-guarantee", paramLabel = "SIZE", description = "memory placement reserves for it, at most --memory; default 16M")
+  String memoryGuarantee;
 
   @Option(names = "--disk", paramLabel = "SIZE", description = "writable layer size (its own ext4 image, enforced); default the host's, 10G")
   String disk;
@@ -75,7 +84,8 @@ final class ContainerCreate extends Verb {
     body.put("template", template);
     if (hostname != null) body.put("hostname", hostname);
     if (command != null && !command.isEmpty()) body.put("command", command);
-    Map<String, Object> limits = ApiClient.map("cpu", cpus, "memory", memory, "pids", pids, "disk", disk);
+    Map<String, Object> limits = ApiClient.map("cpu", cpus, "memory", memory, "pids", pids, "disk", disk, "cpuWeight", cpuWeight,
+        "cpuGuarantee", cpuGuarantee, "memoryGuarantee", memoryGuarantee);
     if (!limits.isEmpty()) body.put("limits", limits);
     if (restart != null) body.put("restart", restart);
     Map<String, Object> l = ContainerCommand.pairs("--label", labels);

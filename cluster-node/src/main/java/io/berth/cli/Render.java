@@ -19,14 +19,16 @@ final class Render {
     return items instanceof List ? (List<Object>) items : List.of();
   }
 
+  /** CPU and MEMORY: used/cap, "used" as its host last measured ("-" until then). */
   static void containers(PrintStream out, List<Object> items) {
     Table t = new Table("NAME", "PHASE", "HOST", "ADDRESS", "TEMPLATE", "CPU", "MEMORY", "PIDS", "PENDING");
     for (Object o : items) {
       Map<String, Object> c = obj(o);
       Map<String, Object> l = obj(c.get("limits"));
+      Map<String, Object> u = obj(c.get("used"));
       Map<String, Object> p = obj(c.get("pending"));
-      t.row(c.get("id"), c.get("phase"), c.get("host"), c.get("address"), c.get("template"), l.get("cpu"), l.get("memory"),
-          l.get("pids"), p.get("operation"));
+      t.row(c.get("id"), c.get("phase"), c.get("host"), c.get("address"), c.get("template"), ratio(u.get("cpu"), l.get("cpu")),
+          ratio(u.get("memory"), l.get("memory")), l.get("pids"), p.get("operation"));
     }
     t.print(out);
   }
@@ -55,6 +57,7 @@ final class Render {
         ? list.stream().map(String::valueOf).collect(Collectors.joining(" ")) : "(template default)"});
     f.add(new String[] {"limits", "cpu " + l.get("cpu") + ", memory " + l.get("memory") + ", pids " + l.get("pids")
         + ("0".equals(str(l.get("disk"))) ? "" : ", disk " + l.get("disk"))});
+    f.add(new String[] {"share", "cpu weight " + l.get("cpuWeight") + "; guaranteed cpu " + l.get("cpuGuarantee") + ", memory " + l.get("memoryGuarantee")});
     f.add(new String[] {"restart", str(c.get("restart"))});
     f.add(new String[] {"storage", str(c.get("storage")) + ("shared".equals(c.get("storage")) ? " (restarted elsewhere if its host dies"
         + ("never".equals(c.get("restart")) ? ": not with restart never)" : ")") : " (lost with its host)") + ", HA priority " + str(c.get("haPriority"))});
@@ -86,14 +89,22 @@ final class Render {
     Table.fields(out, f);
   }
 
+  /**
+   * Per host, for cpu and memory: USED (measured) and RESERVED (guarantees) of its capacity, CAPS (the sum of the
+   * containers' caps) of what the overcommit ratio allows.
+   */
   static void hosts(PrintStream out, List<Object> items) {
-    Table t = new Table("NAME", "PHASE", "ADDRESS", "CPU", "MEMORY", "PIDS", "CONTAINERS", "REACHABLE");
+    Table t = new Table("NAME", "PHASE", "CONTAINERS", "CPU-USED", "CPU-RESERVED", "CPU-CAPS", "MEM-USED", "MEM-RESERVED", "MEM-CAPS",
+        "REACHABLE");
     for (Object o : items) {
       Map<String, Object> h = obj(o);
       Map<String, Object> cap = obj(h.get("capacity"));
       Map<String, Object> al = obj(h.get("allocated"));
-      t.row(h.get("id"), h.get("phase"), h.get("address"), used(al, cap, "cpu"), used(al, cap, "memory"), used(al, cap, "pids"),
-          h.get("containers"), yesNo(h.get("reachable")));
+      Map<String, Object> up = obj(h.get("allocatable"));
+      Map<String, Object> rs = obj(h.get("reserved"));
+      Map<String, Object> us = obj(h.get("used"));
+      t.row(h.get("id"), h.get("phase"), h.get("containers"), ratio(us.get("cpu"), cap.get("cpu")), used(rs, cap, "cpu"), used(al, up, "cpu"),
+          ratio(us.get("memory"), cap.get("memory")), used(rs, cap, "memory"), used(al, up, "memory"), yesNo(h.get("reachable")));
     }
     t.print(out);
   }
@@ -106,15 +117,28 @@ final class Render {
     f.add(new String[] {"phase", str(h.get("phase"))});
     f.add(new String[] {"address", str(h.get("address"))});
     f.add(new String[] {"labels", pairs(obj(h.get("labels")))});
-    f.add(new String[] {"cpu", used(al, cap, "cpu") + " cores"});
-    f.add(new String[] {"memory", used(al, cap, "memory")});
-    f.add(new String[] {"pids", used(al, cap, "pids")});
+    Map<String, Object> up = obj(h.get("allocatable"));
+    Map<String, Object> rs = obj(h.get("reserved"));
+    Map<String, Object> us = obj(h.get("used"));
+    Map<String, Object> oc = obj(h.get("overcommit"));
+    f.add(new String[] {"capacity", "cpu " + cap.get("cpu") + ", memory " + cap.get("memory") + ", pids " + cap.get("pids")});
+    f.add(new String[] {"overcommit", "cpu " + oc.get("cpu") + "x, memory " + oc.get("memory") + "x (caps up to cpu " + up.get("cpu")
+        + ", memory " + up.get("memory") + ")"});
+    f.add(new String[] {"used", us.isEmpty() ? "not measured yet" : "cpu " + us.get("cpu") + ", memory " + us.get("memory") + " (at "
+        + Times.show(us.get("at")) + ")"});
+    f.add(new String[] {"reserved", "cpu " + rs.get("cpu") + ", memory " + rs.get("memory") + " (guarantees)"});
+    f.add(new String[] {"caps", "cpu " + al.get("cpu") + ", memory " + al.get("memory") + ", pids " + al.get("pids")});
     f.add(new String[] {"containers", str(h.get("containers"))});
     f.add(new String[] {"reachable", yesNo(h.get("reachable"))});
     f.add(new String[] {"registered", Times.show(h.get("registeredAt"))});
     if (h.get("fencedBy") != null) f.add(new String[] {"fenced", "by " + h.get("fencedBy") + " since " + Times.show(h.get("fencedSince"))});
     if (h.get("fencedEvidence") != null) f.add(new String[] {"evidence", str(h.get("fencedEvidence"))});
     Table.fields(out, f);
+  }
+
+  /** {@code part/whole}; {@code -} when the part is not known (not measured yet). */
+  private static String ratio(Object part, Object whole) {
+    return part == null ? "-" : part + "/" + (whole == null ? "?" : whole);
   }
 
   /** {@code allocated/capacity}, or what is known of them. */

@@ -744,8 +744,13 @@ public final class IsolationLayer implements AutoCloseable {
     }
     ContainerRecord r = or.get();
     boolean running = isRunning(r);
-    // The disk limit is the image's size, which follows the recorded limit; the cgroup holds the rest.
-    Limits limits = cgroups.exists(id.value()) ? cgroups.read(id.value()).withDiskBytes(r.limits().diskBytes()) : null;
+    // The disk limit is the image's size, which follows the recorded limit, and the cpu guarantee is placement's (no
+    // cgroup file holds it); the cgroup holds the rest.
+    Limits limits = null;
+    if (cgroups.exists(id.value())) {
+      Limits kernel = cgroups.read(id.value());
+      limits = kernel.withDiskBytes(r.limits().diskBytes()).withCpuGuaranteeMillis(Math.min(r.limits().cpuGuaranteeMillis(), kernel.cpuMillis()));
+    }
     return new ContainerInfo(id, running ? ContainerStatus.RUNNING : ContainerStatus.STOPPED, running ? r.initPid() : 0,
         r.hostname(), r.command(), r.templateDigest(), limits, r.network(), r.veth().filter(network::linkExists),
         store.rootfs(id), cgroups.path(id.value()), r.mac());
@@ -767,6 +772,11 @@ public final class IsolationLayer implements AutoCloseable {
       throw new IsolationException("read cgroup counters", id.value(), e);
     }
     return new ContainerStats(id, s.cpuNanos(), s.memoryBytes(), s.pids(), s.oomKills());
+  }
+
+  /** What this host's containers use together now (their parent cgroup's counters); a CgroupException names the file. */
+  public io.berth.isolation.cgroup.RootUsage hostUsage() {
+    return cgroups.rootUsage();
   }
 
   /**

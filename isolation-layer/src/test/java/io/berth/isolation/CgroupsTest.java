@@ -39,7 +39,7 @@ class CgroupsTest {
     files(root, "cgroup.controllers", "cgroup.subtree_control");
     files(root.resolve("berth"), "cgroup.subtree_control");
     Files.writeString(root.resolve("berth/cpuset.cpus.effective"), "0-3\n");
-    files(root.resolve("berth/web-1"), "cpu.max", "memory.max", "memory.swap.max", "pids.max", "cgroup.procs");
+    files(root.resolve("berth/web-1"), "cpu.max", "cpu.weight", "memory.max", "memory.low", "memory.swap.max", "pids.max", "cgroup.procs");
     Files.writeString(root.resolve("berth/web-1/cpuset.cpus"), "");
     CgroupFiles fs = new CgroupFiles(root, CgroupVersion.detect(root));
     assertEquals(CgroupVersion.V2, fs.version());
@@ -51,6 +51,8 @@ class CgroupsTest {
     assertEquals(Long.toString(64L << 20), Files.readString(root.resolve("berth/web-1/memory.max")));
     assertEquals("0", Files.readString(root.resolve("berth/web-1/memory.swap.max")));
     assertEquals("100", Files.readString(root.resolve("berth/web-1/pids.max")));
+    assertEquals("100", Files.readString(root.resolve("berth/web-1/cpu.weight")), "the default weight");
+    assertEquals(Long.toString(16L << 20), Files.readString(root.resolve("berth/web-1/memory.low")), "the default memory guarantee");
     assertEquals("0-1", Files.readString(root.resolve("berth/web-1/cpuset.cpus")), "1.5 cpus: pinned to 2 of the root's effective cpus");
     assertEquals(new Limits(1500, 64L << 20, 0, 100), cg.read("web-1"));
     assertEquals(List.of(root.resolve("berth/web-1/cgroup.procs")), cg.procsFiles("web-1", false));
@@ -97,15 +99,17 @@ class CgroupsTest {
 
   @Test
   void v1SetsMemswWithTheLimitAndQuotaOverA100msPeriod() throws Exception {
-    files(root.resolve("cpu/berth/web-1"), "cpu.cfs_quota_us", "cpu.cfs_period_us");
+    files(root.resolve("cpu/berth/web-1"), "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares");
     files(root.resolve("cpuacct/berth/web-1"), "cpuacct.usage");
-    files(root.resolve("memory/berth/web-1"), "memory.limit_in_bytes", "memory.memsw.limit_in_bytes");
+    files(root.resolve("memory/berth/web-1"), "memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.soft_limit_in_bytes");
     files(root.resolve("pids/berth/web-1"), "pids.max");
     cpuset(root.resolve("cpuset/berth"), "0-1", "0");
     cpuset(root.resolve("cpuset/berth/web-1"), "0-1", "0");
     Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.detect(root)), "berth");
-    cg.apply("web-1", new Limits(500, 32L << 20, 0, 20));
+    cg.apply("web-1", new Limits(500, 32L << 20, 0, 20, 250, 100, 8L << 20));
     assertEquals("50000", Files.readString(root.resolve("cpu/berth/web-1/cpu.cfs_quota_us")));
+    assertEquals("2560", Files.readString(root.resolve("cpu/berth/web-1/cpu.shares")), "weight 250: 2.5 times the default 1024 shares");
+    assertEquals(Long.toString(8L << 20), Files.readString(root.resolve("memory/berth/web-1/memory.soft_limit_in_bytes")));
     assertEquals("100000", Files.readString(root.resolve("cpu/berth/web-1/cpu.cfs_period_us")));
     assertEquals(Long.toString(32L << 20), Files.readString(root.resolve("memory/berth/web-1/memory.memsw.limit_in_bytes")));
     assertEquals("20", Files.readString(root.resolve("pids/berth/web-1/pids.max")));
@@ -182,8 +186,8 @@ class CgroupsTest {
     cpuset(root.resolve("cpuset/berth"), "", "");
     for (String c : containers) {
       for (String ctl : List.of("cpu", "cpuacct", "memory", "pids")) Files.createDirectories(root.resolve(ctl).resolve("berth").resolve(c));
-      files(root.resolve("cpu/berth").resolve(c), "cpu.cfs_quota_us", "cpu.cfs_period_us");
-      files(root.resolve("memory/berth").resolve(c), "memory.limit_in_bytes");
+      files(root.resolve("cpu/berth").resolve(c), "cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares");
+      files(root.resolve("memory/berth").resolve(c), "memory.limit_in_bytes", "memory.soft_limit_in_bytes");
       files(root.resolve("pids/berth").resolve(c), "pids.max");
       cpuset(root.resolve("cpuset/berth").resolve(c), "", "");
     }

@@ -55,6 +55,23 @@ class LimitsIT {
   }
 
   @Test
+  void theCapTheWeightAndTheMemoryGuaranteeReachTheCgroupAndFollowAResize() throws Exception {
+    ContainerId id = host.newId("share");
+    layer.prepare(TestHost.spec(id, new Limits(500, 64L << 20, 0, 64, 300, 250, 32L << 20), "/bin/sleep", "1000"), null);
+    assertEquals(50_000, read(cg("cpu", id, "cpu.cfs_quota_us")), "the cap is the CFS quota");
+    assertEquals(3072, read(cg("cpu", id, "cpu.shares")), "weight 300 is three times the kernel's default 1024 shares");
+    assertEquals(32L << 20, read(cg("memory", id, "memory.soft_limit_in_bytes")), "the memory guarantee is the soft limit");
+    layer.start(id);
+
+    layer.setLimits(id, new Limits(500, 64L << 20, 0, 64, 50, 0, 0));
+    assertEquals(512, read(cg("cpu", id, "cpu.shares")), "a resize lowers the weight at once");
+    assertEquals(0, read(cg("memory", id, "memory.soft_limit_in_bytes")), "no guarantee: reclaimed first under pressure");
+    Limits seen = layer.inspect(id).limits();
+    assertEquals(50, seen.cpuWeight(), "inspect reads the weight back from cpu.shares");
+    assertEquals(0, seen.memoryGuaranteeBytes(), "inspect reads the guarantee back from the soft limit");
+  }
+
+  @Test
   void twoBusyLoopsUseAtMostHalfACpuAndLimitsChangeWhileRunning() throws Exception {
     ContainerId id = host.newId("cpu");
     layer.prepare(TestHost.spec(id, Limits.DEFAULT.withCpuMillis(500), "/bin/sh", "-c",

@@ -195,9 +195,12 @@ public final class BerthRoutes extends AllDirectives {
     });
   }
 
+  /** Each with what it uses, from its host's last measurement: a host that does not answer leaves its containers' unknown. */
   private CompletionStage<HttpResponse> listContainers(Call c) {
-    return fromOps(ops.list()).thenApply(states -> json(200, new Views.Items<>(states.stream()
-        .filter(s -> s instanceof ContainerState.Live).map(s -> Views.container((ContainerState.Live) s))
+    CompletionStage<Map<String, Views.UsedJson>> used = ops.hosts().thenApply(Views::containerUsage)
+        .exceptionally(e -> Map.<String, Views.UsedJson>of());
+    return fromOps(ops.list()).thenCombine(used, (states, u) -> json(200, new Views.Items<>(states.stream()
+        .filter(s -> s instanceof ContainerState.Live).map(s -> Views.container((ContainerState.Live) s, u.get(s.id().value())))
         .sorted((a, b) -> a.id().compareTo(b.id())).toList())));
   }
 
@@ -224,8 +227,9 @@ public final class BerthRoutes extends AllDirectives {
     ContainerId id = cid(c);
     Requests.LimitsBody body = c.body(Requests.LimitsBody.class);
     var context = c.context();
-    // Parse against the defaults first, so a malformed field is refused even before the current limits are read.
-    Validation.limits(body, Limits.DEFAULT);
+    // Parse against the widest limits first, so a malformed field is refused even before the current limits are read
+    // (a rule between two fields, a guarantee above its cap, is checked against the container's own limits below).
+    Validation.limits(body, Validation.WIDEST);
     return fromOps(ops.get(id)).thenCompose(s -> {
       if (!(s instanceof ContainerState.Live live)) {
         return done(problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")));

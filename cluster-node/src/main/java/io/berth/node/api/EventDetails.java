@@ -43,6 +43,7 @@ final class EventDetails {
     if (v instanceof Enum<?> e) return Views.lower(e);
     if (v instanceof Limits l) return Views.LimitsJson.of(l);
     if (v instanceof HostCapacity h) return Views.ResourcesJson.of(h.cpuMillis(), h.memoryBytes(), h.pids());
+    if (v instanceof io.berth.protocol.host.Overcommit o) return Views.OvercommitJson.of(o);
     if (v instanceof ContainerSpec s) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("name", s.id().value());

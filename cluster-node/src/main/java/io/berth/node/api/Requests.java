@@ -13,9 +13,15 @@ final class Requests {
 
   /**
    * Limits as people write them. Strings or numbers: {@code "64M"} or {@code 67108864} for bytes, {@code "0.5"},
-   * {@code 0.5} or {@code "500m"} for cpu.
+   * {@code 0.5} or {@code "500m"} for cpu. {@code cpu}, {@code memory}, {@code pids}, {@code disk}: caps;
+   * {@code cpuWeight}: the share of contended cpu (1-10000, default 100); {@code cpuGuarantee},
+   * {@code memoryGuarantee}: what placement reserves (default none and 16M).
    */
-  record LimitsBody(String cpu, String memory, String pids, String disk) {}
+  record LimitsBody(String cpu, String memory, String pids, String disk, String cpuWeight, String cpuGuarantee, String memoryGuarantee) {
+    LimitsBody(String cpu, String memory, String pids, String disk) {
+      this(cpu, memory, pids, disk, null, null, null);
+    }
+  }
 
   record PlacementBody(String host, Map<String, String> hostLabels, String antiAffinityGroup) {}
 

@@ -76,13 +76,26 @@ final class Validation {
     return io.berth.protocol.spec.Durations.parse("checkpointEvery", body.checkpointEvery());
   }
 
+  /** The largest caps with nothing guaranteed: a base against which only each field's own form and range are checked. */
+  static final Limits WIDEST = new Limits(Limits.MAX_CPU_MILLIS, Limits.MAX_MEMORY, 0, Limits.MAX_PIDS, Limits.DEFAULT_CPU_WEIGHT, 0, 0);
+
   static Limits limits(Requests.LimitsBody body, Limits base) {
     if (body == null) return base;
     long cpu = body.cpu() == null ? base.cpuMillis() : CpuAmounts.parseMillis("limits.cpu", body.cpu());
     long memory = body.memory() == null ? base.memoryBytes() : ByteSizes.parse("limits.memory", body.memory());
     long disk = body.disk() == null ? base.diskBytes() : ByteSizes.parse("limits.disk", body.disk());
     long pids = body.pids() == null ? base.pids() : wholeNumber("limits.pids", body.pids());
-    return new Limits(cpu, memory, disk, pids);
+    long weight = body.cpuWeight() == null ? base.cpuWeight() : wholeNumber("limits.cpuWeight", body.cpuWeight());
+    if (weight < 1 || weight > Limits.MAX_CPU_WEIGHT) {
+      throw new InvalidFieldException("limits.cpuWeight", "must be between 1 and " + Limits.MAX_CPU_WEIGHT + " (100 is the default share)", body.cpuWeight());
+    }
+    // A guarantee not given is the base's, lowered to a cap that came down below it (a guarantee above its cap
+    // could never be used); one given above its cap is refused by Limits, naming the field.
+    long cpuGuarantee = body.cpuGuarantee() == null ? Math.min(base.cpuGuaranteeMillis(), cpu)
+        : CpuAmounts.parseMillis("limits.cpuGuarantee", body.cpuGuarantee());
+    long memoryGuarantee = body.memoryGuarantee() == null ? Math.min(base.memoryGuaranteeBytes(), memory)
+        : ByteSizes.parse("limits.memoryGuarantee", body.memoryGuarantee());
+    return new Limits(cpu, memory, disk, pids, (int) weight, cpuGuarantee, memoryGuarantee);
   }
 
   static long stopTimeout(Requests.Stop body) {

@@ -30,9 +30,11 @@ final class Views {
 
   record Items<T>(List<T> items) {}
 
-  record LimitsJson(String cpu, String memory, long pids, String disk) {
+  /** Caps ({@code cpu}, {@code memory}, {@code pids}, {@code disk}), the weight, and the guarantees placement reserves. */
+  record LimitsJson(String cpu, String memory, long pids, String disk, int cpuWeight, String cpuGuarantee, String memoryGuarantee) {
     static LimitsJson of(Limits l) {
-      return new LimitsJson(CpuAmounts.format(l.cpuMillis()), ByteSizes.format(l.memoryBytes()), l.pids(), ByteSizes.format(l.diskBytes()));
+      return new LimitsJson(CpuAmounts.format(l.cpuMillis()), ByteSizes.format(l.memoryBytes()), l.pids(), ByteSizes.format(l.diskBytes()),
+          l.cpuWeight(), CpuAmounts.format(l.cpuGuaranteeMillis()), ByteSizes.format(l.memoryGuaranteeBytes()));
     }
   }
 
@@ -75,7 +77,24 @@ final class Views {
       List<String> command, LimitsJson limits, String restart, Map<String, String> labels, PlacementJson placement,
       boolean privileged, String storage, int haPriority, String checkpointEvery, Long pid, Instant runningSince, PendingJson pending,
       ExitJson lastExit, String lastError, int restartAttempts, MigrationJson migration, LastMigrationJson lastMigration, LostJson lost,
-      CheckpointsJson checkpoints, Instant updatedAt) {}
+      CheckpointsJson checkpoints, UsedJson used, Instant updatedAt) {}
+
+  /** What a container uses, as its host's node measured at {@code at} (memory: the working set, to the MiB). */
+  record UsedJson(String cpu, String memory, Instant at) {}
+
+  /** Each container's measured use, by id, from the hosts' last reports. */
+  static Map<String, UsedJson> containerUsage(List<HostView> hosts) {
+    Map<String, UsedJson> used = new java.util.HashMap<>();
+    for (HostView h : hosts) {
+      h.usage().containers().forEach((id, u) -> used.put(id, new UsedJson(CpuAmounts.format(u.cpuMillis()), mib(u.memoryBytes()), h.usage().at())));
+    }
+    return used;
+  }
+
+  /** Rounded down to whole MiB, as people read a measured size (1150M, not 1205862817). */
+  private static String mib(long bytes) {
+    return ByteSizes.format(bytes & ~((1L << 20) - 1));
+  }
 
   /**
    * Its periodic checkpoints ({@code ct show} only; on shared storage): how many are kept, the newest one (its
@@ -100,11 +119,21 @@ final class Views {
   record LostJson(String host, Instant since, boolean wasRunning, String reason) {}
 
   static ContainerJson container(ContainerState.Live state) {
-    return container(state, null, null);
+    return container(state, null, null, null);
+  }
+
+  /** With what it uses ({@code ct list}); {@code used} null: not measured. */
+  static ContainerJson container(ContainerState.Live state, UsedJson used) {
+    return container(state, null, null, used);
   }
 
   /** With its checkpoints ({@code ct show}); {@code checkpoints} null: not read (a list, a local container). */
   static ContainerJson container(ContainerState.Live state, io.berth.node.ops.BerthOperations.CheckpointView checkpoints, Instant now) {
+    return container(state, checkpoints, now, null);
+  }
+
+  private static ContainerJson container(ContainerState.Live state, io.berth.node.ops.BerthOperations.CheckpointView checkpoints, Instant now,
+      UsedJson used) {
     ContainerData d = state.data();
     ContainerSpec s = d.spec();
     Long pid = null;
@@ -125,7 +154,7 @@ final class Views {
         d.lastExit().map(e -> new ExitJson(e.exitCode(), e.signal(), e.at(), e.toString())).orElse(null),
         d.lastError().isEmpty() ? null : d.lastError(), d.restartAttempts(), migration,
         d.lastMigration().map(LastMigrationJson::of).orElse(null), lost, checkpoints == null ? null : CheckpointsJson.of(checkpoints, now),
-        d.updatedAt());
+        used, d.updatedAt());
   }
 
   record ExecJson(int exitCode, String stdout, String stderr, boolean truncated) {
@@ -140,31 +169,64 @@ final class Views {
     }
   }
 
-  /** A host: what it offers, what is allocated on it, whether its node is up. */
-  record HostJson(String id, String phase, String address, Map<String, String> labels, ResourcesJson capacity,
-      ResourcesJson allocated, Integer containers, Boolean reachable, boolean cordoned, boolean draining, DrainJson drain,
-      List<String> lastDrainLeft, Instant registeredAt, String fencedBy, Instant fencedSince, String fencedEvidence) {}
+  /** cpu and memory, in the forms requests take. */
+  record AmountsJson(String cpu, String memory) {
+    static AmountsJson of(long cpuMillis, long memoryBytes) {
+      return new AmountsJson(CpuAmounts.format(cpuMillis), ByteSizes.format(memoryBytes));
+    }
+  }
+
+  /** The overcommit ratios: caps may add up to capacity times these. */
+  record OvercommitJson(String cpu, String memory) {
+    static OvercommitJson of(io.berth.protocol.host.Overcommit o) {
+      return new OvercommitJson(io.berth.protocol.host.Overcommit.format(o.cpuHundredths()), io.berth.protocol.host.Overcommit.format(o.memoryHundredths()));
+    }
+  }
+
+  /** What the host's containers use together, as its node measured at {@code at} (memory: the working set, to the MiB). */
+  record UsageJson(String cpu, String memory, Instant at) {
+    static UsageJson of(io.berth.protocol.host.HostUsage u) {
+      return u.known() ? new UsageJson(CpuAmounts.format(u.cpuMillis()), mib(u.memoryBytes()), u.at()) : null;
+    }
+  }
+
+  /**
+   * A host: what it offers ({@code capacity}) and lets caps reach ({@code overcommit}: {@code allocatable} is capacity
+   * times the ratios), the sums of its containers' caps ({@code allocated}) and guarantees ({@code reserved}), what they
+   * use ({@code used}, null until measured), whether its node is up.
+   */
+  record HostJson(String id, String phase, String address, Map<String, String> labels, ResourcesJson capacity, OvercommitJson overcommit,
+      AmountsJson allocatable, ResourcesJson allocated, AmountsJson reserved, UsageJson used, Integer containers, Boolean reachable, boolean cordoned,
+      boolean draining, DrainJson drain, List<String> lastDrainLeft, Instant registeredAt, String fencedBy, Instant fencedSince,
+      String fencedEvidence) {}
 
   /** A drain under way: how, how many at a time, since when. */
   record DrainJson(String mode, int parallel, Instant since) {}
 
   static HostJson host(HostState state, HostView view) {
     ResourcesJson allocated = view == null ? null : ResourcesJson.of(view.cpuMillisAllocated(), view.memoryBytesAllocated(), view.pidsAllocated());
+    AmountsJson reserved = view == null ? null : AmountsJson.of(view.cpuMillisReserved(), view.memoryBytesReserved());
+    UsageJson used = view == null ? null : UsageJson.of(view.usage());
     Integer containers = view == null ? null : view.containers();
     Boolean reachable = view == null ? null : view.reachable();
     if (state instanceof HostState.Active a) {
       HostState.HostInfo i = a.info();
       DrainJson drain = a.drain().map(d -> new DrainJson(lower(d.mode()), d.parallel(), d.since())).orElse(null);
-      return new HostJson(i.id().value(), a.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
-          a.cordoned(), a.draining(), drain, a.lastDrainLeft(), i.registeredAt(), null, null, null);
+      return new HostJson(i.id().value(), a.phase(), i.address(), i.labels(), capacity(i), OvercommitJson.of(i.overcommit()), allocatable(i), allocated, reserved,
+          used, containers, reachable, a.cordoned(), a.draining(), drain, a.lastDrainLeft(), i.registeredAt(), null, null, null);
     }
     if (state instanceof HostState.Fenced f) {
       HostState.HostInfo i = f.info();
-      return new HostJson(i.id().value(), f.phase(), i.address(), i.labels(), capacity(i), allocated, containers, reachable,
-          true, false, null, List.of(), i.registeredAt(), f.by(), f.since(), f.evidence().isEmpty() ? null : f.evidence());
+      return new HostJson(i.id().value(), f.phase(), i.address(), i.labels(), capacity(i), OvercommitJson.of(i.overcommit()), allocatable(i), allocated, reserved,
+          used, containers, reachable, true, false, null, List.of(), i.registeredAt(), f.by(), f.since(), f.evidence().isEmpty() ? null : f.evidence());
     }
-    return new HostJson(state.id().value(), state.phase(), null, Map.of(), null, allocated, containers, reachable, false, false,
-        null, List.of(), null, null, null, null);
+    return new HostJson(state.id().value(), state.phase(), null, Map.of(), null, null, null, allocated, reserved, used, containers, reachable, false,
+        false, null, List.of(), null, null, null, null);
+  }
+
+  /** What caps may add up to: capacity times the overcommit ratios. */
+  private static AmountsJson allocatable(HostState.HostInfo i) {
+    return AmountsJson.of(i.overcommit().cpu(i.capacity().cpuMillis()), i.overcommit().memory(i.capacity().memoryBytes()));
   }
 
   private static ResourcesJson capacity(HostState.HostInfo i) {

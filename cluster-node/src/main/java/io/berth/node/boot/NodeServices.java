@@ -116,6 +116,8 @@ public final class NodeServices {
         org.apache.pekko.actor.typed.Props.empty());
 
     wakeContainers(system, sharding, directory, s.hostId());
+    system.systemActorOf(io.berth.node.host.HostUsageReporter.create(s.hostId(), layer::hostUsage, clock), "host-usage",
+        DispatcherSelector.blocking());
 
     AuditService audit = new AuditService(system);
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
@@ -136,7 +138,7 @@ public final class NodeServices {
    */
   private static HostReply register(ClusterSharding sharding, NodeSettings s, HostCapacity capacity, long incarnation, Duration timeout) {
     return askHost(sharding, s, "register host " + s.hostId(), timeout,
-        r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), incarnation, CommandContext.system("node started"), r));
+        r -> new HostCommand.Register(capacity, s.labels(), s.clusterAddress(), incarnation, s.overcommit(), CommandContext.system("node started"), r));
   }
 
   /**

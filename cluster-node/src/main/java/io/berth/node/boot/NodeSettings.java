@@ -49,7 +49,8 @@ public record NodeSettings(
     io.berth.node.migration.MigrationSettings migration,
     io.berth.node.fence.FencingSettings fencing,
     Optional<Path> sharedRoot,
-    io.berth.node.checkpoint.CheckpointSettings checkpoints) {
+    io.berth.node.checkpoint.CheckpointSettings checkpoints,
+    io.berth.protocol.host.Overcommit overcommit) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -109,9 +110,17 @@ public record NodeSettings(
       throw new InvalidFieldException("berth.storage.shared-root", "must be outside the data root " + dataRoot + " (every host mounts it)", shared);
     }
     var checkpoints = new io.berth.node.checkpoint.CheckpointSettings(duration(c, "checkpoints.tick"), c.getInt("checkpoints.parallel"));
+    io.berth.protocol.host.Overcommit overcommit;
+    try {
+      overcommit = new io.berth.protocol.host.Overcommit(
+          io.berth.protocol.host.Overcommit.parse("berth.overcommit.cpu", c.getString("overcommit.cpu")),
+          io.berth.protocol.host.Overcommit.parse("berth.overcommit.memory", c.getString("overcommit.memory")));
+    } catch (InvalidFieldException e) {
+      throw e.field().startsWith("berth.") ? e : new InvalidFieldException("berth." + e.field(), e.rule(), c.getString(e.field()));
+    }
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
         bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot,
-        checkpoints);
+        checkpoints, overcommit);
   }
 
   private static java.time.Duration duration(Config c, String key) {

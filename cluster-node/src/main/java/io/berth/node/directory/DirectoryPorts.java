@@ -52,7 +52,7 @@ public interface DirectoryPorts {
           boolean reachable = !unreachable.contains(e.getValue());
           CompletionStage<HostReply> reply = sharding.entityRefFor(HostEntity.TYPE_KEY, e.getKey().value()).ask(HostCommand.Get::new, ASK_HOSTS);
           asks.add(reply.toCompletableFuture()
-              .thenApply(r -> r instanceof HostReply.Done d ? HostCandidate.of(d.state(), reachable) : Optional.<HostCandidate>empty())
+              .thenApply(r -> r instanceof HostReply.Done d ? HostCandidate.of(d.state(), d.usage(), reachable) : Optional.<HostCandidate>empty())
               .exceptionally(error -> Optional.empty()));
         }
         return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new))

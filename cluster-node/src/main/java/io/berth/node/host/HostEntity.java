@@ -42,6 +42,8 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
   private final HostId id;
   private final Clock clock;
   private final Function<HostEvent, Set<String>> tagger;
+  /** What the host's node last measured (HostCommand.ReportUsage): not recorded, gone when the entity stops. */
+  private io.berth.protocol.host.HostUsage usage = io.berth.protocol.host.HostUsage.UNKNOWN;
 
   public static Behavior<HostCommand> create(String entityId, Clock clock, Function<HostEvent, Set<String>> tagger) {
     return new HostEntity(HostId.of(entityId), clock, tagger);
@@ -79,7 +81,11 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
   public CommandHandler<HostCommand, HostEvent, HostState> commandHandler() {
     var b = newCommandHandlerBuilder();
     b.forAnyState()
-        .onCommand(HostCommand.Get.class, (state, c) -> Effect().reply(c.replyTo(), new HostReply.Done(state)))
+        .onCommand(HostCommand.Get.class, (state, c) -> Effect().reply(c.replyTo(), new HostReply.Done(state, usage)))
+        .onCommand(HostCommand.ReportUsage.class, (state, c) -> {
+          usage = c.usage();
+          return Effect().none();
+        })
         .onCommand(HostCommand.Register.class, this::register);
     b.forStateType(Unregistered.class)
         .onCommand(HostCommand.class, (state, c) -> notRegistered(state, c.replyTo()));
@@ -114,7 +120,7 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
   }
 
   /**
-   * A node registers at every start; a new incarnation (every JVM start) or a change of capacity, labels or address is
+   * A node registers at every start; a new incarnation (every JVM start) or a change of capacity, overcommit, labels or address is
    * an event. A fenced host is answered with its fenced state and nothing is recorded: its node empties the host of
    * every container first and then asks {@code MarkRejoined} (see {@code HostReturn}).
    */
@@ -122,10 +128,12 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
     var labels = Labels.check("labels", c.labels());
     if (state instanceof Fenced) return Effect().reply(c.replyTo(), new HostReply.Done(state));
     if (state instanceof Active a && a.info().capacity().equals(c.capacity()) && a.info().labels().equals(labels)
-        && Objects.equals(a.info().address(), c.address()) && a.info().incarnation() == c.incarnation()) {
+        && Objects.equals(a.info().address(), c.address()) && a.info().incarnation() == c.incarnation()
+        && a.info().overcommit().equals(c.overcommit())) {
       return Effect().reply(c.replyTo(), new HostReply.Done(state));
     }
-    return persist(state, c.context(), c.replyTo(), m -> new HostRegistered(m, c.capacity(), labels, c.address(), c.incarnation()));
+    return persist(state, c.context(), c.replyTo(), m -> new HostRegistered(m, c.capacity(), labels, c.address(), c.incarnation(),
+        c.overcommit()));
   }
 
   /**

@@ -150,8 +150,12 @@ public interface BerthOperations {
   record KeptCheckpoint(long sequence, Instant takenAt, long frozenMillis, String frozenSource, long imagesBytes, String host) {}
 
   /** A host with what is allocated on it (derived from the container events) and whether its node is up. */
-  record HostView(HostState state, long cpuMillisAllocated, long memoryBytesAllocated, long pidsAllocated,
-      int containers, boolean reachable) {}
+  /**
+   * A host as {@code host list} shows it: the sums of its containers' caps ({@code allocated}) and guarantees
+   * ({@code reserved}), what its node last measured ({@code usage}), and whether the cluster reaches it.
+   */
+  record HostView(HostState state, long cpuMillisAllocated, long memoryBytesAllocated, long pidsAllocated, long cpuMillisReserved,
+      long memoryBytesReserved, io.berth.protocol.host.HostUsage usage, int containers, boolean reachable) {}
 
   record TemplateView(String name, String digest, long bytes, Instant importedAt) {}
 

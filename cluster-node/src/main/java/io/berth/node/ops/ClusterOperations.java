@@ -233,18 +233,20 @@ public final class ClusterOperations implements BerthOperations {
       held.forEach(a -> known.add(a.host()));
       Map<HostId, long[]> sums = new HashMap<>();
       for (DirectoryState.Held a : held) {
-        long[] s = sums.computeIfAbsent(a.host(), h -> new long[4]);
+        long[] s = sums.computeIfAbsent(a.host(), h -> new long[6]);
         s[0] += a.limits().cpuMillis();
         s[1] += a.limits().memoryBytes();
         s[2] += a.limits().pids();
-        s[3] += 1;
+        s[3] += a.limits().cpuGuaranteeMillis();
+        s[4] += a.limits().memoryGuaranteeBytes();
+        s[5] += 1;
       }
       List<CompletableFuture<Optional<HostView>>> views = new ArrayList<>();
       for (HostId h : known) {
-        long[] s = sums.getOrDefault(h, new long[4]);
+        long[] s = sums.getOrDefault(h, new long[6]);
         views.add(host(h).toCompletableFuture()
             .thenApply(r -> r instanceof HostReply.Done d && !(d.state() instanceof HostState.Unregistered)
-                ? Optional.of(new HostView(d.state(), s[0], s[1], s[2], (int) s[3], reachable.contains(h)))
+                ? Optional.of(new HostView(d.state(), s[0], s[1], s[2], s[3], s[4], d.usage(), (int) s[5], reachable.contains(h)))
                 : Optional.<HostView>empty())
             .exceptionally(e -> Optional.empty()));
       }

@@ -121,7 +121,7 @@ public final class ClusterAllocation {
 
   /**
    * Whether {@code container}, already on {@code host}, may hold {@code newLimits} there: its current
-   * share is freed and the new one must fit in the host's capacity. The host's condition does not
+   * share is freed and the new one must fit (guarantees in the capacity, caps in capacity times overcommit). The host's condition does not
    * matter (a cordoned host keeps serving its containers); only resources do.
    */
   public boolean fitsOn(HostId host, ContainerId container, Limits newLimits) {
@@ -139,9 +139,9 @@ public final class ClusterAllocation {
       return Optional.of(new Rejection(Rejection.Code.NOT_FOUND, "host", "host " + host + " is not registered"));
     }
     HostAllocation others = allocation(host).without(container);
-    if (Fit.fits(h.capacity(), others, newLimits)) return Optional.empty();
+    if (Fit.fits(h, others, newLimits)) return Optional.empty();
     return Optional.of(new Rejection(Rejection.Code.NO_CAPACITY, "limits", "host " + host + " cannot give container "
-        + container + " " + newLimits + ": " + host + " " + Fit.shortfall(h.capacity(), others, newLimits)));
+        + container + " " + newLimits + ": " + host + " " + Fit.shortfall(h, others, newLimits)));
   }
 
   /** For {@link Placer}: the sorted array itself, not copied on every decision. */

@@ -9,26 +9,29 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What is allocated on one host: the share of each container placed there, their sums and the
+ * What is allocated on one host: the share of each container placed there, the sums of their caps and of
+ * their guarantees, and the
  * anti-affinity groups present with their counts. Immutable; {@link #with} and {@link #without} return
  * a new value. The sums are kept, not recomputed, because placement reads them for every host on
  * every decision.
  */
 public final class HostAllocation {
-  public static final HostAllocation EMPTY = new HostAllocation(Map.of(), 0, 0, 0, Map.of());
+  public static final HostAllocation EMPTY = new HostAllocation(Map.of(), 0, 0, 0, 0, Map.of());
 
   private final Map<ContainerId, ContainerShare> containers;
   private final long cpuMillis;
   private final long memoryBytes;
-  private final long pids;
+  private final long cpuGuaranteeMillis;
+  private final long memoryGuaranteeBytes;
   private final Map<String, Integer> groups;
 
-  private HostAllocation(Map<ContainerId, ContainerShare> containers, long cpuMillis, long memoryBytes, long pids,
-      Map<String, Integer> groups) {
+  private HostAllocation(Map<ContainerId, ContainerShare> containers, long cpuMillis, long memoryBytes, long cpuGuaranteeMillis,
+      long memoryGuaranteeBytes, Map<String, Integer> groups) {
     this.containers = containers;
     this.cpuMillis = cpuMillis;
     this.memoryBytes = memoryBytes;
-    this.pids = pids;
+    this.cpuGuaranteeMillis = cpuGuaranteeMillis;
+    this.memoryGuaranteeBytes = memoryGuaranteeBytes;
     this.groups = groups;
   }
 
@@ -49,7 +52,8 @@ public final class HostAllocation {
     // addExact: the sums come from limits that each passed placement against a real capacity, so an
     // overflow means a corrupt view, which must fail loudly rather than wrap to a small number.
     return new HostAllocation(Collections.unmodifiableMap(c), Math.addExact(base.cpuMillis, l.cpuMillis()),
-        Math.addExact(base.memoryBytes, l.memoryBytes()), Math.addExact(base.pids, l.pids()), g);
+        Math.addExact(base.memoryBytes, l.memoryBytes()), Math.addExact(base.cpuGuaranteeMillis, l.cpuGuaranteeMillis()),
+        Math.addExact(base.memoryGuaranteeBytes, l.memoryGuaranteeBytes()), g);
   }
 
   /** This host's allocation without {@code container}; the same value when it holds nothing here. */
@@ -67,10 +71,10 @@ public final class HostAllocation {
     }
     Limits l = old.limits();
     return new HostAllocation(Collections.unmodifiableMap(c), cpuMillis - l.cpuMillis(), memoryBytes - l.memoryBytes(),
-        pids - l.pids(), g);
+        cpuGuaranteeMillis - l.cpuGuaranteeMillis(), memoryGuaranteeBytes - l.memoryGuaranteeBytes(), g);
   }
 
-  /** Sum of the containers' cpu limits, in millicores. */
+  /** Sum of the containers' cpu caps, in millicores. */
   public long cpuMillis() {
     return cpuMillis;
   }
@@ -80,9 +84,14 @@ public final class HostAllocation {
     return memoryBytes;
   }
 
-  /** Sum of the containers' pids limits. */
-  public long pids() {
-    return pids;
+  /** Sum of the containers' cpu guarantees (reserved), in millicores. */
+  public long cpuGuaranteeMillis() {
+    return cpuGuaranteeMillis;
+  }
+
+  /** Sum of the containers' memory guarantees (reserved), in bytes. */
+  public long memoryGuaranteeBytes() {
+    return memoryGuaranteeBytes;
   }
 
   public int containerCount() {
@@ -121,6 +130,7 @@ public final class HostAllocation {
 
   @Override
   public String toString() {
-    return containers.size() + " containers, cpu=" + cpuMillis + "m memory=" + memoryBytes + " pids=" + pids + " groups=" + groups;
+    return containers.size() + " containers, caps cpu=" + cpuMillis + "m memory=" + memoryBytes + ", guaranteed cpu=" + cpuGuaranteeMillis
+        + "m memory=" + memoryGuaranteeBytes + ", groups=" + groups;
   }
 }

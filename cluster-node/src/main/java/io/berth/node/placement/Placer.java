@@ -20,14 +20,14 @@ import java.util.TreeMap;
  * <ol>
  *   <li><b>Filter</b>: the host is ready (not cordoned, draining, unreachable or fenced); it is the
  *       pinned host when {@code --host} was given; it carries every required host label; and the
- *       container's cpu, memory and pids limits fit in what the host's capacity leaves after what is
- *       already allocated there (no overcommit).</li>
+ *       container fits ({@link Fit}): its guarantees in what the host's capacity leaves after the guarantees
+ *       already there, its caps in what capacity times the overcommit ratio leaves after the caps there.</li>
  *   <li><b>Anti-affinity</b>: when the container names a group, only the fitting hosts holding the
  *       fewest members of that group stay in the running, so a group spreads over distinct hosts as
  *       long as there are hosts, then evenly.</li>
- *   <li><b>Score</b> per {@link PlacementPolicy}: least allocated (the smallest of
- *       {@code max(cpu, memory)} fractions after placing) or spread (fewest containers, then least
- *       allocated). Ties go to the smallest host id.</li>
+ *   <li><b>Score</b> per {@link PlacementPolicy}: least loaded (the smallest of the largest load fraction
+ *       after placing: measured use, reservations and committed caps, of cpu and memory; {@link Fit.Load}) or
+ *       spread (fewest containers, then least loaded). Ties go to the smallest host id.</li>
  * </ol>
  *
  * <p>The decision path builds no per-host strings: the sentences of a refusal are written only when
@@ -96,7 +96,7 @@ public final class Placer {
       if (!exclude.isEmpty() && exclude.containsKey(h.id())) continue;
       if (!labels.isEmpty() && !h.hasLabels(labels)) continue;
       HostAllocation a = pinned ? cluster.allocation(h.id()) : cluster.allocationAt(i);
-      if (!Fit.fits(h.capacity(), a, limits)) continue;
+      if (!Fit.fits(h, a, limits)) continue;
       fitting++;
       int members = a.groupCount(group);
       if (members > fewestMembers) continue;
@@ -106,7 +106,7 @@ public final class Placer {
         best = null;
       }
       withFewest++;
-      double score = Fit.scoreAfter(h.capacity(), a, limits);
+      double score = Fit.loadAfter(h, a, limits).score();
       // Strictly better only: hosts come in id order, so on a tie the smaller id stays.
       if (best == null || better(policy, a.containerCount(), score, bestAllocation.containerCount(), bestScore)) {
         best = h;
@@ -130,9 +130,8 @@ public final class Placer {
       int registered, int fitting, int fewestMembers, int withFewest, boolean pinned, String pinOption) {
     Limits limits = spec.limits();
     String group = spec.placement().antiAffinityGroup();
-    String stats = (policy == PlacementPolicy.SPREAD ? Text.plural(a.containerCount() + 1L, "container", "containers") + ", " : "")
-        + "cpu " + Text.percent(Fit.cpuAfter(best.capacity(), a, limits))
-        + ", memory " + Text.percent(Fit.memoryAfter(best.capacity(), a, limits)) + " after placing";
+    String stats = "after placing: " + (policy == PlacementPolicy.SPREAD ? Text.plural(a.containerCount() + 1L, "container", "containers") + "; " : "")
+        + Fit.loadAfter(best, a, limits).text();
     List<String> parts = new ArrayList<>(3);
     if (pinned) {
       parts.add("pinned by " + pinOption + " to " + best.id() + " (" + stats + ")");
@@ -141,12 +140,12 @@ public final class Placer {
             : ": not spread, " + best.id() + " already has " + Text.plural(fewestMembers, "member", "members")));
       }
     } else {
-      String chooser = policy == PlacementPolicy.SPREAD ? "fewest containers" : "least allocated";
+      String chooser = policy == PlacementPolicy.SPREAD ? "fewest containers" : "least loaded";
       String of = "of " + registered;
       if (group.isEmpty()) {
         parts.add(fitting == 1
             ? best.id() + " is the only fitting host " + of + " (" + stats + ")"
-            : chooser + " of " + fitting + " fitting hosts (" + best.id() + ": " + stats + ")");
+            : chooser + " of " + fitting + " fitting hosts (" + best.id() + " " + stats + ")");
       } else {
         String members = fewestMembers == 0 ? "no member" : Text.plural(fewestMembers, "member", "members");
         String pool;
@@ -158,8 +157,8 @@ public final class Placer {
           pool = "anti-affinity group " + group + " spread: " + withFewest + " of " + fitting + " fitting hosts "
               + (withFewest == 1 ? "has " : "have ") + (fewestMembers == 0 ? "no member" : "the fewest members (" + fewestMembers + ")");
         }
-        parts.add(withFewest == 1 ? pool + " (" + best.id() + ": " + stats + ")"
-            : pool + "; " + chooser + " of those (" + best.id() + ": " + stats + ")");
+        parts.add(withFewest == 1 ? pool + " (" + best.id() + " " + stats + ")"
+            : pool + "; " + chooser + " of those (" + best.id() + " " + stats + ")");
       }
     }
     if (!spec.placement().hostLabels().isEmpty()) parts.add("host labels " + labelText(spec.placement().hostLabels()));
@@ -196,7 +195,7 @@ public final class Placer {
         kind = "lacking labels";
       } else {
         why = Why.RESOURCES;
-        text = Fit.shortfall(h.capacity(), cluster.allocation(h.id()), spec.limits());
+        text = Fit.shortfall(h, cluster.allocation(h.id()), spec.limits());
         kind = "short of resources";
       }
       byWhy[why.ordinal()]++;

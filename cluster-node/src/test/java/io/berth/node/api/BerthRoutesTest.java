@@ -102,7 +102,7 @@ class BerthRoutesTest {
     assertEquals("/bin/sleep", c.get("command").get(0).asText());
     assertEquals(4242, c.get("pid").asInt());
     assertTrue(c.get("updatedAt").asText().startsWith("2025-01-31T12:00"), c.toString());
-    assertEquals(List.of("create web-1 start=true limits=cpu=0.5 memory=64M pids=128"), ops.calls);
+    assertEquals(List.of("create web-1 start=true limits=cpu=0.5 memory=64M pids=128 memory-guarantee=16M"), ops.calls);
     var ctx = ops.contexts.get(0);
     assertEquals("alice", ctx.principal());
     assertEquals("launch", ctx.reason());
@@ -191,6 +191,23 @@ class BerthRoutesTest {
     problem(send("POST", "/v1/containers/web-1/migrations", "{\"to\":\"Not A Host\"}"), 400, "invalid-field", "to");
     problem(send("PATCH", "/v1/containers/web-1/limits", "{\"memory\":\"lots\"}"), 400, "invalid-field", "limits.memory");
     problem(send("PUT", "/v1/containers/web-1/limits", "{\"pids\":0}"), 400, "invalid-field", "limits.pids");
+    // The weight and the guarantees: each named with its rule, a guarantee above its cap refused.
+    JsonNode w = problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"cpuWeight\":0}}"),
+        400, "invalid-field", "limits.cpuWeight");
+    assertEquals("must be between 1 and 10000 (100 is the default share)", w.get("rule").asText());
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"cpuWeight\":\"heavy\"}}"), 400,
+        "invalid-field", "limits.cpuWeight");
+    JsonNode g = problem(send("POST", "/v1/containers",
+        "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"cpu\":\"0.5\",\"cpuGuarantee\":\"1\"}}"), 400, "invalid-field",
+        "limits.cpuGuarantee");
+    assertEquals("must be between 0 and the cpu cap (0.5)", g.get("rule").asText());
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"cpuGuarantee\":\"-1\"}}"), 400,
+        "invalid-field", "limits.cpuGuarantee");
+    JsonNode m = problem(send("POST", "/v1/containers",
+        "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"memory\":\"64M\",\"memoryGuarantee\":\"128M\"}}"), 400,
+        "invalid-field", "limits.memoryGuarantee");
+    assertEquals("must be between 0 and the memory limit (64M)", m.get("rule").asText());
+    problem(send("PATCH", "/v1/containers/web-1/limits", "{\"memoryGuarantee\":\"a lot\"}"), 400, "invalid-field", "limits.memoryGuarantee");
     problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}", "X-Berth-Principal", "bad principal"), 400,
         "invalid-field", "X-Berth-Principal");
     problem(send("POST", "/v1/containers/web-1/start", null, "X-Berth-Reason", "r".repeat(1100)), 400, "invalid-field", "X-Berth-Reason");
@@ -230,6 +247,9 @@ class BerthRoutesTest {
     JsonNode put = body(send("PUT", "/v1/containers/web-1/limits", "{\"cpu\":\"250m\"}"));
     assertEquals("0.25", put.get("limits").get("cpu").asText());
     assertEquals("256M", put.get("limits").get("memory").asText(), "PUT gives defaults to what it does not name");
+    assertEquals(100, put.get("limits").get("cpuWeight").asInt());
+    assertEquals("0", put.get("limits").get("cpuGuarantee").asText());
+    assertEquals("16M", put.get("limits").get("memoryGuarantee").asText(), "the default guarantee");
     HttpResponse<String> migrating = send("POST", "/v1/containers/web-1/migrations", "{\"to\":\"host-3\",\"mode\":\"cold\"}");
     assertEquals(202, migrating.statusCode(), migrating.body());
     assertEquals("migrating", body(migrating).get("phase").asText());
@@ -245,17 +265,17 @@ class BerthRoutesTest {
     assertEquals("destroyed", body(send("DELETE", "/v1/containers/web-1", null)).get("phase").asText());
     problem(send("DELETE", "/v1/containers/web-1", null), 404, "not-found", "container");
     assertEquals(List.of(
-        "create web-1 start=false limits=cpu=1 memory=256M pids=512",
+        "create web-1 start=false limits=cpu=1 memory=256M pids=512 memory-guarantee=16M",
         "start web-1",
         "start web-1",
         "exec web-1 [echo, hello] timeout=5000",
         "get web-1",
-        "setLimits web-1 cpu=1 memory=128M pids=512",
-        "setLimits web-1 cpu=0.25 memory=256M pids=512",
+        "setLimits web-1 cpu=1 memory=128M pids=512 memory-guarantee=16M",
+        "setLimits web-1 cpu=0.25 memory=256M pids=512 memory-guarantee=16M",
         "migrate web-1 to=host-3 mode=COLD postCopy=AUTO",
         "get web-1",
         "stop web-1 timeout=2500",
-        "create web-2 start=false limits=cpu=1 memory=256M pids=512",
+        "create web-2 start=false limits=cpu=1 memory=256M pids=512 memory-guarantee=16M",
         "start web-2",
         "kill web-2 signal=15",
         "destroy web-1",

@@ -225,7 +225,11 @@ public final class ScriptedOperations implements BerthOperations {
   public CompletionStage<List<HostView>> hosts() {
     record("hosts", null);
     List<HostView> views = new ArrayList<>();
-    hosts.values().forEach(h -> views.add(new HostView(h, 500, 64L << 20, 128, 1, true)));
+    // host-2 has measured what web-1 uses; the others have not measured yet.
+    hosts.values().forEach(h -> views.add(new HostView(h, 500, 64L << 20, 128, 100, 16L << 20, h.id().value().equals("host-2")
+        ? new io.berth.protocol.host.HostUsage(120, 20L << 20, Map.of("web-1", new io.berth.protocol.host.HostUsage.ContainerUsage(120, 20L << 20)),
+            java.time.Instant.parse("2026-12-02T03:00:00Z"))
+        : io.berth.protocol.host.HostUsage.UNKNOWN, 1, true)));
     return CompletableFuture.completedFuture(views);
   }
 

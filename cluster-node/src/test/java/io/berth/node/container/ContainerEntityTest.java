@@ -173,6 +173,19 @@ class ContainerEntityTest {
   }
 
   @Test
+  void theWeightAndTheGuaranteesAreRecordedAndReachTheRuntime() {
+    define(RestartPolicy.NEVER);
+    start();
+    Limits shared = new Limits(500, 128L << 20, 0, 64, 300, 250, 64L << 20);
+    kit.runCommand(new ContainerCommand.SetLimits(shared, 2, ALICE, probe.ref()));
+    ContainerReply.Done done = assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(shared, ((ContainerState.Live) done.state()).data().spec().limits());
+    assertTrue(runtime.calls.contains("limits " + ID + " " + shared), runtime.calls.toString());
+    // The log holds them whole: an entity recovered from its events has the weight and both guarantees.
+    assertEquals(shared, ((ContainerState.Live) kit.restart().state()).data().spec().limits());
+  }
+
+  @Test
   void aSecondOperationWhileOneIsPendingGetsBusy() {
     define(RestartPolicy.NEVER);
     runtime.failStartWith = null;

@@ -54,7 +54,7 @@ class HostEntityTest {
 
   private void register(long incarnation) {
     var r = kit.<HostReply>runCommand(reply -> new HostCommand.Register(new HostCapacity(2000, 1L << 30, 4096), Map.of(), "198.18.251.11",
-        incarnation, SYSTEM, reply));
+        incarnation, io.berth.protocol.host.Overcommit.DEFAULT, SYSTEM, reply));
     assertInstanceOf(HostReply.Done.class, r.reply());
   }
 

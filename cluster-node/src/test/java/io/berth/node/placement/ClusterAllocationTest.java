@@ -27,7 +27,8 @@ class ClusterAllocationTest {
     HostAllocation a = c.allocation(id("node-1"));
     assertEquals(1750, a.cpuMillis());
     assertEquals(1792L << 20, a.memoryBytes());
-    assertEquals(160, a.pids());
+    assertEquals(1750, a.cpuGuaranteeMillis(), "caps reserved: the guarantees sum likewise");
+    assertEquals(1792L << 20, a.memoryGuaranteeBytes());
     assertEquals(3, a.containerCount());
     assertEquals(2, a.groupCount("web"));
     assertEquals(0, a.groupCount("db"));
@@ -40,7 +41,7 @@ class ClusterAllocationTest {
     a = c.allocation(id("node-1"));
     assertEquals(1250, a.cpuMillis());
     assertEquals(1280L << 20, a.memoryBytes());
-    assertEquals(60, a.pids());
+    assertEquals(1250, a.cpuGuaranteeMillis());
     assertEquals(1, a.groupCount("web"));
 
     c = c.withRemoved(id("node-1"), WEB_2).withRemoved(id("node-1"), ContainerId.of("db"));
@@ -106,7 +107,7 @@ class ClusterAllocationTest {
     Rejection r = c.checkLimits(id("node-1"), WEB_1, limits(500, 1024, 100)).orElseThrow();
     assertEquals(Code.NO_CAPACITY, r.code());
     assertEquals("limits", r.field());
-    assertEquals("host node-1 cannot give container web-1 cpu=0.5 memory=1G pids=100: node-1 needs 256M more memory", r.message());
+    assertEquals("host node-1 cannot give container web-1 cpu=0.5 memory=1G pids=100 cpu-guarantee=0.5 memory-guarantee=1G: node-1 needs 256M more memory to guarantee (256M of 1G reserved)", r.message());
     assertTrue(c.checkLimits(id("node-1"), WEB_1, limits(750, 768, 150)).isEmpty());
   }
 
@@ -115,7 +116,9 @@ class ClusterAllocationTest {
     ClusterAllocation c = ClusterAllocation.of(List.of(host("node-1", 1000, 1024, 200)))
         .withPlaced(id("node-1"), WEB_1, new ContainerShare(limits(500, 512, 100), ""));
     assertTrue(c.fitsOn(id("node-1"), WEB_2, limits(500, 512, 100)));
-    assertFalse(c.fitsOn(id("node-1"), WEB_2, limits(500, 512, 101)));
+    assertFalse(c.fitsOn(id("node-1"), WEB_2, limits(500, 513, 100)));
+    assertTrue(c.fitsOn(id("node-1"), WEB_2, limits(500, 512, 200)), "pids caps are not summed: each only within the host's");
+    assertFalse(c.fitsOn(id("node-1"), WEB_2, limits(500, 512, 201)));
   }
 
   @Test

@@ -33,8 +33,9 @@ final class Fixtures {
     return host(name, 4000, 4096, 4096);
   }
 
+  /** Caps that are also reserved (as every container's were before guarantees), so fit is plain arithmetic on capacity. */
   static Limits limits(long cpuMillis, long memoryMiB, long pids) {
-    return new Limits(cpuMillis, memoryMiB << 20, 0, pids);
+    return Limits.reservingCaps(cpuMillis, memoryMiB << 20, 0, pids);
   }
 
   static ContainerSpec spec(String name, Limits limits, PlacementConstraints placement) {

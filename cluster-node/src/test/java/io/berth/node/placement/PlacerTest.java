@@ -38,7 +38,7 @@ class PlacerTest {
     Placement.Decision d = decided(Placer.place(c, spec("web-1", SMALL)));
 
     assertEquals(id("node-2"), d.host());
-    assertEquals("least allocated of 3 fitting hosts (node-2: cpu 25%, memory 25% after placing)", d.reason());
+    assertEquals("least loaded of 3 fitting hosts (node-2 after placing: cpu 25% reserved, 25% of caps at 1x; memory 25% reserved, 25% of limits at 1x)", d.reason());
   }
 
   @Test
@@ -101,14 +101,14 @@ class PlacerTest {
         host("node-4").withCondition(HostCondition.FENCED),
         host("node-5")));
     assertEquals(id("node-5"), decided(Placer.place(c, spec("web-1", SMALL))).host());
-    assertEquals("node-5 is the only fitting host of 5 (cpu 13%, memory 13% after placing)",
+    assertEquals("node-5 is the only fitting host of 5 (after placing: cpu 13% reserved, 13% of caps at 1x; memory 13% reserved, 13% of limits at 1x)",
         decided(Placer.place(c, spec("web-1", SMALL))).reason());
 
     c = c.withHost(host("node-5").withCondition(HostCondition.CORDONED));
     Rejection r = refused(Placer.place(c, spec("web-1", SMALL)));
     assertEquals(Code.NO_CAPACITY, r.code());
     assertEquals("host", r.field());
-    assertEquals("no host can take container web-1 (cpu=0.5 memory=512M pids=128): node-1: cordoned; node-2: draining; "
+    assertEquals("no host can take container web-1 (cpu=0.5 memory=512M pids=128 cpu-guarantee=0.5 memory-guarantee=512M): node-1: cordoned; node-2: draining; "
         + "node-3: unreachable; node-4: fenced; node-5: cordoned", r.message());
   }
 
@@ -138,18 +138,18 @@ class PlacerTest {
 
     assertEquals(Code.NO_CAPACITY, r.code());
     assertEquals("limits", r.field());
-    assertEquals("no host can take container web-1 (cpu=0.5 memory=512M pids=128) with host labels zone=b: "
-        + "node-1: needs 512M more memory; "
+    assertEquals("no host can take container web-1 (cpu=0.5 memory=512M pids=128 cpu-guarantee=0.5 memory-guarantee=512M) with host labels zone=b: "
+        + "node-1: needs 512M more memory to guarantee (1G of 1G reserved); "
         + "node-2: cordoned; "
         + "node-3: lacks label zone=b (has zone=a); "
-        + "node-4: needs 0.3 more cpu, 448M more memory and 28 more pids", r.message());
+        + "node-4: needs 0.3 more cpu to guarantee (3.8 of 4 reserved) and 448M more memory to guarantee (4032M of 4G reserved)", r.message());
   }
 
   @Test
   void aLimitBeyondAHostsWholeCapacitySaysSo() {
     ClusterAllocation c = ClusterAllocation.of(List.of(host("node-1", 2000, 2048, 4096)));
     Rejection r = refused(Placer.place(c, spec("big", limits(1000, 4096, 64))));
-    assertEquals("no host can take container big (cpu=1 memory=4G pids=64): node-1: needs 2G more memory (asks 4G, has 2G in all)",
+    assertEquals("no host can take container big (cpu=1 memory=4G pids=64 cpu-guarantee=1 memory-guarantee=4G): node-1: memory limit 4G is over its 2G",
         r.message());
   }
 
@@ -166,7 +166,7 @@ class PlacerTest {
     ClusterAllocation c = with(three(), "node-3", "a", limits(2000, 2048, 10));
     Placement.Decision d = decided(Placer.place(c, spec("web-1", SMALL, pinned("node-3"))));
     assertEquals(id("node-3"), d.host());
-    assertEquals("pinned by --host to node-3 (cpu 63%, memory 63% after placing)", d.reason());
+    assertEquals("pinned by --host to node-3 (after placing: cpu 63% reserved, 63% of caps at 1x; memory 63% reserved, 63% of limits at 1x)", d.reason());
   }
 
   @Test
@@ -175,7 +175,7 @@ class PlacerTest {
     Rejection r = refused(Placer.place(c, spec("web-1", SMALL, pinned("node-2"))));
     assertEquals(Code.NO_CAPACITY, r.code());
     assertEquals("placement.pinnedHost", r.field());
-    assertEquals("pinned host node-2 (--host) cannot take container web-1 (cpu=0.5 memory=512M pids=128): node-2: cordoned", r.message());
+    assertEquals("pinned host node-2 (--host) cannot take container web-1 (cpu=0.5 memory=512M pids=128 cpu-guarantee=0.5 memory-guarantee=512M): node-2: cordoned", r.message());
   }
 
   @Test
@@ -184,7 +184,7 @@ class PlacerTest {
     Rejection r = refused(Placer.place(c, spec("web-1", SMALL, pinned("node-2"))));
     assertEquals(Code.NO_CAPACITY, r.code());
     assertEquals("placement.pinnedHost", r.field());
-    assertEquals("pinned host node-2 (--host) cannot take container web-1 (cpu=0.5 memory=512M pids=128): node-2: needs 0.3 more cpu",
+    assertEquals("pinned host node-2 (--host) cannot take container web-1 (cpu=0.5 memory=512M pids=128 cpu-guarantee=0.5 memory-guarantee=512M): node-2: needs 0.3 more cpu to guarantee (3.8 of 4 reserved)",
         r.message());
   }
 
@@ -222,14 +222,14 @@ class PlacerTest {
     assertEquals(Set.of(id("node-1"), id("node-2"), id("node-3")), new HashSet<>(chosen.subList(3, 6)));
     assertEquals(id("node-1"), chosen.get(0));
     for (String h : List.of("node-1", "node-2", "node-3")) assertEquals(2, c.allocation(id(h)).groupCount("web"), h);
-    assertEquals("anti-affinity group web: all 3 fitting hosts have no member; least allocated of those "
-        + "(node-1: cpu 13%, memory 13% after placing)", reasons.get(0));
-    assertEquals("anti-affinity group web spread: 2 of 3 fitting hosts have no member; least allocated of those "
-        + "(node-2: cpu 63%, memory 63% after placing)", reasons.get(1));
-    assertEquals("anti-affinity group web spread: 1 of 3 fitting hosts has no member (node-3: cpu 63%, memory 63% after placing)",
+    assertEquals("anti-affinity group web: all 3 fitting hosts have no member; least loaded of those "
+        + "(node-1 after placing: cpu 13% reserved, 13% of caps at 1x; memory 13% reserved, 13% of limits at 1x)", reasons.get(0));
+    assertEquals("anti-affinity group web spread: 2 of 3 fitting hosts have no member; least loaded of those "
+        + "(node-2 after placing: cpu 63% reserved, 63% of caps at 1x; memory 63% reserved, 63% of limits at 1x)", reasons.get(1));
+    assertEquals("anti-affinity group web spread: 1 of 3 fitting hosts has no member (node-3 after placing: cpu 63% reserved, 63% of caps at 1x; memory 63% reserved, 63% of limits at 1x)",
         reasons.get(2));
-    assertEquals("anti-affinity group web: all 3 fitting hosts have 1 member; least allocated of those "
-        + "(node-1: cpu 25%, memory 25% after placing)", reasons.get(3));
+    assertEquals("anti-affinity group web: all 3 fitting hosts have 1 member; least loaded of those "
+        + "(node-1 after placing: cpu 25% reserved, 25% of caps at 1x; memory 25% reserved, 25% of limits at 1x)", reasons.get(3));
   }
 
   @Test
@@ -238,7 +238,7 @@ class PlacerTest {
     c = c.withPlaced(id("node-1"), ContainerId.of("web-1"), new ContainerShare(SMALL, "web"));
     Placement.Decision d = decided(Placer.place(c, spec("web-2", SMALL, group("web"))));
     assertEquals(id("node-1"), d.host());
-    assertEquals("anti-affinity group web: node-1 is the only fitting host of 2 and has 1 member (node-1: cpu 25%, memory 25% after placing)",
+    assertEquals("anti-affinity group web: node-1 is the only fitting host of 2 and has 1 member (node-1 after placing: cpu 25% reserved, 25% of caps at 1x; memory 25% reserved, 25% of limits at 1x)",
         d.reason());
   }
 
@@ -248,7 +248,7 @@ class PlacerTest {
     Placement.Decision d = decided(Placer.place(c, spec("web-2", SMALL,
         new PlacementConstraints(Optional.of(id("node-1")), Map.of(), "web"))));
     assertEquals(id("node-1"), d.host());
-    assertEquals("pinned by --host to node-1 (cpu 25%, memory 25% after placing); anti-affinity group web: not spread, node-1 already has 1 member",
+    assertEquals("pinned by --host to node-1 (after placing: cpu 25% reserved, 25% of caps at 1x; memory 25% reserved, 25% of limits at 1x); anti-affinity group web: not spread, node-1 already has 1 member",
         d.reason());
   }
 
@@ -260,11 +260,11 @@ class PlacerTest {
         host("node-3", 4000, 4096, 4096, Map.of("zone", "b", "disk", "ssd"))));
     Placement.Decision d = decided(Placer.place(c, spec("db-1", SMALL, labels(Map.of("zone", "b", "disk", "ssd")))));
     assertEquals(id("node-3"), d.host());
-    assertEquals("node-3 is the only fitting host of 3 (cpu 13%, memory 13% after placing); host labels disk=ssd,zone=b", d.reason());
+    assertEquals("node-3 is the only fitting host of 3 (after placing: cpu 13% reserved, 13% of caps at 1x; memory 13% reserved, 13% of limits at 1x); host labels disk=ssd,zone=b", d.reason());
 
     Rejection r = refused(Placer.place(c, spec("db-1", SMALL, labels(Map.of("zone", "c", "gpu", "yes")))));
     assertEquals("placement.hostLabels", r.field());
-    assertEquals("no host can take container db-1 (cpu=0.5 memory=512M pids=128) with host labels gpu=yes,zone=c: "
+    assertEquals("no host can take container db-1 (cpu=0.5 memory=512M pids=128 cpu-guarantee=0.5 memory-guarantee=512M) with host labels gpu=yes,zone=c: "
         + "node-1: lacks labels gpu=yes and zone=c (has zone=a); node-2: lacks labels gpu=yes and zone=c (has zone=b); "
         + "node-3: lacks labels gpu=yes and zone=c (has zone=b)", r.message());
   }
@@ -279,7 +279,7 @@ class PlacerTest {
     assertEquals(id("node-2"), decided(Placer.place(c, s, PlacementPolicy.LEAST_ALLOCATED)).host());
     Placement.Decision spread = decided(Placer.place(c, s, PlacementPolicy.SPREAD));
     assertEquals(id("node-1"), spread.host());
-    assertEquals("fewest containers of 2 fitting hosts (node-1: 2 containers, cpu 63%, memory 63% after placing)", spread.reason());
+    assertEquals("fewest containers of 2 fitting hosts (node-1 after placing: 2 containers; cpu 63% reserved, 63% of caps at 1x; memory 63% reserved, 63% of limits at 1x)", spread.reason());
   }
 
   @Test
@@ -299,7 +299,7 @@ class PlacerTest {
 
     c = c.withHost(host("node-2").withCondition(HostCondition.FENCED));
     Rejection r = refused(Placer.place(c, spec("web-1", SMALL), PlacementPolicy.LEAST_ALLOCATED, exclude));
-    assertEquals("no host can take container web-1 (cpu=0.5 memory=512M pids=128): node-1: excluded: the container's current host; "
+    assertEquals("no host can take container web-1 (cpu=0.5 memory=512M pids=128 cpu-guarantee=0.5 memory-guarantee=512M): node-1: excluded: the container's current host; "
         + "node-2: fenced", r.message());
   }
 
@@ -312,8 +312,8 @@ class PlacerTest {
     }
     Rejection r = refused(Placer.place(ClusterAllocation.of(hosts), spec("big", limits(2000, 512, 10))));
     String m = r.message();
-    assertTrue(m.contains("h-000: cordoned; h-001: needs 1 more cpu (asks 2, has 1 in all); "), m);
-    assertTrue(m.contains("h-099: needs 1 more cpu"), m);
+    assertTrue(m.contains("h-000: cordoned; h-001: cpu cap 2 is over its 1 cores; "), m);
+    assertTrue(m.contains("h-099: cpu cap 2 is over its 1 cores"), m);
     assertFalse(m.contains("h-100"), m);
     assertTrue(m.endsWith("; and 50 more hosts (25 cordoned, 25 short of resources)"), m);
     assertEquals(Placer.MAX_NAMED_HOSTS, Pattern.compile("h-\\d{3}: ").matcher(m).results().count(), "hosts named one by one");
@@ -322,7 +322,7 @@ class PlacerTest {
   @Test
   void aTinyAllocationIsShownAsBelowOnePercentNotZero() {
     ClusterAllocation c = ClusterAllocation.of(List.of(host("big", 1_000_000, 1 << 20, 1 << 20)));
-    assertEquals("big is the only fitting host of 1 (cpu <1%, memory <1% after placing)",
+    assertEquals("big is the only fitting host of 1 (after placing: cpu <1% reserved, <1% of caps at 1x; memory <1% reserved, <1% of limits at 1x)",
         decided(Placer.place(c, spec("tiny", limits(1, 4, 1)))).reason());
   }
 

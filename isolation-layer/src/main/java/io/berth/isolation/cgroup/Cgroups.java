@@ -147,7 +147,13 @@ public final class Cgroups {
     fs.write("", root, "cgroup.subtree_control", enable);
   }
 
-  /** Writes cpu, cpuset, memory and pids limits; raising and lowering memory both keep memsw ≥ memory. */
+  /**
+   * Writes cpu, cpuset, memory and pids limits, the cpu weight and the memory guarantee; raising and lowering memory
+   * both keep memsw ≥ memory. The weight is cpu.shares on v1 (100 is the kernel's default 1024) and cpu.weight on v2;
+   * the memory guarantee is memory.soft_limit_in_bytes on v1 (under pressure the kernel reclaims first from
+   * cgroups above it) and memory.low on v2. The cpu guarantee has no file: placement keeps the sum of a host's
+   * guarantees within its cores, and the weights share contended cpu.
+   */
   public void apply(String container, Limits limits) {
     String cg = path(container);
     pinCpus(container, limits.cpuMillis());
@@ -170,13 +176,27 @@ public final class Cgroups {
       } else {
         fs.write("memory", cg, "memory.limit_in_bytes", mem);
       }
+      fs.write("memory", cg, "memory.soft_limit_in_bytes", Long.toString(limits.memoryGuaranteeBytes()));
+      fs.write("cpu", cg, "cpu.shares", Long.toString(sharesFor(limits.cpuWeight())));
       fs.write("pids", cg, "pids.max", Long.toString(limits.pids()));
     } else {
       fs.write("cpu", cg, "cpu.max", quota + " " + CPU_PERIOD_US);
+      fs.write("cpu", cg, "cpu.weight", Integer.toString(limits.cpuWeight()));
       fs.write("memory", cg, "memory.max", Long.toString(limits.memoryBytes()));
+      fs.write("memory", cg, "memory.low", Long.toString(limits.memoryGuaranteeBytes()));
       if (fs.exists("memory", cg, "memory.swap.max")) fs.write("memory", cg, "memory.swap.max", "0");
       fs.write("pids", cg, "pids.max", Long.toString(limits.pids()));
     }
+  }
+
+  /** cgroup v1's cpu.shares for a weight: 100 is the kernel's default of 1024; at least 2, the kernel's minimum. */
+  public static long sharesFor(int weight) {
+    return Math.max(2, weight * 1024L / 100);
+  }
+
+  /** The weight cpu.shares stands for (the inverse of {@link #sharesFor}, rounded to the nearest). */
+  static int weightFor(long shares) {
+    return (int) Math.max(1, Math.min(Limits.MAX_CPU_WEIGHT, Math.round(shares * 100.0 / 1024)));
   }
 
   /** How many cpus a container with {@code cpuMillis} is pinned to: ceil(cpu). */
@@ -217,25 +237,35 @@ public final class Cgroups {
     fs.write("cpuset", path(container), "cpuset.cpus", CpuList.format(chosen));
   }
 
-  /** The limits as the kernel holds them now; disk is not a cgroup limit and reads as 0. */
+  /**
+   * The limits as the kernel holds them now; disk is not a cgroup limit and reads as 0, nor is the cpu guarantee
+   * (placement's), which reads as 0.
+   */
   public Limits read(String container) {
     String cg = path(container);
     long quota;
     long period;
     long memory;
+    int weight;
+    long guarantee;
     if (fs.version() == CgroupVersion.V1) {
       quota = Long.parseLong(fs.read("cpu", cg, "cpu.cfs_quota_us"));
       period = Long.parseLong(fs.read("cpu", cg, "cpu.cfs_period_us"));
       memory = parseLimit(fs.read("memory", cg, "memory.limit_in_bytes"));
+      weight = weightFor(Long.parseLong(fs.read("cpu", cg, "cpu.shares")));
+      guarantee = parseLimit(fs.read("memory", cg, "memory.soft_limit_in_bytes"));
     } else {
       String[] max = fs.read("cpu", cg, "cpu.max").split("\\s+");
       quota = max[0].equals("max") ? -1 : Long.parseLong(max[0]);
       period = Long.parseLong(max[1]);
       memory = parseLimit(fs.read("memory", cg, "memory.max"));
+      weight = Integer.parseInt(fs.read("cpu", cg, "cpu.weight"));
+      guarantee = parseLimit(fs.read("memory", cg, "memory.low"));
     }
     long pids = parseLimit(fs.read("pids", cg, "pids.max"));
     long cpu = quota < 0 ? Limits.MAX_CPU_MILLIS : Math.max(1, quota * 1000 / period);
-    return new Limits(cpu, Math.min(memory, Limits.MAX_MEMORY), 0, Math.min(pids, Limits.MAX_PIDS));
+    memory = Math.min(memory, Limits.MAX_MEMORY);
+    return new Limits(cpu, memory, 0, Math.min(pids, Limits.MAX_PIDS), weight, 0, Math.min(guarantee, memory));
   }
 
   /** Counters: cpu time used, memory in use, tasks, OOM kills. */
@@ -272,6 +302,37 @@ public final class Cgroups {
   public boolean exists(String container) {
     for (String c : everyController()) if (fs.exists(c, path(container))) return true;
     return false;
+  }
+
+  /**
+   * The counters of the root (every container together) and of each container cgroup under it; empty before the
+   * first container made the root. A container removed while this reads is left out.
+   */
+  public RootUsage rootUsage() {
+    if (!fs.exists("pids", root)) return new RootUsage(0, 0, java.util.Map.of());
+    java.util.Map<String, RootUsage.Counters> each = new java.util.HashMap<>();
+    for (String container : children("pids")) {
+      try {
+        each.put(container, counters(path(container)));
+      } catch (CgroupException | NumberFormatException e) {
+        // removed meanwhile (its files went with it)
+      }
+    }
+    RootUsage.Counters all = counters(root);
+    return new RootUsage(all.cpuNanos(), all.workingSetBytes(), each);
+  }
+
+  private RootUsage.Counters counters(String cg) {
+    if (fs.version() == CgroupVersion.V1) {
+      long cpu = Long.parseLong(fs.read("cpuacct", cg, "cpuacct.usage"));
+      long usage = Long.parseLong(fs.read("memory", cg, "memory.usage_in_bytes"));
+      long inactive = keyed(fs.read("memory", cg, "memory.stat"), "total_inactive_file");
+      return new RootUsage.Counters(cpu, Math.max(0, usage - inactive));
+    }
+    long cpu = keyed(fs.read("cpu", cg, "cpu.stat"), "usage_usec") * 1000;
+    long usage = Long.parseLong(fs.read("memory", cg, "memory.current"));
+    long inactive = keyed(fs.read("memory", cg, "memory.stat"), "inactive_file");
+    return new RootUsage.Counters(cpu, Math.max(0, usage - inactive));
   }
 
   /** Every container cgroup under the root (the pids controller's view). */

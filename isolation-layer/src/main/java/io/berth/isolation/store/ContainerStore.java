@@ -114,6 +114,9 @@ public final class ContainerStore {
     p.setProperty("limits.memoryBytes", Long.toString(r.limits().memoryBytes()));
     p.setProperty("limits.diskBytes", Long.toString(r.limits().diskBytes()));
     p.setProperty("limits.pids", Long.toString(r.limits().pids()));
+    p.setProperty("limits.cpuWeight", Integer.toString(r.limits().cpuWeight()));
+    p.setProperty("limits.cpuGuaranteeMillis", Long.toString(r.limits().cpuGuaranteeMillis()));
+    p.setProperty("limits.memoryGuaranteeBytes", Long.toString(r.limits().memoryGuaranteeBytes()));
     r.network().ifPresent(n -> {
       p.setProperty("network.address", n.address());
       p.setProperty("network.prefixLength", Integer.toString(n.prefixLength()));
@@ -152,8 +155,13 @@ public final class ContainerStore {
     int n = Integer.parseInt(p.getProperty("command.count", "0"));
     List<String> command = new ArrayList<>();
     for (int i = 0; i < n; i++) command.add(p.getProperty("command." + i));
-    Limits limits = new Limits(Long.parseLong(p.getProperty("limits.cpuMillis")), Long.parseLong(p.getProperty("limits.memoryBytes")),
-        Long.parseLong(p.getProperty("limits.diskBytes")), Long.parseLong(p.getProperty("limits.pids")));
+    // A record written before weights and guarantees: the default weight, and every cap reserved, as placed then.
+    long cpu = Long.parseLong(p.getProperty("limits.cpuMillis"));
+    long memory = Long.parseLong(p.getProperty("limits.memoryBytes"));
+    Limits limits = new Limits(cpu, memory, Long.parseLong(p.getProperty("limits.diskBytes")), Long.parseLong(p.getProperty("limits.pids")),
+        Integer.parseInt(p.getProperty("limits.cpuWeight", Integer.toString(Limits.DEFAULT_CPU_WEIGHT))),
+        Long.parseLong(p.getProperty("limits.cpuGuaranteeMillis", Long.toString(cpu))),
+        Long.parseLong(p.getProperty("limits.memoryGuaranteeBytes", Long.toString(memory))));
     Optional<NetworkAttachment> net = p.getProperty("network.address") == null ? Optional.empty()
         : Optional.of(new NetworkAttachment(p.getProperty("network.address"), Integer.parseInt(p.getProperty("network.prefixLength")),
             p.getProperty("network.gateway"), p.getProperty("network.bridge")));

@@ -145,7 +145,8 @@ public record DirectoryState(Map<ContainerId, Allocation> allocations, Map<Conta
 
   private static Limits larger(Limits a, Limits b) {
     return new Limits(Math.max(a.cpuMillis(), b.cpuMillis()), Math.max(a.memoryBytes(), b.memoryBytes()),
-        Math.max(a.diskBytes(), b.diskBytes()), Math.max(a.pids(), b.pids()));
+        Math.max(a.diskBytes(), b.diskBytes()), Math.max(a.pids(), b.pids()), Math.max(a.cpuWeight(), b.cpuWeight()),
+        Math.max(a.cpuGuaranteeMillis(), b.cpuGuaranteeMillis()), Math.max(a.memoryGuaranteeBytes(), b.memoryGuaranteeBytes()));
   }
 
   private static IllegalStateException conflict(DirectoryEvent event, String why) {

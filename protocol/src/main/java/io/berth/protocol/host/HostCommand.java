@@ -12,12 +12,18 @@ public sealed interface HostCommand extends BerthMessage {
   ActorRef<HostReply> replyTo();
 
   /**
-   * The node of this host started: registers its capacity, labels, address and {@code incarnation} (its member uid).
+   * The node of this host started: registers its capacity, labels, address, {@code incarnation} (its member uid) and overcommit ratios.
    * A fenced host is answered with its fenced state and nothing is recorded: the node must empty the host and
    * {@link MarkRejoined} first.
    */
-  record Register(HostCapacity capacity, Map<String, String> labels, String address, long incarnation, CommandContext context,
-      ActorRef<HostReply> replyTo) implements HostCommand {}
+  record Register(HostCapacity capacity, Map<String, String> labels, String address, long incarnation, Overcommit overcommit,
+      CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
+
+  /**
+   * The host's node measured what its containers use ({@link HostUsage}): kept by the entity for its answers to
+   * {@link Get}, not recorded. Not answered (the node reports again in a few seconds).
+   */
+  record ReportUsage(HostUsage usage, ActorRef<HostReply> replyTo) implements HostCommand {}
 
   record Cordon(CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 

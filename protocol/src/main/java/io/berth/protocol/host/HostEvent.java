@@ -13,11 +13,21 @@ import java.util.Map;
 public sealed interface HostEvent extends BerthEvent {
 
   /**
-   * The node started (or restarted) on this host and offers this capacity. {@code incarnation}: the node's cluster
-   * member uid (each JVM start has its own; 0 when recorded before incarnations were), which a fence names.
+   * The node started (or restarted) on this host and offers this capacity, with these overcommit ratios (its
+   * settings). {@code incarnation}: the node's cluster member uid (each JVM start has its own; 0 when recorded
+   * before incarnations were), which a fence names.
    */
-  record HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address, long incarnation)
-      implements HostEvent {
+  record HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address, long incarnation,
+      Overcommit overcommit) implements HostEvent {
+    public HostRegistered {
+      java.util.Objects.requireNonNull(overcommit, "overcommit");
+    }
+
+    /** As recorded before overcommit existed: caps were reservations. */
+    public HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address, long incarnation) {
+      this(meta, capacity, labels, address, incarnation, Overcommit.NONE);
+    }
+
     public HostRegistered(EventMeta meta, HostCapacity capacity, Map<String, String> labels, String address) {
       this(meta, capacity, labels, address, 0);
     }

@@ -70,9 +70,10 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
   }
 
   /** What a registered host told about itself. */
-  record HostInfo(HostId id, HostCapacity capacity, Map<String, String> labels, String address, Instant registeredAt, long incarnation) {
+  record HostInfo(HostId id, HostCapacity capacity, Map<String, String> labels, String address, Instant registeredAt, long incarnation,
+      Overcommit overcommit) {
     public HostInfo(HostId id, HostCapacity capacity, Map<String, String> labels, String address, Instant registeredAt) {
-      this(id, capacity, labels, address, registeredAt, 0);
+      this(id, capacity, labels, address, registeredAt, 0, Overcommit.NONE);
     }
   }
 
@@ -88,7 +89,7 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
     // A report of the past: the host's phase is what it is now.
     if (event instanceof HostSelfFenced) return withHash(hash);
     if (event instanceof HostRegistered e) {
-      HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at, e.incarnation());
+      HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at, e.incarnation(), e.overcommit());
       if (this instanceof Active a) return new Active(info, a.cordoned(), a.draining(), a.drain(), a.lastDrainLeft(), hash);
       if (this instanceof Fenced) throw mismatch(event, "a fenced host must rejoin first");
       return new Active(info, false, false, hash);

@@ -33,13 +33,15 @@ final class ContainerEventFormats {
   private ContainerEventFormats() {}
 
   /**
-   * Version 4: the spec in layout 4 (with the checkpoint schedule); version 3 (layout 3, with storage and HA priority)
+   * Version 5: the spec in layout 5 (with the cpu weight and the guarantees); version 4 (layout 4, with the checkpoint
+   * schedule) reads as limits that reserved what they capped; version 3 (layout 3, with storage and HA priority)
    * reads as no checkpoints; version 2 (layout 2, with {@code privileged}) also as local storage, priority 0; version 1
    * (layout 1) also as unprivileged.
    */
-  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 4,
+  static final EventFormat<ContainerDefined> CONTAINER_DEFINED = EventFormat.of(ContainerDefined.class, 5,
       (out, e) -> { writeMeta(out, e.meta()); writeSpec(out, e.spec(), "spec"); },
       in -> new ContainerDefined(readMeta(in), readSpec(in, "spec")))
+      .withOldVersion(4, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV4(in, "spec")))
       .withOldVersion(3, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV3(in, "spec")))
       .withOldVersion(2, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV2(in, "spec")))
       .withOldVersion(1, in -> new ContainerDefined(readMeta(in), ValueCodecs.readSpecV1(in, "spec")));
@@ -76,13 +78,17 @@ final class ContainerEventFormats {
       (out, e) -> { writeMeta(out, e.meta()); writeInt(out, e.exitCode()); writeInt(out, e.signal()); },
       in -> new ContainerExited(readMeta(in), readInt(in, "exitCode"), readInt(in, "signal")));
 
-  static final EventFormat<LimitsChangeRequested> LIMITS_CHANGE_REQUESTED = EventFormat.of(LimitsChangeRequested.class, 1,
+  /** Version 2: limits layout 2 (with the weight and the guarantees); version 1 (layout 1) reads as caps that were all reserved. */
+  static final EventFormat<LimitsChangeRequested> LIMITS_CHANGE_REQUESTED = EventFormat.of(LimitsChangeRequested.class, 2,
       (out, e) -> { writeMeta(out, e.meta()); writeLimits(out, e.limits(), "limits"); },
-      in -> new LimitsChangeRequested(readMeta(in), readLimits(in, "limits")));
+      in -> new LimitsChangeRequested(readMeta(in), readLimits(in, "limits")))
+      .withOldVersion(1, in -> new LimitsChangeRequested(readMeta(in), ValueCodecs.readLimitsV1(in, "limits")));
 
-  static final EventFormat<LimitsChanged> LIMITS_CHANGED = EventFormat.of(LimitsChanged.class, 1,
+  /** Version 2 as {@link #LIMITS_CHANGE_REQUESTED}. */
+  static final EventFormat<LimitsChanged> LIMITS_CHANGED = EventFormat.of(LimitsChanged.class, 2,
       (out, e) -> { writeMeta(out, e.meta()); writeLimits(out, e.limits(), "limits"); },
-      in -> new LimitsChanged(readMeta(in), readLimits(in, "limits")));
+      in -> new LimitsChanged(readMeta(in), readLimits(in, "limits")))
+      .withOldVersion(1, in -> new LimitsChanged(readMeta(in), ValueCodecs.readLimitsV1(in, "limits")));
 
   static final EventFormat<DestroyRequested> DESTROY_REQUESTED = EventFormat.of(DestroyRequested.class, 1,
       (out, e) -> writeMeta(out, e.meta()),

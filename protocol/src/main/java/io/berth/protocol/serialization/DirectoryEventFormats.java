@@ -20,7 +20,8 @@ import java.util.List;
 final class DirectoryEventFormats {
   private DirectoryEventFormats() {}
 
-  static final EventFormat<ContainerAllocated> CONTAINER_ALLOCATED = EventFormat.of(ContainerAllocated.class, 1,
+  /** Version 2: limits layout 2 (weight and guarantees); version 1 (limits layout 1) reads as caps that were all reserved. */
+  static final EventFormat<ContainerAllocated> CONTAINER_ALLOCATED = EventFormat.of(ContainerAllocated.class, 2,
       (out, e) -> {
         writeMeta(out, e.meta());
         writeContainerId(out, e.container(), "container");
@@ -30,11 +31,15 @@ final class DirectoryEventFormats {
         writeString(out, e.address());
       },
       in -> new ContainerAllocated(readMeta(in), readContainerId(in, "container"), readHostId(in, "host"),
-          readLimits(in, "limits"), readString(in, "antiAffinityGroup"), readString(in, "address")));
+          readLimits(in, "limits"), readString(in, "antiAffinityGroup"), readString(in, "address")))
+      .withOldVersion(1, in -> new ContainerAllocated(readMeta(in), readContainerId(in, "container"), readHostId(in, "host"),
+          ValueCodecs.readLimitsV1(in, "limits"), readString(in, "antiAffinityGroup"), readString(in, "address")));
 
-  static final EventFormat<AllocationResized> ALLOCATION_RESIZED = EventFormat.of(AllocationResized.class, 1,
+  /** Version 2: limits layout 2 (weight and guarantees); version 1 (limits layout 1) reads as caps that were all reserved. */
+  static final EventFormat<AllocationResized> ALLOCATION_RESIZED = EventFormat.of(AllocationResized.class, 2,
       (out, e) -> { writeMeta(out, e.meta()); writeContainerId(out, e.container(), "container"); writeLimits(out, e.limits(), "limits"); },
-      in -> new AllocationResized(readMeta(in), readContainerId(in, "container"), readLimits(in, "limits")));
+      in -> new AllocationResized(readMeta(in), readContainerId(in, "container"), readLimits(in, "limits")))
+      .withOldVersion(1, in -> new AllocationResized(readMeta(in), readContainerId(in, "container"), ValueCodecs.readLimitsV1(in, "limits")));
 
   static final EventFormat<AllocationMoved> ALLOCATION_MOVED = EventFormat.of(AllocationMoved.class, 1,
       (out, e) -> { writeMeta(out, e.meta()); writeContainerId(out, e.container(), "container"); writeHostId(out, e.host(), "host"); },
@@ -46,7 +51,8 @@ final class DirectoryEventFormats {
 
   // --- the sagas (create, resize) -----------------------------------------------------------------
 
-  static final EventFormat<ContainerReserved> CONTAINER_RESERVED = EventFormat.of(ContainerReserved.class, 1,
+  /** Version 2: limits layout 2 (weight and guarantees); version 1 (limits layout 1) reads as caps that were all reserved. */
+  static final EventFormat<ContainerReserved> CONTAINER_RESERVED = EventFormat.of(ContainerReserved.class, 2,
       (out, e) -> {
         writeMeta(out, e.meta());
         writeLong(out, e.reservation());
@@ -58,13 +64,18 @@ final class DirectoryEventFormats {
         writeString(out, e.decision());
       },
       in -> new ContainerReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readHostId(in, "host"),
-          readLimits(in, "limits"), readString(in, "antiAffinityGroup"), readString(in, "address"), readString(in, "decision")));
+          readLimits(in, "limits"), readString(in, "antiAffinityGroup"), readString(in, "address"), readString(in, "decision")))
+      .withOldVersion(1, in -> new ContainerReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readHostId(in, "host"),
+          ValueCodecs.readLimitsV1(in, "limits"), readString(in, "antiAffinityGroup"), readString(in, "address"), readString(in, "decision")));
 
-  static final EventFormat<ResizeReserved> RESIZE_RESERVED = EventFormat.of(ResizeReserved.class, 1,
+  /** Version 2: limits layout 2 (weight and guarantees); version 1 (limits layout 1) reads as caps that were all reserved. */
+  static final EventFormat<ResizeReserved> RESIZE_RESERVED = EventFormat.of(ResizeReserved.class, 2,
       (out, e) -> { writeMeta(out, e.meta()); writeLong(out, e.reservation()); writeContainerId(out, e.container(), "container"); writeLimits(out, e.limits(), "limits"); },
-      in -> new ResizeReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readLimits(in, "limits")));
+      in -> new ResizeReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readLimits(in, "limits")))
+      .withOldVersion(1, in -> new ResizeReserved(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), ValueCodecs.readLimitsV1(in, "limits")));
 
-  static final EventFormat<ReservationConfirmed> RESERVATION_CONFIRMED = EventFormat.of(ReservationConfirmed.class, 1,
+  /** Version 2: limits layout 2 (weight and guarantees); version 1 (limits layout 1) reads as caps that were all reserved. */
+  static final EventFormat<ReservationConfirmed> RESERVATION_CONFIRMED = EventFormat.of(ReservationConfirmed.class, 2,
       (out, e) -> {
         writeMeta(out, e.meta());
         writeLong(out, e.reservation());
@@ -73,7 +84,9 @@ final class DirectoryEventFormats {
         writeLimits(out, e.limits(), "limits");
       },
       in -> new ReservationConfirmed(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readHostId(in, "host"),
-          readLimits(in, "limits")));
+          readLimits(in, "limits")))
+      .withOldVersion(1, in -> new ReservationConfirmed(readMeta(in), readLong(in, "reservation"), readContainerId(in, "container"), readHostId(in, "host"),
+          ValueCodecs.readLimitsV1(in, "limits")));
 
   static final EventFormat<ReservationReleased> RESERVATION_RELEASED = EventFormat.of(ReservationReleased.class, 1,
       (out, e) -> { writeMeta(out, e.meta()); writeLong(out, e.reservation()); writeContainerId(out, e.container(), "container"); writeString(out, e.reason()); },

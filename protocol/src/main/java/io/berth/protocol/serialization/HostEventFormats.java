@@ -16,17 +16,24 @@ import java.util.List;
 final class HostEventFormats {
   private HostEventFormats() {}
 
-  /** Version 2: with the node's incarnation; version 1 reads as incarnation 0 (not named). */
-  static final EventFormat<HostRegistered> HOST_REGISTERED = EventFormat.of(HostRegistered.class, 2,
+  /**
+   * Version 3: with the overcommit ratios (cpu, memory: varlongs in hundredths); version 2 (with the node's incarnation)
+   * reads as no overcommit, as hosts then placed; version 1 also as incarnation 0 (not named).
+   */
+  static final EventFormat<HostRegistered> HOST_REGISTERED = EventFormat.of(HostRegistered.class, 3,
       (out, e) -> {
         writeMeta(out, e.meta());
         writeCapacity(out, e.capacity());
         Wire.writeStringMap(out, e.labels());
         writeString(out, e.address());
         Wire.writeLong(out, e.incarnation());
+        Wire.writeLong(out, e.overcommit().cpuHundredths());
+        Wire.writeLong(out, e.overcommit().memoryHundredths());
       },
       in -> new HostRegistered(readMeta(in), readCapacity(in), Wire.readStringMap(in, "labels", Wire.MAX_COUNT), readString(in, "address"),
-          Wire.readLong(in, "incarnation")))
+          Wire.readLong(in, "incarnation"), readOvercommit(in)))
+      .withOldVersion(2, in -> new HostRegistered(readMeta(in), readCapacity(in), Wire.readStringMap(in, "labels", Wire.MAX_COUNT),
+          readString(in, "address"), Wire.readLong(in, "incarnation")))
       .withOldVersion(1, in -> new HostRegistered(readMeta(in), readCapacity(in), Wire.readStringMap(in, "labels", Wire.MAX_COUNT),
           readString(in, "address")));
 
@@ -96,6 +103,16 @@ final class HostEventFormats {
 
   static final List<EventFormat<?>> ALL = List.of(
       HOST_REGISTERED, HOST_CORDONED, HOST_UNCORDONED, DRAIN_REQUESTED, HOST_DRAINED, HOST_FENCED, HOST_REJOINED, HOST_SELF_FENCED);
+
+  static io.berth.protocol.host.Overcommit readOvercommit(Input in) {
+    long cpu = Wire.readLong(in, "overcommit.cpu");
+    long memory = Wire.readLong(in, "overcommit.memory");
+    try {
+      return new io.berth.protocol.host.Overcommit(cpu, memory);
+    } catch (io.berth.protocol.InvalidFieldException e) {
+      throw ValueCodecs.invalid("overcommit", io.berth.protocol.host.Overcommit.class, e);
+    }
+  }
 
   /** cpu millis, memory bytes, pids: three varlongs (layout 1 of {@link HostCapacity}). */
   static void writeCapacity(Output out, HostCapacity c) {

@@ -64,7 +64,11 @@ public final class KryoRegistry {
   public static final Set<Integer> RETIRED_IDS = Set.of(
       470, // DirectoryCommand.Allocate: create became the directory's saga (CreateContainer)
       471, // DirectoryCommand.Resize: resize became the directory's saga (ResizeContainer)
-      570); // DirectoryReply.Allocated: the directory no longer answers with a bare allocation
+      570, // DirectoryReply.Allocated: the directory no longer answers with a bare allocation
+      // Limits and ContainerSpec in their layouts before guarantees: a snapshot holding them must fail to load
+      // (and the entity replay its events) rather than be read with today's layouts (now 111 and 112).
+      103, 106,
+      753); // HostState.HostInfo before the overcommit ratios (now 756)
 
   private static final List<Entry> ENTRIES = new ArrayList<>();
   private static final Map<Class<?>, Entry> BY_TYPE = new HashMap<>();
@@ -75,11 +79,11 @@ public final class KryoRegistry {
     value(100, ContainerId.class, KryoSerializers.value(ContainerId.class, ValueCodecs::writeContainerId, ValueCodecs::readContainerId));
     value(101, HostId.class, KryoSerializers.value(HostId.class, ValueCodecs::writeHostId, ValueCodecs::readHostId));
     value(102, TemplateRef.class, KryoSerializers.value(TemplateRef.class, ValueCodecs::writeTemplate, ValueCodecs::readTemplate));
-    value(103, Limits.class, KryoSerializers.value(Limits.class, ValueCodecs::writeLimits, ValueCodecs::readLimits));
+    value(111, Limits.class, KryoSerializers.value(Limits.class, ValueCodecs::writeLimits, ValueCodecs::readLimits));
     enumeration(104, RestartPolicy.class);
     enumeration(110, io.berth.protocol.spec.Storage.class);
     value(105, PlacementConstraints.class, KryoSerializers.value(PlacementConstraints.class, ValueCodecs::writePlacement, ValueCodecs::readPlacement));
-    value(106, ContainerSpec.class, KryoSerializers.value(ContainerSpec.class, ValueCodecs::writeSpec, ValueCodecs::readSpec));
+    value(112, ContainerSpec.class, KryoSerializers.value(ContainerSpec.class, ValueCodecs::writeSpec, ValueCodecs::readSpec));
     value(107, EventMeta.class, KryoSerializers.value(EventMeta.class, (out, m, f) -> ValueCodecs.writeMeta(out, m), (in, f) -> ValueCodecs.readMeta(in)));
     record(108, CommandContext.class);
     value(109, HostCapacity.class, KryoSerializers.value(HostCapacity.class, (out, c, f) -> HostEventFormats.writeCapacity(out, c), (in, f) -> HostEventFormats.readCapacity(in)));
@@ -165,6 +169,7 @@ public final class KryoRegistry {
     record(456, HostCommand.MarkRejoined.class);
     record(457, HostCommand.Get.class);
     record(458, HostCommand.ReportSelfFence.class);
+    record(459, HostCommand.ReportUsage.class);
 
     record(472, DirectoryCommand.Release.class);
     record(473, DirectoryCommand.Read.class);
@@ -222,9 +227,12 @@ public final class KryoRegistry {
     record(750, HostState.Unregistered.class);
     record(751, HostState.Active.class);
     record(752, HostState.Fenced.class);
-    record(753, HostState.HostInfo.class);
     record(754, io.berth.protocol.host.DrainPlan.class);
     enumeration(755, io.berth.protocol.host.DrainMode.class);
+    record(756, HostState.HostInfo.class);
+    record(757, io.berth.protocol.host.Overcommit.class);
+    record(758, io.berth.protocol.host.HostUsage.class);
+    record(759, io.berth.protocol.host.HostUsage.ContainerUsage.class);
 
     record(770, DirectoryState.class);
     record(771, Allocation.class);

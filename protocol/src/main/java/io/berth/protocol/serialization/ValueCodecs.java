@@ -111,13 +111,39 @@ public final class ValueCodecs {
 
   // --- spec ------------------------------------------------------------------------------------
 
-  /** cpu millis, memory bytes, disk bytes, pids: four varlongs. */
-  public static void writeLimits(Output out, Limits limits, String field) {
+  /**
+   * Limits layout 1: cpu millis, memory bytes, disk bytes, pids (four varlongs). Frozen: read by the events
+   * written before guarantees existed.
+   */
+  public static void writeLimitsV1(Output out, Limits limits, String field) {
     required(field, limits);
     Wire.writeLong(out, limits.cpuMillis());
     Wire.writeLong(out, limits.memoryBytes());
     Wire.writeLong(out, limits.diskBytes());
     Wire.writeLong(out, limits.pids());
+  }
+
+  /** Layout 1, as limits of that time: every cap was also reserved ({@link Limits#reservingCaps}). */
+  public static Limits readLimitsV1(Input in, String field) {
+    try {
+      long cpu = Wire.readLong(in, "cpuMillis");
+      long memory = Wire.readLong(in, "memoryBytes");
+      long disk = Wire.readLong(in, "diskBytes");
+      long pids = Wire.readLong(in, "pids");
+      try {
+        return Limits.reservingCaps(cpu, memory, disk, pids);
+      } catch (InvalidFieldException e) {
+        throw invalid("", Limits.class, e);
+      }
+    } catch (WireFormatException e) {
+      throw e.under(field);
+    }
+  }
+
+  /** Limits layout 2: layout 1, then the cpu weight, the cpu guarantee (millis) and the memory guarantee (bytes), three varlongs. */
+  public static void writeLimits(Output out, Limits limits, String field) {
+    writeLimitsV1(out, limits, field);
+    writeGuarantees(out, limits);
   }
 
   public static Limits readLimits(Input in, String field) {
@@ -126,13 +152,30 @@ public final class ValueCodecs {
       long memory = Wire.readLong(in, "memoryBytes");
       long disk = Wire.readLong(in, "diskBytes");
       long pids = Wire.readLong(in, "pids");
-      try {
-        return new Limits(cpu, memory, disk, pids);
-      } catch (InvalidFieldException e) {
-        throw invalid("", Limits.class, e);
-      }
+      return readGuarantees(in, cpu, memory, disk, pids);
     } catch (WireFormatException e) {
       throw e.under(field);
+    }
+  }
+
+  /** What limits layout 2 adds to layout 1, also what spec layout 5 appends. */
+  private static void writeGuarantees(Output out, Limits limits) {
+    Wire.writeLong(out, limits.cpuWeight());
+    Wire.writeLong(out, limits.cpuGuaranteeMillis());
+    Wire.writeLong(out, limits.memoryGuaranteeBytes());
+  }
+
+  private static Limits readGuarantees(Input in, long cpu, long memory, long disk, long pids) {
+    long weight = Wire.readLong(in, "cpuWeight");
+    long cpuGuarantee = Wire.readLong(in, "cpuGuaranteeMillis");
+    long memoryGuarantee = Wire.readLong(in, "memoryGuaranteeBytes");
+    try {
+      if (weight < 1 || weight > Limits.MAX_CPU_WEIGHT) {
+        throw new InvalidFieldException("limits.cpuWeight", "must be between 1 and " + Limits.MAX_CPU_WEIGHT, weight);
+      }
+      return new Limits(cpu, memory, disk, pids, (int) weight, cpuGuarantee, memoryGuarantee);
+    } catch (InvalidFieldException e) {
+      throw invalid("", Limits.class, e);
     }
   }
 
@@ -189,7 +232,7 @@ public final class ValueCodecs {
       List<String> command = spec.command();
       Wire.writeCount(out, command.size());
       for (String arg : command) Wire.writeString(out, arg);
-      writeLimits(out, spec.limits(), "limits");
+      writeLimitsV1(out, spec.limits(), "limits");
       Wire.writeEnumName(out, required("restart", spec.restart()));
       Wire.writeStringMap(out, spec.labels());
       writePlacement(out, spec.placement(), "placement");
@@ -229,14 +272,28 @@ public final class ValueCodecs {
     return readSpecFields(in, field, 3);
   }
 
-  /** Layout 4 of {@link ContainerSpec}: layout 3, then the checkpoint schedule in milliseconds (varint; 0: off). */
-  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+  /** Layout 4 of {@link ContainerSpec}: layout 3, then the checkpoint schedule in milliseconds (varint; 0: off). Frozen: read by {@code ContainerDefined:4}. */
+  public static void writeSpecV4(Output out, ContainerSpec spec, String field) {
     writeSpecV3(out, spec, field);
     Wire.writeLong(out, spec.checkpointEvery().toMillis());
   }
 
-  public static ContainerSpec readSpec(Input in, String field) {
+  /** Layout 4, as a spec of that time: its limits reserved what they capped (limits layout 1). */
+  public static ContainerSpec readSpecV4(Input in, String field) {
     return readSpecFields(in, field, 4);
+  }
+
+  /**
+   * Layout 5 of {@link ContainerSpec}: layout 4, then the cpu weight and the guarantees (what limits layout 2 adds
+   * to the limits layout 1 that layouts 1 to 4 hold in place).
+   */
+  public static void writeSpec(Output out, ContainerSpec spec, String field) {
+    writeSpecV4(out, spec, field);
+    writeGuarantees(out, spec.limits());
+  }
+
+  public static ContainerSpec readSpec(Input in, String field) {
+    return readSpecFields(in, field, 5);
   }
 
   private static ContainerSpec readSpecFields(Input in, String field, int layout) {
@@ -247,7 +304,7 @@ public final class ValueCodecs {
       int argc = Wire.readRequiredCount(in, "command", ContainerSpec.MAX_COMMAND_ARGS, 1);
       List<String> command = new ArrayList<>(argc);
       for (int i = 0; i < argc; i++) command.add(Wire.readRequiredString(in, "command"));
-      Limits limits = readLimits(in, "limits");
+      Limits limits = readLimitsV1(in, "limits");
       RestartPolicy restart = Wire.readEnumName(in, "restart", RestartPolicy.class);
       Map<String, String> labels = Wire.readStringMap(in, "labels", Labels.MAX_LABELS);
       PlacementConstraints placement = readPlacement(in, "placement");
@@ -255,6 +312,13 @@ public final class ValueCodecs {
       Storage storage = layout >= 3 ? Wire.readEnumName(in, "storage", Storage.class) : Storage.LOCAL;
       int haPriority = layout >= 3 ? Wire.readInt(in, "haPriority") : 0;
       java.time.Duration checkpointEvery = layout >= 4 ? java.time.Duration.ofMillis(Wire.readLong(in, "checkpointEvery")) : java.time.Duration.ZERO;
+      if (layout >= 5) {
+        try {
+          limits = readGuarantees(in, limits.cpuMillis(), limits.memoryBytes(), limits.diskBytes(), limits.pids());
+        } catch (WireFormatException e) {
+          throw e.under("limits");
+        }
+      }
       try {
         return new ContainerSpec(id, template, hostname, command, limits, restart, labels, placement, privileged, storage, haPriority,
             checkpointEvery);

@@ -181,15 +181,15 @@ class BadInputTest {
 
   @Test
   void errorsNameTheManifestAndTheField() {
-    Case c = cases().stream().filter(x -> x.manifest().equals("ContainerDefined:4")).findFirst().orElseThrow();
-    // the checkpoint schedule (30000 ms, 3 bytes), the HA priority (1), the storage class ("SHARED", 7), the privileged
-    // flag (1) and the end of placement
-    byte[] b = Arrays.copyOf(c.bytes(), c.bytes().length - 17);
+    Case c = cases().stream().filter(x -> x.manifest().equals("ContainerDefined:5")).findFirst().orElseThrow();
+    // the memory guarantee (128M, 4 bytes), the cpu guarantee (500, 2), the cpu weight (200, 2), the checkpoint schedule
+    // (30000 ms, 3), the HA priority (1), the storage class ("SHARED", 7), the privileged flag (1) and the end of placement
+    byte[] b = Arrays.copyOf(c.bytes(), c.bytes().length - 25);
     try {
       c.decoder().decode(c.manifest(), b);
       fail("a truncated ContainerDefined decoded");
     } catch (NotSerializableException e) {
-      assertTrue(e.getMessage().startsWith("cannot deserialize 'ContainerDefined:4' (" + b.length + " bytes): spec.placement"), e.getMessage());
+      assertTrue(e.getMessage().startsWith("cannot deserialize 'ContainerDefined:5' (" + b.length + " bytes): spec.placement"), e.getMessage());
     }
     Case define = cases().stream().filter(x -> x.manifest().equals("ContainerCommand.Define")).findFirst().orElseThrow();
     byte[] d = Arrays.copyOf(define.bytes(), 3);

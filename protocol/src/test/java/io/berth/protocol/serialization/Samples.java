@@ -64,6 +64,14 @@ public final class Samples {
     return new EventMeta(AT, "alice", "roll out v2", "8d0b8f9e-6a0e-4f4e-9a55-1f6d2d0c9b11", HASH);
   }
 
+  /** Limits with every field away from its default. */
+  public static final Limits LIMITS = new Limits(1500, 512L << 20, 2L << 30, 256, 200, 500, 128L << 20);
+  /** {@link #LIMITS} as limits layout 1 stored them (before weights and guarantees): every cap reserved. */
+  public static final Limits LIMITS_V1 = Limits.reservingCaps(1500, 512L << 20, 2L << 30, 256);
+  /** The limits of a resize in the samples. */
+  public static final Limits RESIZED = new Limits(2000, 1L << 30, 0, 1024, 50, 2000, 0);
+  public static final Limits RESIZED_V1 = Limits.reservingCaps(2000, 1L << 30, 0, 1024);
+
   /** A spec with every field set, non-ASCII included, so every part of its layout is exercised. */
   public static ContainerSpec fullSpec() {
     Map<String, String> labels = new LinkedHashMap<>();
@@ -71,25 +79,32 @@ public final class Samples {
     labels.put("app", "shop");
     labels.put("team.io/owner", "web@example");
     return new ContainerSpec(CT, TemplateRef.of("busybox"), "web-1", List.of("/bin/httpd", "-f", "-p", "8080", "-h", "/www/é"),
-        new Limits(1500, 512L << 20, 2L << 30, 256), RestartPolicy.ON_FAILURE, labels,
+        LIMITS, RestartPolicy.ON_FAILURE, labels,
         new PlacementConstraints(Optional.of(H1), Map.of("zone", "z1", "ssd", "true"), "web"), true,
         io.berth.protocol.spec.Storage.SHARED, 10, java.time.Duration.ofSeconds(30));
   }
 
+  /** {@link #fullSpec()} as layout 4 stored it (limits layout 1, before weights and guarantees): every cap reserved. */
+  public static ContainerSpec fullSpecV4() {
+    ContainerSpec s = fullSpec();
+    return new ContainerSpec(s.id(), s.template(), s.hostname(), s.command(), LIMITS_V1, s.restart(), s.labels(), s.placement(), s.privileged(),
+        s.storage(), s.haPriority(), s.checkpointEvery());
+  }
+
   /** {@link #fullSpec()} as layout 3 stored it (before checkpoint schedules): no checkpoints. */
   public static ContainerSpec fullSpecV3() {
-    return fullSpec().withCheckpointEvery(java.time.Duration.ZERO);
+    return fullSpecV4().withCheckpointEvery(java.time.Duration.ZERO);
   }
 
   /** {@link #fullSpec()} as layout 2 stored it (before storage classes and HA priorities): local, priority 0. */
   public static ContainerSpec fullSpecV2() {
-    ContainerSpec s = fullSpec();
+    ContainerSpec s = fullSpecV4();
     return new ContainerSpec(s.id(), s.template(), s.hostname(), s.command(), s.limits(), s.restart(), s.labels(), s.placement(), true);
   }
 
   /** {@link #fullSpec()} as layout 1 stored it (before {@code privileged} existed): unprivileged. */
   public static ContainerSpec fullSpecV1() {
-    ContainerSpec s = fullSpec();
+    ContainerSpec s = fullSpecV4();
     return new ContainerSpec(s.id(), s.template(), s.hostname(), s.command(), s.limits(), s.restart(), s.labels(), s.placement(), false);
   }
 
@@ -112,8 +127,8 @@ public final class Samples {
         new KillRequested(m, 9),
         new ContainerStopped(m, 0, 15),
         new ContainerExited(m, 137, 0),
-        new LimitsChangeRequested(m, new Limits(2000, 1L << 30, 0, 1024)),
-        new LimitsChanged(m, new Limits(2000, 1L << 30, 0, 1024)),
+        new LimitsChangeRequested(m, RESIZED),
+        new LimitsChanged(m, RESIZED),
         new DestroyRequested(m),
         new ContainerDestroyed(m),
         new OperationFailed(m, Operation.START, "exec /bin/httpd: no such file or directory"),
@@ -139,7 +154,8 @@ public final class Samples {
         new ContainerRecovered(m, H1, H2, true, "ct recover --empty by the operator: host-a is fenced"),
         new ReservationAccepted(m, 42),
         new ReservationDeclined(m, 43),
-        new HostRegistered(m, new HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2", 7_340_121_456_789L),
+        new HostRegistered(m, new HostCapacity(2000, 24L << 30, 4_194_304), Map.of("zone", "z1", "ssd", "true"), "198.18.0.2", 7_340_121_456_789L,
+            new io.berth.protocol.host.Overcommit(1600, 150)),
         new HostCordoned(m),
         new HostUncordoned(m),
         new DrainRequested(m, io.berth.protocol.host.DrainMode.COLD, 4),
@@ -148,14 +164,14 @@ public final class Samples {
         new HostRejoined(m),
         new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "watchdog", Instant.parse("2026-12-02T03:00:04.018Z"),
             Instant.parse("2026-12-02T03:00:01.016Z"), 3000, List.of("web-1", "db-1"), true, 41),
-        new ContainerAllocated(m, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
-        new AllocationResized(m, CT, new Limits(2000, 1L << 30, 0, 1024)),
+        new ContainerAllocated(m, CT, H1, LIMITS, "web", "198.18.0.17"),
+        new AllocationResized(m, CT, RESIZED),
         new AllocationMoved(m, CT, H2),
         new AllocationReleased(m, CT),
-        new ContainerReserved(m, 42, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17",
+        new ContainerReserved(m, 42, CT, H1, LIMITS, "web", "198.18.0.17",
             "least allocated of 3 fitting hosts (host-a: cpu 25%, memory 25% after placing)"),
-        new ResizeReserved(m, 44, CT, new Limits(2000, 1L << 30, 0, 1024)),
-        new ReservationConfirmed(m, 42, CT, H1, new Limits(1500, 512L << 20, 2L << 30, 256)),
+        new ResizeReserved(m, 44, CT, RESIZED),
+        new ReservationConfirmed(m, 42, CT, H1, LIMITS),
         new ReservationReleased(m, 44, CT, "container web-1 answered that it keeps cpu=1.5 memory=512M"),
         new MigrationReserved(m, 46, CT, H2, "least allocated of 2 fitting hosts"));
   }
@@ -223,7 +239,8 @@ public final class Samples {
   }
 
   public static List<HostState> hostStates() {
-    HostState.HostInfo info = new HostState.HostInfo(H1, new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", AT);
+    HostState.HostInfo info = new HostState.HostInfo(H1, new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", AT, 99,
+        io.berth.protocol.host.Overcommit.DEFAULT);
     return List.of(
         HostState.empty(H1),
         new HostState.Active(info, true, false, HASH),
@@ -240,10 +257,10 @@ public final class Samples {
 
   public static DirectoryState directoryState() {
     return new DirectoryState(Map.of(
-        CT, new Allocation(H1, new Limits(1500, 512L << 20, 2L << 30, 256), "web", "198.18.0.17"),
+        CT, new Allocation(H1, LIMITS, "web", "198.18.0.17"),
         ContainerId.of("db"), new Allocation(H2, Limits.DEFAULT, "", "198.18.0.18")),
         Map.of(
-            CT, new Reservation(44, Reservation.Kind.RESIZE, H1, new Limits(2000, 1L << 30, 0, 1024), "web", "198.18.0.17", "", AT, "corr-44"),
+            CT, new Reservation(44, Reservation.Kind.RESIZE, H1, RESIZED, "web", "198.18.0.17", "", AT, "corr-44"),
             ContainerId.of("api"), new Reservation(45, Reservation.Kind.CREATE, H2, Limits.DEFAULT, "", "198.18.0.19", "pinned", AT, "corr-45")),
         45, HASH);
   }
@@ -265,7 +282,9 @@ public final class Samples {
         new ContainerCommand.MarkLost(H1, "host-a fenced", ctx, c),
         new ContainerCommand.Recover(H2, true, "ct recover --empty", 48, ctx, c),
         new ContainerCommand.SetCheckpointSchedule(java.time.Duration.ofSeconds(30), ctx, c),
-        new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", 99, ctx, h),
+        new HostCommand.Register(new HostCapacity(2000, 24L << 30, 4096), Map.of("zone", "z1"), "198.18.0.2", 99,
+            io.berth.protocol.host.Overcommit.DEFAULT, ctx, h),
+        new HostCommand.ReportUsage(new io.berth.protocol.host.HostUsage(350, 3L << 30, Map.of("web-1", new io.berth.protocol.host.HostUsage.ContainerUsage(12, 5L << 20)), AT), h),
         new HostCommand.Cordon(ctx, h),
         new HostCommand.Uncordon(ctx, h),
         new HostCommand.Drain(io.berth.protocol.host.DrainMode.LIVE, 2, ctx, h),
@@ -293,6 +312,7 @@ public final class Samples {
     all.add(new ContainerReply.ExecResult(0, "hi\n", "", false));
     all.add(new ContainerReply.States(containerStates()));
     for (HostState s : hostStates()) all.add(new HostReply.Done(s));
+    all.add(new HostReply.Done(hostStates().get(1), new io.berth.protocol.host.HostUsage(350, 3L << 30, Map.of("web-1", new io.berth.protocol.host.HostUsage.ContainerUsage(12, 5L << 20)), AT)));
     all.add(new HostReply.Refused(new Rejection(Rejection.Code.NOT_FOUND, null, "no host x")));
     all.add(new DirectoryReply.Located(CT, Optional.of(H1)));
     all.add(new DirectoryReply.Located(ContainerId.of("ghost"), Optional.empty()));
