@@ -44,8 +44,13 @@ final class FirstFit {
     if (pin != null && !pin.equals(h.id())) return false;
     if (!h.hasLabels(spec.placement().hostLabels())) return false;
     HostAllocation a = cluster.allocation(h.id());
-    return l.cpuMillis() <= h.capacity().cpuMillis() - a.cpuMillis()
-        && l.memoryBytes() <= h.capacity().memoryBytes() - a.memoryBytes()
-        && l.pids() <= h.capacity().pids() - a.pids();
+    // The same rule as placement's (PLACEMENT.md), written out plainly: guarantees in capacity, caps in capacity x ratio.
+    var c = h.capacity();
+    var o = h.overcommit();
+    return l.cpuMillis() <= c.cpuMillis() && l.memoryBytes() <= c.memoryBytes() && l.pids() <= c.pids()
+        && l.cpuGuaranteeMillis() <= c.cpuMillis() - a.cpuGuaranteeMillis()
+        && l.memoryGuaranteeBytes() <= c.memoryBytes() - a.memoryGuaranteeBytes()
+        && l.cpuMillis() <= o.cpu(c.cpuMillis()) - a.cpuMillis()
+        && l.memoryBytes() <= o.memory(c.memoryBytes()) - a.memoryBytes();
   }
 }
