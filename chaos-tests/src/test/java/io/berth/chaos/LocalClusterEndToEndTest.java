@@ -142,6 +142,67 @@ class LocalClusterEndToEndTest {
     assertEquals(0, verify.exit(), verify.toString());
   }
 
+  /**
+   * Cassandra killed: a change fails within 3 s with a problem that names the journal and carries Retry-After (it
+   * waited 20 s for pekko-http's plain-text 503 before); reads answer from what the nodes hold, marked possibly stale;
+   * once Cassandra is back everything converges (the change that was refused leaves nothing half-done).
+   */
+  @Test
+  void whileCassandraIsDownAChangeFailsFastAndReadsAnswerMarkedStale() throws Exception {
+    String ct = "e2e-outage";
+    Berth.Run created = berth.berth("ct", "create", ct, "--template", "busybox", "--start", "--", "sleep", "100000");
+    assertEquals(0, created.exit(), created.toString());
+    long pid = show(ct).path("pid").asLong();
+    sleep(6000); // every node reads the directory every 5 s: each holds a view of it now
+    long cassandra = berth.cassandraPid();
+    sh("kill", "-9", Long.toString(cassandra));
+    await("Cassandra " + cassandra + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + cassandra)));
+    try {
+      String api = Files.readString(berth.local.resolve("run/api")).strip();
+      var http = java.net.http.HttpClient.newHttpClient();
+      long t0 = System.nanoTime();
+      var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + "/v1/containers"))
+          .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\":\"e2e-outage-2\",\"template\":\"busybox\"}")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      long millis = (System.nanoTime() - t0) / 1_000_000;
+      assertEquals(503, answer.statusCode(), answer.body());
+      assertTrue(millis < 3000, "the create failed after " + millis + " ms, not within 3 s: " + answer.body());
+      assertTrue(answer.headers().firstValue("Retry-After").isPresent(), "Retry-After: " + answer.headers().map());
+      assertTrue(answer.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"), answer.headers().map().toString());
+      JsonNode problem = new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer.body());
+      assertEquals("urn:berth:problem:journal-unavailable", problem.path("type").asText(), answer.body());
+      assertEquals("journal", problem.path("field").asText(), answer.body());
+
+      Berth.Run stop = berth.berth("ct", "stop", ct);
+      assertEquals(69, stop.exit(), stop.toString());
+      assertTrue(stop.stderr().contains("Cassandra"), stop.toString());
+      for (String[] read : List.of(new String[] {"ct", "list"}, new String[] {"status"}, new String[] {"host", "list"},
+          new String[] {"ct", "show", ct})) {
+        long r0 = System.nanoTime();
+        Berth.Run r = berth.berth(read);
+        long readMillis = (System.nanoTime() - r0) / 1_000_000;
+        assertEquals(0, r.exit(), String.join(" ", read) + " while Cassandra is down: " + r);
+        assertTrue(r.stderr().contains("possibly stale"), String.join(" ", read) + " says it may be stale: " + r);
+        assertTrue(readMillis < 5000, String.join(" ", read) + " took " + readMillis + " ms");
+      }
+      assertTrue(berth.berth("ct", "list").stdout().contains(ct), "the list still shows " + ct);
+      assertTrue(Files.exists(Path.of("/proc/" + pid)), "the container runs on through the outage");
+    } finally {
+      Berth.Run back = berth.berth(Berth.UP, "up", "--hosts", "3");
+      assertEquals(0, back.exit(), "up brings Cassandra back: " + back);
+    }
+    // Converged: changes go through again; the refused create left nothing half-done.
+    await("a stop goes through once Cassandra is back", Duration.ofSeconds(60), () -> berth.berth("ct", "stop", ct).exit() == 0);
+    assertEquals("stopped", show(ct).path("phase").asText());
+    Berth.Run refused = berth.berth("ct", "show", "e2e-outage-2");
+    assertEquals(3, refused.exit(), "the create refused while Cassandra was down did not happen: " + refused);
+    Berth.Run stale = berth.berth("ct", "list");
+    assertFalse(stale.stderr().contains("possibly stale"), stale.toString());
+    assertEquals(0, berth.berth("ct", "destroy", ct).exit());
+    assertEquals(0, berth.berth("audit", "verify").exit());
+  }
+
   private static JsonNode show(String ct) {
     return berth.show(ct);
   }

@@ -71,6 +71,9 @@ final class ApiClient {
     if (bytes != null) headers.put("Content-Type", "application/json");
     Answer a = onSomeEndpoint(method, path, subject, timeout, uri -> {
       Http1.Response r = Http1.exchange(uri, method, headers, bytes, CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis());
+      // A read answered from what the nodes hold while the journal is down: said once, on stderr (stdout stays the answer's).
+      String stale = r.headers().get("berth-possibly-stale");
+      if (stale != null) err.println("berth: possibly stale: " + stale);
       return new Answer(r.status(), r.text());
     });
     if (a.status() >= 200 && a.status() < 300) return a;

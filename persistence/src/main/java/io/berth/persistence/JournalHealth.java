@@ -35,6 +35,9 @@ public final class JournalHealth implements Extension {
   private final CassandraSession session;
   private final AtomicReference<State> state = new AtomicReference<>(new State(0, null, null));
   private final Cancellable probes;
+  private final ActorSystem<?> system;
+  /** How often a pending call looks at the gate (see {@link #guard} and {@link #orWhenUnavailable}). */
+  private static final Duration WATCH = Duration.ofMillis(200);
 
   private record State(int consecutiveFailures, Instant failingSince, String lastError) {}
 
@@ -50,6 +53,7 @@ public final class JournalHealth implements Extension {
   }
 
   private JournalHealth(ActorSystem<?> system) {
+    this.system = system;
     this.settings = PersistenceSettings.fromConfig(system.settings().config());
     this.session = CassandraSchema.session(system);
     this.contactPoints = String.join(",", system.settings().config().getStringList("datastax-java-driver.basic.contact-points"));
@@ -79,12 +83,44 @@ public final class JournalHealth implements Extension {
   /**
    * For the sender of a command (the REST API, a saga): fails at once with {@link PersistenceUnavailableException}
    * while the gate is closed, otherwise sends. An entity whose persist failed restarts with backoff and cannot answer
-   * until Cassandra is back, so the check must also happen before the command reaches it.
+   * until Cassandra is back, so the check must also happen before the command reaches it; and a command sent just
+   * before the gate closed fails as soon as it closes (within {@link #WATCH}) instead of waiting out its ask, saying
+   * that its outcome is not known: it may have been persisted before Cassandra went.
    */
   public <T> CompletionStage<T> guard(Supplier<CompletionStage<T>> send) {
     Optional<String> reason = unavailable();
     if (reason.isPresent()) return CompletableFuture.failedFuture(new PersistenceUnavailableException(reason.get()));
-    return send.get();
+    return orWhenUnavailable(send.get(), why -> CompletableFuture.failedFuture(new PersistenceUnavailableException(why
+        .replace("nothing was persisted, retry later", "the change was sent before that and its outcome is not known: look again once "
+            + "Cassandra answers"))));
+  }
+
+  /**
+   * {@code stage}'s outcome, or, if the gate closes before it completes, {@code fallback}'s (given the reason): a read
+   * that waits on something that needs the journal (an entity recovering, the directory restarting) answers from what
+   * is held instead of waiting out its timeout.
+   */
+  public <T> CompletionStage<T> orWhenUnavailable(CompletionStage<T> stage, java.util.function.Function<String, CompletionStage<T>> fallback) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    stage.whenComplete((v, e) -> {
+      if (e == null) result.complete(v);
+      else result.completeExceptionally(e);
+    });
+    watch(result, fallback);
+    return result;
+  }
+
+  private <T> void watch(CompletableFuture<T> result, java.util.function.Function<String, CompletionStage<T>> fallback) {
+    if (result.isDone()) return;
+    Optional<String> reason = unavailable();
+    if (reason.isPresent()) {
+      fallback.apply(reason.get()).whenComplete((v, e) -> {
+        if (e == null) result.complete(v);
+        else result.completeExceptionally(e);
+      });
+      return;
+    }
+    system.scheduler().scheduleOnce(WATCH, () -> watch(result, fallback), system.executionContext());
   }
 
   private void probe() {

@@ -62,6 +62,11 @@ public final class BerthRoutes extends AllDirectives {
   private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
   private static final Pattern PRINCIPAL = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
 
+  /** What a 503 asks the client to wait before trying again: about the journal's health probe and its reconnect. */
+  static final int RETRY_AFTER_SECONDS = 5;
+  /** Set on a read answered while the journal is down: its value says why (from what the nodes hold, maybe stale). */
+  public static final String POSSIBLY_STALE = "Berth-Possibly-Stale";
+
   private final BerthOperations ops;
   private final String defaultPrincipal;
   private final Clock clock;
@@ -341,8 +346,15 @@ public final class BerthRoutes extends AllDirectives {
     } catch (Throwable t) {
       response = CompletableFuture.failedFuture(t);
     }
+    boolean read = request.method().value().equals("GET");
     return response.exceptionally(t -> problem(toProblem(t)))
-        .thenApply(r -> r.addHeader(RawHeader.create(Call.CORRELATION, cid.length() > EventMeta.MAX_CORRELATION ? cid.substring(0, EventMeta.MAX_CORRELATION) : cid)));
+        .thenApply(r -> r.addHeader(RawHeader.create(Call.CORRELATION, cid.length() > EventMeta.MAX_CORRELATION ? cid.substring(0, EventMeta.MAX_CORRELATION) : cid)))
+        .thenApply(r -> r.status().intValue() == 503 ? r.addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS))) : r)
+        .thenApply(r -> {
+          // While the journal is down a read answers from what the nodes hold: say so (nothing can change meanwhile).
+          Optional<String> stale = read && r.status().intValue() == 200 ? ops.possiblyStale() : Optional.empty();
+          return stale.isPresent() ? r.addHeader(RawHeader.create(POSSIBLY_STALE, stale.get())) : r;
+        });
   }
 
   private CompletionStage<HttpResponse> route(HttpRequest request, Materializer mat) throws Exception {
@@ -445,6 +457,10 @@ public final class BerthRoutes extends AllDirectives {
       if (t == null) return v;
       Throwable cause = unwrap(t);
       if (cause instanceof ProblemException || cause instanceof InvalidFieldException) throw new CompletionException(cause);
+      if (cause instanceof io.berth.persistence.PersistenceUnavailableException) {
+        throw new CompletionException(new ProblemException(Problem.of("journal-unavailable", "Journal unavailable", 503, cause.getMessage(),
+            "journal", "must answer: try again after Retry-After")));
+      }
       throw new CompletionException(new ProblemException(Problem.of("unavailable", "Unavailable", 503,
           "Berth could not complete the request: " + cause.getMessage(), "", "")));
     });

@@ -126,6 +126,8 @@ public final class NodeServices {
     ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas(), s.fencing(),
         new io.berth.node.checkpoint.StoreCheckpoints(layer.checkpoints()));
     system.systemActorOf(io.berth.node.drain.DrainDriver.create(operations), "drains", org.apache.pekko.actor.typed.Props.empty());
+    // Every node keeps a recent view of the directory, so reads answer while the journal is down (ClusterOperations).
+    system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(5), Duration.ofSeconds(5), operations::readDirectory, system.executionContext());
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
     return new NodeServices(operations, binding, directory);

@@ -29,6 +29,14 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public interface BerthOperations {
 
+  /**
+   * Why reads may be stale now (the journal is down: what nodes hold is answered, and nothing can change through
+   * Berth), or empty.
+   */
+  default Optional<String> possiblyStale() {
+    return Optional.empty();
+  }
+
   // --- containers ---------------------------------------------------------------------------------
 
   /** Places, defines and (when {@code start}) starts a container. */

@@ -66,6 +66,13 @@ public final class ClusterOperations implements BerthOperations {
   private final SagaSettings sagas;
   private final io.berth.node.fence.FencingSettings fencing;
   private final Checkpoints checkpoints;
+  /**
+   * What this node last read of the directory and of each container. While the journal is down the directory cannot
+   * recover and entities cannot start, so reads answer from this (the API marks them possibly stale).
+   */
+  private final java.util.concurrent.atomic.AtomicReference<DirectoryState> lastDirectory = new java.util.concurrent.atomic.AtomicReference<>();
+  private final Map<ContainerId, ContainerState> lastStates = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<HostId, HostReply> lastHosts = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The containers' periodic checkpoints as this node's shared root holds them (blocking: small files on shared storage). */
   public interface Checkpoints {
@@ -255,9 +262,18 @@ public final class ClusterOperations implements BerthOperations {
     });
   }
 
+  /** A host's state; while the journal is down, the last one this node saw (its entity may not be able to start). */
   @Override
   public CompletionStage<HostReply> host(HostId id) {
-    return askHost(id, HostCommand.Get::new);
+    CompletionStage<HostReply> asked = askHost(id, HostCommand.Get::new).thenApply(r -> {
+      lastHosts.put(id, r);
+      return r;
+    });
+    return JournalHealth.get(system).orWhenUnavailable(asked, why -> {
+      HostReply held = lastHosts.get(id);
+      return held != null ? done(held) : CompletableFuture.failedFuture(new io.berth.persistence.PersistenceUnavailableException(why
+          + "; this node holds no earlier view of host " + id));
+    });
   }
 
   @Override
@@ -374,15 +390,34 @@ public final class ClusterOperations implements BerthOperations {
     });
   }
 
-  /** The state of a container the directory knows. */
+  /** The state of a container the directory knows; while the journal is down, the last one this node saw. */
   private CompletionStage<ContainerState> state(ContainerId id) {
-    return sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).ask(ContainerCommand.Get::new, ASK)
-        .thenApply(reply -> ((ContainerReply.Done) reply).state());
+    CompletionStage<ContainerState> asked = sharding.entityRefFor(ContainerEntity.TYPE_KEY, id.value()).ask(ContainerCommand.Get::new, ASK)
+        .thenApply(reply -> {
+          ContainerState s = ((ContainerReply.Done) reply).state();
+          lastStates.put(id, s);
+          return s;
+        });
+    return JournalHealth.get(system).orWhenUnavailable(asked, why -> {
+      ContainerState held = lastStates.get(id);
+      return held != null ? done(held) : CompletableFuture.failedFuture(new io.berth.persistence.PersistenceUnavailableException(why
+          + "; container " + id + " is not in memory and this node holds no earlier view of it"));
+    });
   }
 
   /** Where the directory has the container (running, or being created); empty for a name it does not know. */
   private CompletionStage<Optional<HostId>> locate(ContainerId id) {
-    return askDirectory(r -> new DirectoryCommand.Locate(id, r)).thenApply(r -> ((DirectoryReply.Located) r).host());
+    CompletionStage<Optional<HostId>> asked = askDirectory(r -> new DirectoryCommand.Locate(id, r)).thenApply(r -> ((DirectoryReply.Located) r).host());
+    return JournalHealth.get(system).orWhenUnavailable(asked, why -> {
+      DirectoryState held = lastDirectory.get();
+      return held != null ? done(held.hostOf(id)) : CompletableFuture.failedFuture(new io.berth.persistence.PersistenceUnavailableException(why
+          + "; this node has not read the directory yet"));
+    });
+  }
+
+  @Override
+  public Optional<String> possiblyStale() {
+    return JournalHealth.get(system).unavailable();
   }
 
   /**
@@ -409,9 +444,24 @@ public final class ClusterOperations implements BerthOperations {
     return AskPattern.ask(directory, make, ASK, system.scheduler());
   }
 
-  /** The directory's whole state. */
+  /**
+   * The directory's whole state; while the journal is down (the directory cannot recover then), the last one this
+   * node read. {@link io.berth.node.boot.NodeServices} reads it every few seconds, so every node holds a recent one.
+   */
   public CompletionStage<DirectoryState> readDirectory() {
-    return askDirectory(DirectoryCommand.Read::new).thenApply(r -> ((DirectoryReply.Snapshot) r).state());
+    CompletionStage<DirectoryState> asked = askDirectory(DirectoryCommand.Read::new).thenApply(r -> {
+      DirectoryState s = ((DirectoryReply.Snapshot) r).state();
+      lastDirectory.set(s);
+      // What the directory no longer knows (destroyed) is dropped from the views held for an outage.
+      java.util.Set<ContainerId> known = new java.util.HashSet<>(s.containers());
+      lastStates.keySet().retainAll(known);
+      return s;
+    });
+    return JournalHealth.get(system).orWhenUnavailable(asked, why -> {
+      DirectoryState held = lastDirectory.get();
+      return held != null ? done(held) : CompletableFuture.failedFuture(new io.berth.persistence.PersistenceUnavailableException(why
+          + "; this node has not read the directory yet"));
+    });
   }
 
   private static <T> CompletionStage<T> done(T value) {
