@@ -43,7 +43,8 @@ public final class ManyContainersBench {
     Path dir = Files.createTempDirectory("berth-bench-many");
     // A container's root is an unprivileged host uid: the data root must be searchable by it (0700 is not).
     Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-    Runc runc = new Runc(dir, repo.resolve(".local/templates/busybox"));
+    // runc refuses a rootfs path through a symlink (a worktree's .local may be one).
+    Runc runc = new Runc(dir, repo.resolve(".local/templates/busybox").toRealPath());
     String run = Long.toHexString(System.nanoTime() & 0xffffff);
     List<String> names = new ArrayList<>();
     for (int i = 0; i < count; i++) names.add("many-" + run + "-" + i);
@@ -59,11 +60,13 @@ public final class ManyContainersBench {
         asked.put(name, new Instant[] {sent, Instant.now()});
       });
       double berthSeconds = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("berth create+start x%d (%d at a time): %.2f s, %.1f/s%n", count, parallel, berthSeconds, count / berthSeconds);
       Map<String, double[]> phases = phases(api, names, asked);
 
       long d0 = System.nanoTime();
       all(pool, names, api::destroy);
       double berthDestroySeconds = (System.nanoTime() - d0) / 1e9;
+      System.out.printf("berth destroy x%d (%d at a time): %.2f s, %.1f/s%n", count, parallel, berthDestroySeconds, count / berthDestroySeconds);
       destroyed = true;
 
       long r0 = System.nanoTime();
@@ -72,6 +75,8 @@ public final class ManyContainersBench {
       long rd0 = System.nanoTime();
       all(pool, names, runc::delete);
       double runcDeleteSeconds = (System.nanoTime() - rd0) / 1e9;
+      System.out.printf("runc run -d %.2f s (%.1f/s), runc delete -f %.2f s (%.1f/s)%n", runcSeconds, count / runcSeconds, runcDeleteSeconds,
+          count / runcDeleteSeconds);
 
       Results results = new Results("node-many");
       results.record("runc run -d x" + count + " (" + parallel + " at a time)", "s", runcSeconds, Double.NaN, null, Double.NaN);
