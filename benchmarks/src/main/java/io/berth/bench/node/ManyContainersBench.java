@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * 300 containers created and started through the API across the hosts of a running cluster
  * ({@code bin/berth up}, 3 hosts), a few requests at a time: total time and containers per second; then the same
  * containers destroyed through the API, as many at a time. Baseline in the same run: as many {@code runc run -d}
- * on this machine, then as many {@code runc delete -f}, the same number at a time.
+ * on this machine, then as many {@code runc delete -f}, the same number at a time. Then the control plane alone: as
+ * many created without a start (placement, the directory's and the entity's writes, the shard's allocation and the new
+ * entity's recovery, no kernel work) and destroyed.
  *
  * <p>Where a create's time goes, from the client's clock and the container's own events (the local cluster's hosts
  * share this machine's clock), for every tenth container: {@code to define} from the request until the entity took
@@ -69,6 +71,21 @@ public final class ManyContainersBench {
       System.out.printf("berth destroy x%d (%d at a time): %.2f s, %.1f/s%n", count, parallel, berthDestroySeconds, count / berthDestroySeconds);
       destroyed = true;
 
+      // The control plane alone: create without start (placement, the directory's and the entity's writes, the shard's
+      // allocation and the new entity's recovery; no kernel work), then destroy (nothing to undo on the kernel).
+      List<String> defined = names.stream().map(n -> n.replace("many-", "def-")).toList();
+      destroyed = false;
+      long c0 = System.nanoTime();
+      all(pool, defined, name -> api.createDefined(name, "0.01", "16M"));
+      double defineSeconds = (System.nanoTime() - c0) / 1e9;
+      System.out.printf("berth create (no start) x%d (%d at a time): %.2f s, %.1f/s%n", count, parallel, defineSeconds, count / defineSeconds);
+      long e0 = System.nanoTime();
+      all(pool, defined, api::destroy);
+      double undefineSeconds = (System.nanoTime() - e0) / 1e9;
+      destroyed = true;
+      System.out.printf("berth destroy (never started) x%d (%d at a time): %.2f s, %.1f/s%n", count, parallel, undefineSeconds,
+          count / undefineSeconds);
+
       long r0 = System.nanoTime();
       all(pool, names, runc::start);
       double runcSeconds = (System.nanoTime() - r0) / 1e9;
@@ -89,6 +106,10 @@ public final class ManyContainersBench {
           Double.NaN, "runc delete -f x" + count, runcDeleteSeconds);
       results.record("berth destroys per second", "1/s", count / berthDestroySeconds, Double.NaN, "runc deletes per second",
           count / runcDeleteSeconds);
+      results.record("berth API create (no start) x" + count + " (" + parallel + " at a time): the control plane alone", "1/s",
+          count / defineSeconds, Double.NaN, null, Double.NaN);
+      results.record("berth API destroy of never-started containers x" + count + " (" + parallel + " at a time)", "1/s",
+          count / undefineSeconds, Double.NaN, null, Double.NaN);
       for (var e : phases.entrySet()) {
         results.record("berth create+start " + e.getKey() + " (every tenth container)", "ms", Results.median(e.getValue()),
             Results.percentile(e.getValue(), 99), null, Double.NaN);
@@ -96,6 +117,7 @@ public final class ManyContainersBench {
     } finally {
       if (!destroyed) {
         for (String name : names) api.destroyQuietly(name, java.time.Duration.ofSeconds(30));
+        for (String name : names) api.destroyQuietly(name.replace("many-", "def-"), java.time.Duration.ofSeconds(30));
       }
       pool.shutdownNow();
       pool.awaitTermination(10, TimeUnit.SECONDS);
@@ -124,6 +146,7 @@ public final class ManyContainersBench {
         throw new IllegalStateException("container " + name + ": its history lacks ReservationAccepted or ContainerStarted: " + page);
       }
       Instant[] t = asked.get(name);
+      System.out.println("sample " + name + " sent=" + t[0] + " accepted=" + accepted + " started=" + started + " answered=" + t[1]);
       out.get("to define")[i] = millis(t[0], accepted);
       out.get("kernel start")[i] = millis(accepted, started);
       out.get("to answer")[i] = millis(started, t[1]);
