@@ -607,6 +607,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       if (allocated) events.add(meta -> new AllocationReleased(meta, id));
       b.take(events.events());
       b.changed();
+      b.released++;
     }
     SagaRun run = r == null ? null : end(r.number());
     b.after(s -> {
@@ -648,6 +649,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
           blocked = true;
           continue;
         }
+        b.waitedNanos = Math.max(b.waitedNanos, now - qc.arrivedNanos());
         reserveCreate(b, qc.command());
       } else if (q instanceof QueuedConfirm qc) {
         confirmQueued(b, qc);
@@ -661,8 +663,13 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       b.afterWrite(state);
       return Effect().none();
     }
-    if (log.isDebugEnabled()) log.debug("directory: {} events of {} decisions in one write", b.events.size(), b.decisions);
-    return Effect().persist(b.events).thenRun(b::afterWrite);
+    long writing = System.nanoTime();
+    return Effect().persist(b.events).thenRun(written -> {
+      log.info("directory: wrote {} reserved, {} confirmed, {} released in one write of {} events ({} ms; {} refused; the longest wait of a"
+          + " create {} ms)", b.reserved, b.confirmed, b.released, b.events.size(), (System.nanoTime() - writing) / 1_000_000, b.refused,
+          b.waitedNanos / 1_000_000);
+      b.afterWrite(written);
+    });
   }
 
   /**
@@ -715,7 +722,11 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     private final List<java.util.function.Consumer<DirectoryState>> after = new java.util.ArrayList<>();
     private ClusterAllocation view;
     private Set<String> used;
-    int decisions;
+    int reserved;
+    int confirmed;
+    int released;
+    int refused;
+    long waitedNanos;
 
     Batch(DirectoryState state) {
       this.state = state;
@@ -725,8 +736,9 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
       for (DirectoryEvent e : made) {
         state = state.apply(e);
         events.add(e);
+        if (e instanceof ContainerReserved) reserved++;
+        if (e instanceof ReservationConfirmed) confirmed++;
       }
-      decisions++;
     }
 
     /** The hosts as placement sees them, with everything held so far in this batch too. */
@@ -757,7 +769,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     }
 
     void reply(ActorRef<ContainerReply> to, ContainerReply reply) {
-      decisions++;
+      refused++;
       after.add(s -> to.tell(reply));
     }
 
