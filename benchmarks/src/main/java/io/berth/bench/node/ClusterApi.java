@@ -85,6 +85,17 @@ public final class ClusterApi {
     if (!r.body().contains("\"running\"")) throw new IllegalStateException("create " + name + " did not run: " + r.body());
   }
 
+  /** Creates a container without starting it: the control plane's part of a create alone (placement, the logs), no kernel work. */
+  void createDefined(String name, String cpu, String memory) throws IOException, InterruptedException {
+    String body = "{\"name\":\"" + name + "\",\"template\":\"busybox\",\"command\":[\"/bin/sleep\",\"100000\"],"
+        + "\"limits\":{\"cpu\":\"" + cpu + "\",\"memory\":\"" + memory + "\",\"pids\":\"16\"},\"start\":false}";
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/containers"))
+        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json").header("X-Berth-Principal", "bench")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 201) throw new IllegalStateException("create " + name + ": HTTP " + r.statusCode() + " " + r.body());
+    if (!r.body().contains("\"defined\"")) throw new IllegalStateException("create " + name + " is not defined: " + r.body());
+  }
+
   public void destroy(String name) throws IOException, InterruptedException {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/containers/" + name))
         .timeout(Duration.ofSeconds(60)).header("X-Berth-Principal", "bench").DELETE().build(), HttpResponse.BodyHandlers.ofString());

@@ -110,6 +110,9 @@ public final class NodeServices {
         throw new IllegalStateException("register host " + s.hostId() + " after it rejoined: " + refused.rejection().message());
       }
     }
+    // The directory places creates on its own view of the hosts, at most Directory.VIEW_BOUND old: once that has
+    // passed since the host entity answered, every create asked through this node's API sees this registration.
+    sleep(Directory.VIEW_BOUND);
     fence.arm(new io.berth.node.fence.FenceReports(system, s.hostId()));
     system.systemActorOf(io.berth.node.fence.FenceKeeper.create(fence), "fence-keeper", DispatcherSelector.blocking());
     system.systemActorOf(io.berth.node.fence.HostWatch.create(s.hostId(), s.fencing(), directory), "host-watch",
@@ -197,6 +200,15 @@ public final class NodeServices {
   /** For the shard allocation strategy: each container's host, from the directory. */
   private static CompletionStage<Map<String, HostId>> containerHosts(ActorSystem<?> system, ActorRef<DirectoryCommand> directory,
       Set<String> shards) {
+    if (shards.size() == 1) {
+      // A shard's allocation (every new container's first message): ask where that one name is, not for the whole
+      // directory (its every allocation, sent and serialized for one name).
+      String shard = shards.iterator().next();
+      if (!io.berth.protocol.ids.DnsLabel.isValid(shard)) return java.util.concurrent.CompletableFuture.completedFuture(Map.of());
+      return AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, r -> new DirectoryCommand.Locate(ContainerId.of(shard), r),
+              Duration.ofSeconds(10), system.scheduler())
+          .thenApply(reply -> ((DirectoryReply.Located) reply).host().map(host -> Map.of(shard, host)).orElse(Map.of()));
+    }
     return AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, DirectoryCommand.Read::new, Duration.ofSeconds(10), system.scheduler())
         .thenApply(reply -> {
           // Reservations count: a container being created belongs on its placed host from step 1 on.
@@ -208,6 +220,15 @@ public final class NodeServices {
           }
           return wanted;
         });
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the directory's view caught up with this host's registration", e);
+    }
   }
 
   private static void awaitUp(ActorSystem<?> system, Duration timeout) {

@@ -67,8 +67,23 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * restarted) every unsettled reservation is settled by asking its entity.
  *
  * <p>Host discovery: every node joins with the role {@code host-<id>}; the members that are up are the
- * candidate hosts, the unreachable ones are named in refusals but never chosen. The host views are asked of
- * the host entities at decision time, so a cordon is honoured at once.
+ * candidate hosts, the unreachable ones are named in refusals but never chosen.
+ *
+ * <p>Creates are placed on the directory's own view of the hosts (capacity, labels, cordon, drain, fence, as the
+ * host entities hold them), never by asking every host per create. The view is read again in the background every
+ * {@link Settings#viewRefresh} and is used for a create only while it is at most {@link Settings#viewBound} old
+ * (measured from when its asks were sent) and was read under the membership of now (a member that came, went or
+ * became unreachable since makes the next create wait for a new read); otherwise the create waits for a read asked
+ * after it arrived, which is what every create did before. So a host command answered {@code viewBound} after its
+ * host entity made it durable is in the view of every create that arrives after that answer:
+ * {@code ClusterOperations} answers cordon, uncordon and drain that much later ({@link #VIEW_BOUND}), and a node
+ * waits as long after it registered its host.
+ *
+ * <p>Writes are batched: creates, confirmations and releases that arrive while a write is in flight are queued
+ * and decided together when it ends, each against the state as the ones before it in the queue left it (so no two
+ * take the last capacity or the same address), each with its own events, reason and principal, in one write
+ * ({@code persist} of the list). A create refused in a batch (no room, a name taken by an earlier one) persists
+ * nothing and does not hold back the others.
  */
 public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent, DirectoryState> {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Directory.class);
@@ -76,14 +91,56 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.of("directory", "cluster");
   public static final String HOST_ROLE_PREFIX = "host-";
 
+  /**
+   * How old the directory's view of the hosts may be for a create to be placed on it (from when its asks were sent).
+   * Whoever changes a host's record and must see it honoured by every later create waits this long after the host
+   * entity answered before answering its own caller ({@code ClusterOperations}, the node's registration).
+   */
+  public static final Duration VIEW_BOUND = Duration.ofMillis(500);
+
+  /** How often the view of the hosts is read again in the background: well inside {@link #VIEW_BOUND}. */
+  public static final Duration VIEW_REFRESH = Duration.ofMillis(200);
+
+  /**
+   * @param viewBound   see {@link #VIEW_BOUND}
+   * @param viewRefresh see {@link #VIEW_REFRESH}; shorter than {@code viewBound}, so a create rarely waits for a read
+   */
   public record Settings(AddressPool addresses, PlacementPolicy policy, SagaSettings sagas, Clock clock,
-      Function<DirectoryEvent, Set<String>> tagger) {}
+      Function<DirectoryEvent, Set<String>> tagger, Duration viewBound, Duration viewRefresh) {
+    public Settings {
+      if (viewRefresh.isNegative() || viewRefresh.isZero() || viewRefresh.compareTo(viewBound) >= 0) {
+        throw new IllegalArgumentException("the directory's view refresh (" + viewRefresh + ") must be positive and shorter than its bound ("
+            + viewBound + ")");
+      }
+    }
+
+    /** The product's bound and refresh. */
+    public Settings(AddressPool addresses, PlacementPolicy policy, SagaSettings sagas, Clock clock,
+        Function<DirectoryEvent, Set<String>> tagger) {
+      this(addresses, policy, sagas, clock, tagger, VIEW_BOUND, VIEW_REFRESH);
+    }
+  }
 
   // --- private messages, sent by the directory to itself (never leave the JVM) ----------------------
 
-  /** The hosts' views were gathered for a create: decide now, against the current state. */
-  private record HostsForCreate(DirectoryCommand.CreateContainer command, List<HostCandidate> hosts, Throwable error)
+  /** Time to read the hosts' views again (the background refresh). */
+  private enum RefreshHosts implements NoSerializationVerificationNeeded { INSTANCE }
+
+  /** The hosts' views, asked at {@code askedNanos} (monotonic) under {@code members}. */
+  private record HostsRead(Map<HostId, Boolean> members, long askedNanos, List<HostCandidate> hosts, Throwable error)
       implements NoSerializationVerificationNeeded {}
+
+  /** Decide and write what is queued (sent by the directory to itself once something is queued). */
+  private enum Flush implements NoSerializationVerificationNeeded { INSTANCE }
+
+  /** What waits for the directory's next write, in the order it arrived. */
+  private sealed interface Queued {}
+
+  private record QueuedCreate(DirectoryCommand.CreateContainer command, long arrivedNanos) implements Queued {}
+
+  private record QueuedConfirm(SagaRun run, HostId host, Limits limits) implements Queued {}
+
+  private record QueuedRelease(DirectoryCommand.Release command) implements Queued {}
 
   /** Same, for a resize. */
   private record HostsForResize(DirectoryCommand.ResizeContainer command, List<HostCandidate> hosts, Throwable error)
@@ -127,6 +184,14 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private final DirectoryPorts ports;
   /** The sagas under way, by reservation number (transient: the log holds them; see {@link SagaRun}). */
   private final Map<Long, SagaRun> runs = new HashMap<>();
+  /** What waits for the next write (transient: a create lost with it was never reserved, and its caller's wait ends). */
+  private final List<Queued> queue = new java.util.ArrayList<>();
+  private boolean flushSent;
+  /** The view of the hosts creates are placed on: read under {@code viewMembers}, asked at {@code viewAskedNanos}. */
+  private List<HostCandidate> viewHosts;
+  private Map<HostId, Boolean> viewMembers;
+  private long viewAskedNanos;
+  private boolean reading;
 
   public static Behavior<DirectoryCommand> create(Settings settings, DirectoryPorts ports) {
     Behavior<Object> b = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Directory(ctx, timers, settings, ports)));
@@ -173,7 +238,12 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
         .onCommand(DirectoryCommand.Locate.class,
             (state, c) -> Effect().reply(c.replyTo(), new DirectoryReply.Located(c.container(), state.hostOf(c.container()))))
         .onCommand(DirectoryCommand.CreateContainer.class, this::onCreate)
-        .onCommand(HostsForCreate.class, this::reserveCreate)
+        .onCommand(RefreshHosts.class, (state, m) -> {
+          readHosts();
+          return Effect().none();
+        })
+        .onCommand(HostsRead.class, this::onHostsRead)
+        .onCommand(Flush.class, this::flush)
         .onCommand(DirectoryCommand.ResizeContainer.class, this::onResize)
         .onCommand(HostsForResize.class, this::reserveResize)
         .onCommand(DirectoryCommand.MigrateContainer.class, this::onMigrate)
@@ -185,7 +255,7 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
         .onCommand(HostsForRecover.class, this::reserveRecover)
         .onCommand(WakeMoved.class, (state, m) -> wake(m))
         .onCommand(Woken.class, (state, m) -> woken(m))
-        .onCommand(DirectoryCommand.Release.class, this::release)
+        .onCommand(DirectoryCommand.Release.class, this::onRelease)
         .onCommand(Answered.class, this::onAnswer)
         .onCommand(AskAgain.class, (state, m) -> askAgain(m))
         .build();
@@ -196,38 +266,45 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   private Effect<DirectoryEvent, DirectoryState> onCreate(DirectoryState state, DirectoryCommand.CreateContainer c) {
     Optional<ContainerReply> refusal = refuseCreate(state, c.spec().id());
     if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
-    ctx.pipeToSelf(ports.hosts(), (hosts, error) -> new HostsForCreate(c, hosts, error));
+    enqueue(new QueuedCreate(c, System.nanoTime()));
     return Effect().none();
   }
 
-  /** Step 1 of a create: place, hold the share and the address under a new reservation, then ask the entity. */
-  private Effect<DirectoryEvent, DirectoryState> reserveCreate(DirectoryState state, HostsForCreate m) {
-    DirectoryCommand.CreateContainer c = m.command();
+  /**
+   * Step 1 of a create, in a batch: place it on the view against the state as the batch left it so far, hold the
+   * share and the address under a new reservation; the entity is asked once the write is durable.
+   */
+  private void reserveCreate(Batch b, DirectoryCommand.CreateContainer c) {
     ContainerId id = c.spec().id();
-    if (m.error() != null) {
-      return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "", "cannot read the hosts to place container " + id + ": " + m.error().getMessage()));
+    Optional<ContainerReply> refusal = refuseCreate(b.state, id);
+    if (refusal.isPresent()) {
+      b.reply(c.replyTo(), refusal.get());
+      return;
     }
-    Optional<ContainerReply> refusal = refuseCreate(state, id);
-    if (refusal.isPresent()) return Effect().reply(c.replyTo(), refusal.get());
-    Placement placement = Placer.place(view(state, m.hosts()), c.spec(), settings.policy());
-    if (placement instanceof Placement.Refusal r) return Effect().reply(c.replyTo(), new ContainerReply.Refused(r.rejection()));
+    Placement placement = Placer.place(b.view(), c.spec(), settings.policy());
+    if (placement instanceof Placement.Refusal r) {
+      b.reply(c.replyTo(), new ContainerReply.Refused(r.rejection()));
+      return;
+    }
     Placement.Decision decision = (Placement.Decision) placement;
-    Optional<String> address = settings.addresses().lowestFree(state.held().stream().map(DirectoryState.Held::address).toList());
+    Optional<String> address = settings.addresses().lowestFree(b.usedAddresses());
     if (address.isEmpty()) {
-      return Effect().reply(c.replyTo(), refused(Code.NO_CAPACITY, "address",
+      b.reply(c.replyTo(), refused(Code.NO_CAPACITY, "address",
           "no free address for container " + id + ": all " + settings.addresses().size() + " addresses of the pool are in use"));
+      return;
     }
-    long number = state.lastReservation() + 1;
+    long number = b.state.lastReservation() + 1;
     HostId host = decision.host();
     int prefix = settings.addresses().prefixLength();
-    var events = chain(state, c.context())
+    b.take(chain(b.state, c.context())
         .add(meta -> new ContainerReserved(meta, number, id, host, c.spec().limits(), c.spec().placement().antiAffinityGroup(), address.get(),
             decision.reason()))
-        .events();
+        .events());
+    b.placed(id, address.get());
     SagaRun run = SagaRun.forward(number, id, "create of container " + id, c.context(),
         r -> new ContainerCommand.Define(c.spec(), host, decision.reason(), address.get(), prefix, c.start(), number, c.context(), r),
         c.replyTo());
-    return Effect().persist(events).thenRun(s -> begin(run));
+    b.after(s -> begin(run));
   }
 
   private static Optional<ContainerReply> refuseCreate(DirectoryState state, ContainerId id) {
@@ -512,22 +589,197 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
 
   // --- destroy -------------------------------------------------------------------------------------
 
-  /** The container was destroyed: free its share and address, and whatever reservation it still had. */
-  private Effect<DirectoryEvent, DirectoryState> release(DirectoryState state, DirectoryCommand.Release c) {
+  /** The container was destroyed: free its share and address, and whatever reservation it still had (with the next write). */
+  private Effect<DirectoryEvent, DirectoryState> onRelease(DirectoryState state, DirectoryCommand.Release c) {
+    boolean queuedConfirm = queue.stream().anyMatch(q -> q instanceof QueuedConfirm qc && qc.run().container().equals(c.container()));
+    if (!state.holds(c.container()) && !queuedConfirm) return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
+    enqueue(new QueuedRelease(c));
+    return Effect().none();
+  }
+
+  private void release(Batch b, DirectoryCommand.Release c) {
     ContainerId id = c.container();
-    Reservation r = state.reservations().get(id);
-    boolean allocated = state.allocations().containsKey(id);
-    if (r == null && !allocated) return Effect().reply(c.replyTo(), new DirectoryReply.Done(state));
-    EventChain<DirectoryEvent> events = chain(state, c.context());
-    if (r != null) events.add(meta -> new ReservationReleased(meta, r.number(), id, "container " + id + " was destroyed"));
-    if (allocated) events.add(meta -> new AllocationReleased(meta, id));
+    Reservation r = b.state.reservations().get(id);
+    boolean allocated = b.state.allocations().containsKey(id);
+    if (r != null || allocated) {
+      EventChain<DirectoryEvent> events = chain(b.state, c.context());
+      if (r != null) events.add(meta -> new ReservationReleased(meta, r.number(), id, "container " + id + " was destroyed"));
+      if (allocated) events.add(meta -> new AllocationReleased(meta, id));
+      b.take(events.events());
+      b.changed();
+      b.released++;
+    }
     SagaRun run = r == null ? null : end(r.number());
-    return Effect().persist(events.events()).thenRun(s -> {
+    b.after(s -> {
       if (run != null) {
         run.caller().ifPresent(caller -> caller.tell(refused(Code.NOT_FOUND, "container",
             "container " + id + " was destroyed before the " + run.what() + " finished")));
       }
-    }).thenReply(c.replyTo(), DirectoryReply.Done::new);
+      c.replyTo().tell(new DirectoryReply.Done(s));
+    });
+  }
+
+  // --- the queue and its writes --------------------------------------------------------------------
+
+  private void enqueue(Queued q) {
+    queue.add(q);
+    if (!flushSent) {
+      flushSent = true;
+      // To the back of the mailbox: whatever arrived before it (or waited for the last write) joins this batch.
+      ctx.getSelf().tell(Flush.INSTANCE);
+    }
+  }
+
+  /**
+   * Decides everything queued, in order, and writes it in one persist. A create waits while the view of the hosts
+   * is not good enough for it (see the class comment): the ones that arrived after it wait behind it, so creates are
+   * decided in the order they came; confirmations and releases need no view and never wait.
+   */
+  private Effect<DirectoryEvent, DirectoryState> flush(DirectoryState state, Flush m) {
+    flushSent = false;
+    if (queue.isEmpty()) return Effect().none();
+    Batch b = new Batch(state);
+    boolean blocked = false;
+    long now = System.nanoTime();
+    boolean membersSame = viewHosts != null && ports.members().equals(viewMembers);
+    for (java.util.Iterator<Queued> it = queue.iterator(); it.hasNext(); ) {
+      Queued q = it.next();
+      if (q instanceof QueuedCreate qc) {
+        if (blocked || !viewServes(qc, now, membersSame)) {
+          blocked = true;
+          continue;
+        }
+        b.waitedNanos = Math.max(b.waitedNanos, now - qc.arrivedNanos());
+        reserveCreate(b, qc.command());
+      } else if (q instanceof QueuedConfirm qc) {
+        confirmQueued(b, qc);
+      } else if (q instanceof QueuedRelease qr) {
+        release(b, qr.command());
+      }
+      it.remove();
+    }
+    if (blocked) readHosts();
+    if (b.events.isEmpty()) {
+      b.afterWrite(state);
+      return Effect().none();
+    }
+    long writing = System.nanoTime();
+    return Effect().persist(b.events).thenRun(written -> {
+      log.info("directory: wrote {} reserved, {} confirmed, {} released in one write of {} events ({} ms; {} refused; the longest wait of a"
+          + " create {} ms)", b.reserved, b.confirmed, b.released, b.events.size(), (System.nanoTime() - writing) / 1_000_000, b.refused,
+          b.waitedNanos / 1_000_000);
+      b.afterWrite(written);
+    });
+  }
+
+  /**
+   * Whether the view may place {@code create}: read after it arrived (as good as asking at once), or young enough
+   * and read under the membership of now.
+   */
+  private boolean viewServes(QueuedCreate create, long now, boolean membersSame) {
+    if (viewHosts == null) return false;
+    if (viewAskedNanos - create.arrivedNanos() >= 0) return true;
+    return membersSame && now - viewAskedNanos <= settings.viewBound().toNanos();
+  }
+
+  /** Reads the hosts' views again, unless a read is under way. */
+  private void readHosts() {
+    if (reading) return;
+    reading = true;
+    Map<HostId, Boolean> members = ports.members();
+    long asked = System.nanoTime();
+    ctx.pipeToSelf(ports.hosts(members), (hosts, error) -> new HostsRead(members, asked, hosts, error));
+  }
+
+  private Effect<DirectoryEvent, DirectoryState> onHostsRead(DirectoryState state, HostsRead m) {
+    reading = false;
+    if (m.error() == null) {
+      viewHosts = List.copyOf(m.hosts());
+      viewMembers = Map.copyOf(m.members());
+      viewAskedNanos = m.askedNanos();
+    } else {
+      // The creates that waited for this read get the error, as a create whose hosts could not be read always did.
+      String why = m.error().getMessage();
+      log.warn("directory: cannot read the hosts' views: {}", m.error().toString());
+      for (java.util.Iterator<Queued> it = queue.iterator(); it.hasNext(); ) {
+        if (it.next() instanceof QueuedCreate qc && m.askedNanos() - qc.arrivedNanos() >= 0) {
+          it.remove();
+          qc.command().replyTo().tell(refused(Code.UNAVAILABLE, "", "cannot read the hosts to place container " + qc.command().spec().id() + ": " + why));
+        }
+      }
+    }
+    if (queue.stream().anyMatch(q -> q instanceof QueuedCreate) && !flushSent) {
+      flushSent = true;
+      ctx.getSelf().tell(Flush.INSTANCE);
+    }
+    return Effect().none();
+  }
+
+  /** One write's worth of decisions: the state as they leave it, their events, and what to do once they are durable. */
+  private final class Batch {
+    DirectoryState state;
+    final List<DirectoryEvent> events = new java.util.ArrayList<>();
+    private final List<java.util.function.Consumer<DirectoryState>> after = new java.util.ArrayList<>();
+    private ClusterAllocation view;
+    private Set<String> used;
+    int reserved;
+    int confirmed;
+    int released;
+    int refused;
+    long waitedNanos;
+
+    Batch(DirectoryState state) {
+      this.state = state;
+    }
+
+    void take(List<DirectoryEvent> made) {
+      for (DirectoryEvent e : made) {
+        state = state.apply(e);
+        events.add(e);
+        if (e instanceof ContainerReserved) reserved++;
+        if (e instanceof ReservationConfirmed) confirmed++;
+      }
+    }
+
+    /** The hosts as placement sees them, with everything held so far in this batch too. */
+    ClusterAllocation view() {
+      if (view == null) view = Directory.view(state, viewHosts);
+      return view;
+    }
+
+    Set<String> usedAddresses() {
+      if (used == null) {
+        used = new java.util.HashSet<>();
+        for (DirectoryState.Held h : state.held()) used.add(h.address());
+      }
+      return used;
+    }
+
+    /** A create of this batch was reserved: its share and address are held for the next decisions. */
+    void placed(ContainerId id, String address) {
+      Reservation r = state.reservations().get(id);
+      if (view != null) view = view.withPlaced(r.host(), id, new ContainerShare(r.limits(), r.antiAffinityGroup()));
+      if (used != null) used.add(address);
+    }
+
+    /** Something other than a create changed what is held: the view and the addresses are read again from the state. */
+    void changed() {
+      view = null;
+      used = null;
+    }
+
+    void reply(ActorRef<ContainerReply> to, ContainerReply reply) {
+      refused++;
+      after.add(s -> to.tell(reply));
+    }
+
+    void after(java.util.function.Consumer<DirectoryState> action) {
+      after.add(action);
+    }
+
+    void afterWrite(DirectoryState written) {
+      after.forEach(a -> a.accept(written));
+    }
   }
 
   // --- the sagas: asking the entity, and deciding from its answers ---------------------------------
@@ -647,15 +899,32 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
   }
 
   private Effect<DirectoryEvent, DirectoryState> confirm(DirectoryState state, SagaRun run, HostId host, Limits limits, ContainerReply reply) {
-    var events = chain(state, run.context()).add(meta -> new ReservationConfirmed(meta, run.number(), run.container(), host, limits)).events();
     end(run.number());
     // The caller is answered before the confirmation is durable: what it acknowledges (the entity's outcome) is
     // durable in the entity's log already, and the confirmation follows from it after any crash (the recovered
-    // directory settles the reservation and finds it carried out). Commands about the container that arrive
-    // meanwhile wait for the persist. This keeps the directory's own write off the create's critical path.
+    // directory settles the reservation and finds it carried out). The confirmation goes with the directory's next
+    // write, together with whatever else is queued; until then the reservation holds the container's share and
+    // address, so nothing can take them. This keeps the directory's own write off the create's critical path.
+    // Queued before the caller is told: its write is then asked before anything the caller sends on the answer, and
+    // what it sends waits for the write (a read after a create's answer sees it confirmed).
+    enqueue(new QueuedConfirm(run, host, limits));
     run.caller().ifPresent(caller -> caller.tell(run.verdictOr(reply)));
-    return Effect().persist(events).thenRun(s -> log.info("{} on host {}: confirmed (reservation {}, {} ms, {} asks) correlation={}",
-        run.what(), host, run.number(), run.elapsedMillis(), run.asks(), run.context().correlationId()));
+    return Effect().none();
+  }
+
+  /** A confirmation in a batch: recorded unless the reservation was settled otherwise meanwhile (a destroy released it). */
+  private void confirmQueued(Batch b, QueuedConfirm q) {
+    SagaRun run = q.run();
+    Reservation r = b.state.reservations().get(run.container());
+    if (r == null || r.number() != run.number()) {
+      log.info("{}: reservation {} was settled before its confirmation was written (the container was destroyed); nothing to confirm",
+          run.what(), run.number());
+      return;
+    }
+    b.take(chain(b.state, run.context()).add(meta -> new ReservationConfirmed(meta, run.number(), run.container(), q.host(), q.limits())).events());
+    b.changed();
+    b.after(s -> log.info("{} on host {}: confirmed (reservation {}, {} ms, {} asks) correlation={}",
+        run.what(), q.host(), run.number(), run.elapsedMillis(), run.asks(), run.context().correlationId()));
   }
 
   private Effect<DirectoryEvent, DirectoryState> releaseRun(DirectoryState state, SagaRun run, String reason, ContainerReply reply) {
@@ -678,6 +947,8 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
 
   /** After recovery (a new singleton, a restart): settle every reservation the log holds unsettled. */
   private void settleAfterRecovery(DirectoryState state) {
+    timers.startTimerWithFixedDelay("host-views", RefreshHosts.INSTANCE, settings.viewRefresh());
+    readHosts();
     if (state.reservations().isEmpty()) return;
     log.info("directory recovered with {} unsettled reservations: asking each container's entity what it holds", state.reservations().size());
     for (Map.Entry<ContainerId, Reservation> e : state.reservations().entrySet()) {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -25,14 +26,26 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * What the directory needs of the cluster: the hosts as placement sees them, and the container entities its
- * sagas ask. {@link #of} is the product's (cluster membership, the sharded host and container entities); the
- * directory's unit test gives its own.
+ * What the directory needs of the cluster: the members that run hosts, the hosts as placement sees them, and the
+ * container entities its sagas ask. {@link #of} is the product's (cluster membership, the sharded host and
+ * container entities); the directory's unit test gives its own.
  */
 public interface DirectoryPorts {
 
-  /** Every member's host as a placement candidate; unreachable members are kept as such. */
-  CompletionStage<List<HostCandidate>> hosts();
+  /**
+   * The hosts of the members that are up, each with whether the cluster reaches its member now: a read of this
+   * node's own view of the membership, no message sent. The directory compares it with the membership its view of
+   * the hosts was read under, to read them again when a member came, went or changed reachability.
+   */
+  Map<HostId, Boolean> members();
+
+  /** The hosts of {@code members} as placement candidates, asked of their host entities; unreachable ones kept as such. */
+  CompletionStage<List<HostCandidate>> hosts(Map<HostId, Boolean> members);
+
+  /** Every member's host as a placement candidate, under the membership of now. */
+  default CompletionStage<List<HostCandidate>> hosts() {
+    return hosts(members());
+  }
 
   /** Asks the container's entity (wherever its shard is) and completes with its answer, or fails after {@code timeout}. */
   CompletionStage<ContainerReply> ask(ContainerId container, Function<ActorRef<ContainerReply>, ContainerCommand> make, Duration timeout);
@@ -43,13 +56,20 @@ public interface DirectoryPorts {
   static DirectoryPorts of(ActorSystem<?> system) {
     return new DirectoryPorts() {
       @Override
-      public CompletionStage<List<HostCandidate>> hosts() {
+      public Map<HostId, Boolean> members() {
         Cluster cluster = Cluster.get(system);
-        ClusterSharding sharding = ClusterSharding.get(system);
         Set<Member> unreachable = cluster.state().getUnreachable();
+        Map<HostId, Boolean> members = new TreeMap<>();
+        Directory.upHosts(cluster.state()).forEach((host, member) -> members.put(host, !unreachable.contains(member)));
+        return members;
+      }
+
+      @Override
+      public CompletionStage<List<HostCandidate>> hosts(Map<HostId, Boolean> members) {
+        ClusterSharding sharding = ClusterSharding.get(system);
         List<CompletableFuture<Optional<HostCandidate>>> asks = new ArrayList<>();
-        for (Map.Entry<HostId, Member> e : Directory.upHosts(cluster.state()).entrySet()) {
-          boolean reachable = !unreachable.contains(e.getValue());
+        for (Map.Entry<HostId, Boolean> e : members.entrySet()) {
+          boolean reachable = e.getValue();
           CompletionStage<HostReply> reply = sharding.entityRefFor(HostEntity.TYPE_KEY, e.getKey().value()).ask(HostCommand.Get::new, ASK_HOSTS);
           asks.add(reply.toCompletableFuture()
               .thenApply(r -> r instanceof HostReply.Done d ? HostCandidate.of(d.state(), d.usage(), reachable) : Optional.<HostCandidate>empty())

@@ -278,12 +278,12 @@ public final class ClusterOperations implements BerthOperations {
 
   @Override
   public CompletionStage<HostReply> cordon(HostId id, CommandContext context) {
-    return guarded(() -> askHost(id, r -> new HostCommand.Cordon(context, r)));
+    return guarded(() -> askHost(id, r -> new HostCommand.Cordon(context, r)).thenCompose(this::onceTheDirectorySeesIt));
   }
 
   @Override
   public CompletionStage<HostReply> drain(HostId id, io.berth.protocol.host.DrainMode mode, int parallel, CommandContext context) {
-    return guarded(() -> askHost(id, r -> new HostCommand.Drain(mode, parallel, context, r)));
+    return guarded(() -> askHost(id, r -> new HostCommand.Drain(mode, parallel, context, r)).thenCompose(this::onceTheDirectorySeesIt));
   }
 
   @Override
@@ -293,7 +293,19 @@ public final class ClusterOperations implements BerthOperations {
 
   @Override
   public CompletionStage<HostReply> uncordon(HostId id, CommandContext context) {
-    return guarded(() -> askHost(id, r -> new HostCommand.Uncordon(context, r)));
+    return guarded(() -> askHost(id, r -> new HostCommand.Uncordon(context, r)).thenCompose(this::onceTheDirectorySeesIt));
+  }
+
+  /**
+   * A host's record changed: answered once the directory places no create on a view of the hosts older than the
+   * change ({@link Directory#VIEW_BOUND} after the host entity made it durable), so every create asked after this
+   * answer honours it (a cordoned host gets none, an uncordoned one may).
+   */
+  private CompletionStage<HostReply> onceTheDirectorySeesIt(HostReply reply) {
+    if (!(reply instanceof HostReply.Done)) return done(reply);
+    CompletableFuture<HostReply> later = new CompletableFuture<>();
+    system.scheduler().scheduleOnce(Directory.VIEW_BOUND, () -> later.complete(reply), system.executionContext());
+    return later;
   }
 
   // --- templates ----------------------------------------------------------------------------------

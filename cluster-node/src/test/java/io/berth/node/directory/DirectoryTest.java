@@ -92,7 +92,14 @@ class DirectoryTest {
     ActorRef<ContainerCommand> to = entities.ref();
     DirectoryPorts ports = new DirectoryPorts() {
       @Override
-      public CompletionStage<List<HostCandidate>> hosts() {
+      public Map<HostId, Boolean> members() {
+        Map<HostId, Boolean> members = new java.util.TreeMap<>();
+        hosts.forEach(h -> members.put(h.id(), true));
+        return members;
+      }
+
+      @Override
+      public CompletionStage<List<HostCandidate>> hosts(Map<HostId, Boolean> members) {
         return CompletableFuture.completedFuture(hosts);
       }
 
