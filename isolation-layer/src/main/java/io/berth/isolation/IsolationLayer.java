@@ -732,7 +732,7 @@ public final class IsolationLayer implements AutoCloseable {
     Commands.Result res = helper.exec(rec, timeout);
     HelperException failed = Helper.helperFailure(res, "exec in container " + id);
     if (failed != null) throw new IsolationException("exec " + argv.get(0), id.value(), failed);
-    return new ExecResult(res.exitCode(), res.stdout(), res.stderr(), res.timedOut());
+    return new ExecResult(res.exitCode(), res.stdout(), res.stderr(), res.timedOut(), res.truncated());
   }
 
   /** The container as the kernel shows it now; ABSENT when nothing of it is here. */

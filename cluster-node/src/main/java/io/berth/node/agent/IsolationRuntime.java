@@ -185,7 +185,7 @@ public final class IsolationRuntime implements ContainerRuntime, CheckpointSched
   public ExecOutput exec(ContainerId id, List<String> argv, Duration timeout) {
     ExecResult r = layer.exec(id, argv, timeout);
     String stderr = r.timedOut() ? r.stderr() + "berth: exec timed out after " + timeout.toSeconds() + " s\n" : r.stderr();
-    return new ExecOutput(r.exitCode(), r.stdout(), stderr, false);
+    return new ExecOutput(r.exitCode(), r.stdout(), stderr, r.truncated());
   }
 
   @Override

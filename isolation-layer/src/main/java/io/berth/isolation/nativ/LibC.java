@@ -36,6 +36,28 @@ public interface LibC {
   @SaveError
   int close(int fd);
 
+  /** epoll_create1(2). */
+  @SaveError
+  int epoll_create1(int flags);
+
+  /** epoll_ctl(2); {@code event} is one {@code struct epoll_event} laid out by the caller (copied in for the call). */
+  @SaveError
+  int epoll_ctl(int epfd, int op, int fd, @In byte[] event);
+
+  /** epoll_wait(2) into a native array of {@code struct epoll_event} that the caller keeps reachable. */
+  @SaveError
+  int epoll_wait(int epfd, Pointer events, int maxevents, int timeout);
+
+  /** eventfd(2) (glibc's wrapper takes the flags of eventfd2). */
+  @SaveError
+  int eventfd(int initval, int flags);
+
+  @SaveError
+  long read(int fd, @jnr.ffi.annotations.Out byte[] buf, long count);
+
+  @SaveError
+  long write(int fd, @In byte[] buf, long count);
+
   @SaveError
   int open(@In String pathname, int flags);
 

@@ -88,6 +88,101 @@ public final class Syscalls {
     if (LIBC.close(fd) != 0) throw error("close", String.valueOf(fd));
   }
 
+  // ---- epoll(7) and eventfd(2): one thread waits on many descriptors ---------------------------------
+
+  public static final int EPOLLIN = 0x001;
+  private static final int EPOLL_CTL_ADD = 1;
+  private static final int EPOLL_CTL_DEL = 2;
+  private static final int EPOLL_CLOEXEC = O_CLOEXEC;
+  private static final int EFD_CLOEXEC = O_CLOEXEC;
+  private static final int EFD_NONBLOCK = 04000;
+  private static final int EAGAIN = 11;
+  /**
+   * {@code struct epoll_event} is {@code __attribute__((packed))} on x86-64 only (sys/epoll.h, EPOLL_PACKED): 12
+   * bytes, the 64-bit data at offset 4 there; 16 bytes with the data at offset 8 elsewhere (aarch64).
+   */
+  private static final boolean EPOLL_PACKED = switch (System.getProperty("os.arch")) {
+    case "amd64", "x86_64" -> true;
+    default -> false;
+  };
+  private static final int EPOLL_EVENT_SIZE = EPOLL_PACKED ? 12 : 16;
+  private static final int EPOLL_DATA_OFFSET = EPOLL_PACKED ? 4 : 8;
+
+  /** A new epoll instance (close-on-exec). The caller closes it. */
+  public static int epollCreate() {
+    int fd = LIBC.epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0) throw error("epoll_create1", "EPOLL_CLOEXEC");
+    return fd;
+  }
+
+  /** Adds {@code fd} to {@code epfd} for {@code events}; {@code epoll_wait} reports it with {@code data}. */
+  public static void epollAdd(int epfd, int fd, int events, long data, String what) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(EPOLL_EVENT_SIZE).order(java.nio.ByteOrder.nativeOrder());
+    b.putInt(0, events).putLong(EPOLL_DATA_OFFSET, data);
+    if (LIBC.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, b.array()) != 0) throw error("epoll_ctl(EPOLL_CTL_ADD)", what + ", fd " + fd);
+  }
+
+  /** Removes {@code fd} from {@code epfd} (before it is closed; the kernel would also drop it at its last close). */
+  public static void epollDelete(int epfd, int fd, String what) {
+    // Since Linux 2.6.9 the event argument of EPOLL_CTL_DEL may be NULL; a buffer costs nothing and suits older ones.
+    if (LIBC.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, new byte[EPOLL_EVENT_SIZE]) != 0) throw error("epoll_ctl(EPOLL_CTL_DEL)", what + ", fd " + fd);
+  }
+
+  /** The native array epoll_wait(2) fills: allocated once by the waiting thread and reused for every wait. */
+  public static final class EpollEvents {
+    private final Pointer buf;
+    private final int capacity;
+
+    public EpollEvents(int capacity) {
+      this.capacity = capacity;
+      this.buf = Memory.allocateDirect(RUNTIME, capacity * EPOLL_EVENT_SIZE, true);
+    }
+
+    /** The data given at {@link #epollAdd} of the {@code i}-th event of the last wait. */
+    public long data(int i) {
+      return buf.getLong((long) i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
+    }
+
+    /** The ready events (EPOLLIN, EPOLLHUP, EPOLLERR bits) of the {@code i}-th event of the last wait. */
+    public int events(int i) {
+      return buf.getInt((long) i * EPOLL_EVENT_SIZE);
+    }
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} (-1: without bound) for events on {@code epfd}; returns how many were put in
+   * {@code into} (0 on timeout, and when a signal interrupted the wait: EINTR).
+   */
+  public static int epollWait(int epfd, EpollEvents into, int timeoutMillis) {
+    int n = LIBC.epoll_wait(epfd, into.buf, into.capacity, timeoutMillis);
+    // The kernel writes into the buffer while the call waits, reached only through its address: keep the Pointer
+    // (and so the memory, freed when it is collected) alive until the call returned (the EFAULT of pollExited).
+    java.lang.ref.Reference.reachabilityFence(into);
+    if (n >= 0) return n;
+    int errno = RUNTIME.getLastError();
+    if (errno == EINTR) return 0;
+    throw exception("epoll_wait", errno, "epoll fd " + epfd);
+  }
+
+  /** A non-blocking, close-on-exec eventfd(2) with count 0: a way to wake a thread waiting in epoll_wait. */
+  public static int eventfd() {
+    int fd = LIBC.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) throw error("eventfd", "EFD_CLOEXEC|EFD_NONBLOCK");
+    return fd;
+  }
+
+  /** Adds 1 to an eventfd's count: it becomes readable. */
+  public static void eventfdSignal(int fd) {
+    byte[] one = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.nativeOrder()).putLong(0, 1).array();
+    // EAGAIN only when the count would overflow (2^64 - 2): it is readable already, which is all a signal means.
+    if (LIBC.write(fd, one, 8) != 8 && RUNTIME.getLastError() != EAGAIN) throw error("write", "eventfd " + fd);
+  }
+
+  /** Resets a non-blocking eventfd's count to 0 (it is no longer readable); nothing when it was 0 already. */
+  public static void eventfdDrain(int fd) {
+    if (LIBC.read(fd, new byte[8], 8) != 8 && RUNTIME.getLastError() != EAGAIN) throw error("read", "eventfd " + fd);
+  }
+
   private static final int O_DIRECTORY = 0200000;
   // bpf(2) (linux/bpf.h): commands, the cgroup device program type and attach type.
   private static final int BPF_PROG_LOAD = 5;

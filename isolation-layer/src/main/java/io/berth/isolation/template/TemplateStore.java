@@ -31,6 +31,8 @@ import java.util.stream.Stream;
  */
 public final class TemplateStore {
   private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(5);
+  /** The most of a tarball's member listing read (about a million members): its names are all checked before extracting. */
+  private static final int MAX_LISTING = 64 << 20;
 
   private final Path root;
   private final Map<String, Path> sources;
@@ -100,8 +102,10 @@ public final class TemplateStore {
   public synchronized Template importTarball(Path tarball, String name) {
     checkName(name);
     if (!Files.isRegularFile(tarball)) throw new InvalidFieldException("template.tarball", "must be a readable file", tarball);
-    Commands.Result listing = Commands.run(List.of("tar", "-tf", tarball.toString()), null, TOOL_TIMEOUT);
+    Commands.Result listing = Commands.run(List.of("tar", "-tf", tarball.toString()), null, TOOL_TIMEOUT, MAX_LISTING);
     if (!listing.ok()) throw new InvalidFieldException("template.tarball", "must be a tar archive (" + listing.describe() + ")", tarball);
+    // Every member is checked below: a listing cut at the bound would let the unchecked rest escape.
+    if (listing.truncated()) throw new InvalidFieldException("template.tarball", "must list in at most " + MAX_LISTING + " bytes", tarball);
     for (String member : listing.stdout().split("\n")) {
       if (member.isEmpty()) continue;
       if (member.startsWith("/") || List.of(member.split("/")).contains("..")) {
