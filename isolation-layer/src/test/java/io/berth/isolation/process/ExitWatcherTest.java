@@ -226,9 +226,12 @@ class ExitWatcherTest {
     for (int[] p : started) Syscalls.pidfdSendSignal(p[1], SIGKILL, "sleeper " + p[0]);
   }
 
-  /** The pid of an exited, unreaped process: the child of a shell that then became a sleep that never waits. */
+  /**
+   * The pid of an exited, unreaped process: the child of a shell that then became a sleep that never waits. The child
+   * outlives the exec (a child that ended before it was once reaped by the shell in CI), so only the sleep is its parent.
+   */
   private int zombie() throws Exception {
-    Process p = new ProcessBuilder("/bin/sh", "-c", "true & echo $!; exec sleep 100000").redirectErrorStream(true).start();
+    Process p = new ProcessBuilder("/bin/sh", "-c", "sleep 0.3 & echo $!; exec sleep 100000").redirectErrorStream(true).start();
     children.add(p);
     StringBuilder line = new StringBuilder();
     int c;
