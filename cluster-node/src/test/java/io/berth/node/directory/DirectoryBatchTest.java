@@ -219,7 +219,7 @@ class DirectoryBatchTest {
     // Decided against the allocation the first left: node-1 holds it, so the next goes to node-2; each its own reason.
     assertEquals(H1, reservedIn(writes.subList(0, 1)).get(0).host());
     assertEquals(H2, second.get(0).host());
-    assertTrue(second.get(0).decision().startsWith("least allocated of 2 fitting hosts (node-2"), second.get(0).decision());
+    assertTrue(second.get(0).decision().startsWith("least loaded of 2 fitting hosts (node-2"), second.get(0).decision());
     assertTrue(second.get(1).decision().startsWith("pinned by --host to node-2"), second.get(1).decision());
     assertEquals(List.of("user-1", "user-3"), second.stream().map(r -> r.meta().principal()).toList());
     // One chain: each event links to the one before it, across the decisions of one write.
