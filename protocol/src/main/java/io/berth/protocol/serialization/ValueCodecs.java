@@ -146,13 +146,11 @@ public final class ValueCodecs {
     writeGuarantees(out, limits);
   }
 
+  /** Layout 1's caps, then what layout 2 adds (as spec layout 5 reads them). */
   public static Limits readLimits(Input in, String field) {
+    Limits caps = readLimitsV1(in, field);
     try {
-      long cpu = Wire.readLong(in, "cpuMillis");
-      long memory = Wire.readLong(in, "memoryBytes");
-      long disk = Wire.readLong(in, "diskBytes");
-      long pids = Wire.readLong(in, "pids");
-      return readGuarantees(in, cpu, memory, disk, pids);
+      return readGuarantees(in, caps.cpuMillis(), caps.memoryBytes(), caps.diskBytes(), caps.pids());
     } catch (WireFormatException e) {
       throw e.under(field);
     }
