@@ -82,7 +82,10 @@ public final class NodeServices {
         .withMessageExtractor(new OneShardPerEntity<HostCommand>())
         .withAllocationStrategy(new HostAllocationStrategy(classic, HostAllocationStrategy.hostIsShardId())));
     var source = new io.berth.node.migration.IsolationSource(system, layer, runtime, s.migration(), s.hostId(), s.clusterAddress());
-    var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, clock, BerthTags::tagsFor, source,
+    // Execs on their own bounded pool (ExecPool): a tenant's long execs never take the threads of starts and stops.
+    io.berth.node.exec.ExecPool execs = new io.berth.node.exec.ExecPool(s.hostId().value(), s.exec());
+    system.getWhenTerminated().thenRun(execs::close);
+    var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, execs, clock, BerthTags::tagsFor, source,
         io.berth.node.migration.MigrationPorts.of(system, directory), s.migration());
     sharding.init(Entity.of(ContainerEntity.TYPE_KEY, ctx -> ContainerEntity.create(ctx.getEntityId(), deps))
         .withMessageExtractor(new OneShardPerEntity<ContainerCommand>())
