@@ -233,4 +233,25 @@ class SingleNodeTest {
     assertTrue(signer.startsWith(node.hostId() + ":"), "signed by this node's key: " + signer);
     assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(id, alice)));
   }
+
+  @Test
+  void execOutputIsCappedAndTheReplySaysSo() throws Exception {
+    CommandContext alice = new CommandContext("alice", "exec output", null);
+    String name = node.unique("yes");
+    ContainerId id = ContainerId.of(name);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.create(spec(name, "/bin/sleep", "3600"), true, alice)));
+    try {
+      // 3 MB of "y\n": the node keeps the first bytes of each stream (1 MiB), reads and drops the rest.
+      ContainerReply.ExecResult flood = assertInstanceOf(ContainerReply.ExecResult.class,
+          await(ops.exec(id, List.of("/bin/sh", "-c", "yes | head -c 3000000"), 30_000, alice)));
+      assertTrue(flood.truncated(), "the reply says the output was cut");
+      assertTrue(flood.stdout().length() <= io.berth.isolation.process.Commands.DEFAULT_MAX_OUTPUT, "at most the bound is kept: " + flood.stdout().length());
+      assertTrue(flood.stdout().startsWith("y\ny\n"), "what is kept is the output's start");
+      ContainerReply.ExecResult small = assertInstanceOf(ContainerReply.ExecResult.class, await(ops.exec(id, List.of("/bin/echo", "hi"), 10_000, alice)));
+      assertEquals("hi\n", small.stdout());
+      assertFalse(small.truncated(), "a small output is whole");
+    } finally {
+      await(ops.destroy(id, alice));
+    }
+  }
 }

@@ -18,7 +18,7 @@ public final class CheckpointRounds {
   private record Ended(Checkpointer.Round round, Throwable error) {}
 
   /** The first round soon after start, so logs written before checkpoints existed (or while none ran) are signed early. */
-  static final Duration FIRST_ROUND_AFTER = Duration.ofSeconds(10);
+  static final Duration FIRST_ROUND_AFTER = Duration.ofSeconds(3);
 
   public static Behavior<Object> create(Checkpointer checkpointer, Duration every) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {

@@ -67,6 +67,13 @@ public final class CheckpointStore {
         .thenApply(rows -> rows.stream().map(CheckpointStore::stored).toList());
   }
 
+  /** The {@code limit} newest checkpoints of one log (a round needs only the newest valid one). */
+  public CompletionStage<List<Stored>> newest(String persistenceId, int limit) {
+    return session.selectAll(read("SELECT persistence_id, last_seq, signer, first_seq, signed_at, hashes, signature FROM " + keyspace + "."
+            + CHECKPOINTS + " WHERE persistence_id = ? LIMIT " + limit, persistenceId))
+        .thenApply(rows -> rows.stream().map(CheckpointStore::stored).toList());
+  }
+
   /** Every log that has a checkpoint. */
   public CompletionStage<Set<String>> persistenceIds() {
     return session.selectAll(read("SELECT DISTINCT persistence_id FROM " + keyspace + "." + CHECKPOINTS))
