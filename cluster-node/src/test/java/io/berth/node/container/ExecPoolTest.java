@@ -91,6 +91,14 @@ class ExecPoolTest {
     }
   }
 
+  @Test
+  void badPoolSettingsNameTheKeyAndTheRule() {
+    var threads = org.junit.jupiter.api.Assertions.assertThrows(io.berth.protocol.InvalidFieldException.class, () -> new ExecSettings(0, 1));
+    assertEquals("berth.exec.threads: must be 1-256 (got 0)", threads.getMessage());
+    var queue = org.junit.jupiter.api.Assertions.assertThrows(io.berth.protocol.InvalidFieldException.class, () -> new ExecSettings(2, -1));
+    assertEquals("berth.exec.queue: must be 0-4096 (got -1)", queue.getMessage());
+  }
+
   private ContainerCommand.Exec exec(TestProbe<ContainerReply> replies) {
     return new ContainerCommand.Exec(List.of("/bin/sleep", "3600"), 3_600_000, ALICE, replies.ref());
   }
