@@ -44,7 +44,7 @@ final class CpuMeter {
           continue; // exited between the listing and the read
         }
         if (cmdline.contains("io.berth.node.BerthNode")) node += ticks;
-        else if (cmdline.contains("org.apache.cassandra.service.CassandraDaemon")) cassandra += ticks;
+        else if (cmdline.contains("io.berth.persistence.server.CassandraServerMain")) cassandra += ticks;
       }
     }
     return new Reading(machineBusyTicks(), node, cassandra);
