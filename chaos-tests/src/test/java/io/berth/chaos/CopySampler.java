@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * on two hosts at once is kept, with its time. The checker behind "never two copies": {@link #assertNoOverlap}.
  */
 final class CopySampler implements AutoCloseable {
-  private final Berth berth;
+  private final java.util.function.Supplier<List<String>> probe;
   private final String container;
   private final Duration every;
   private final Thread thread;
@@ -22,7 +22,12 @@ final class CopySampler implements AutoCloseable {
   private volatile int samples;
 
   CopySampler(Berth berth, String container, Duration every) {
-    this.berth = berth;
+    this(() -> berth.hostsRunning(container), container, every);
+  }
+
+  /** Samples what {@code probe} says: the hosts running the container now (a unit test hands in its own). */
+  CopySampler(java.util.function.Supplier<List<String>> probe, String container, Duration every) {
+    this.probe = probe;
     this.container = container;
     this.every = every;
     this.thread = new Thread(this::run, "copy-sampler-" + container);
@@ -33,7 +38,7 @@ final class CopySampler implements AutoCloseable {
   private void run() {
     List<String> last = List.of();
     while (sampling) {
-      List<String> on = berth.hostsRunning(container);
+      List<String> on = probe.get();
       samples++;
       if (!on.equals(last)) {
         synchronized (transitions) {
@@ -60,6 +65,26 @@ final class CopySampler implements AutoCloseable {
     if (overlap.get() != null) throw new AssertionError(overlap.get() + " (hosts running it over time: " + seen + ")");
     if (samples < 20) throw new AssertionError("the sampler of " + container + " ran only " + samples + " times: it saw too little to tell");
     System.out.println("sampler " + container + ": " + samples + " samples every " + every.toMillis() + " ms, never two copies: " + seen);
+  }
+
+  /** The first overlap seen (container, time, hosts), or null. */
+  String overlap() {
+    return overlap.get();
+  }
+
+  int samples() {
+    return samples;
+  }
+
+  String container() {
+    return container;
+  }
+
+  /** When the set of hosts running it changed, and to what. */
+  String transitions() {
+    synchronized (transitions) {
+      return String.join("; ", transitions);
+    }
   }
 
   @Override
