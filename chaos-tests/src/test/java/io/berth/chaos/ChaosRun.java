@@ -141,9 +141,12 @@ final class ChaosRun {
   private Verdict badInput(Api api) {
     JsonNode before = Fuzzer.fingerprint(api);
     String target = before.path("containers").path(0).path("id").asText("ch-1");
-    List<Checkers.Fuzzed> fuzzed = new Fuzzer(api, settings.seed(), target, Berth.HOSTS.get(0)).run(settings.fuzz());
+    Fuzzer fuzzer = new Fuzzer(api, settings.seed(), target, Berth.HOSTS.get(0));
+    List<Checkers.Fuzzed> fuzzed = fuzzer.run(settings.fuzz());
     JsonNode after = Fuzzer.fingerprint(api);
-    return Checkers.badInput(fuzzed, before, after);
+    List<String> ids = new ArrayList<>();
+    before.path("containers").forEach(c -> ids.add(c.path("id").asText()));
+    return Checkers.badInput(fuzzed, before, after, fuzzer.eventsCaused(ids, Berth.HOSTS));
   }
 
   /** Destroys every container (each a recorded op, retried while busy), then reads the kernels until clean or 60 s. */

@@ -62,6 +62,20 @@ class CheckersTest {
   }
 
   @Test
+  void anUncordonOfAnUncordonedHostNeedsNoEventButOneOfACordonedHostDoes() {
+    History h = new History();
+    h.add(op("0", History.Type.INVOKE, "uncordon", "node-1", "u-1", T));
+    h.add(op("0", History.Type.OK, "uncordon", "node-1", "u-1", T.plusSeconds(1)));
+    List<Checkers.LogEvent> neverCordoned = List.of(new Checkers.LogEvent("host", "node-1", "HostRegistered", "r", T.minusSeconds(60)));
+    assertTrue(Checkers.acknowledgedInLog(h, neverCordoned).valid());
+    List<Checkers.LogEvent> cordoned = List.of(new Checkers.LogEvent("host", "node-1", "HostRegistered", "r", T.minusSeconds(60)),
+        new Checkers.LogEvent("host", "node-1", "DrainRequested", "d", T.minusSeconds(10)));
+    Verdict lost = Checkers.acknowledgedInLog(h, cordoned);
+    assertFalse(lost.valid(), "the host was draining: its uncordon must be in the log");
+    assertTrue(lost.problems().get(0).contains("uncordon node-1"), lost.problems().toString());
+  }
+
+  @Test
   void aKernelThatDoesNotMatchTheLogIsNotConverged() {
     Map<String, Checkers.Placed> log = Map.of("ch-1", new Checkers.Placed("running", "node-1"), "ch-2", new Checkers.Placed("stopped", "node-2"),
         "ch-3", new Checkers.Placed("running", "node-3"));
@@ -116,13 +130,16 @@ class CheckersTest {
     JsonNode s = json("{\"containers\":[{\"id\":\"ch-1\",\"events\":4}]}");
     List<Checkers.Fuzzed> fine = List.of(new Checkers.Fuzzed("POST /v1/containers body {", 400, "400 malformed-body"),
         new Checkers.Fuzzed("GET /v1/containers/ch-1?junk=1", 200, "200"));
-    assertTrue(Checkers.badInput(fine, s, s).valid(), "a read that ignores a parameter changes nothing");
-    assertFalse(Checkers.badInput(List.of(new Checkers.Fuzzed("POST /v1/containers body x", 500, "500 failed")), s, s).valid());
-    assertFalse(Checkers.badInput(List.of(new Checkers.Fuzzed("POST /v1/containers body x", 0, "no answer")), s, s).valid());
-    Verdict accepted = Checkers.badInput(List.of(new Checkers.Fuzzed("POST /v1/containers/ch-1/stop headers {X-Berth-Principal=}", 200, "200")), s, s);
+    assertTrue(Checkers.badInput(fine, s, s, List.of()).valid(), "a read that ignores a parameter changes nothing");
+    assertFalse(Checkers.badInput(List.of(new Checkers.Fuzzed("POST /v1/containers body x", 500, "500 failed")), s, s, List.of()).valid());
+    assertFalse(Checkers.badInput(List.of(new Checkers.Fuzzed("POST /v1/containers body x", 0, "no answer")), s, s, List.of()).valid());
+    Verdict accepted = Checkers.badInput(List.of(new Checkers.Fuzzed("POST /v1/containers/ch-1/stop headers {X-Berth-Principal=}", 200, "200")), s, s, List.of());
     assertFalse(accepted.valid());
     assertTrue(accepted.problems().get(0).contains("was accepted"), accepted.problems().toString());
-    Verdict changed = Checkers.badInput(fine, s, json("{\"containers\":[{\"id\":\"ch-1\",\"events\":5}]}"));
+    Verdict changed = Checkers.badInput(fine, s, json("{\"containers\":[{\"id\":\"ch-1\",\"events\":5}]}"), List.of());
+    Verdict caused = Checkers.badInput(fine, s, s, List.of("LimitsChanged of ch-1 at " + T + " from PATCH /v1/containers/ch-1/limits body {}"));
+    assertFalse(caused.valid());
+    assertTrue(caused.problems().get(0).contains("LimitsChanged of ch-1"), caused.problems().toString());
     assertFalse(changed.valid());
     assertTrue(changed.problems().get(0).contains("the state changed"), changed.problems().toString());
   }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Samples every host's kernel for the copies of one container (a host runs one when the container's pids cgroup
- * there is not empty), every {@code every}, from construction until {@link #close}; the first sample that finds it
+ * Samples every host's kernel for the copies of one container (a host runs one when a process of the container's
+ * pids cgroup there can run: {@link Berth#hostsExecuting}), every {@code every}, from construction until {@link #close}; the first sample that finds it
  * on two hosts at once is kept, with its time. The checker behind "never two copies": {@link #assertNoOverlap}.
  */
 final class CopySampler implements AutoCloseable {
@@ -22,7 +22,7 @@ final class CopySampler implements AutoCloseable {
   private volatile int samples;
 
   CopySampler(Berth berth, String container, Duration every) {
-    this(() -> berth.hostsRunning(container), container, every);
+    this(() -> berth.hostsExecuting(container), container, every);
   }
 
   /** Samples what {@code probe} says: the hosts running the container now (a unit test hands in its own). */

@@ -65,7 +65,11 @@ record KernelSample(Instant at, List<String> hosts, Map<String, List<String>> ru
       for (String line : rules.split("\n")) if (line.strip().startsWith("chain c_")) chains.add(host + ": " + line.strip().replace(" {", ""));
       Path data = berth.local.resolve("cluster").resolve(host);
       for (Path dir : find(data, "containers")) for (Path ct : list(dir)) directories.add(host + ": " + ct);
-      for (Path dir : find(data, "disks")) for (Path img : list(dir)) directories.add(host + ": " + img);
+      for (Path dir : find(data, "disks")) for (Path img : list(dir)) {
+        // .incoming is the node's own staging directory for migrating disks: what is in it is a leftover, not it.
+        if (img.getFileName().toString().startsWith(".") && Files.isDirectory(img)) list(img).forEach(i -> directories.add(host + ": " + i));
+        else directories.add(host + ": " + img);
+      }
     }
     for (Path dir : find(berth.local.resolve("cluster/shared"), "disks")) for (Path img : list(dir)) directories.add("shared: " + img);
     List<String> mounts = new ArrayList<>();
