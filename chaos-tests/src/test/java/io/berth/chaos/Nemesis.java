@@ -148,9 +148,16 @@ final class Nemesis {
       said.append("heal failed: ").append(e);
     }
     // A node downed while cut off or stopped exits by itself a moment after it hears so: let it, then bring it back.
+    // A downed node can take its whole 30 s shutdown bound to exit (seen here), and up started meanwhile fails ("exited
+    // while starting"): try up again, three times at most.
     Berth.sleep(3000);
-    Berth.Run up = berth.berth(Berth.UP, "up", "--hosts", Integer.toString(Berth.HOSTS.size()));
-    said.append(up.exit() == 0 ? "; berth up: every API answers" : "; berth up failed: " + up);
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      Berth.Run up = berth.berth(Berth.UP, "up", "--hosts", Integer.toString(Berth.HOSTS.size()));
+      if (up.exit() == 0) return said.append("; berth up: every API answers").append(attempt > 1 ? " (attempt " + attempt + ")" : "").toString();
+      String err = up.stderr().strip();
+      said.append("; berth up failed (attempt ").append(attempt).append("): ").append(err.substring(err.lastIndexOf('\n') + 1));
+      Berth.sleep(10_000);
+    }
     return said.toString();
   }
 
