@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>
  * flock /tmp/berth-chaos.lock mvn -B -o -pl chaos-tests -am verify -Dtest=ChaosRunTest -Dsurefire.failIfNoSpecifiedTests=false \
- *     -Dberth.chaos.length=PT30M -Dberth.chaos.seed=42 [-Dberth.chaos.clients=3] [-Dberth.chaos.faults=kill-node,partition,pause,cassandra,netem]
+ *     -Dberth.chaos.length=PT30M -Dberth.chaos.seed=42 [-Dberth.chaos.clients=3] [-Dberth.chaos.faults=kill-node,kill-host,partition,pause,cassandra,netem]
  * </pre>
  */
 class ChaosRunTest {
@@ -38,7 +38,8 @@ class ChaosRunTest {
     long seed = Long.getLong("berth.chaos.seed", 11L);
     Duration length = Duration.parse(System.getProperty("berth.chaos.length", "PT45S"));
     boolean soak = length.compareTo(Duration.ofMinutes(5)) > 0;
-    List<Nemesis.Fault> faults = Arrays.stream(System.getProperty("berth.chaos.faults", "kill-node,partition,pause,cassandra,netem").split(","))
+    List<Nemesis.Fault> faults = Arrays.stream(System.getProperty("berth.chaos.faults",
+        soak ? "kill-node,kill-host,partition,pause,cassandra,netem" : "kill-node,partition,pause,cassandra,netem").split(","))
         .filter(s -> !s.isBlank()).map(s -> Nemesis.Fault.valueOf(s.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'))).toList();
     ChaosRun.Settings settings = new ChaosRun.Settings(seed, Integer.getInteger("berth.chaos.clients", 3), 5, length,
         soak ? Integer.MAX_VALUE : 60, faults, Duration.ofSeconds(soak ? 30 : 4), Duration.ofSeconds(8), Duration.ofSeconds(90), soak ? 1000 : 120);

@@ -11,7 +11,7 @@ import java.util.Random;
 
 /**
  * Faults on a seeded schedule, each injected and healed in the history (process {@code nemesis}): a node JVM killed
- * with SIGKILL and restarted; a host cut off from the management network (the other hosts and Cassandra) and healed;
+ * with SIGKILL and restarted; a whole host killed (its JVM, its watchdog and its containers: {@link Berth#killHost}); a host cut off from the management network (the other hosts and Cassandra) and healed;
  * a node JVM stopped (SIGSTOP) for longer than the failure detector's margin (about 4 s: detection plus stable-after,
  * cluster-node's berth-node.conf) and continued; Cassandra killed and restarted; the management link of a host slowed
  * and made lossy with tc netem. One fault at a time, and the one in place is healed in {@code finally}, so a run
@@ -19,7 +19,7 @@ import java.util.Random;
  * fault took down (a node that was downed exits, by design) and waits until every API answers.
  */
 final class Nemesis {
-  enum Fault { KILL_NODE, PARTITION, PAUSE, CASSANDRA, NETEM;
+  enum Fault { KILL_NODE, KILL_HOST, PARTITION, PAUSE, CASSANDRA, NETEM;
 
     String f() {
       return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
@@ -101,6 +101,11 @@ final class Nemesis {
           long pid = berth.nodePid(host);
           berth.sh("kill", "-9", Long.toString(pid));
           what = "kill -9 node JVM " + pid;
+          heal = () -> { };
+        }
+        case KILL_HOST -> {
+          berth.killHost(host);
+          what = "kill -9 " + host + " whole: its node JVM, its watchdog, every process of its containers (their mounts detached)";
           heal = () -> { };
         }
         case PARTITION -> {
