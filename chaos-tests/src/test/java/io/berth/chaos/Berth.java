@@ -224,6 +224,41 @@ final class Berth {
   }
 
   /**
+   * The hosts where a process of the container can run: its pids cgroup there holds a process that is neither
+   * stopped nor traced ({@code T}, {@code t} in /proc/PID/stat) and its freezer cgroup, if any, is not FROZEN. A live
+   * migration holds the source's copy traced by CRIU until the target's copy runs (by design, so the source can
+   * resume if the restore fails): that copy cannot act, so it is not a second copy running.
+   */
+  List<String> hostsExecuting(String ct) {
+    List<String> executing = new ArrayList<>();
+    for (String h : HOSTS) {
+      try {
+        Path freezer = cgroupFile("freezer", h, ct, "freezer.state");
+        if (Files.exists(freezer) && Files.readString(freezer).strip().equals("FROZEN")) continue;
+        Path procs = cgroupFile("pids", h, ct, "cgroup.procs");
+        if (!Files.exists(procs)) continue;
+        for (String pid : Files.readAllLines(procs)) {
+          if (pid.isBlank()) continue;
+          String stat;
+          try {
+            stat = Files.readString(Path.of("/proc", pid.strip(), "stat"));
+          } catch (IOException gone) {
+            continue;
+          }
+          char state = stat.charAt(stat.lastIndexOf(')') + 2);
+          if (state != 't' && state != 'T' && state != 'Z' && state != 'X') {
+            executing.add(h);
+            break;
+          }
+        }
+      } catch (IOException e) {
+        // removed between the two reads (ENOENT, ENODEV): not running there
+      }
+    }
+    return executing;
+  }
+
+  /**
    * Kills the whole host: its node JVM, its watchdog and every process of its containers, then detaches the mounts
    * of its containers (a dead host's kernel takes its mounts with it; these hosts share one kernel, so the fault does
    * that part by hand). Returns when the kill was sent (System.nanoTime).

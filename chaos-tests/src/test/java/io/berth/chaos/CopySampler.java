@@ -7,12 +7,12 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Samples every host's kernel for the copies of one container (a host runs one when the container's pids cgroup
- * there is not empty), every {@code every}, from construction until {@link #close}; the first sample that finds it
+ * Samples every host's kernel for the copies of one container (a host runs one when a process of the container's
+ * pids cgroup there can run: {@link Berth#hostsExecuting}), every {@code every}, from construction until {@link #close}; the first sample that finds it
  * on two hosts at once is kept, with its time. The checker behind "never two copies": {@link #assertNoOverlap}.
  */
 final class CopySampler implements AutoCloseable {
-  private final Berth berth;
+  private final java.util.function.Supplier<List<String>> probe;
   private final String container;
   private final Duration every;
   private final Thread thread;
@@ -22,7 +22,12 @@ final class CopySampler implements AutoCloseable {
   private volatile int samples;
 
   CopySampler(Berth berth, String container, Duration every) {
-    this.berth = berth;
+    this(() -> berth.hostsExecuting(container), container, every);
+  }
+
+  /** Samples what {@code probe} says: the hosts running the container now (a unit test hands in its own). */
+  CopySampler(java.util.function.Supplier<List<String>> probe, String container, Duration every) {
+    this.probe = probe;
     this.container = container;
     this.every = every;
     this.thread = new Thread(this::run, "copy-sampler-" + container);
@@ -33,7 +38,7 @@ final class CopySampler implements AutoCloseable {
   private void run() {
     List<String> last = List.of();
     while (sampling) {
-      List<String> on = berth.hostsRunning(container);
+      List<String> on = probe.get();
       samples++;
       if (!on.equals(last)) {
         synchronized (transitions) {
@@ -60,6 +65,26 @@ final class CopySampler implements AutoCloseable {
     if (overlap.get() != null) throw new AssertionError(overlap.get() + " (hosts running it over time: " + seen + ")");
     if (samples < 20) throw new AssertionError("the sampler of " + container + " ran only " + samples + " times: it saw too little to tell");
     System.out.println("sampler " + container + ": " + samples + " samples every " + every.toMillis() + " ms, never two copies: " + seen);
+  }
+
+  /** The first overlap seen (container, time, hosts), or null. */
+  String overlap() {
+    return overlap.get();
+  }
+
+  int samples() {
+    return samples;
+  }
+
+  String container() {
+    return container;
+  }
+
+  /** When the set of hosts running it changed, and to what. */
+  String transitions() {
+    synchronized (transitions) {
+      return String.join("; ", transitions);
+    }
   }
 
   @Override

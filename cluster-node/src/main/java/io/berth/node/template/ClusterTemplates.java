@@ -124,8 +124,26 @@ public final class ClusterTemplates implements ClusterOperations.Templates {
 
   private Set<org.apache.pekko.actor.Address> upMemberAddresses() {
     Set<org.apache.pekko.actor.Address> up = new java.util.HashSet<>();
-    for (var m : Directory.upHosts(Cluster.get(system).state()).values()) up.add(m.address());
+    for (var m : hostMembers()) up.add(m.address());
     return up;
+  }
+
+  /**
+   * The members an import must reach: every host that is up and every host still joining. A joining member is a
+   * host that will run containers; counted out (as {@link Directory#upHosts} does), an import asked while this node
+   * still saw the third host joining reached two hosts and answered done (ThreeNodeTest saw the third lack the
+   * name). Counted in, the import waits for its agent and, if it is not there within {@link #FIND}, fails with
+   * "try again" rather than report done without it.
+   */
+  private List<org.apache.pekko.cluster.Member> hostMembers() {
+    List<org.apache.pekko.cluster.Member> hosts = new ArrayList<>();
+    for (var m : Cluster.get(system).state().getMembers()) {
+      var status = m.status();
+      boolean host = status == org.apache.pekko.cluster.MemberStatus.up() || status == org.apache.pekko.cluster.MemberStatus.weaklyUp()
+          || status == org.apache.pekko.cluster.MemberStatus.joining();
+      if (host && Directory.hostOf(m).isPresent()) hosts.add(m);
+    }
+    return hosts;
   }
 
   private List<CompletableFuture<TemplateReply>> ask(Set<ActorRef<TemplateCommand>> agents,
@@ -137,9 +155,9 @@ public final class ClusterTemplates implements ClusterOperations.Templates {
     return replies;
   }
 
-  /** How many hosts' members are up: each should have an agent. */
+  /** How many hosts' members are up or joining: each should have an agent. */
   private long upHosts() {
-    return Directory.upHosts(Cluster.get(system).state()).size();
+    return hostMembers().size();
   }
 
   private static TemplateView view(TemplateInfo t) {
