@@ -336,6 +336,11 @@ public final class Directory extends EventSourcedBehavior<Object, DirectoryEvent
     if (m.error() != null) {
       return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "", "cannot read host " + current.host() + ": " + m.error().getMessage()));
     }
+    if (m.hosts().stream().noneMatch(h -> h.id().equals(current.host()))) {
+      // Registered (it holds the container) but not among the hosts that answer: down, fenced or still joining.
+      return Effect().reply(c.replyTo(), refused(Code.UNAVAILABLE, "host", "host " + current.host() + " of container " + id
+          + " is not reachable (down, fenced or still joining): its limits can change once it is back"));
+    }
     Optional<Rejection> misfit = view(state, m.hosts()).checkLimits(current.host(), id, c.limits());
     if (misfit.isPresent()) return Effect().reply(c.replyTo(), new ContainerReply.Refused(misfit.get()));
     long number = state.lastReservation() + 1;

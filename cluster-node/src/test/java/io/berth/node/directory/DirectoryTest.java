@@ -82,13 +82,17 @@ class DirectoryTest {
     testKit.shutdownTestKit();
   }
 
+  private List<HostCandidate> upHosts;
+
   @BeforeEach
   void setUp() {
     entities = testKit.createTestProbe();
     caller = testKit.createTestProbe();
-    List<HostCandidate> hosts = List.of(
+    // Mutable: a test takes a host away (down, fenced) as the cluster would.
+    List<HostCandidate> hosts = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(
         HostCandidate.ready(H1, new HostCapacity(2000, 1L << 30, 4096), Map.of()),
-        HostCandidate.ready(H2, new HostCapacity(2000, 1L << 30, 4096), Map.of()));
+        HostCandidate.ready(H2, new HostCapacity(2000, 1L << 30, 4096), Map.of())));
+    upHosts = hosts;
     ActorRef<ContainerCommand> to = entities.ref();
     DirectoryPorts ports = new DirectoryPorts() {
       @Override
@@ -281,6 +285,21 @@ class DirectoryTest {
     ContainerReply reply = result.reply();
     assertEquals(Code.NO_CAPACITY, assertInstanceOf(ContainerReply.Refused.class, reply).rejection().code());
     assertEquals(before, journalTypes().size());
+    entities.expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aResizeOfAContainerWhoseHostDoesNotAnswerIsUnavailableNotNotFound() {
+    allocated(WEB, SMALL);
+    HostId host = kit.getState().allocations().get(WEB).host();
+    upHosts.removeIf(h -> h.id().equals(host));
+    int before = journalTypes().size();
+    var result = kit.<ContainerReply>runCommand(r -> new DirectoryCommand.ResizeContainer(WEB, SMALL.withPids(64), ALICE, r));
+    var rejection = assertInstanceOf(ContainerReply.Refused.class, result.reply()).rejection();
+    assertEquals(Code.UNAVAILABLE, rejection.code(), rejection.toString());
+    assertEquals("host", rejection.field());
+    assertTrue(rejection.message().contains("host " + host + " of container " + WEB + " is not reachable"), rejection.message());
+    assertEquals(before, journalTypes().size(), "nothing reserved");
     entities.expectNoMessage(Duration.ofMillis(300));
   }
 
