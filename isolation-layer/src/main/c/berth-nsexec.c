@@ -141,11 +141,15 @@ static int join_cgroups(struct config *c, pid_t pid, const char **failed) {
 
 /* The exit status as the shim records it: "exited N" or "signaled N"; written to a temp file and
  * renamed, so a reader never sees half of it. */
-static void record_exit(const char *exitfile, int status) {
+static void record_exit(const char *exitfile, int status, int systemd) {
   if (!exitfile) return;
   char tmp[4096], text[64];
   snprintf(tmp, sizeof tmp, "%s.tmp", exitfile);
   if (WIFEXITED(status)) snprintf(text, sizeof text, "exited %d\n", WEXITSTATUS(status));
+  /* A pid namespace's init that calls reboot(2) is killed by the kernel: SIGINT for halt and power-off, SIGHUP
+   * for restart (pid_namespaces(7)). From a systemd init that is its own shutdown finished, said as such. */
+  else if (systemd && WTERMSIG(status) == SIGINT) snprintf(text, sizeof text, "signaled %d poweroff\n", SIGINT);
+  else if (systemd && WTERMSIG(status) == SIGHUP) snprintf(text, sizeof text, "signaled %d reboot\n", SIGHUP);
   else snprintf(text, sizeof text, "signaled %d\n", WTERMSIG(status));
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -350,7 +354,7 @@ static int mode_start(void) {
 
     int status;
     while (waitpid(init, &status, 0) < 0 && errno == EINTR) {}
-    record_exit(c.exitfile, status);
+    record_exit(c.exitfile, status, c.systemd);
     _exit(0);
   }
 
@@ -423,7 +427,7 @@ static int mode_restore(void) {
       if (p < 0 && errno == EINTR) continue;
       if (p < 0) break; /* ECHILD: nothing left, the init is gone without a status we saw */
       if (p == init) {
-        record_exit(c.exitfile, status);
+        record_exit(c.exitfile, status, 0);
         break;
       }
     }

@@ -317,14 +317,19 @@ public final class IsolationLayer implements AutoCloseable {
     });
   }
 
-  /** SIGTERM to the init, SIGKILL after {@code timeout}; returns once it has ended. */
+  /**
+   * SIGTERM to the init (SIGRTMIN+3, its halt request, when the init is systemd: SIGTERM would only make it
+   * re-execute itself), SIGKILL after {@code timeout}; returns once it has ended.
+   */
   public void stop(ContainerId id, Duration timeout) {
     withLock(id, () -> {
       ContainerRecord r = record(id, "stop");
       requireNotHeld(id, "stop");
       if (!isRunning(r)) return null;
       expectedExits.add(id);
-      if (signal(r, SIGTERM) && awaitExit(r, timeout)) return null;
+      int ask = SystemdInit.runsSystemd(r.initPid()) ? SystemdInit.HALT : SIGTERM;
+      if (signal(r, ask) && awaitExit(r, timeout)) return null;
+      if (ask == SystemdInit.HALT) LOG.warn("container={}: systemd did not halt within {}: killing it", id, timeout);
       signal(r, SIGKILL);
       if (!awaitExit(r, DESTROY_GRACE)) throw new IsolationException("stop", id.value(), "init " + r.initPid() + " still alive after SIGKILL");
       return null;
@@ -1469,7 +1474,7 @@ public final class IsolationLayer implements AutoCloseable {
       String[] f = Files.readString(store.exitFile(id)).strip().split(" ");
       int n = Integer.parseInt(f[1]);
       return f[0].equals("exited") ? new ContainerExit(id, OptionalInt.of(n), OptionalInt.empty(), requested)
-          : new ContainerExit(id, OptionalInt.empty(), OptionalInt.of(n), requested);
+          : new ContainerExit(id, OptionalInt.empty(), OptionalInt.of(n), requested, f.length > 2 && f[2].equals("poweroff"));
     } catch (IOException | RuntimeException e) {
       return new ContainerExit(id, OptionalInt.empty(), OptionalInt.empty(), requested);
     }

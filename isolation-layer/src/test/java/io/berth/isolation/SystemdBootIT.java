@@ -126,6 +126,41 @@ class SystemdBootIT {
     }
   }
 
+  @Test
+  void stopHaltsSystemdPoweroffInsideEndsCleanlyAndAStuckHaltIsKilled() throws Exception {
+    IsolationLayer layer = host.layer("b");
+    java.util.concurrent.BlockingQueue<ContainerExit> exits = new java.util.concurrent.LinkedBlockingQueue<>();
+    layer.onExit(exits::add);
+    ContainerId id = host.newId("stop");
+    layer.prepare(debian(id), null);
+
+    // A stop asks systemd to halt (SIGRTMIN+3): it shuts down and the kernel ends it by SIGINT, not our SIGKILL.
+    layer.start(id);
+    awaitRunning(layer, id);
+    layer.stop(id, Duration.ofSeconds(30));
+    ContainerExit stopped = exits.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertNotNull(stopped, "no exit reported after the stop");
+    assertTrue(stopped.requested() && stopped.shutDown() && stopped.signal().orElse(0) == 2,
+        "systemd halted itself (SIGINT from its reboot(2)), not the escalation's SIGKILL: " + stopped);
+
+    // poweroff from inside: the same clean end, not asked by Berth.
+    layer.start(id);
+    awaitRunning(layer, id);
+    layer.exec(id, List.of("systemctl", "poweroff"), T);
+    ContainerExit off = exits.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertNotNull(off, "the container did not end within 30 s of systemctl poweroff");
+    assertTrue(!off.requested() && off.shutDown(), "poweroff inside ends as a shutdown, not a crash: " + off);
+    assertEquals(ContainerStatus.STOPPED, layer.inspect(id).status());
+
+    // A halt that cannot finish within the timeout (1 ms) is escalated to SIGKILL.
+    layer.start(id);
+    awaitRunning(layer, id);
+    layer.stop(id, Duration.ofMillis(1));
+    ContainerExit killed = exits.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertNotNull(killed, "no exit reported after the escalated stop");
+    assertTrue(killed.requested() && !killed.shutDown() && killed.signal().orElse(0) == 9, "escalated to SIGKILL: " + killed);
+  }
+
   static int uid(Path p) throws Exception {
     return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
   }
