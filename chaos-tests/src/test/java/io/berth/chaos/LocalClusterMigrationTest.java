@@ -136,11 +136,12 @@ class LocalClusterMigrationTest {
     assertEquals(5, cordoned.exit(), cordoned.toString());
     assertTrue(cordoned.stderr().contains("cordoned") && cordoned.stderr().contains("--to"), cordoned.toString());
     assertEquals(0, berth.berth("host", "uncordon", other).exit());
-    // Fill the other host's memory but 100M: the 400M container no longer fits there.
+    // Reserve the other host's memory but 100M: the 400M the container guarantees no longer fits there (caps are
+    // overcommitted, guarantees never are).
     JsonNode o = host(other);
-    long fillMiB = mib(o.path("capacity").path("memory").asText()) - mib(o.path("allocated").path("memory").asText()) - 100;
-    Berth.Run tooSmall = berth.berth("ct", "create", "mig-filler", "--template", "busybox", "--memory", fillMiB + "M", "--cpus", "0.1",
-        "--host", other, "--", "sleep", "100000");
+    long fillMiB = mib(o.path("capacity").path("memory").asText()) - mib(o.path("reserved").path("memory").asText()) - 100;
+    Berth.Run tooSmall = berth.berth("ct", "create", "mig-filler", "--template", "busybox", "--memory", fillMiB + "M",
+        "--memory-guarantee", fillMiB + "M", "--cpus", "0.1", "--host", other, "--", "sleep", "100000");
     assertEquals(0, tooSmall.exit(), tooSmall.toString());
     Berth.Run full = berth.berth("ct", "migrate", ct, "--to", other);
     assertEquals(5, full.exit(), full.toString());
@@ -392,7 +393,7 @@ class LocalClusterMigrationTest {
   // --- helpers -------------------------------------------------------------------------------------
 
   private static void createWithMemory(String ct, String limit) {
-    Berth.Run created = berth.berth("ct", "create", ct, "--template", "busybox", "--memory", limit, "--cpus", "0.2", "--start", "--",
+    Berth.Run created = berth.berth("ct", "create", ct, "--template", "busybox", "--memory", limit, "--memory-guarantee", limit, "--cpus", "0.2", "--start", "--",
         "sh", "-c", "mkfifo /gate; yes abcdefgh | head -c " + MIB_256 + " | tail -c " + MIB_256
             + " | (read g < /gate; sha256sum > /result); sleep 100000");
     assertEquals(0, created.exit(), created.toString());

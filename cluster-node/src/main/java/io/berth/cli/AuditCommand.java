@@ -60,7 +60,7 @@ final class AuditCommand extends Verb {
     return ExitCodes.OK;
   }
 
-  @Command(name = "verify", description = "Recompute the hash chains of every entity (or of NAME) and report broken links. Exits 1 when one is broken.")
+  @Command(name = "verify", description = "Recompute the hash chains of every entity (or of NAME), check them against the signed checkpoints, and name each log's first bad sequence number and the check it failed. Exits 1 when one is bad.")
   static final class Verify extends Verb {
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "one container (a host with --host)")
     String name;
@@ -79,7 +79,7 @@ final class AuditCommand extends Verb {
         out().println((intact ? "intact: " : "BROKEN: ") + r.get("entitiesChecked") + " entities, " + r.get("eventsChecked") + " events checked");
         for (Object o : (List<?>) r.getOrDefault("brokenLinks", List.of())) {
           Map<String, Object> b = obj(o);
-          out().println("  " + b.get("persistenceId") + " #" + b.get("sequenceNr") + ": " + b.get("detail"));
+          out().println("  " + b.get("persistenceId") + " #" + b.get("sequenceNr") + " [" + b.getOrDefault("check", "hash-link") + "]: " + b.get("detail"));
         }
       }
       return intact ? ExitCodes.OK : ExitCodes.FAILED;

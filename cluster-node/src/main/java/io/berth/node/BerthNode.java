@@ -16,7 +16,9 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
@@ -61,7 +63,7 @@ public final class BerthNode implements AutoCloseable {
       // A node that is downed (split brain resolver) must leave for good: its JVM exits.
       Config exitOnDown = ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = on");
       BerthNode node = start(exitOnDown.withFallback(file), new EmbeddedCassandraSettings.Owner.Detached());
-      Runtime.getRuntime().addShutdownHook(new Thread(node::close, "berth-node-shutdown"));
+      Runtime.getRuntime().addShutdownHook(new Thread(node::closeAtJvmExit, "berth-node-shutdown"));
     } catch (RuntimeException e) {
       log.error("berth node did not start", e);
       fail("berth node did not start: " + e.getMessage());
@@ -140,6 +142,19 @@ public final class BerthNode implements AutoCloseable {
 
   public int apiPort() {
     return services.apiPort();
+  }
+
+  /**
+   * The JVM exits. When Pekko's coordinated shutdown for another reason than the JVM's exit is what exits it (this
+   * node was downed, and {@code exit-jvm} is on), it calls System.exit from the actor system's termination and
+   * waits for this hook: waiting here for that termination would wait for the thread that waits for us (it held a
+   * downed node's exit 30 s). The actor system has stopped by then; only the layer's threads are left to close.
+   */
+  void closeAtJvmExit() {
+    boolean pekkoExits = CoordinatedShutdown.get(Adapter.toClassic(system)).getShutdownReason()
+        .map(r -> !(r instanceof CoordinatedShutdown.JvmExitReason$)).orElse(false);
+    if (pekkoExits) layer.close();
+    else close();
   }
 
   /** Leaves the cluster and stops the node. Containers keep running: a restarted node adopts them. */

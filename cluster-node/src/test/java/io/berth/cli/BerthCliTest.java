@@ -287,6 +287,16 @@ class BerthCliTest {
     Run v = berth("audit", "verify");
     assertEquals(0, v.code(), v.toString());
     assertEquals("intact: 4 entities, 12 events checked\n", v.out());
+    ops.brokenLinks = List.of(new io.berth.node.ops.BerthOperations.BrokenLink("host|host-1", 3, "checkpoint-hash",
+        "its stored bytes hash to ab but the checkpoint of host|host-1 1..5 by node-1:0f signed cd"));
+    Run bad = berth("audit", "verify");
+    assertEquals(1, bad.code(), bad.toString());
+    assertEquals("BROKEN: 4 entities, 12 events checked", bad.lines().get(0));
+    assertEquals("  host|host-1 #3 [checkpoint-hash]: its stored bytes hash to ab but the checkpoint of host|host-1 1..5 by node-1:0f signed cd",
+        bad.lines().get(1));
+    Run badJson = berth("audit", "verify", "--output", "json");
+    assertTrue(badJson.out().contains("\"sequenceNr\":3,\"check\":\"checkpoint-hash\""), badJson.out());
+    ops.brokenLinks = List.of();
     Run events = berth("events", "--from", "o1");
     assertEquals(0, events.code(), events.toString());
     assertEquals(3, events.lines().size(), events.out());

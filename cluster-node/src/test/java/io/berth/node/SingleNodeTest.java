@@ -39,7 +39,9 @@ class SingleNodeTest {
   @BeforeAll
   static void start() throws Exception {
     HostRequirements.requireRootLinux();
-    node = TestNode.start("sn", 1, List.of());
+    // A small exec pool (2 at once, 1 waiting), to fill it; checkpoints every 2 s, to see one taken.
+    node = TestNode.start("sn", TestNode.newRun(), 1, List.of(), TestNode.freePort(), com.typesafe.config.ConfigFactory.parseString(
+        "berth.exec { threads = 2, queue = 1 }\nberth.persistence.audit { checkpoint-every = 2s, max-unsigned-age = 0 }"));
     ops = node.node().services().operations();
   }
 
@@ -177,5 +179,79 @@ class SingleNodeTest {
   void unknownContainersAreNotFound() throws Exception {
     ContainerReply reply = await(ops.start(ContainerId.of(node.unique("ghost")), new CommandContext("alice", "", null)));
     assertEquals(Code.NOT_FOUND, assertInstanceOf(ContainerReply.Refused.class, reply).rejection().code());
+  }
+
+  @Test
+  void longExecsFillOnlyTheirOwnPoolAndAStartOnTheSameNodeGoesAhead() throws Exception {
+    CommandContext alice = new CommandContext("alice", "exec pool", null);
+    String busy = node.unique("execs");
+    ContainerId busyId = ContainerId.of(busy);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.create(spec(busy, "/bin/sleep", "3600"), true, alice)));
+    // Two long execs run, one waits, the fourth is refused at once (whichever of the four the entity takes last).
+    List<java.util.concurrent.CompletableFuture<ContainerReply>> execs = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) execs.add(ops.exec(busyId, List.of("/bin/sleep", "120"), 150_000, alice).toCompletableFuture());
+    try {
+      java.util.concurrent.CompletableFuture.anyOf(execs.toArray(java.util.concurrent.CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      List<ContainerReply> answered = execs.stream().filter(java.util.concurrent.CompletableFuture::isDone).map(java.util.concurrent.CompletableFuture::join).toList();
+      assertEquals(1, answered.size(), "only the refused exec is answered: " + answered);
+      ContainerReply.Refused refused = assertInstanceOf(ContainerReply.Refused.class, answered.get(0));
+      assertEquals(Code.BUSY, refused.rejection().code(), refused.toString());
+      assertTrue(refused.rejection().message().contains("berth.exec.threads"), refused.toString());
+
+      // Meanwhile a container on the same node is created and started: its start does not wait for the execs.
+      String other = node.unique("starts");
+      ContainerReply started = await(ops.create(spec(other, "/bin/sleep", "3600"), true, alice));
+      assertInstanceOf(ContainerState.Running.class, assertInstanceOf(ContainerReply.Done.class, started).state());
+      assertEquals(3, execs.stream().filter(f -> !f.isDone()).count(), "the three long execs were still running when the start completed");
+      assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(ContainerId.of(other), alice)));
+    } finally {
+      // The execs' processes live in the container's pid namespace: they end with it.
+      await(ops.destroy(busyId, alice));
+    }
+    for (var f : execs) assertTrue(f.get(60, TimeUnit.SECONDS) != null, "every exec was answered once its container was gone");
+  }
+
+  @Test
+  void theNodeSignsCheckpointsWithAKeyKeptOutsideCassandra() throws Exception {
+    Path key = node.dataRoot().resolve("audit").resolve(io.berth.persistence.audit.CheckpointSigner.KEY_FILE);
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(key)), key + " is 0600");
+    CommandContext alice = new CommandContext("alice", "checkpoints", null);
+    String name = node.unique("signed");
+    ContainerId id = ContainerId.of(name);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.create(spec(name, "/bin/sleep", "3600"), true, alice)));
+    long events = await(ops.history(EntityRef.container(id), 1, 100)).size();
+    var audit = new io.berth.persistence.audit.AuditService(node.node().system());
+    String pid = io.berth.persistence.audit.AuditService.persistenceId(id);
+    HostRequirements.await("a checkpoint of " + pid + " covers its " + events + " events", Duration.ofSeconds(30), () -> {
+      try {
+        return await(audit.verify(pid)) instanceof io.berth.persistence.audit.ChainReport.Intact ok && ok.signedUpTo() >= events;
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    String signer = await(audit.checkpoints().of(pid)).get(0).signer();
+    assertTrue(signer.startsWith(node.hostId() + ":"), "signed by this node's key: " + signer);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(id, alice)));
+  }
+
+  @Test
+  void execOutputIsCappedAndTheReplySaysSo() throws Exception {
+    CommandContext alice = new CommandContext("alice", "exec output", null);
+    String name = node.unique("yes");
+    ContainerId id = ContainerId.of(name);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.create(spec(name, "/bin/sleep", "3600"), true, alice)));
+    try {
+      // 3 MB of "y\n": the node keeps the first bytes of each stream (1 MiB), reads and drops the rest.
+      ContainerReply.ExecResult flood = assertInstanceOf(ContainerReply.ExecResult.class,
+          await(ops.exec(id, List.of("/bin/sh", "-c", "yes | head -c 3000000"), 30_000, alice)));
+      assertTrue(flood.truncated(), "the reply says the output was cut");
+      assertTrue(flood.stdout().length() <= io.berth.isolation.process.Commands.DEFAULT_MAX_OUTPUT, "at most the bound is kept: " + flood.stdout().length());
+      assertTrue(flood.stdout().startsWith("y\ny\n"), "what is kept is the output's start");
+      ContainerReply.ExecResult small = assertInstanceOf(ContainerReply.ExecResult.class, await(ops.exec(id, List.of("/bin/echo", "hi"), 10_000, alice)));
+      assertEquals("hi\n", small.stdout());
+      assertFalse(small.truncated(), "a small output is whole");
+    } finally {
+      await(ops.destroy(id, alice));
+    }
   }
 }

@@ -206,15 +206,26 @@ final class ContainerDisk {
    * would run two filesystems on one image), else on a new autoclear one.
    */
   void mount(ContainerId id, Path image, Reverter revert) throws IOException {
-    Path layer = store.layer(id);
-    Files.createDirectories(layer);
     Optional<String> attached = LoopDevices.find(image);
     if (attached.isPresent()) {
-      Syscalls.mount(attached.get(), layer.toString(), "ext4", 0, MOUNT_OPTIONS);
+      Files.createDirectories(store.layer(id));
+      Syscalls.mount(attached.get(), store.layer(id).toString(), "ext4", 0, MOUNT_OPTIONS);
+      revert.add(() -> unmount(id));
     } else {
-      try (LoopDevices.Attached dev = LoopDevices.attach(image)) {
-        Syscalls.mount(dev.device(), layer.toString(), "ext4", 0, MOUNT_OPTIONS);
-      }
+      mountNew(id, image, revert);
+    }
+  }
+
+  /**
+   * Mounts an image made by this prepare on a new autoclear loop device: no device can hold a file made a moment
+   * ago, so the scan of every loop device on the host that {@link #mount} needs (a read per container here) is
+   * skipped.
+   */
+  void mountNew(ContainerId id, Path image, Reverter revert) throws IOException {
+    Path layer = store.layer(id);
+    Files.createDirectories(layer);
+    try (LoopDevices.Attached dev = LoopDevices.attach(image)) {
+      Syscalls.mount(dev.device(), layer.toString(), "ext4", 0, MOUNT_OPTIONS);
     }
     revert.add(() -> unmount(id));
   }

@@ -252,7 +252,8 @@ public final class IsolationLayer implements AutoCloseable {
             step(id, "bring loopback up", () -> network.loopbackOnly(store.netns(id)));
           }
           if (mkfs[0] != null) step(id, "make ext4 on disk image", mkfs[0]::await);
-          step(id, "mount disk image", () -> home.mount(id, image, revert));
+          if (adopted == null) step(id, "mount disk image", () -> home.mountNew(id, image, revert));
+          else step(id, "mount disk image", () -> home.mount(id, image, revert));
           step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
           store.save(new ContainerRecord(id, spec.hostname(), argv, template.digest(), spec.limits(),
               Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase, mac, Optional.of(image)));

@@ -24,13 +24,16 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
 public final class CassandraSchema {
   private CassandraSchema() {}
 
-  /** Every statement, in order: journal keyspace and tables, snapshot keyspace and tables. */
+  /** Every statement, in order: journal keyspace and tables (with Berth's audit checkpoints), snapshot keyspace and tables. */
   public static List<String> statements(ClassicActorSystemProvider system) {
     KeyspaceAndTableStatements s = new KeyspaceAndTableStatements(
         system, PekkoPersistenceConfig.PLUGIN, PluginSettings.apply(system.classicSystem()));
     List<String> all = new ArrayList<>();
     all.add(s.createJournalKeyspaceStatement());
     all.addAll(s.getCreateJournalTablesStatements());
+    // Berth's own: the signed checkpoints of the logs and their signers' public keys (audit.CheckpointStore).
+    all.addAll(io.berth.persistence.audit.CheckpointStore.statements(
+        system.classicSystem().settings().config().getString(PekkoPersistenceConfig.PLUGIN + ".journal.keyspace")));
     all.add(s.createSnapshotKeyspaceStatement());
     all.addAll(s.getCreateSnapshotTablesStatements());
     return all;

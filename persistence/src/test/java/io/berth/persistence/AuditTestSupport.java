@@ -125,6 +125,26 @@ public final class AuditTestSupport implements AutoCloseable {
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
+  /**
+   * Writes one journal row as an older build of Berth would have (e.g. an event at a version no longer written), for
+   * the entity to replay: the plugin's columns, the Berth serializer's id, the manifest and the bytes given.
+   */
+  public void insertEventRow(String pid, long seq, String manifest, byte[] bytes) throws Exception {
+    session.executeWrite("INSERT INTO " + messages + " (persistence_id, partition_nr, sequence_nr, timestamp, timebucket, writer_uuid, ser_id,"
+            + " ser_manifest, event_manifest, event, tags) VALUES (?, 0, ?, now(), '19700101', 'an-older-build', ?, ?, '', ?, {})",
+        pid, seq, io.berth.protocol.serialization.BerthSerializer.IDENTIFIER, manifest, ByteBuffer.wrap(bytes))
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** One CQL write, as anyone with write access to Cassandra could make. */
+  public void execute(String cql, Object... values) throws Exception {
+    session.executeWrite(cql, values).toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  public String journalKeyspace() {
+    return messages.substring(0, messages.indexOf('.'));
+  }
+
   public static long uuidMillis(String offset) {
     if (offset.isEmpty()) fail("a timeline entry carries its offset");
     return Uuids.unixTimestamp(UUID.fromString(offset));

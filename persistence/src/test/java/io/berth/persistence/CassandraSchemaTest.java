@@ -48,7 +48,8 @@ class CassandraSchemaTest {
       Set<String> tables = new TreeSet<>();
       rows.forEach(r -> tables.add(r.getString("keyspace_name") + "." + r.getString("table_name")));
       for (String t : List.of("berth_journal.messages", "berth_journal.tag_views", "berth_journal.tag_write_progress",
-          "berth_journal.tag_scanning", "berth_journal.metadata", "berth_journal.all_persistence_ids", "berth_snapshot.snapshots")) {
+          "berth_journal.tag_scanning", "berth_journal.metadata", "berth_journal.all_persistence_ids", "berth_journal.audit_checkpoints",
+          "berth_journal.audit_signers", "berth_snapshot.snapshots")) {
         assertTrue(tables.contains(t), t + " exists in Cassandra at " + SharedCassandra.node().contactPoint() + "; found " + tables);
       }
     } finally {

@@ -30,6 +30,9 @@ import java.util.concurrent.TimeUnit;
  * ({@code ContainerStarted}: the define's write and the isolation layer's start on the host), {@code to answer} from
  * there until the client had its answer (the outcome's write, the directory's answer, HTTP).
  *
+ * <p>The machine's cpu spent per create+start, split by process (see {@link CpuMeter}), against runc's per run: the
+ * throughput the cores allow whatever the concurrency.
+ *
  * <p>{@code java -cp <benchmarks classpath> io.berth.bench.node.ManyContainersBench [count] [parallel]}
  */
 public final class ManyContainersBench {
@@ -55,6 +58,7 @@ public final class ManyContainersBench {
     Map<String, Instant[]> asked = new ConcurrentHashMap<>();
     boolean destroyed = false;
     try {
+      CpuMeter.Reading cpu0 = CpuMeter.read();
       long t0 = System.nanoTime();
       all(pool, names, name -> {
         Instant sent = Instant.now();
@@ -62,6 +66,7 @@ public final class ManyContainersBench {
         asked.put(name, new Instant[] {sent, Instant.now()});
       });
       double berthSeconds = (System.nanoTime() - t0) / 1e9;
+      CpuMeter.Spent berthCpu = CpuMeter.between(cpu0, CpuMeter.read()).per(count);
       System.out.printf("berth create+start x%d (%d at a time): %.2f s, %.1f/s%n", count, parallel, berthSeconds, count / berthSeconds);
       Map<String, double[]> phases = phases(api, names, asked);
 
@@ -86,9 +91,15 @@ public final class ManyContainersBench {
       System.out.printf("berth destroy (never started) x%d (%d at a time): %.2f s, %.1f/s%n", count, parallel, undefineSeconds,
           count / undefineSeconds);
 
+      CpuMeter.Reading rcpu0 = CpuMeter.read();
       long r0 = System.nanoTime();
       all(pool, names, runc::start);
       double runcSeconds = (System.nanoTime() - r0) / 1e9;
+      CpuMeter.Spent runcCpu = CpuMeter.between(rcpu0, CpuMeter.read()).per(count);
+      int cores = Runtime.getRuntime().availableProcessors();
+      System.out.printf("cpu per create+start: berth %.0f ms (node JVMs and their helpers %.0f, Cassandra %.0f, other %.0f); runc run -d %.0f ms;"
+          + " the ceiling %d cores set: berth %.1f/s, runc %.1f/s%n", berthCpu.machineMs(), berthCpu.nodeMs(), berthCpu.cassandraMs(),
+          berthCpu.otherMs(), runcCpu.machineMs(), cores, cores * 1000 / berthCpu.machineMs(), cores * 1000 / runcCpu.machineMs());
       long rd0 = System.nanoTime();
       all(pool, names, runc::delete);
       double runcDeleteSeconds = (System.nanoTime() - rd0) / 1e9;
@@ -110,6 +121,13 @@ public final class ManyContainersBench {
           count / defineSeconds, Double.NaN, null, Double.NaN);
       results.record("berth API destroy of never-started containers x" + count + " (" + parallel + " at a time)", "1/s",
           count / undefineSeconds, Double.NaN, null, Double.NaN);
+      results.record("machine cpu per create+start", "ms", berthCpu.machineMs(), Double.NaN, "machine cpu per runc run -d", runcCpu.machineMs());
+      results.record("node JVMs' cpu (with their helpers) per create+start", "ms", berthCpu.nodeMs(), Double.NaN, null, Double.NaN);
+      results.record("Cassandra's cpu per create+start", "ms", berthCpu.cassandraMs(), Double.NaN, null, Double.NaN);
+      results.record("other cpu per create+start (client, shims, kernel threads, other work)", "ms", berthCpu.otherMs(), Double.NaN, null,
+          Double.NaN);
+      results.record("create+start throughput the machine's cpu allows (" + cores + " cores)", "1/s", cores * 1000 / berthCpu.machineMs(),
+          Double.NaN, "runc run -d throughput the cpu allows", cores * 1000 / runcCpu.machineMs());
       for (var e : phases.entrySet()) {
         results.record("berth create+start " + e.getKey() + " (every tenth container)", "ms", Results.median(e.getValue()),
             Results.percentile(e.getValue(), 99), null, Double.NaN);

@@ -256,12 +256,12 @@ final class Views {
   /** A page of one entity's history; {@code next} is the {@code from} of the next page, null at the end. */
   record HistoryJson(List<AuditJson> items, Long next) {}
 
-  record BrokenLinkJson(String persistenceId, long sequenceNr, String detail) {}
+  record BrokenLinkJson(String persistenceId, long sequenceNr, String check, String detail) {}
 
   record VerifyJson(boolean intact, int entitiesChecked, long eventsChecked, List<BrokenLinkJson> brokenLinks) {
     static VerifyJson of(BerthOperations.VerifyReport r) {
       return new VerifyJson(r.brokenLinks().isEmpty(), r.entitiesChecked(), r.eventsChecked(),
-          r.brokenLinks().stream().map(b -> new BrokenLinkJson(b.persistenceId(), b.sequenceNr(), b.detail())).toList());
+          r.brokenLinks().stream().map(b -> new BrokenLinkJson(b.persistenceId(), b.sequenceNr(), b.check(), b.detail())).toList());
     }
   }
 

@@ -82,7 +82,10 @@ public final class NodeServices {
         .withMessageExtractor(new OneShardPerEntity<HostCommand>())
         .withAllocationStrategy(new HostAllocationStrategy(classic, HostAllocationStrategy.hostIsShardId())));
     var source = new io.berth.node.migration.IsolationSource(system, layer, runtime, s.migration(), s.hostId(), s.clusterAddress());
-    var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, clock, BerthTags::tagsFor, source,
+    // Execs on their own bounded pool (ExecPool): a tenant's long execs never take the threads of starts and stops.
+    io.berth.node.exec.ExecPool execs = new io.berth.node.exec.ExecPool(s.hostId().value(), s.exec());
+    system.getWhenTerminated().thenRun(execs::close);
+    var deps = new ContainerEntity.Deps(s.hostId(), runtime, blocking, execs, clock, BerthTags::tagsFor, source,
         io.berth.node.migration.MigrationPorts.of(system, directory), s.migration());
     sharding.init(Entity.of(ContainerEntity.TYPE_KEY, ctx -> ContainerEntity.create(ctx.getEntityId(), deps))
         .withMessageExtractor(new OneShardPerEntity<ContainerCommand>())
@@ -123,6 +126,7 @@ public final class NodeServices {
         DispatcherSelector.blocking());
 
     AuditService audit = new AuditService(system);
+    startCheckpoints(system, s, audit, clock);
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking,
         io.berth.node.template.BuildNetwork.fromConfig(system.settings().config())), "templates", org.apache.pekko.actor.typed.Props.empty());
     system.systemActorOf(io.berth.node.migration.MigrationAgent.create(s.hostId(), layer, s.bridge(), s.bridgeAddress(), s.clusterAddress(),
@@ -135,6 +139,27 @@ public final class NodeServices {
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
         ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
     return new NodeServices(operations, binding, directory);
+  }
+
+  /**
+   * The audit's signed checkpoints ({@code berth.persistence.audit}): this node's Ed25519 key under its data root (made at
+   * its first start, 0600), its public key recorded at once where verify finds it, and the rounds as a cluster singleton
+   * (whichever node runs them signs with its own key).
+   */
+  private static void startCheckpoints(ActorSystem<?> system, NodeSettings s, AuditService audit, Clock clock) {
+    io.berth.persistence.audit.AuditSettings settings = io.berth.persistence.audit.AuditSettings.fromConfig(system.settings().config());
+    if (settings.checkpointEvery().isZero()) {
+      system.log().warn("audit checkpoints are off ({}.checkpoint-every = 0): a rewrite of the journal that recomputes the hashes "
+          + "would not be detected", io.berth.persistence.audit.AuditSettings.PATH);
+      return;
+    }
+    var signer = io.berth.persistence.audit.CheckpointSigner.loadOrCreate(s.dataRoot().resolve("audit"), s.hostId().value());
+    audit.checkpoints().recordSigner(signer.name(), signer.publicKey()).whenComplete((done, e) -> {
+      if (e != null) system.log().warn("audit: cannot record the public key of signer {} yet (the first round records it): {}", signer.name(), e.toString());
+    });
+    var checkpointer = new io.berth.persistence.audit.Checkpointer(system, audit, signer, clock);
+    ClusterSingleton.get(system).init(SingletonActor.of(
+        io.berth.node.audit.CheckpointRounds.create(checkpointer, settings.checkpointEvery()), "audit-checkpoints"));
   }
 
   /**

@@ -50,7 +50,8 @@ public record NodeSettings(
     io.berth.node.fence.FencingSettings fencing,
     Optional<Path> sharedRoot,
     io.berth.node.checkpoint.CheckpointSettings checkpoints,
-    io.berth.protocol.host.Overcommit overcommit) {
+    io.berth.protocol.host.Overcommit overcommit,
+    io.berth.node.exec.ExecSettings exec) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -120,7 +121,7 @@ public record NodeSettings(
     }
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
         bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot,
-        checkpoints, overcommit);
+        checkpoints, overcommit, new io.berth.node.exec.ExecSettings(c.getInt("exec.threads"), c.getInt("exec.queue")));
   }
 
   private static java.time.Duration duration(Config c, String key) {

@@ -75,8 +75,11 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   /** How long a kill waits for the init to end before recording the kill as failed. */
   static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
-  /** What every container entity on this node shares. */
-  public record Deps(HostId localHost, ContainerRuntime runtime, Executor blocking, Clock clock,
+  /**
+   * What every container entity on this node shares. {@code blocking} runs the kernel work of the lifecycle (start,
+   * stop, migrate); {@code execs} runs tenants' execs apart from it, bounded, so long execs never hold its threads.
+   */
+  public record Deps(HostId localHost, ContainerRuntime runtime, Executor blocking, io.berth.node.exec.ExecPool execs, Clock clock,
       Function<ContainerEvent, Set<String>> tagger, SourceRuntime source, MigrationPorts migration, MigrationSettings migrationSettings) {}
 
   public static Behavior<ContainerCommand> create(String entityId, Deps deps) {
@@ -398,8 +401,13 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   private Effect<ContainerEvent, ContainerState> exec(Live live, ContainerCommand.Exec c) {
     if (!(live instanceof Running)) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "exec", "running"));
     Duration timeout = Duration.ofMillis(Math.max(1, c.timeoutMillis()));
-    CompletableFuture.supplyAsync(() -> deps.runtime().exec(id, c.argv(), timeout), deps.blocking())
-        .whenComplete((out, error) -> c.replyTo().tell(error != null
+    CompletableFuture<ContainerRuntime.ExecOutput> running;
+    try {
+      running = deps.execs().submit(() -> deps.runtime().exec(id, c.argv(), timeout));
+    } catch (io.berth.node.exec.ExecPoolFullException full) {
+      return Effect().reply(c.replyTo(), Replies.refused(Code.BUSY, "exec", full.getMessage()));
+    }
+    running.whenComplete((out, error) -> c.replyTo().tell(error != null
             ? Replies.failed(live, "exec in", Replies.describe(error))
             : new ContainerReply.ExecResult(out.exitCode(), out.stdout(), out.stderr(), out.truncated())));
     return Effect().none();

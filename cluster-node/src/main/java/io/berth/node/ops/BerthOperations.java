@@ -186,6 +186,10 @@ public interface BerthOperations {
   /** {@code brokenLinks} is empty when every chain checked is intact. */
   record VerifyReport(int entitiesChecked, long eventsChecked, List<BrokenLink> brokenLinks) {}
 
-  /** The first event of an entity whose {@code prevHash} does not match the stored previous event. */
-  record BrokenLink(String persistenceId, long sequenceNr, String detail) {}
+  /**
+   * The first bad event of an entity's log.
+   *
+   * @param check which check it failed: hash-link, checkpoint-hash, signature... (persistence's {@code ChainCheck} labels)
+   */
+  record BrokenLink(String persistenceId, long sequenceNr, String check, String detail) {}
 }

@@ -351,13 +351,13 @@ public final class ClusterOperations implements BerthOperations {
     if (entity.isPresent()) {
       return audit.verify(entity.get().persistenceId()).thenApply(report -> {
         if (report instanceof ChainReport.Broken b) {
-          return new VerifyReport(1, b.sequenceNr(), List.of(new BrokenLink(b.persistenceId(), b.sequenceNr(), b.problem())));
+          return new VerifyReport(1, b.sequenceNr(), List.of(new BrokenLink(b.persistenceId(), b.sequenceNr(), b.check().label(), b.problem())));
         }
         return new VerifyReport(1, ((ChainReport.Intact) report).events(), List.of());
       });
     }
     return audit.verifyAll().thenApply(r -> new VerifyReport(r.entities(), r.events(),
-        r.broken().stream().map(b -> new BrokenLink(b.persistenceId(), b.sequenceNr(), b.problem())).toList()));
+        r.broken().stream().map(b -> new BrokenLink(b.persistenceId(), b.sequenceNr(), b.check().label(), b.problem())).toList()));
   }
 
   @Override

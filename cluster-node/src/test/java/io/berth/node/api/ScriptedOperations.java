@@ -161,6 +161,8 @@ public final class ScriptedOperations implements BerthOperations {
 
   /** What {@link #checkpoints} answers (a test sets it). */
   public volatile CheckpointView checkpointView = CheckpointView.NONE;
+  /** What verify reports as bad (none: intact). */
+  public volatile List<BerthOperations.BrokenLink> brokenLinks = List.of();
 
   @Override
   public CompletionStage<ContainerReply> setCheckpointSchedule(ContainerId id, java.time.Duration every, CommandContext context) {
@@ -335,7 +337,7 @@ public final class ScriptedOperations implements BerthOperations {
   @Override
   public CompletionStage<VerifyReport> verify(Optional<EntityRef> entity) {
     record("verify " + entity.map(EntityRef::persistenceId).orElse("all"), null);
-    return CompletableFuture.completedFuture(new VerifyReport(entity.isPresent() ? 1 : 4, 12, List.of()));
+    return CompletableFuture.completedFuture(new VerifyReport(entity.isPresent() ? 1 : 4, 12, brokenLinks));
   }
 
   /** Entries after {@code offset} ("o1".."o3"), then the stream stays open as a live one does. */

@@ -45,6 +45,7 @@ class ContainerEntityTest {
   private static final ActorTestKit testKit = ActorTestKit.create(
       EventSourcedBehaviorTestKit.config().withFallback(PersistenceTestKitPlugin.getInstance().config())
           .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on")).withFallback(ConfigFactory.load()));
+  private static final io.berth.node.exec.ExecPool execs = new io.berth.node.exec.ExecPool("node-1", io.berth.node.exec.ExecSettings.DEFAULT);
   private static final ExecutorService blocking = Executors.newFixedThreadPool(2);
 
   private static final HostId HOST = HostId.of("node-1");
@@ -62,6 +63,7 @@ class ContainerEntityTest {
 
   @AfterAll
   static void shutdown() {
+    execs.close();
     testKit.shutdownTestKit();
     blocking.shutdownNow();
   }
@@ -77,7 +79,7 @@ class ContainerEntityTest {
 
   private ContainerEntity.Deps deps(HostId host) {
     ScriptedMigration migration = new ScriptedMigration(runtime, testKit.createTestProbe());
-    return new ContainerEntity.Deps(host, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
+    return new ContainerEntity.Deps(host, runtime, blocking, execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
         io.berth.node.migration.MigrationSettings.DEFAULT);
   }
 

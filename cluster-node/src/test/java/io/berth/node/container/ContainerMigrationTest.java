@@ -51,6 +51,7 @@ class ContainerMigrationTest {
   private static final ActorTestKit testKit = ActorTestKit.create(
       EventSourcedBehaviorTestKit.config().withFallback(PersistenceTestKitPlugin.getInstance().config())
           .withFallback(ConfigFactory.parseString("pekko.actor.serialize-messages = on")).withFallback(ConfigFactory.load()));
+  private static final io.berth.node.exec.ExecPool execs = new io.berth.node.exec.ExecPool("node-1", io.berth.node.exec.ExecSettings.DEFAULT);
   private static final ExecutorService blocking = Executors.newFixedThreadPool(4);
   private static final HostId SOURCE = HostId.of("node-1");
   private static final HostId TARGET = HostId.of("node-2");
@@ -66,6 +67,7 @@ class ContainerMigrationTest {
 
   @AfterAll
   static void shutdown() {
+    execs.close();
     testKit.shutdownTestKit();
     blocking.shutdownNow();
   }
@@ -77,7 +79,7 @@ class ContainerMigrationTest {
     migration = new ScriptedMigration(runtime, testKit.createTestProbe());
     settings = new MigrationSettings(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(10), 0,
         java.nio.file.Path.of("/run/berth/test-migrations"), MigrationSettings.POST_COPY_FROM);
-    var deps = new ContainerEntity.Deps(SOURCE, runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"), migration, migration, settings);
+    var deps = new ContainerEntity.Deps(SOURCE, runtime, blocking, execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration, settings);
     kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), deps));
     probe = testKit.createTestProbe();
   }
@@ -247,7 +249,7 @@ class ContainerMigrationTest {
     migrate(MigrationMode.LIVE, false);
     awaitCall("remove");
     // The same log, replayed by an entity on node-3 (the source's node is gone; its held step never returns).
-    var elsewhere = new ContainerEntity.Deps(HostId.of("node-3"), runtime, blocking, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
+    var elsewhere = new ContainerEntity.Deps(HostId.of("node-3"), runtime, blocking, execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
         settings);
     migration.holdAt.remove("remove");
     String pid = org.apache.pekko.persistence.typed.PersistenceId.of(ContainerEntity.TYPE_KEY.name(), id.value()).id();

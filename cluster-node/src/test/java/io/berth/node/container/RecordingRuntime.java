@@ -28,6 +28,9 @@ final class RecordingRuntime implements ContainerRuntime {
   /** When set, starts and limit changes wait for it (an operation under way, for as long as a test needs). */
   volatile java.util.concurrent.CountDownLatch holdStarts;
   volatile java.util.concurrent.CountDownLatch holdLimits;
+  /** When set, execs wait for it (a long-running exec, e.g. a tenant's {@code sleep 3600}). */
+  volatile java.util.concurrent.CountDownLatch holdExecs;
+  final java.util.concurrent.atomic.AtomicInteger execsRunning = new java.util.concurrent.atomic.AtomicInteger();
 
   @Override
   public long start(ContainerSpec spec, String address, int prefixLength) {
@@ -68,6 +71,12 @@ final class RecordingRuntime implements ContainerRuntime {
   @Override
   public ExecOutput exec(ContainerId id, List<String> argv, Duration timeout) {
     calls.add("exec " + id + " " + argv);
+    execsRunning.incrementAndGet();
+    try {
+      await(holdExecs);
+    } finally {
+      execsRunning.decrementAndGet();
+    }
     return new ExecOutput(0, String.join(" ", argv) + "\n", "", false);
   }
 

@@ -77,6 +77,10 @@ public interface LibC {
   @SaveError
   int syncfs(int fd);
 
+  /** statx(2) into a caller's 256-byte {@code struct statx}. */
+  @SaveError
+  int statx(int dirfd, @In String pathname, int flags, int mask, @jnr.ffi.annotations.Out byte[] statxbuf);
+
   /** mkfifo(3) (glibc's mknod with S_IFIFO); the mode is reduced by the umask. */
   @SaveError
   int mkfifo(@In String pathname, int mode);

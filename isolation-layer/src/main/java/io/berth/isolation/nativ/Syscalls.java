@@ -38,6 +38,31 @@ public final class Syscalls {
     if (LIBC.umount2(target, flags) != 0) throw error("umount2", target);
   }
 
+  private static final int AT_FDCWD = -100;
+  private static final int AT_NO_AUTOMOUNT = 0x800;
+  private static final long STATX_ATTR_MOUNT_ROOT = 0x2000;
+  private static final int ENOTDIR = 20;
+
+  /**
+   * Whether {@code path} (symbolic links followed, as umount2 follows them) is the root of a mount, from statx's
+   * STATX_ATTR_MOUNT_ROOT (Linux 5.8): one system call, where reading mountinfo costs a line per mount on the host
+   * (thousands with many containers). False for a path that does not exist; empty when the kernel or filesystem
+   * does not report the attribute.
+   */
+  public static java.util.Optional<Boolean> isMountRoot(String path) {
+    byte[] buf = new byte[256];
+    if (LIBC.statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, 0, buf) != 0) {
+      int errno = RUNTIME.getLastError();
+      if (errno == ENOENT || errno == ENOTDIR) return java.util.Optional.of(false);
+      throw exception("statx", errno, path);
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.nativeOrder());
+    long attributes = b.getLong(8);
+    long supported = b.getLong(56);
+    if ((supported & STATX_ATTR_MOUNT_ROOT) == 0) return java.util.Optional.empty();
+    return java.util.Optional.of((attributes & STATX_ATTR_MOUNT_ROOT) != 0);
+  }
+
   /** kill(2); returns false when the process is gone (ESRCH), throws on any other error. */
   public static boolean kill(int pid, int signal) {
     if (LIBC.kill(pid, signal) == 0) return true;

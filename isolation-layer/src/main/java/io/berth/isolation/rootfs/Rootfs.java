@@ -35,16 +35,35 @@ public final class Rootfs {
     }
   }
 
-  /** True when {@code path} is a mount point in this (the host's) mount namespace. */
+  /**
+   * True when {@code path} is a mount point in this (the host's) mount namespace. Asked of the kernel by path, so a
+   * data root reached through a symbolic link answers as its real path would (mountinfo lists real paths only).
+   */
   public static boolean isMountPoint(Path path) {
     String p = path.toAbsolutePath().normalize().toString();
-    for (String m : mountPoints()) if (m.equals(p)) return true;
+    java.util.Optional<Boolean> root = Syscalls.isMountRoot(p);
+    if (root.isPresent()) return root.get();
+    String real = realPath(path);
+    for (String m : mountPoints()) if (m.equals(real)) return true;
     return false;
+  }
+
+  /** The path with every symbolic link of its existing part resolved, as mountinfo names mount points. */
+  private static String realPath(Path path) {
+    Path p = path.toAbsolutePath().normalize();
+    Path existing = p;
+    while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+    if (existing == null) return p.toString();
+    try {
+      return existing.toRealPath().resolve(existing.relativize(p)).toString();
+    } catch (IOException e) {
+      return p.toString();
+    }
   }
 
   /** The mount points of this process's mount namespace whose path starts with {@code prefix}. */
   public static List<String> mountsUnder(Path prefix) {
-    String p = prefix.toAbsolutePath().normalize().toString();
+    String p = realPath(prefix);
     List<String> out = new ArrayList<>();
     for (String m : mountPoints()) if (m.equals(p) || m.startsWith(p + "/")) out.add(m);
     return out;

@@ -49,14 +49,36 @@ public final class AuditService {
   private final CassandraReadJournal journal;
   private final JournalRows rows;
   private final Duration consistencyDelay;
+  private final CheckpointStore checkpoints;
+  private final Duration maxUnsignedAge;
 
   public AuditService(ActorSystem<?> system) {
+    this(system, AuditSettings.fromConfig(system.settings().config()));
+  }
+
+  public AuditService(ActorSystem<?> system, AuditSettings settings) {
     this.system = system;
     this.journal = PersistenceQuery.get(system.classicSystem())
         .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
     this.rows = new JournalRows(system, journal.session());
     this.consistencyDelay = system.settings().config()
         .getDuration("pekko.persistence.cassandra.events-by-tag.eventual-consistency-delay");
+    this.checkpoints = new CheckpointStore(journal.session(),
+        system.settings().config().getString(io.berth.persistence.PekkoPersistenceConfig.PLUGIN + ".journal.keyspace"));
+    this.maxUnsignedAge = settings.maxUnsignedAge();
+  }
+
+  public CheckpointStore checkpoints() {
+    return checkpoints;
+  }
+
+  JournalRows rows() {
+    return rows;
+  }
+
+  /** Every Berth log in the journal (not Pekko's own, such as sharding's remembered entities). */
+  Source<String, NotUsed> berthLogs() {
+    return journal.currentPersistenceIds().filter(AuditService::isBerthLog);
   }
 
   public static String persistenceId(ContainerId id) {
@@ -163,31 +185,57 @@ public final class AuditService {
 
   // --- verify -------------------------------------------------------------------------------------------------
 
-  /** Recomputes one entity's hash chain from the stored bytes and names the first broken link. */
+  /**
+   * Recomputes one entity's hash chain from the stored bytes, checks it against the entity's signed checkpoints, and
+   * names the first bad sequence number and the check it failed ({@link ChainCheck}).
+   */
   public CompletionStage<ChainReport> verify(String persistenceId) {
     checkPersistenceId(persistenceId);
-    return rows.rows(persistenceId)
-        .runWith(Sink.fold(new ChainVerifier(persistenceId, rows), ChainVerifier::accept), system)
-        .thenApply(ChainVerifier::result);
+    return checkpoints.signers().thenCompose(keys -> verify(persistenceId, new CheckpointValidation.Signers(keys), Instant.now()));
   }
 
-  /** Verifies every entity in the journal, a few at a time. */
+  private CompletionStage<ChainReport> verify(String persistenceId, CheckpointValidation.Signers signers, Instant now) {
+    Instant unsignedBefore = maxUnsignedAge.isZero() ? null : now.minus(maxUnsignedAge);
+    return checkpoints.of(persistenceId).thenCompose(stored -> {
+      CheckpointValidation checked = CheckpointValidation.of(persistenceId, stored, signers);
+      return rows.rows(persistenceId)
+          .runWith(Sink.fold(ChainVerifier.whole(persistenceId, rows, checked.valid, unsignedBefore), ChainVerifier::accept), system)
+          .thenApply(v -> first(v.result(), checked.problem));
+    });
+  }
+
+  /** The chain's own result, unless a bad checkpoint names an earlier sequence number. */
+  private static ChainReport first(ChainReport chain, java.util.Optional<ChainReport.Broken> checkpoint) {
+    if (checkpoint.isEmpty()) return chain;
+    if (chain instanceof ChainReport.Broken b && b.sequenceNr() <= checkpoint.get().sequenceNr()) return b;
+    return checkpoint.get();
+  }
+
+  /**
+   * Verifies every entity in the journal, a few at a time, and every log that has a checkpoint: a checkpoint of a log
+   * the journal no longer holds is reported.
+   */
   public CompletionStage<VerifyReport> verifyAll() {
-    // Berth's own logs only: the journal also holds Pekko's (sharding's remembered entities, for one).
-    return journal.currentPersistenceIds()
-        .filter(AuditService::isBerthLog)
-        .mapAsync(4, this::verify)
-        .runWith(Sink.seq(), system)
-        .thenApply(reports -> {
-          long events = 0;
-          List<ChainReport.Broken> broken = new ArrayList<>();
-          for (ChainReport r : reports) {
-            if (r instanceof ChainReport.Intact ok) events += ok.events();
-            if (r instanceof ChainReport.Broken b) broken.add(b);
-          }
-          broken.sort(java.util.Comparator.comparing(ChainReport.Broken::persistenceId));
-          return new VerifyReport(reports.size(), events, broken);
-        });
+    Instant now = Instant.now();
+    return checkpoints.signers().thenCompose(keys -> checkpoints.persistenceIds().thenCompose(checkpointed -> {
+      CheckpointValidation.Signers signers = new CheckpointValidation.Signers(keys);
+      java.util.Set<String> logs = new java.util.LinkedHashSet<>();
+      // Berth's own logs only: the journal also holds Pekko's (sharding's remembered entities, for one).
+      return berthLogs().runWith(Sink.seq(), system).thenCompose(journalLogs -> {
+        logs.addAll(journalLogs);
+        for (String pid : checkpointed) if (isBerthLog(pid)) logs.add(pid);
+        return Source.from(List.copyOf(logs)).mapAsync(4, pid -> verify(pid, signers, now)).runWith(Sink.seq(), system);
+      });
+    })).thenApply(reports -> {
+      long events = 0;
+      List<ChainReport.Broken> broken = new ArrayList<>();
+      for (ChainReport r : reports) {
+        if (r instanceof ChainReport.Intact ok) events += ok.events();
+        if (r instanceof ChainReport.Broken b) broken.add(b);
+      }
+      broken.sort(java.util.Comparator.comparing(ChainReport.Broken::persistenceId));
+      return new VerifyReport(reports.size(), events, broken);
+    });
   }
 
   /**

@@ -40,13 +40,22 @@ final class JournalRows {
    * when an atomic write did not fit the previous one, so the scan stops only after two empty partitions in a row.
    */
   Source<Raw, NotUsed> rows(String persistenceId) {
-    return Source.unfoldAsync(new long[] {0, 0}, state -> {
+    return rows(persistenceId, 1);
+  }
+
+  /**
+   * The rows from sequence number {@code from} on. The plugin puts sequence number n in partition (n - 1) / size or,
+   * when an atomic write did not fit, a later one, never an earlier one: the scan starts at that partition.
+   */
+  Source<Raw, NotUsed> rows(String persistenceId, long from) {
+    long first = (Math.max(1, from) - 1) / partitionSize;
+    return Source.unfoldAsync(new long[] {first, 0}, state -> {
       long partition = state[0];
       long emptyInARow = state[1];
       if (emptyInARow >= 2) return java.util.concurrent.CompletableFuture.completedFuture(java.util.Optional.empty());
       return partition(persistenceId, partition).thenApply(rows -> java.util.Optional.of(
           org.apache.pekko.japi.Pair.create(new long[] {partition + 1, rows.isEmpty() ? emptyInARow + 1 : 0}, rows)));
-    }).mapConcat(rows -> rows);
+    }).mapConcat(rows -> rows).filter(r -> r.sequenceNr() >= from);
   }
 
   private CompletionStage<java.util.List<Raw>> partition(String persistenceId, long partition) {

@@ -1,35 +1,37 @@
 package io.berth.protocol.event;
 
 import io.berth.protocol.serialization.BerthEventCodec;
-import io.berth.protocol.serialization.UpcastHashes;
+import io.berth.protocol.serialization.StoredHashes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The per-entity hash chain: every event carries the hash of the stored bytes of the previous event of
- * the same entity ({@link EventMeta#prevHash()}). The bytes hashed are exactly what the Berth serializer
- * writes for the event, i.e. what Cassandra holds, so {@code verify} can recompute the chain from the
- * raw rows without trusting any decoder.
+ * The per-entity hash chain: every event carries the link hash of the stored bytes of the previous event of the same
+ * entity ({@link EventMeta#prevHash()}). {@link #link} is the one function that computes a link, used alike by the
+ * entities' folds (through {@link #hashOf}) and by {@code audit verify} over the raw rows, so both agree by
+ * construction: the bytes hashed are what Cassandra holds, never a re-serialization of a decoded event.
  */
 public final class EventHashes {
   private static final HexFormat HEX = HexFormat.of();
 
   private EventHashes() {}
 
-  public static String sha256Hex(byte[] bytes) {
+  /** The link hash of one event's stored bytes: hex SHA-256, 64 lowercase digits. */
+  public static String link(byte[] storedBytes) {
     try {
-      return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(storedBytes));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required of every Java runtime", e);
     }
   }
 
   /**
-   * The hash of the bytes the Berth serializer stores for {@code event}; for an event read from an older
-   * version and upcast, the hash of the bytes it was read from (they are what the journal holds).
+   * The link hash of {@code event}'s stored bytes: of the bytes it was decoded from when it was read from the journal
+   * (whatever their version), otherwise of the bytes the Berth serializer stores for it (an event about to be
+   * persisted; the serializer writes exactly {@link BerthEventCodec#toBytes}).
    */
   public static String hashOf(BerthEvent event) {
-    return UpcastHashes.of(event).orElseGet(() -> sha256Hex(BerthEventCodec.toBytes(event)));
+    return StoredHashes.of(event).orElseGet(() -> link(BerthEventCodec.toBytes(event)));
   }
 }

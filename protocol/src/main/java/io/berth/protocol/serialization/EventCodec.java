@@ -108,7 +108,8 @@ public final class EventCodec {
       if (Wire.remaining(in) != 0) {
         throw new WireFormatException(format.name(), Wire.remaining(in) + " bytes left over after the event (corrupt)");
       }
-      if (version != format.version()) UpcastHashes.remember(event, bytes);
+      // Every decoded event, not only upcast ones: the chain links the stored bytes, whatever today's writer makes of them.
+      StoredHashes.remember(event, bytes);
       return event;
     } catch (RuntimeException e) {
       // KryoException (underflow), WireFormatException, and whatever a record's constructor throws.

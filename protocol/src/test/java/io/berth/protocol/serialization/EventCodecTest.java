@@ -69,7 +69,7 @@ class EventCodecTest {
     byte[] first = BerthEventCodec.toBytes(d);
     for (int i = 0; i < 100; i++) assertArrayEquals(first, BerthEventCodec.toBytes(new ContainerDefined(Samples.meta(), Samples.fullSpec())));
     // The hash chain hashes exactly these bytes.
-    assertEquals(EventHashes.sha256Hex(first), EventHashes.hashOf(d));
+    assertEquals(EventHashes.link(first), EventHashes.hashOf(d));
   }
 
   @Test
@@ -164,9 +164,9 @@ class EventCodecTest {
     // `audit verify` must agree on the old bytes, not on today's re-serialization.
     byte[] v1 = java.nio.file.Files.readAllBytes(GoldenFiles.of("ContainerDefined:1"));
     BerthEvent read = BerthEventCodec.fromBytes("ContainerDefined:1", v1);
-    assertEquals(io.berth.protocol.event.EventHashes.sha256Hex(v1), io.berth.protocol.event.EventHashes.hashOf(read));
+    assertEquals(io.berth.protocol.event.EventHashes.link(v1), io.berth.protocol.event.EventHashes.hashOf(read));
     BerthEvent current = roundTrip(Samples.event(read.getClass()));
-    assertEquals(io.berth.protocol.event.EventHashes.sha256Hex(BerthEventCodec.toBytes(current)),
+    assertEquals(io.berth.protocol.event.EventHashes.link(BerthEventCodec.toBytes(current)),
         io.berth.protocol.event.EventHashes.hashOf(current), "an event at today's version hashes as today's bytes");
   }
 
