@@ -94,6 +94,13 @@ static void parse_config(struct config *c) {
     else if (!strcmp(k, "pidfile")) c->pidfile = v;
     else if (!strcmp(k, "cwd")) c->cwd = v;
     else if (!strcmp(k, "lxcfs")) c->lxcfs = v;
+    else if (!strcmp(k, "systemd")) c->systemd = !strcmp(v, "1");
+    else if (!strcmp(k, "notify")) c->notify = v;
+    else if (!strcmp(k, "notify-timeout-ms")) c->notify_ms = atoi(v);
+    else if (!strcmp(k, "cgroupfs")) {
+      if (c->ncgroupfs == 16) die("parse-config", E2BIG, "cgroupfs");
+      c->cgroupfs[c->ncgroupfs++] = v;
+    }
     else if (!strcmp(k, "cgroup")) {
       if (c->ncgroups == 16) die("parse-config", E2BIG, "cgroup");
       c->cgroups[c->ncgroups++] = v;
@@ -134,11 +141,15 @@ static int join_cgroups(struct config *c, pid_t pid, const char **failed) {
 
 /* The exit status as the shim records it: "exited N" or "signaled N"; written to a temp file and
  * renamed, so a reader never sees half of it. */
-static void record_exit(const char *exitfile, int status) {
+static void record_exit(const char *exitfile, int status, int systemd) {
   if (!exitfile) return;
   char tmp[4096], text[64];
   snprintf(tmp, sizeof tmp, "%s.tmp", exitfile);
   if (WIFEXITED(status)) snprintf(text, sizeof text, "exited %d\n", WEXITSTATUS(status));
+  /* A pid namespace's init that calls reboot(2) is killed by the kernel: SIGINT for halt and power-off, SIGHUP
+   * for restart (pid_namespaces(7)). From a systemd init that is its own shutdown finished, said as such. */
+  else if (systemd && WTERMSIG(status) == SIGINT) snprintf(text, sizeof text, "signaled %d poweroff\n", SIGINT);
+  else if (systemd && WTERMSIG(status) == SIGHUP) snprintf(text, sizeof text, "signaled %d reboot\n", SIGHUP);
   else snprintf(text, sizeof text, "signaled %d\n", WTERMSIG(status));
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -228,6 +239,7 @@ static int container_init(void *arg) {
   setup_proc_sys(c, errfd);
   /* After /proc and /sys (setup_proc_sys), before pivot_root hides the host's LXCFS directory. */
   if (c->lxcfs && !c->privileged) lxcfs_mount(errfd, c->lxcfs);
+  if (c->systemd) systemd_mounts(c, errfd);
   /* pivot_root(".", ".") stacks the old root on top of the new one; unmounting "." then drops it,
    * so no host path stays reachable (pivot_root(2), "new_root and put_old may be the same"). */
   if (syscall(SYS_pivot_root, ".", ".") < 0) init_fail(errfd, "pivot_root", c->rootfs);
@@ -281,6 +293,10 @@ static int mode_start(void) {
     }
     int go[2], err[2];
     if (pipe2(go, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) { fail(out, "pipe", errno, "init"); _exit(HELPER_FAILED); }
+    /* Bound in the container's net namespace before the init exists, so no process of its can take the name first. */
+    int notify = -1;
+    const char *nstep;
+    if (c.notify && (notify = notify_open(c.notify, &nstep)) < 0) { fail(out, nstep, errno, c.notify); _exit(HELPER_FAILED); }
 
     struct init_args a = {&c, go[0], err[1]};
     size_t stack_size = 256 * 1024;
@@ -317,12 +333,28 @@ static int mode_start(void) {
       dprintf(out, "error %s\n", msg);
       _exit(HELPER_FAILED);
     }
+    /* A systemd init: started once it says so. One that dies first or stays silent past the bound is not
+     * started: it is killed, so a failed start leaves nothing running. */
+    if (notify >= 0) {
+      if (notify_await(notify, init, c.notify_ms > 0 ? c.notify_ms : 30000, &nstep) < 0) {
+        int err = errno, status = 0;
+        kill(init, SIGKILL);
+        while (waitpid(init, &status, 0) < 0 && errno == EINTR) {}
+        /* How it ended says why (an exit code of systemd's, or the signal that killed it). */
+        char why[64];
+        if (WIFEXITED(status)) snprintf(why, sizeof why, "READY=1(init-exited-%d)", WEXITSTATUS(status));
+        else snprintf(why, sizeof why, "READY=1(init-signaled-%d)", WTERMSIG(status));
+        fail(out, nstep, err, why);
+        _exit(HELPER_FAILED);
+      }
+      close(notify);
+    }
     dprintf(out, "ok %d %d\n", (int)init, (int)getpid());
     close(out);
 
     int status;
     while (waitpid(init, &status, 0) < 0 && errno == EINTR) {}
-    record_exit(c.exitfile, status);
+    record_exit(c.exitfile, status, c.systemd);
     _exit(0);
   }
 
@@ -395,7 +427,7 @@ static int mode_restore(void) {
       if (p < 0 && errno == EINTR) continue;
       if (p < 0) break; /* ECHILD: nothing left, the init is gone without a status we saw */
       if (p == init) {
-        record_exit(c.exitfile, status);
+        record_exit(c.exitfile, status, 0);
         break;
       }
     }

@@ -20,6 +20,11 @@ struct config {
                      and the host's view of its resources (no LXCFS, no time namespace) */
   const char *cgroups[16];
   int ncgroups;
+  int systemd;        /* systemd=1: the init is systemd (systemd.c): /run, the cgroup tree, masked units */
+  const char *notify; /* notify=NAME: an abstract socket the start waits on for READY=1 (systemd.c) */
+  int notify_ms;      /* notify-timeout-ms=N: how long it waits */
+  const char *cgroupfs[16]; /* cgroupfs=NAME TYPE OPTIONS: the host's hierarchies, mounted inside */
+  int ncgroupfs;
   char *args[MAX_RECORDS + 1];
   int nargs;
   char *envs[MAX_RECORDS + 1];
@@ -69,6 +74,12 @@ int confine(const char **step);
 
 /* mounts.c: in the init, rootfs as cwd, after /proc and /dev: sysfs, masked and read-only paths. */
 void setup_proc_sys(struct config *c, int errfd);
+/* systemd.c: in the init, after setup_proc_sys: /run, /run/lock, the cgroup tree, the masked units. */
+void systemd_mounts(struct config *c, int errfd);
+/* systemd.c, in the shim: the notify socket (bound before the init is cloned), then the wait for the init's
+ * READY=1 (0), its death or the timeout (-1 with errno and *step). */
+int notify_open(const char *name, const char **step);
+int notify_await(int fd, pid_t init, int timeout_ms, const char **step);
 /* cgroupns.c: in the init, once it is in its cgroups: its own cgroup namespace. */
 void unshare_cgroup_ns(struct config *c, int errfd);
 

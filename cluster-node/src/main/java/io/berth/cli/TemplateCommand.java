@@ -5,15 +5,15 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code berth template list|import NAME PATH}. */
-@Command(name = "template", description = "Templates: list, import.")
+/** {@code berth template list|import NAME PATH|build NAME --distribution D [--include P,P]}. */
+@Command(name = "template", description = "Templates: list, import, build.")
 final class TemplateCommand extends Verb {
   /** Its verbs, added to the command line on demand (see Subcommands). */
-  static final Class<?>[] VERBS = {TemplateCommand.ListTemplates.class, TemplateCommand.Import.class};
+  static final Class<?>[] VERBS = {TemplateCommand.ListTemplates.class, TemplateCommand.Import.class, TemplateCommand.Build.class};
 
   @Override
   int execute() {
-    throw CliFailure.usage("template needs a verb: list, import (see 'berth template --help')");
+    throw CliFailure.usage("template needs a verb: list, import, build (see 'berth template --help')");
   }
 
   @Command(name = "list", aliases = "ls", description = "List imported templates.")
@@ -55,6 +55,34 @@ final class TemplateCommand extends Verb {
       else {
         Map<String, Object> m = a.json();
         out().println("template " + m.get("name") + ": imported " + m.get("size") + " (" + m.get("digest") + ")");
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "build", description = "Build NAME from a distribution with debootstrap (from the Debian archive the node's apt "
+      + "is configured with: minbase plus systemd, systemd-sysv, dbus, iproute2, procps and --include), prepared for cloning; "
+      + "it reaches every host. Takes about a minute.")
+  static final class Build extends Verb {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @picocli.CommandLine.Option(names = "--distribution", paramLabel = "D", defaultValue = "debian-12",
+        description = "the distribution (debian-12, the default)")
+    String distribution;
+
+    @picocli.CommandLine.Option(names = "--include", paramLabel = "PKG[,PKG...]", description = "Debian packages to install besides its own")
+    java.util.List<String> include = new java.util.ArrayList<>();
+
+    @Override
+    int execute() {
+      ApiClient.Answer a = withProgress("build of template " + name,
+          () -> api().send("POST", "/v1/templates/build", ApiClient.map("name", name, "distribution", distribution, "include", include),
+              "template " + name));
+      if (json()) printJson(a);
+      else {
+        Map<String, Object> m = a.json();
+        out().println("template " + m.get("name") + ": built " + m.get("size") + " from " + distribution + " (" + m.get("digest") + ")");
       }
       return ExitCodes.OK;
     }

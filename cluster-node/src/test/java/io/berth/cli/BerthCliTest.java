@@ -113,6 +113,16 @@ class BerthCliTest {
   }
 
   @Test
+  void templateBuild() {
+    Run r = berth("template", "build", "web", "--include", "nginx,openssh-server");
+    assertEquals(0, r.code(), r.toString());
+    assertEquals("template web: built 200M from debian-12 (sha256:" + "de".repeat(32) + ")\n", r.out());
+    assertEquals(List.of("buildTemplate web debian-12 [nginx, openssh-server]"), ops.calls);
+    oneLineError(berth("template", "build", "web", "--distribution", "centos-7"), 2,
+        "berth: template web: distribution: must be one of [debian-12] (got \"centos-7\")");
+  }
+
+  @Test
   void errorsAreOneLineWithMeaningfulExitCodes() {
     oneLineError(berth("ct", "create", "web-1", "--template", "busybox", "--memory", "1M"), 2,
         "berth: container web-1: limits.memory: must be between 4M and 1024T (got \"1M\")");

@@ -8,12 +8,18 @@ import java.util.OptionalInt;
  * shim that waits for the init was itself killed and the status is lost.
  *
  * @param requested true when Berth asked for it (stop, kill, destroy, checkpoint)
+ * @param shutDown a systemd init that finished its own shutdown (power-off or halt, asked from inside or by a stop):
+ *     the kernel ended it by SIGINT, as it ends any pid namespace's init that calls reboot(2); a clean end, not a crash
  */
-public record ContainerExit(ContainerId id, OptionalInt exitCode, OptionalInt signal, boolean requested) {
+public record ContainerExit(ContainerId id, OptionalInt exitCode, OptionalInt signal, boolean requested, boolean shutDown) {
+  public ContainerExit(ContainerId id, OptionalInt exitCode, OptionalInt signal, boolean requested) {
+    this(id, exitCode, signal, requested, false);
+  }
+
   @Override
   public String toString() {
     String how = exitCode.isPresent() ? "exited " + exitCode.getAsInt()
         : signal.isPresent() ? "killed by signal " + signal.getAsInt() : "ended (status lost)";
-    return id + " " + how + (requested ? " (requested)" : "");
+    return id + " " + how + (shutDown ? " (its systemd shut down)" : "") + (requested ? " (requested)" : "");
   }
 }

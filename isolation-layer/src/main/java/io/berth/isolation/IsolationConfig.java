@@ -76,14 +76,19 @@ public record IsolationConfig(
 
   /**
    * The defaults for this machine: CRIU at {@code <repo>/.local/bin/criu} (repo from BERTH_REPO or
-   * found upward from the working directory), else {@code criu} on PATH; the busybox template
-   * from {@code <repo>/.local/templates/busybox}; the host's cores and RAM.
+   * found upward from the working directory), else {@code criu} on PATH; the set-up's templates (busybox,
+   * debian-12 when bin/berth up built it) from {@code <repo>/.local/templates}; the host's cores and RAM.
    */
+  /** The templates the host set-up builds under {@code .local/templates} (bin/setup-host, bin/berth up). */
+  public static final java.util.List<String> SETUP_TEMPLATES = java.util.List.of("busybox", "debian-12");
+
   public static IsolationConfig defaults(Path dataRoot, String bridge, String cgroupRoot) {
     Optional<Path> repo = repo();
     Path criu = repo.map(r -> r.resolve(".local/bin/criu")).filter(Files::isExecutable).orElseGet(IsolationConfig::criuOnPath);
-    Map<String, Path> sources = repo.map(r -> r.resolve(".local/templates/busybox")).filter(Files::isDirectory)
-        .map(p -> Map.of("busybox", p)).orElse(Map.of());
+    Map<String, Path> sources = new java.util.TreeMap<>();
+    for (String name : SETUP_TEMPLATES) {
+      repo.map(r -> r.resolve(".local/templates").resolve(name)).filter(Files::isDirectory).ifPresent(p -> sources.put(name, p));
+    }
     return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, HostResources.detect(), Optional.empty(), sources, null,
         DEFAULT_DISK_BYTES, Optional.empty());
   }

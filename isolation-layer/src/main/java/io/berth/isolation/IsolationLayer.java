@@ -1,6 +1,7 @@
 package io.berth.isolation;
 
 import io.berth.isolation.cgroup.CgroupFiles;
+import io.berth.isolation.cgroup.CgroupLayout;
 import io.berth.isolation.cgroup.CgroupStats;
 import io.berth.isolation.cgroup.Cgroups;
 import io.berth.isolation.checkpoint.Checkpoint;
@@ -205,7 +206,10 @@ public final class IsolationLayer implements AutoCloseable {
       if (diskBytes > have) LimitRules.checkDiskRoom(spec.limits().diskBytes(), diskBytes, have, home.freeBytes(), home.imagesRoot().toString());
     }
     Template template = templates.resolve(spec.template());
-    String argv0 = spec.argv().get(0);
+    // No command: the template's own init when it boots systemd (a server template), else /bin/sh as before.
+    List<String> argv = spec.command().isEmpty() && SystemdInit.isSystemd(RootfsPaths.findProgram(template.rootfs(), "/sbin/init", SEARCH_PATH))
+        ? List.of("/sbin/init") : spec.argv();
+    String argv0 = argv.get(0);
     if (RootfsPaths.findProgram(template.rootfs(), argv0, SEARCH_PATH).isEmpty()) {
       throw new InvalidFieldException("command[0]", "must name an executable file in the template's root filesystem", argv0);
     }
@@ -251,7 +255,7 @@ public final class IsolationLayer implements AutoCloseable {
           if (adopted == null) step(id, "mount disk image", () -> home.mountNew(id, image, revert));
           else step(id, "mount disk image", () -> home.mount(id, image, revert));
           step(id, "mount overlay rootfs", () -> root.mount(id, template.rootfs(), idBase, revert));
-          store.save(new ContainerRecord(id, spec.hostname(), spec.argv(), template.digest(), spec.limits(),
+          store.save(new ContainerRecord(id, spec.hostname(), argv, template.digest(), spec.limits(),
               Optional.ofNullable(net), veth, 0, 0, 0, spec.privileged(), idBase, mac, Optional.of(image)));
           revert.success();
           LOG.info("prepared container={} template={} limits=[{}] address={} {} storage={} disk={}{}", id, template.digest(), spec.limits(),
@@ -278,6 +282,13 @@ public final class IsolationLayer implements AutoCloseable {
       }
       Files.deleteIfExists(store.exitFile(id));
       String program = argv0.contains("/") ? argv0 : resolveInContainer(id, argv0);
+      boolean systemd = SystemdInit.isSystemd(RootfsPaths.findProgram(store.rootfs(id), argv0, SEARCH_PATH));
+      if (systemd && r.privileged()) {
+        throw new InvalidFieldException("privileged", "must be false for a container whose init is systemd (its cgroups are mounted "
+            + "inside its own cgroup namespace, which a privileged container does not have)", true);
+      }
+      List<CgroupLayout> layout = systemd ? CgroupLayout.host() : List.of();
+      if (systemd) step(id, "delegate cgroups", () -> cgroups.delegate(id.value(), layout, r.idBase(), undo -> {}));
       Optional<Path> view = r.privileged() ? Optional.empty() : lxcfsForStart(id);
       Helper.Records rec = new Helper.Records()
           .put("rootfs", store.rootfs(id).toString())
@@ -285,35 +296,41 @@ public final class IsolationLayer implements AutoCloseable {
           .put("netns", store.netns(id).toString())
           .put("exitfile", store.exitFile(id).toString())
           .put("log", store.shimLog(id).toString())
-          .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged()))
+          .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged(), layout))
           .put("arg", program);
       confinement(r, rec);
       view.ifPresent(m -> rec.put("lxcfs", m.toString()));
       rec.putAll("arg", r.command().subList(1, r.command().size()));
       rec.putAll("env", ENV);
       rec.put("env", "HOSTNAME=" + r.hostname());
+      if (systemd) SystemdInit.records(rec, id, layout);
       Helper.Started s;
       try {
-        s = helper.start(rec, "start container " + id);
+        s = systemd ? helper.start(rec, SystemdInit.READY_BOUND.plusSeconds(15), "start container " + id) : helper.start(rec, "start container " + id);
       } catch (HelperException e) {
         throw new IsolationException("start init", id.value(), e);
       }
       store.save(r.withInit(s.initPid(), Procs.startTime(s.initPid()), s.shimPid()));
       expectedExits.remove(id);
       watch(id, s.shimPid());
-      LOG.info("started container={} init={} shim={}", id, s.initPid(), s.shimPid());
+      LOG.info("started container={} init={} shim={}{}", id, s.initPid(), s.shimPid(), systemd ? " (systemd, READY=1 received)" : "");
       return s.initPid();
     });
   }
 
-  /** SIGTERM to the init, SIGKILL after {@code timeout}; returns once it has ended. */
+  /**
+   * SIGTERM to the init (SIGRTMIN+3, its halt request, when the init is systemd: SIGTERM would only make it
+   * re-execute itself), SIGKILL after {@code timeout}; returns once it has ended.
+   */
   public void stop(ContainerId id, Duration timeout) {
     withLock(id, () -> {
       ContainerRecord r = record(id, "stop");
       requireNotHeld(id, "stop");
       if (!isRunning(r)) return null;
       expectedExits.add(id);
-      if (signal(r, SIGTERM) && awaitExit(r, timeout)) return null;
+      int ask = SystemdInit.runsSystemd(r.initPid()) ? SystemdInit.HALT : SIGTERM;
+      if (signal(r, ask) && awaitExit(r, timeout)) return null;
+      if (ask == SystemdInit.HALT) LOG.warn("container={}: systemd did not halt within {}: killing it", id, timeout);
       signal(r, SIGKILL);
       if (!awaitExit(r, DESTROY_GRACE)) throw new IsolationException("stop", id.value(), "init " + r.initPid() + " still alive after SIGKILL");
       return null;
@@ -727,7 +744,7 @@ public final class IsolationLayer implements AutoCloseable {
       throw new InvalidFieldException("argv[0]", "must name an executable file in the container's root filesystem", argv.get(0));
     }
     Helper.Records rec = new Helper.Records().put("pid", Integer.toString(r.initPid()))
-        .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged())).putAll("arg", argv).putAll("env", ENV);
+        .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged(), execLayout(r))).putAll("arg", argv).putAll("env", ENV);
     // The exec'd command is confined exactly as the init was (the record says how it was started).
     if (r.privileged()) rec.put("privileged", "1");
     Commands.Result res = helper.exec(rec, timeout);
@@ -1458,13 +1475,18 @@ public final class IsolationLayer implements AutoCloseable {
       String[] f = Files.readString(store.exitFile(id)).strip().split(" ");
       int n = Integer.parseInt(f[1]);
       return f[0].equals("exited") ? new ContainerExit(id, OptionalInt.of(n), OptionalInt.empty(), requested)
-          : new ContainerExit(id, OptionalInt.empty(), OptionalInt.of(n), requested);
+          : new ContainerExit(id, OptionalInt.empty(), OptionalInt.of(n), requested, f.length > 2 && f[2].equals("poweroff"));
     } catch (IOException | RuntimeException e) {
       return new ContainerExit(id, OptionalInt.empty(), OptionalInt.empty(), requested);
     }
   }
 
   /** The absolute path of a bare command name inside the container, as execvp would find it. */
+  /** The hierarchies an exec'd process joins beyond the usual ones: a systemd container's every one (SystemdInit). */
+  private static List<CgroupLayout> execLayout(ContainerRecord r) {
+    return !r.privileged() && SystemdInit.runsSystemd(r.initPid()) ? CgroupLayout.host() : List.of();
+  }
+
   private String resolveInContainer(ContainerId id, String name) {
     for (String dir : SEARCH_PATH) {
       if (RootfsPaths.resolve(store.rootfs(id), dir + "/" + name).filter(Files::isRegularFile).isPresent()) return dir + "/" + name;

@@ -188,10 +188,12 @@ final class TestHost implements AutoCloseable {
         continue;
       }
       for (Path dir : roots) {
-        try (var s = Files.list(dir)) {
-          for (Path child : s.filter(Files::isDirectory).toList()) Files.deleteIfExists(child);
-          Files.deleteIfExists(dir);
-        } catch (IOException e) {
+        // Deepest first: a systemd container's own cgroups lie several levels below its container's.
+        try (var s = Files.walk(dir)) {
+          List<Path> dirs = new ArrayList<>(s.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList());
+          dirs.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed());
+          for (Path d : dirs) Files.deleteIfExists(d);
+        } catch (IOException | java.io.UncheckedIOException e) {
           System.err.println("cleanup: " + dir + ": " + e);
         }
       }

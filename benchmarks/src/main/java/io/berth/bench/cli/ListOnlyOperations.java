@@ -152,6 +152,11 @@ final class ListOnlyOperations implements BerthOperations {
   }
 
   @Override
+  public CompletionStage<TemplateView> buildTemplate(io.berth.isolation.template.TemplateBuild build, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
   public CompletionStage<List<AuditEntry>> history(EntityRef entity, long fromSeqNr, int limit) {
     return notHere();
   }

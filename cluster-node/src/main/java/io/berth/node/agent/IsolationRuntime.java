@@ -229,6 +229,8 @@ public final class IsolationRuntime implements ContainerRuntime, CheckpointSched
   }
 
   private static Exit exitOf(ContainerExit e) {
+    // A systemd that powered off (from inside or asked by a stop) ended cleanly: an exit 0, not "killed by SIGINT".
+    if (e.shutDown()) return new Exit(0, 0);
     return e.exitCode().isPresent() ? new Exit(e.exitCode().getAsInt(), 0)
         : e.signal().isPresent() ? new Exit(128 + e.signal().getAsInt(), e.signal().getAsInt())
         : new Exit(-1, 0);

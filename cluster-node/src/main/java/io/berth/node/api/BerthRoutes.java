@@ -181,6 +181,12 @@ public final class BerthRoutes extends AllDirectives {
       var context = c.context();
       return fromOps(ops.importTemplate(name, source, context)).thenApply(v -> json(201, Views.TemplateJson.of(v)));
     }));
+    t.add(new Endpoint("POST", "/v1/templates/build", c -> {
+      Requests.BuildTemplate body = c.body(Requests.BuildTemplate.class);
+      var build = Validation.templateBuild(body);
+      var context = c.context();
+      return fromOps(ops.buildTemplate(build, context)).thenApply(v -> json(201, Views.TemplateJson.of(v)));
+    }));
     t.add(new Endpoint("GET", "/v1/audit/timeline", this::timeline));
     t.add(new Endpoint("POST", "/v1/audit/verify", this::verify));
     t.add(new Endpoint("GET", "/v1/events", this::events));

@@ -56,6 +56,9 @@ final class Requests {
   /** POST /v1/templates: a directory or tarball on the node's filesystem. */
   record ImportTemplate(String name, String path) {}
 
+  /** POST /v1/templates/build: a distribution ({@code debian-12}) and the packages to include besides its own. */
+  record BuildTemplate(String name, String distribution, List<String> include) {}
+
   /** POST /v1/audit/verify: one entity, or every one when empty. */
   record Verify(String container, String host) {}
 

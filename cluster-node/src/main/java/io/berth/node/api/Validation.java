@@ -188,6 +188,12 @@ final class Validation {
     return name;
   }
 
+  /** Name, distribution and packages, each refused by its own field before anything is built. */
+  static io.berth.isolation.template.TemplateBuild templateBuild(Requests.BuildTemplate body) {
+    templateName(body.name());
+    return io.berth.isolation.template.TemplateBuild.of(body.name(), body.distribution(), body.include());
+  }
+
   static Path templateSource(String path) {
     InvalidFieldException.required("path", path);
     if (path.indexOf('\0') >= 0 || path.length() > 4096) throw new InvalidFieldException("path", "must be a file system path of at most 4096 characters", path);

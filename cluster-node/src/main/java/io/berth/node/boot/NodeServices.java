@@ -127,7 +127,8 @@ public final class NodeServices {
 
     AuditService audit = new AuditService(system);
     startCheckpoints(system, s, audit, clock);
-    system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking), "templates", org.apache.pekko.actor.typed.Props.empty());
+    system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking,
+        io.berth.node.template.BuildNetwork.fromConfig(system.settings().config())), "templates", org.apache.pekko.actor.typed.Props.empty());
     system.systemActorOf(io.berth.node.migration.MigrationAgent.create(s.hostId(), layer, s.bridge(), s.bridgeAddress(), s.clusterAddress(),
         s.migration(), directory, blocking, source), "migrations", org.apache.pekko.actor.typed.Props.empty());
     ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas(), s.fencing(),

@@ -109,6 +109,12 @@ public interface BerthOperations {
   /** Imports a directory or a tarball (on the node's filesystem) under {@code name}, on every host. */
   CompletionStage<TemplateView> importTemplate(String name, Path source, CommandContext context);
 
+  /**
+   * Builds a template from a distribution with debootstrap on the host the request reached, then has every host
+   * import it, as {@link #importTemplate} does. {@code build} was checked already (name, distribution, packages).
+   */
+  CompletionStage<TemplateView> buildTemplate(io.berth.isolation.template.TemplateBuild build, CommandContext context);
+
   // --- audit --------------------------------------------------------------------------------------
 
   /** One entity's events in order, from sequence number {@code fromSeqNr}, at most {@code limit}. */

@@ -84,6 +84,8 @@ public final class ClusterOperations implements BerthOperations {
     CompletionStage<List<TemplateView>> list();
 
     CompletionStage<TemplateView> importTemplate(String name, Path source, CommandContext context);
+
+    CompletionStage<TemplateView> buildTemplate(io.berth.isolation.template.TemplateBuild build, CommandContext context);
   }
 
   public ClusterOperations(ActorSystem<?> system, ActorRef<DirectoryCommand> directory, AuditService audit, Templates templates,
@@ -318,6 +320,11 @@ public final class ClusterOperations implements BerthOperations {
   @Override
   public CompletionStage<TemplateView> importTemplate(String name, Path source, CommandContext context) {
     return templates.importTemplate(name, source, context);
+  }
+
+  @Override
+  public CompletionStage<TemplateView> buildTemplate(io.berth.isolation.template.TemplateBuild build, CommandContext context) {
+    return templates.buildTemplate(build, context);
   }
 
   // --- audit --------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ public final class ClusterTemplates implements ClusterOperations.Templates {
   static final Duration FIND = Duration.ofSeconds(5);
   static final Duration LIST = Duration.ofSeconds(30);
   static final Duration IMPORT = Duration.ofMinutes(10);
+  /** debootstrap's own bound and a margin: the API's request timeout (5 min) must leave room for the import after it. */
+  static final Duration BUILD = Duration.ofMinutes(4);
 
   private final ActorSystem<?> system;
 
@@ -92,6 +94,29 @@ public final class ClusterTemplates implements ClusterOperations.Templates {
         }
         return done;
       });
+    });
+  }
+
+  /**
+   * A build runs on this node's host alone (debootstrap takes most of a minute and a few hundred MB: once is
+   * enough), then every host imports the built tree from where it lies here, as an import of a directory does;
+   * the builder's own host finds the digest it holds and only names it.
+   */
+  @Override
+  public CompletionStage<TemplateView> buildTemplate(io.berth.isolation.template.TemplateBuild build, CommandContext context) {
+    return agents().thenCompose(agents -> {
+      ActorRef<TemplateCommand> local = agents.stream().filter(a -> a.path().address().hasLocalScope()).findFirst().orElse(null);
+      if (local == null) return CompletableFuture.failedFuture(new IllegalStateException("build template " + build.name()
+          + ": this node's template agent is not registered yet; try again"));
+      return AskPattern.<TemplateCommand, TemplateReply>ask(local, r -> new TemplateCommand.Build(build.name(), build.distribution().name(),
+              build.include(), context, r), BUILD, system.scheduler())
+          .thenCompose(reply -> {
+            if (reply instanceof TemplateReply.Built b) return importTemplate(build.name(), Path.of(b.rootfs()), context);
+            if (reply instanceof TemplateReply.Failed f && !f.field().isEmpty()) throw new InvalidFieldException(f.field(), f.rule(), build.name());
+            String why = reply instanceof TemplateReply.Failed f ? f.message() : String.valueOf(reply);
+            throw new IllegalStateException("build template " + build.name() + " on " + (reply instanceof TemplateReply.Failed f ? f.host() : "this host")
+                + ": " + why);
+          });
     });
   }
 

@@ -1,7 +1,9 @@
 package io.berth.node.template;
 
 import io.berth.isolation.IsolationLayer;
+import io.berth.isolation.template.DebootstrapBuilder;
 import io.berth.isolation.template.Template;
+import io.berth.isolation.template.TemplateBuild;
 import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.spec.TemplateRef;
 import io.berth.protocol.template.TemplateInfo;
@@ -12,22 +14,36 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /** This host's template store, by name: listing, and importing a directory or a tarball. Blocking. */
 final class HostTemplates {
   private final IsolationLayer layer;
+  private final DebootstrapBuilder builder;
 
-  HostTemplates(IsolationLayer layer) {
+  HostTemplates(IsolationLayer layer, Optional<Path> buildNetwork) {
     this.layer = layer;
+    this.builder = DebootstrapBuilder.forThisHost(buildNetwork);
+  }
+
+  /** A template built here and where its root filesystem lies, for the other hosts to import. */
+  record Built(TemplateInfo info, Path rootfs) {}
+
+  Built build(String name, String distribution, List<String> include) {
+    TemplateBuild build = TemplateBuild.of(name, distribution, include);
+    Template t = layer.templates().build(build, builder);
+    return new Built(new TemplateInfo(name, t.digest(), sizeOf(t.rootfs()), Instant.now()), t.rootfs());
   }
 
   List<TemplateInfo> list() {
-    // The set-up's busybox is imported on first use: make sure it is there to be listed.
-    try {
-      layer.templates().resolve(TemplateRef.of("busybox"));
-    } catch (InvalidFieldException notSetUp) {
-      // No busybox source on this host: nothing to list for it.
+    // The set-up's templates (busybox, debian-12) are imported on first use: make sure they are there to be listed.
+    for (String source : layer.config().templateSources().keySet()) {
+      try {
+        layer.templates().resolve(TemplateRef.of(source));
+      } catch (InvalidFieldException notSetUp) {
+        // Its directory went away since start: nothing to list for it.
+      }
     }
     Path names = layer.config().dataRoot().resolve("templates").resolve("names");
     List<TemplateInfo> infos = new ArrayList<>();

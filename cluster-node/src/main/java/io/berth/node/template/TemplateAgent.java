@@ -22,14 +22,19 @@ public final class TemplateAgent {
 
   private TemplateAgent() {}
 
-  public static Behavior<TemplateCommand> create(HostId host, IsolationLayer layer, Executor blocking) {
-    HostTemplates store = new HostTemplates(layer);
+  /** @param buildNetwork where a build's debootstrap reaches the archive ({@link BuildNetwork}) */
+  public static Behavior<TemplateCommand> create(HostId host, IsolationLayer layer, Executor blocking, java.util.Optional<java.nio.file.Path> buildNetwork) {
+    HostTemplates store = new HostTemplates(layer, buildNetwork);
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(KEY, ctx.getSelf()));
       return Behaviors.receiveMessage(message -> {
         if (message instanceof TemplateCommand.Import c) {
           CompletableFuture.supplyAsync(() -> store.importTemplate(c.name(), c.path()), blocking).whenComplete((info, error) ->
               c.replyTo().tell(error == null ? new TemplateReply.Imported(host, info) : failed(host, error)));
+        } else if (message instanceof TemplateCommand.Build c) {
+          // One build at a time per host would be the store's business; two at once only cost the machine twice.
+          CompletableFuture.supplyAsync(() -> store.build(c.name(), c.distribution(), c.include()), blocking).whenComplete((built, error) ->
+              c.replyTo().tell(error == null ? new TemplateReply.Built(host, built.info(), built.rootfs().toString()) : failed(host, error)));
         } else if (message instanceof TemplateCommand.List c) {
           CompletableFuture.supplyAsync(store::list, blocking).whenComplete((infos, error) ->
               c.replyTo().tell(error == null ? new TemplateReply.Listed(host, infos) : failed(host, error)));

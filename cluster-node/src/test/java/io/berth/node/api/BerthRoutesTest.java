@@ -343,6 +343,25 @@ class BerthRoutesTest {
   }
 
   @Test
+  void templateBuildIsCheckedFieldByField() throws Exception {
+    HttpResponse<String> r = send("POST", "/v1/templates/build", "{\"name\":\"web\",\"distribution\":\"debian-12\",\"include\":[\"nginx\",\"openssh-server\"]}");
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals("web", body(r).get("name").asText());
+    assertEquals("200M", body(r).get("size").asText());
+    JsonNode p = problem(send("POST", "/v1/templates/build", "{\"name\":\"web\",\"distribution\":\"debian-13\"}"), 400, "invalid-field", "distribution");
+    assertTrue(p.get("detail").asText().contains("must be one of [debian-12]"), p.toString());
+    problem(send("POST", "/v1/templates/build", "{\"name\":\"web\"}"), 400, "invalid-field", "distribution");
+    problem(send("POST", "/v1/templates/build", "{\"distribution\":\"debian-12\"}"), 400, "invalid-field", "name");
+    problem(send("POST", "/v1/templates/build", "{\"name\":\"Web!\",\"distribution\":\"debian-12\"}"), 400, "invalid-field", "name");
+    p = problem(send("POST", "/v1/templates/build", "{\"name\":\"web\",\"distribution\":\"debian-12\",\"include\":[\"--foreign\"]}"), 400,
+        "invalid-field", "include");
+    assertTrue(p.get("detail").asText().contains("Debian package name"), p.toString());
+    problem(send("POST", "/v1/templates/build", "{\"name\":\"web\",\"distribution\":\"debian-12\",\"mirror\":\"http://x\"}"), 400,
+        "unknown-field", "mirror");
+    assertEquals(List.of("buildTemplate web debian-12 [nginx, openssh-server]"), ops.calls);
+  }
+
+  @Test
   void status() throws Exception {
     create("web-1");
     create("web-2");

@@ -292,6 +292,12 @@ public final class ScriptedOperations implements BerthOperations {
     return CompletableFuture.completedFuture(new TemplateView(name, "sha256:" + "cd".repeat(32), 1L << 20, T0));
   }
 
+  @Override
+  public CompletionStage<TemplateView> buildTemplate(io.berth.isolation.template.TemplateBuild build, CommandContext context) {
+    record("buildTemplate " + build.name() + " " + build.distribution().name() + " " + build.include(), context);
+    return CompletableFuture.completedFuture(new TemplateView(build.name(), "sha256:" + "de".repeat(32), 200L << 20, T0));
+  }
+
   /** Three events per entity: defined, start requested, started, at T0 + seqNr seconds; offsets "o1".."o3". */
   public static List<AuditEntry> entries(String persistenceId) {
     List<AuditEntry> out = new ArrayList<>();

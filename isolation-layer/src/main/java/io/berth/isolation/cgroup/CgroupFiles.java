@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 /** The real {@link CgroupReadWriter}: files under a cgroup mount root, laid out as v1 or v2. */
 public final class CgroupFiles implements CgroupReadWriter {
@@ -84,6 +85,16 @@ public final class CgroupFiles implements CgroupReadWriter {
       Syscalls.attachDeviceProgram(d.toString(), instructions);
     } catch (SyscallException e) {
       throw new CgroupException("attach the device program to " + d + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** v1: every hierarchy's directory under the root (cpu, memory, systemd, unified...); v2: none. */
+  public List<String> hierarchies() {
+    if (version != CgroupVersion.V1 || !Files.isDirectory(root)) return List.of();
+    try (java.util.stream.Stream<Path> s = Files.list(root)) {
+      return s.filter(p -> Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new CgroupException("list the hierarchies under " + root, e);
     }
   }
 

@@ -83,6 +83,58 @@ public final class Cgroups {
   }
 
   /**
+   * The same and, for a container booting systemd, its cgroup in every other hierarchy of {@code layout} too
+   * ({@link #delegate}): each hierarchy mounted inside its cgroup namespace must have the container's own cgroup
+   * as its root, or the mount would show the host's whole tree there.
+   */
+  public List<Path> procsFiles(String container, boolean confined, List<CgroupLayout> layout) {
+    List<Path> files = new ArrayList<>(procsFiles(container, confined));
+    for (String h : extraHierarchies(confined, layout)) files.add(fs.dir(h, path(container)).resolve("cgroup.procs"));
+    return files;
+  }
+
+  /** The hierarchies of {@code layout} the container joins beyond its limits' and devices' (blkio, freezer, systemd, unified here). */
+  private List<String> extraHierarchies(boolean confined, List<CgroupLayout> layout) {
+    if (fs.version() == CgroupVersion.V2) return List.of();
+    List<String> own = v1Hierarchies(confined);
+    return layout.stream().map(CgroupLayout::name).filter(n -> !own.contains(n)).toList();
+  }
+
+  /**
+   * Delegates the container's cgroups to its root, as systemd's container interface asks (systemd.io/CGROUP_DELEGATION):
+   * its cgroup in every hierarchy of {@code layout} (made where missing, each removal registered with {@code undo}), and in
+   * each the directory and the files that move processes and make children (cgroup.procs, tasks, cgroup.clone_children;
+   * on cgroup2 cgroup.subtree_control and cgroup.threads) owned by {@code uid}, the host id of its root. Its limit and
+   * device files stay the host root's: a child cgroup it makes can only narrow what the host set (hierarchical limits),
+   * never widen it, and nothing above its own cgroup becomes writable.
+   */
+  public void delegate(String container, List<CgroupLayout> layout, long uid, java.util.function.Consumer<Runnable> undo) {
+    for (String h : extraHierarchies(true, layout)) {
+      fs.create(h, root);
+      if (fs.create(h, path(container))) undo.accept(() -> fs.remove(h, path(container)));
+    }
+    List<String> all = fs.version() == CgroupVersion.V2 ? List.of("") : layout.stream().map(CgroupLayout::name).toList();
+    for (String h : all) {
+      Path dir = fs.dir(h, path(container));
+      if (!java.nio.file.Files.isDirectory(dir)) continue;
+      chown(dir, uid);
+      for (String f : List.of("cgroup.procs", "tasks", "cgroup.clone_children", "cgroup.subtree_control", "cgroup.threads")) {
+        Path p = dir.resolve(f);
+        if (java.nio.file.Files.exists(p)) chown(p, uid);
+      }
+    }
+  }
+
+  private static void chown(Path p, long uid) {
+    try {
+      java.nio.file.Files.setAttribute(p, "unix:uid", (int) uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      java.nio.file.Files.setAttribute(p, "unix:gid", (int) uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    } catch (java.io.IOException e) {
+      throw new CgroupException("delegate " + p + " to uid " + uid, e);
+    }
+  }
+
+  /**
    * Creates the cgroup in every controller (what exists already is kept) and registers each removal
    * with {@code undo} as soon as it exists, so a failure half-way leaves nothing; a confined
    * container's device rules are (re)written, on an existing cgroup too.
@@ -456,9 +508,15 @@ public final class Cgroups {
   public void remove(String container, long deadlineNanos) {
     List<String> hierarchies = new ArrayList<>(everyController());
     if (fs.version() == CgroupVersion.V1) hierarchies.add(FREEZER); // a fence's (see freeze); absent otherwise
+    // A container booting systemd has its cgroup in the host's other hierarchies too (delegate).
+    if (fs.version() == CgroupVersion.V1) {
+      for (String h : fs.hierarchies()) if (!hierarchies.contains(h)) hierarchies.add(h);
+    }
     for (String c : hierarchies) {
       while (true) {
         try {
+          // The cgroups its systemd made inside go first, deepest first: rmdir of a cgroup with children is EBUSY.
+          for (String child : descendants(c, path(container))) fs.remove(c, child);
           fs.remove(c, path(container));
           break;
         } catch (CgroupException e) {
@@ -469,6 +527,19 @@ public final class Cgroups {
           sleep(10);
         }
       }
+    }
+  }
+
+  /** The cgroups below {@code cgroup} in hierarchy {@code c}, deepest first. */
+  private List<String> descendants(String c, String cgroup) {
+    Path top = fs.dir(c, cgroup);
+    if (!java.nio.file.Files.isDirectory(top)) return List.of();
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(top)) {
+      List<Path> dirs = new ArrayList<>(s.filter(p -> !p.equals(top) && java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList());
+      dirs.sort(java.util.Comparator.comparingInt(Path::getNameCount).reversed());
+      return dirs.stream().map(d -> cgroup + "/" + top.relativize(d)).toList();
+    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+      return List.of(); // removed meanwhile: the rmdir below says what is left
     }
   }
 

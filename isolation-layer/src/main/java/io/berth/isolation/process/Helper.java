@@ -114,6 +114,11 @@ public final class Helper {
     return parseStarted(Commands.run(List.of(binary.toString(), "start"), records.bytes(), SETUP_TIMEOUT), context);
   }
 
+  /** The same with its own bound: a systemd init's start waits for its READY=1. */
+  public Started start(Records records, Duration timeout, String context) {
+    return parseStarted(Commands.run(List.of(binary.toString(), "start"), records.bytes(), timeout), context);
+  }
+
   /** Runs `criu restore` under a subreaper shim; returns the restored init and the shim. */
   public Started restore(Records records, Duration timeout, String context) {
     return parseStarted(Commands.run(List.of(binary.toString(), "restore"), records.bytes(), timeout), context);

@@ -126,6 +126,27 @@ public final class TemplateStore {
     }
   }
 
+  /**
+   * Builds a template and stores it by digest under {@code build.name()}. The build fills a temporary
+   * directory outside the store's lock (it takes most of a minute, and creates resolve templates meanwhile);
+   * only the move into place and the name are taken under it. A failed build leaves nothing.
+   */
+  public Template build(TemplateBuild build, DebootstrapBuilder builder) {
+    Path tmp = tempDir();
+    try {
+      builder.build(build, tmp);
+      String digest = digest(tmp);
+      synchronized (this) {
+        Path target = root.resolve("sha256").resolve(digest.substring(7));
+        if (!Files.isDirectory(target)) moveInto(tmp, target);
+        writeName(build.name(), digest);
+        return new Template(digest, target);
+      }
+    } finally {
+      deleteTree(tmp);
+    }
+  }
+
   /** The content digest of a directory tree (see the class comment). */
   public static String digest(Path dir) {
     MessageDigest md = sha256();

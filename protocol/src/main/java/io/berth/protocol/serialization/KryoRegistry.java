@@ -183,6 +183,7 @@ public final class KryoRegistry {
 
     record(490, TemplateCommand.Import.class);
     record(491, TemplateCommand.List.class);
+    record(492, TemplateCommand.Build.class);
 
     // --- 500: container replies, 550: host replies, 600: shared ----------------------------------
     record(500, ContainerReply.Done.class);
@@ -202,6 +203,7 @@ public final class KryoRegistry {
     record(591, TemplateReply.Listed.class);
     record(592, TemplateReply.Failed.class);
     record(593, TemplateInfo.class);
+    record(594, TemplateReply.Built.class);
 
     record(600, Rejection.class);
     enumeration(601, Rejection.Code.class);

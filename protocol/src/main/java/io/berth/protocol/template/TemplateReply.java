@@ -8,6 +8,9 @@ public sealed interface TemplateReply extends BerthMessage {
 
   record Imported(HostId host, TemplateInfo template) implements TemplateReply {}
 
+  /** Built into the host's store: {@code rootfs} is where it lies on that host, for the others to import. */
+  record Built(HostId host, TemplateInfo template, String rootfs) implements TemplateReply {}
+
   record Listed(HostId host, java.util.List<TemplateInfo> templates) implements TemplateReply {}
 
   /**

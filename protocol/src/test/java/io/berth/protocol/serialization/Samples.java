@@ -329,6 +329,8 @@ public final class Samples {
     return List.of(
         new io.berth.protocol.template.TemplateCommand.Import("alpine", "/srv/templates/alpine.tar", context(), t),
         new io.berth.protocol.template.TemplateCommand.List(t),
+        new io.berth.protocol.template.TemplateCommand.Build("web", "debian-12", List.of("nginx", "openssh-server"), context(), t),
+        new io.berth.protocol.template.TemplateReply.Built(H1, info, "/var/lib/berth/isolation/templates/sha256/" + "ab".repeat(32)),
         new io.berth.protocol.template.TemplateReply.Imported(H1, info),
         new io.berth.protocol.template.TemplateReply.Listed(H2, List.of(info)),
         new io.berth.protocol.template.TemplateReply.Failed(H1, "path", "must be a directory or a tarball on the node", "path: ..."));
