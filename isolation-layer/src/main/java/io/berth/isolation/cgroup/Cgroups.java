@@ -141,6 +141,7 @@ public final class Cgroups {
    */
   public void create(String container, boolean confined, java.util.function.Consumer<Runnable> undo) {
     if (fs.version() == CgroupVersion.V2) enableV2Controllers();
+    boolean hadChildren = removeLeftChildren(container);
     for (String c : controllers()) {
       fs.create(c, root);
       if (c.equals("cpuset") && fs.version() == CgroupVersion.V1) inheritCpusetV1(root, "");
@@ -154,7 +155,25 @@ public final class Cgroups {
     }
     fs.create(DEVICES, root);
     if (fs.create(DEVICES, path(container))) undo.accept(() -> fs.remove(DEVICES, path(container)));
+    if (hadChildren) awaitChildrenOffline(container);
     writeDeviceRules(container, DeviceRules.DEFAULT);
+  }
+
+  /**
+   * A removed cgroup goes offline a moment after its rmdir (the kernel finishes it after an RCU grace period), and
+   * until then its parent still counts it and refuses "a" on devices.deny (EINVAL): tried again for up to a second.
+   */
+  private void awaitChildrenOffline(String container) {
+    long deadline = System.nanoTime() + 1_000_000_000L;
+    while (true) {
+      try {
+        fs.write(DEVICES, path(container), "devices.deny", "a");
+        return;
+      } catch (CgroupException e) {
+        if (System.nanoTime() > deadline) throw e;
+        sleep(10);
+      }
+    }
   }
 
   /**
@@ -502,17 +521,43 @@ public final class Cgroups {
   }
 
   /**
-   * Removes the cgroup from every controller. The kernel refuses while tasks remain (an exited
-   * init's children may take a moment to be reaped), so this retries until {@code deadlineNanos}.
+   * A container that booted systemd before (stopped since, or restarted by its policy) left the cgroups its systemd
+   * made below its own, empty now: they go before it starts again, deepest first, since the kernel refuses new device
+   * rules for a v1 cgroup with children (EINVAL on devices.deny) and the new systemd makes its own. True when any went.
    */
-  public void remove(String container, long deadlineNanos) {
+  private boolean removeLeftChildren(String container) {
+    boolean any = false;
+    for (String c : hierarchiesOf()) {
+      for (String child : descendants(c, path(container))) {
+        any = true;
+        try {
+          fs.remove(c, child);
+        } catch (CgroupException e) {
+          throw new CgroupException("remove " + child + " (" + c + "), left by the container's last run: " + e.getMessage()
+              + " (a process of that run still in it?)", e);
+        }
+      }
+    }
+    return any;
+  }
+
+  /** Every hierarchy a container's cgroup may be in: its controllers, a fence's freezer, and (v1) every other one. */
+  private List<String> hierarchiesOf() {
     List<String> hierarchies = new ArrayList<>(everyController());
     if (fs.version() == CgroupVersion.V1) hierarchies.add(FREEZER); // a fence's (see freeze); absent otherwise
     // A container booting systemd has its cgroup in the host's other hierarchies too (delegate).
     if (fs.version() == CgroupVersion.V1) {
       for (String h : fs.hierarchies()) if (!hierarchies.contains(h)) hierarchies.add(h);
     }
-    for (String c : hierarchies) {
+    return hierarchies;
+  }
+
+  /**
+   * Removes the cgroup from every controller. The kernel refuses while tasks remain (an exited
+   * init's children may take a moment to be reaped), so this retries until {@code deadlineNanos}.
+   */
+  public void remove(String container, long deadlineNanos) {
+    for (String c : hierarchiesOf()) {
       while (true) {
         try {
           // The cgroups its systemd made inside go first, deepest first: rmdir of a cgroup with children is EBUSY.
