@@ -246,8 +246,6 @@ public final class BerthRoutes extends AllDirectives {
         return done(problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")));
       }
       Limits limits = Validation.limits(body, live.data().spec().limits());
-      // A PATCH that names nothing new (an empty body, {}, the limits it has) changes nothing: no reservation, no event.
-      if (limits.equals(live.data().spec().limits())) return done(json(200, Views.container(live)));
       return containerReply(ops.setLimits(id, limits, context), 200);
     });
   }
