@@ -411,10 +411,11 @@ final class ContainerMigration {
   private Undone undone;
 
   /**
-   * Undoes the move, once the target is known not to run it (it never was asked to restore, or it answered that it
-   * does not hold it, or failed): the source resumes where it was, or starts again after a cold stop; the directory
-   * frees the target's share; then {@code MigrationAborted} records why. The target is told to discard what it made
-   * meanwhile (its leftovers never run: a restore is only ever asked by this saga, which has given it up).
+   * Undoes the move: first the target discards what it made for it, confirmed (a restore this saga gave up on may
+   * still run there: its node was killed part-way and, back, knew nothing of the copy, answering "set up" while the
+   * restored init ran); only then the source resumes where it was, or starts again after a cold stop; the directory
+   * frees the target's share; then {@code MigrationAborted} records why. A target that does not answer keeps the
+   * source held (retried every 5 s, see "undone"): a container stopped a while is the price of never two copies.
    */
   private Effect<ContainerEvent, ContainerState> undo(Migrating m, String cause) {
     MigrationProgress p = m.progress();
@@ -422,39 +423,37 @@ final class ContainerMigration {
     lastCause = cause;
     log.warn("container {}: migration {} to {} is undone: {}", entity.id(), mid, p.target(), cause);
     ContainerData d = m.data();
+    java.util.concurrent.CompletionStage<MigrationReply> targetClear = discard(p);
     if (!onSourceHost(p)) {
       // The source's node went down and this entity recovered elsewhere: only the source host can resume its hold or
       // start it again; until it answers, nothing is started here (that would be a second copy).
-      entity.pipeStep(mid, "undone", askSource(p, MigrationCommand.SourceAction.RESUME, d).thenApply(h -> new Undone(cause
-          + (h.pid() > 0 && h.pid() == p.pidBefore() ? " (resumed where it was, on " + p.source() + ")"
-          : h.pid() > 0 ? " (its memory was lost; started again from its disk on " + p.source() + ")" : ""), h.pid())));
-      discard(p, 3);
+      entity.pipeStep(mid, "undone", targetClear.thenCompose(cleared -> askSource(p, MigrationCommand.SourceAction.RESUME, d))
+          .thenApply(h -> new Undone(cause + (h.pid() > 0 && h.pid() == p.pidBefore() ? " (resumed where it was, on " + p.source() + ")"
+              : h.pid() > 0 ? " (its memory was lost; started again from its disk on " + p.source() + ")" : ""), h.pid())));
       return effect().none();
     }
-    entity.blockingStep(mid, "undone", () -> {
+    entity.pipeStep(mid, "undone", targetClear.thenApplyAsync(cleared -> {
       boolean ran = p.wasRunning();
       boolean held = source.isHeld(entity.id(), mid);
       long pid = source.resumeOrRestart(entity.id(), mid, d.spec(), d.address(), d.prefixLength(), ran);
       String how = !ran ? "" : held ? " (resumed where it was)" : pid > 0 && pid != p.pidBefore() ? " (its memory was lost; started again from its disk)" : "";
       return new Undone(cause + how, pid);
-    });
-    discard(p, 3);
+    }, entity.deps().blocking()));
     return effect().none();
   }
 
-  /** Tells the target to remove what it made for the move; asked a few times, its leftovers logged if it never answers. */
-  private void discard(MigrationProgress p, int tries) {
-    entity.deps().migration().askTarget(p.target(), r -> new MigrationCommand.Discard(p.migrationId(), entity.id(), r), stepTimeout())
-        .whenComplete((reply, error) -> {
-          if (error == null && !(reply instanceof MigrationReply.Failed)) return;
-          String why = error != null ? Replies.describe(error) : ((MigrationReply.Failed) reply).message();
-          if (tries > 1) {
-            entity.context_().getSystem().scheduler().scheduleOnce(Duration.ofSeconds(2), () -> discard(p, tries - 1),
-                entity.context_().getSystem().executionContext());
-          } else {
-            log.warn("container {}: target {} did not discard what it made for migration {} ({}); it never runs it", entity.id(), p.target(),
-                p.migrationId(), why);
+  /**
+   * The target removes what it made for the move (its restored copy too); completes once it said so, and fails when
+   * it does not answer or refuses (the undo is then tried again, the source still held).
+   */
+  private java.util.concurrent.CompletionStage<MigrationReply> discard(MigrationProgress p) {
+    return entity.deps().migration().askTarget(p.target(), r -> new MigrationCommand.Discard(p.migrationId(), entity.id(), r), stepTimeout())
+        .thenApply(reply -> {
+          if (reply instanceof MigrationReply.Failed f) {
+            throw new IllegalStateException("the target " + p.target() + " did not discard what it made for migration " + p.migrationId()
+                + " (" + f.message() + "): the source stays held until it does");
           }
+          return reply;
         });
   }
 

@@ -197,6 +197,25 @@ class ContainerMigrationTest {
   }
 
   @Test
+  void anUndoResumesTheSourceOnlyOnceTheTargetSaidItDiscardedWhatItMade() {
+    long pid = runningOnSource();
+    migration.failRestoreWith = "criu restore: no space left";
+    // The first discard's answer is lost (the target's node died, or the network): the source must stay held, since
+    // the target may still run a copy, until a discard is answered.
+    migration.answerLost.add("discard");
+    migrate(MigrationMode.LIVE, false);
+    ContainerState.Running after = awaitSettled(ContainerState.Running.class);
+    assertEquals(SOURCE, after.data().host().orElseThrow());
+    assertEquals(pid, after.pid(), "resumed where it was");
+    List<String> calls = List.copyOf(migration.calls);
+    int firstDiscard = calls.indexOf("discard");
+    int lastDiscard = calls.lastIndexOf("discard");
+    int resume = calls.indexOf("resume " + id);
+    assertTrue(firstDiscard >= 0 && lastDiscard > firstDiscard, "the discard was asked again after its answer was lost: " + calls);
+    assertTrue(resume > lastDiscard, "the source resumed only after the target answered the discard: " + calls);
+  }
+
+  @Test
   void whenLiveCannotWorkItGoesColdUnlessLiveWasAskedFor() {
     long pid = runningOnSource();
     migration.liveRefusal = "criu check: no userfaultfd";
