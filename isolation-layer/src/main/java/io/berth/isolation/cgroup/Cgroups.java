@@ -155,19 +155,19 @@ public final class Cgroups {
     }
     fs.create(DEVICES, root);
     if (fs.create(DEVICES, path(container))) undo.accept(() -> fs.remove(DEVICES, path(container)));
-    if (hadChildren) awaitChildrenOffline(container);
-    writeDeviceRules(container, DeviceRules.DEFAULT);
+    writeDeviceRules(container, DeviceRules.DEFAULT, hadChildren);
   }
 
   /**
-   * A removed cgroup goes offline a moment after its rmdir (the kernel finishes it after an RCU grace period), and
-   * until then its parent still counts it and refuses "a" on devices.deny (EINVAL): tried again for up to a second.
+   * "a" on devices.deny. Children removed just before go offline a moment after their rmdir (the kernel finishes them
+   * after an RCU grace period), and until then the cgroup still counts them and refuses it (EINVAL): then it is tried
+   * again for up to a second.
    */
-  private void awaitChildrenOffline(String container) {
-    long deadline = System.nanoTime() + 1_000_000_000L;
+  private void denyAllDevices(String cg, boolean childrenJustRemoved) {
+    long deadline = System.nanoTime() + (childrenJustRemoved ? 1_000_000_000L : 0);
     while (true) {
       try {
-        fs.write(DEVICES, path(container), "devices.deny", "a");
+        fs.write(DEVICES, cg, "devices.deny", "a");
         return;
       } catch (CgroupException e) {
         if (System.nanoTime() > deadline) throw e;
@@ -193,9 +193,9 @@ public final class Cgroups {
    * (cgroup-v1/devices.rst). The kernel's devices.list is read back and must be exactly the rules:
    * a container never starts with a list other than the one asked for.
    */
-  private void writeDeviceRules(String container, List<DeviceRule> rules) {
+  private void writeDeviceRules(String container, List<DeviceRule> rules, boolean childrenJustRemoved) {
     String cg = path(container);
-    fs.write(DEVICES, cg, "devices.deny", "a");
+    denyAllDevices(cg, childrenJustRemoved);
     for (DeviceRule r : rules) fs.write(DEVICES, cg, "devices.allow", r.v1());
     List<String> expected = rules.stream().map(DeviceRule::v1).toList();
     List<String> actual = fs.read(DEVICES, cg, "devices.list").lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
