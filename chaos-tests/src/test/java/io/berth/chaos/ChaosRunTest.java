@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>
  * flock /tmp/berth-chaos.lock mvn -B -o -pl chaos-tests -am verify -Dtest=ChaosRunTest -Dsurefire.failIfNoSpecifiedTests=false \
- *     -Dberth.chaos.length=PT30M -Dberth.chaos.seed=42 [-Dberth.chaos.clients=3] [-Dberth.chaos.faults=kill-node,kill-host,partition,pause,cassandra,netem]
+ *     -Dberth.chaos.length=PT30M -Dberth.chaos.seed=42 [-Dberth.chaos.clients=3] [-Dberth.chaos.hold=PT8S] [-Dberth.chaos.faults=kill-node,kill-host,partition,pause,cassandra,netem]
  * </pre>
  */
 class ChaosRunTest {
@@ -41,8 +41,11 @@ class ChaosRunTest {
     List<Nemesis.Fault> faults = Arrays.stream(System.getProperty("berth.chaos.faults",
         soak ? "kill-node,kill-host,partition,pause,cassandra,netem" : "kill-node,partition,pause,cassandra,netem").split(","))
         .filter(s -> !s.isBlank()).map(s -> Nemesis.Fault.valueOf(s.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'))).toList();
+    // How long a fault is held: between half of it and all of it. A partition outlasting detection and downing
+    // (about 5 s) lets the survivors fail the cut-off host over, which the fencing mutation needs (chaos-tests/mutations/README.md).
+    Duration hold = Duration.parse(System.getProperty("berth.chaos.hold", "PT8S"));
     ChaosRun.Settings settings = new ChaosRun.Settings(seed, Integer.getInteger("berth.chaos.clients", 3), 5, length,
-        soak ? Integer.MAX_VALUE : 60, faults, Duration.ofSeconds(soak ? 30 : 4), Duration.ofSeconds(8), Duration.ofSeconds(90), soak ? 1000 : 120);
+        soak ? Integer.MAX_VALUE : 60, faults, Duration.ofSeconds(soak ? 30 : 4), hold, Duration.ofSeconds(90), soak ? 1000 : 120);
     List<Verdict> verdicts = new ChaosRun(berth, settings).run(Berth.repo().resolve("chaos-tests/target/chaos"));
     List<String> invalid = verdicts.stream().filter(v -> !v.valid()).map(v -> v.checker() + ": " + v.problems()).toList();
     assertEquals(List.of(), invalid, "seed " + seed + ": checkers that found a problem");
