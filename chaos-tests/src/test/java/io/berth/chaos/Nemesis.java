@@ -14,7 +14,7 @@ import java.util.Random;
  * with SIGKILL and restarted; a whole host killed (its JVM, its watchdog and its containers: {@link Berth#killHost}); a host cut off from the management network (the other hosts and Cassandra) and healed;
  * a node JVM stopped (SIGSTOP) for longer than the failure detector's margin (about 4 s: detection plus stable-after,
  * cluster-node's berth-node.conf) and continued; Cassandra killed and restarted; the management link of a host slowed
- * and made lossy with tc netem. One fault at a time, and the one in place is healed in {@code finally}, so a run
+ * and made lossy with tc netem. One fault at a time, on a host that runs a container when one does, and the one in place is healed in {@code finally}, so a run
  * that fails or is interrupted leaves no fault behind. After every heal {@code bin/berth up} brings back whatever the
  * fault took down (a node that was downed exits, by design) and waits until every API answers.
  */
@@ -74,7 +74,7 @@ final class Nemesis {
         java.util.Collections.shuffle(order, random);
       }
       Fault fault = order.remove(0);
-      String host = Berth.HOSTS.get(random.nextInt(Berth.HOSTS.size()));
+      String host = target(random);
       long hold = settings.hold().toMillis() / 2 + random.nextInt((int) Math.max(1, settings.hold().toMillis() / 2));
       inject(fault, host, fault == Fault.PAUSE ? Math.max(hold, PAUSE.toMillis()) : hold);
       injected++;
@@ -82,6 +82,17 @@ final class Nemesis {
           + random.nextInt((int) Math.max(1, settings.gap().toMillis())) * 1_000_000L, deadline);
     }
     return injected;
+  }
+
+  /**
+   * A host whose kernel runs a container, when one does, else any host: a fault on a host that runs nothing proves
+   * little (a partition of an idle host fails nothing over, so fencing is never put to the test).
+   */
+  private String target(Random random) {
+    java.util.Set<String> busy = new java.util.TreeSet<>();
+    KernelSample.read(berth).running().values().forEach(busy::addAll);
+    List<String> from = busy.isEmpty() ? Berth.HOSTS : List.copyOf(busy);
+    return from.get(random.nextInt(from.size()));
   }
 
   void stop() {
