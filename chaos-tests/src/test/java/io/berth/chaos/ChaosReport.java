@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * A run's report under {@code chaos-tests/target/chaos/<run>/}: {@code history.json} (every op and fault),
- * {@code verdicts.json} (each checker, its problems, what it checked, the seed and settings) and {@code summary.txt},
+ * {@code verdicts.json} (each checker, its problems, what it checked, the seed and settings), {@code copies.txt} and {@code summary.txt},
  * the table also printed to stdout. A failure is replayed from the seed the report names.
  */
 final class ChaosReport {
@@ -40,6 +40,13 @@ final class ChaosReport {
     String summary = summary(seed, history, verdicts);
     Files.writeString(dir.resolve("summary.txt"), summary);
     return dir;
+  }
+
+  /** {@code copies.txt}: where each pool name ran over the run, the samplers' transitions the never-two-copies verdict was drawn from. */
+  static void writeCopies(Path dir, List<CopySampler> samplers) throws IOException {
+    StringBuilder copies = new StringBuilder();
+    for (CopySampler s : samplers) copies.append(s.container()).append(":\n  ").append(s.transitions().replace("; ", "\n  ")).append('\n');
+    Files.writeString(dir.resolve("copies.txt"), copies);
   }
 
   /** The readable table: operations by kind and outcome, then each checker's verdict and its first problem. */

@@ -20,7 +20,7 @@ import java.util.UUID;
  */
 final class ChaosRun {
   record Settings(long seed, int clients, int names, Duration length, int maxOpsPerClient, List<Nemesis.Fault> faults, Duration gap,
-      Duration hold, Duration convergence, int fuzz) {
+      Duration hold, Duration convergence, int fuzz, Map<Workload.Kind, Integer> ops) {
     Map<String, Object> asMap() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("seed", seed);
@@ -33,6 +33,9 @@ final class ChaosRun {
       m.put("hold", hold.toString());
       m.put("convergence", convergence.toString());
       m.put("fuzz", fuzz);
+      Map<String, Integer> mix = new LinkedHashMap<>();
+      ops.forEach((k, w) -> mix.put(k.f(), w));
+      m.put("ops", mix);
       return m;
     }
   }
@@ -58,7 +61,7 @@ final class ChaosRun {
     Nemesis nemesis = new Nemesis(berth, history, new Nemesis.Settings(settings.seed(), settings.faults(), Duration.ofSeconds(5), settings.gap(), settings.hold()));
     try {
       Workload workload = new Workload(api, history, new Workload.Settings(settings.seed(), settings.clients(), names, Berth.HOSTS,
-          settings.maxOpsPerClient(), settings.length(), Duration.ofSeconds(30)));
+          settings.maxOpsPerClient(), settings.length(), Duration.ofSeconds(30), settings.ops()));
       long deadline = System.nanoTime() + settings.length().toNanos();
       Thread faults = new Thread(() -> nemesis.run(deadline), "chaos-nemesis");
       if (!settings.faults().isEmpty()) faults.start();
@@ -88,6 +91,7 @@ final class ChaosRun {
       nemesis.healEverything();
       Path dir = ChaosReport.write(reports.resolve("run-" + started.toString().replace(':', '-') + "-seed-" + settings.seed()), settings.seed(),
           settings.asMap(), history, verdicts);
+      ChaosReport.writeCopies(dir, samplers);
       System.out.println(ChaosReport.summary(settings.seed(), history, verdicts));
       System.out.println("chaos report: " + dir);
     }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>
  * flock /tmp/berth-chaos.lock mvn -B -o -pl chaos-tests -am verify -Dtest=ChaosRunTest -Dsurefire.failIfNoSpecifiedTests=false \
- *     -Dberth.chaos.length=PT30M -Dberth.chaos.seed=42 [-Dberth.chaos.clients=3] [-Dberth.chaos.hold=PT8S] [-Dberth.chaos.faults=kill-node,kill-host,partition,pause,cassandra,netem]
+ *     -Dberth.chaos.length=PT30M -Dberth.chaos.seed=42 [-Dberth.chaos.clients=3] [-Dberth.chaos.hold=PT8S] [-Dberth.chaos.ops=create:6,start:4,...] [-Dberth.chaos.faults=kill-node,kill-host,partition,pause,cassandra,netem]
  * </pre>
  */
 class ChaosRunTest {
@@ -45,7 +45,8 @@ class ChaosRunTest {
     // (about 5 s) lets the survivors fail the cut-off host over, which the fencing mutation needs (chaos-tests/mutations/README.md).
     Duration hold = Duration.parse(System.getProperty("berth.chaos.hold", "PT8S"));
     ChaosRun.Settings settings = new ChaosRun.Settings(seed, Integer.getInteger("berth.chaos.clients", 3), 5, length,
-        soak ? Integer.MAX_VALUE : 60, faults, Duration.ofSeconds(soak ? 30 : 4), hold, Duration.ofSeconds(90), soak ? 1000 : 120);
+        soak ? Integer.MAX_VALUE : 60, faults, Duration.ofSeconds(soak ? 30 : 4), hold, Duration.ofSeconds(90), soak ? 1000 : 120,
+        Workload.weights(System.getProperty("berth.chaos.ops", "")));
     List<Verdict> verdicts = new ChaosRun(berth, settings).run(Berth.repo().resolve("chaos-tests/target/chaos"));
     List<String> invalid = verdicts.stream().filter(v -> !v.valid()).map(v -> v.checker() + ": " + v.problems()).toList();
     assertEquals(List.of(), invalid, "seed " + seed + ": checkers that found a problem");

@@ -38,7 +38,10 @@ final class Checkers {
       if (s.overlap() != null) problems.add(s.overlap() + " (hosts running " + s.container() + " over time: " + s.transitions() + ")");
       else if (s.samples() < 20) problems.add("the sampler of " + s.container() + " ran only " + s.samples() + " times: it saw too little to tell");
     }
-    return Verdict.of("never-two-copies", problems, samplers.size() + " containers, " + samples + " kernel samples of every host");
+    // How many ran on more than one host over the run (moved or failed over) says whether the run tested anything.
+    long moved = samplers.stream().filter(s -> s.hostsSeen().size() > 1).count();
+    return Verdict.of("never-two-copies", problems, samplers.size() + " containers, " + samples + " kernel samples of every host; "
+        + moved + " of them ran on more than one host over the run");
   }
 
   /**

@@ -18,6 +18,7 @@ final class CopySampler implements AutoCloseable {
   private final Thread thread;
   private final AtomicReference<String> overlap = new AtomicReference<>();
   private final List<String> transitions = new ArrayList<>();
+  private final java.util.Set<String> seenOn = new java.util.TreeSet<>();
   private volatile boolean sampling = true;
   private volatile int samples;
 
@@ -43,6 +44,7 @@ final class CopySampler implements AutoCloseable {
       if (!on.equals(last)) {
         synchronized (transitions) {
           transitions.add(Instant.now() + " " + on);
+          seenOn.addAll(on);
         }
         last = on;
       }
@@ -78,6 +80,13 @@ final class CopySampler implements AutoCloseable {
 
   String container() {
     return container;
+  }
+
+  /** Every host it was seen running on over the sampling, at one time or another. */
+  java.util.Set<String> hostsSeen() {
+    synchronized (transitions) {
+      return java.util.Set.copyOf(seenOn);
+    }
   }
 
   /** When the set of hosts running it changed, and to what. */

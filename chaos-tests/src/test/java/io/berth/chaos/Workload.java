@@ -30,8 +30,36 @@ final class Workload {
     }
   }
 
-  /** Its bounds and seed; a run with the same ones issues the same operations in each client's order. */
-  record Settings(long seed, int clients, List<String> names, List<String> hosts, int maxOps, Duration length, Duration opTimeout) {}
+  /**
+   * The mix of operations: every kind with its own weight when {@code spec} is blank, else only the kinds it lists,
+   * {@code kind[:weight]} separated by commas ({@code create,start}: containers made and started, none stopped, moved
+   * or destroyed, which a fencing test wants). An unknown kind or a weight below 1 is refused, naming what is allowed.
+   */
+  static Map<Kind, Integer> weights(String spec) {
+    Map<Kind, Integer> out = new java.util.EnumMap<>(Kind.class);
+    if (spec == null || spec.isBlank()) {
+      for (Kind k : Kind.values()) out.put(k, k.weight);
+      return out;
+    }
+    for (String part : spec.split(",")) {
+      String[] kw = part.strip().split(":", 2);
+      Kind kind = java.util.Arrays.stream(Kind.values()).filter(k -> k.f().equals(kw[0])).findFirst().orElseThrow(() -> new IllegalArgumentException(
+          "berth.chaos.ops: \"" + kw[0] + "\" is not an operation (one of " + java.util.Arrays.stream(Kind.values()).map(Kind::f).toList() + ")"));
+      int weight;
+      try {
+        weight = kw.length == 1 ? kind.weight : Integer.parseInt(kw[1]);
+      } catch (NumberFormatException e) {
+        weight = 0;
+      }
+      if (weight < 1) throw new IllegalArgumentException("berth.chaos.ops: the weight of " + kw[0] + " must be a whole number of at least 1 (got \"" + part.strip() + "\")");
+      out.put(kind, weight);
+    }
+    return out;
+  }
+
+  /** Its bounds, mix and seed; a run with the same ones issues the same operations in each client's order. */
+  record Settings(long seed, int clients, List<String> names, List<String> hosts, int maxOps, Duration length, Duration opTimeout,
+      Map<Kind, Integer> weights) {}
 
   private final Api api;
   private final History history;
@@ -69,7 +97,7 @@ final class Workload {
     Random random = new Random(settings.seed() * 1_000_003L + client);
     int n = 0;
     while (n < settings.maxOps() && System.nanoTime() < deadline) {
-      Kind kind = pick(random);
+      Kind kind = pick(random, settings.weights());
       String ct = settings.names().get(random.nextInt(settings.names().size()));
       String host = settings.hosts().get(random.nextInt(settings.hosts().size()));
       issue(client, kind, ct, host, random);
@@ -79,13 +107,13 @@ final class Workload {
     return n;
   }
 
-  private static Kind pick(Random random) {
+  private static Kind pick(Random random, Map<Kind, Integer> weights) {
     int total = 0;
-    for (Kind k : Kind.values()) total += k.weight;
+    for (int w : weights.values()) total += w;
     int r = random.nextInt(total);
-    for (Kind k : Kind.values()) {
-      r -= k.weight;
-      if (r < 0) return k;
+    for (Map.Entry<Kind, Integer> k : weights.entrySet()) {
+      r -= k.getValue();
+      if (r < 0) return k.getKey();
     }
     throw new IllegalStateException("unreachable");
   }
