@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * A run's report under {@code chaos-tests/target/chaos/<run>/}: {@code history.json} (every op and fault),
- * {@code verdicts.json} (each checker, its problems, what it checked, the seed and settings), {@code copies.txt} and {@code summary.txt},
+ * {@code verdicts.json} (each checker, its problems, what it checked, the seed and settings), {@code copies.txt}, {@code logs/} and {@code summary.txt},
  * the table also printed to stdout. A failure is replayed from the seed the report names.
  */
 final class ChaosReport {
@@ -47,6 +47,14 @@ final class ChaosReport {
     StringBuilder copies = new StringBuilder();
     for (CopySampler s : samplers) copies.append(s.container()).append(":\n  ").append(s.transitions().replace("; ", "\n  ")).append('\n');
     Files.writeString(dir.resolve("copies.txt"), copies);
+  }
+
+  /** {@code logs/}: every node's log as the run left it (the cluster's directory goes with {@code berth down}). */
+  static void copyNodeLogs(Path dir, Path cluster) throws IOException {
+    Files.createDirectories(dir.resolve("logs"));
+    try (var logs = Files.newDirectoryStream(cluster, "node-*.log")) {
+      for (Path log : logs) Files.copy(log, dir.resolve("logs").resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
   }
 
   /** The readable table: operations by kind and outcome, then each checker's verdict and its first problem. */

@@ -92,6 +92,7 @@ final class ChaosRun {
       Path dir = ChaosReport.write(reports.resolve("run-" + started.toString().replace(':', '-') + "-seed-" + settings.seed()), settings.seed(),
           settings.asMap(), history, verdicts);
       ChaosReport.writeCopies(dir, samplers);
+      ChaosReport.copyNodeLogs(dir, berth.local.resolve("cluster"));
       System.out.println(ChaosReport.summary(settings.seed(), history, verdicts));
       System.out.println("chaos report: " + dir);
     }
