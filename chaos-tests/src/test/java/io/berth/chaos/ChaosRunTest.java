@@ -3,7 +3,6 @@ package io.berth.chaos;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,9 +20,11 @@ import org.junit.jupiter.api.Test;
  */
 class ChaosRunTest {
   private static Berth berth;
+  private static ChaosRun.Settings settings;
 
   @BeforeAll
   static void up() {
+    settings = settings(); // bad properties fail here, before a cluster is started for nothing
     berth = Berth.fresh("chaos-run", "btch");
     berth.up();
   }
@@ -35,20 +36,49 @@ class ChaosRunTest {
 
   @Test
   void underFaultsEveryCheckerHolds() throws Exception {
-    long seed = Long.getLong("berth.chaos.seed", 11L);
-    Duration length = Duration.parse(System.getProperty("berth.chaos.length", "PT45S"));
-    boolean soak = length.compareTo(Duration.ofMinutes(5)) > 0;
-    List<Nemesis.Fault> faults = Arrays.stream(System.getProperty("berth.chaos.faults",
-        soak ? "kill-node,kill-host,partition,pause,cassandra,netem" : "kill-node,partition,pause,cassandra,netem").split(","))
-        .filter(s -> !s.isBlank()).map(s -> Nemesis.Fault.valueOf(s.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'))).toList();
-    // How long a fault is held: between half of it and all of it. A partition outlasting detection and downing
-    // (about 5 s) lets the survivors fail the cut-off host over, which the fencing mutation needs (chaos-tests/mutations/README.md).
-    Duration hold = Duration.parse(System.getProperty("berth.chaos.hold", "PT8S"));
-    ChaosRun.Settings settings = new ChaosRun.Settings(seed, Integer.getInteger("berth.chaos.clients", 3), 5, length,
-        soak ? Integer.MAX_VALUE : 60, faults, Duration.ofSeconds(soak ? 30 : 4), hold, Duration.ofSeconds(90), soak ? 1000 : 120,
-        Workload.weights(System.getProperty("berth.chaos.ops", "")));
     List<Verdict> verdicts = new ChaosRun(berth, settings).run(Berth.repo().resolve("chaos-tests/target/chaos"));
     List<String> invalid = verdicts.stream().filter(v -> !v.valid()).map(v -> v.checker() + ": " + v.problems()).toList();
-    assertEquals(List.of(), invalid, "seed " + seed + ": checkers that found a problem");
+    assertEquals(List.of(), invalid, "seed " + settings.seed() + ": checkers that found a problem");
+  }
+
+  /** The run's settings from the {@code berth.chaos.*} system properties; a bad one is refused naming it and its rule. */
+  static ChaosRun.Settings settings() {
+    long seed = number("berth.chaos.seed", 11, Long.MIN_VALUE, Long.MAX_VALUE);
+    Duration length = duration("berth.chaos.length", "PT45S");
+    boolean soak = length.compareTo(Duration.ofMinutes(5)) > 0;
+    List<Nemesis.Fault> faults = Nemesis.Fault.parse(System.getProperty("berth.chaos.faults",
+        soak ? "kill-node,kill-host,partition,pause,cassandra,netem" : "kill-node,partition,pause,cassandra,netem"));
+    // How long a fault is held: between half of it and all of it. A partition outlasting detection and downing
+    // (about 5 s) lets the survivors fail the cut-off host over, which the fencing mutation needs (chaos-tests/mutations/README.md).
+    Duration hold = duration("berth.chaos.hold", "PT8S");
+    int clients = (int) number("berth.chaos.clients", 3, 1, 16);
+    return new ChaosRun.Settings(seed, clients, 5, length, soak ? Integer.MAX_VALUE : 60, faults, Duration.ofSeconds(soak ? 30 : 4), hold,
+        Duration.ofSeconds(90), soak ? 1000 : 120, Workload.weights(System.getProperty("berth.chaos.ops", "")));
+  }
+
+  /** A whole number from a system property, between {@code min} and {@code max}, or an error naming it and the rule. */
+  static long number(String property, long otherwise, long min, long max) {
+    String v = System.getProperty(property);
+    if (v == null) return otherwise;
+    try {
+      long n = Long.parseLong(v.strip());
+      if (n >= min && n <= max) return n;
+    } catch (NumberFormatException e) {
+      // named below
+    }
+    throw new IllegalArgumentException(property + ": must be a whole number" + (min == Long.MIN_VALUE ? "" : " from " + min + " to " + max)
+        + " (got \"" + v + "\")");
+  }
+
+  /** A positive ISO-8601 duration ({@code PT45S}) from a system property, or an error naming it and the rule. */
+  static Duration duration(String property, String otherwise) {
+    String v = System.getProperty(property, otherwise);
+    try {
+      Duration d = Duration.parse(v);
+      if (!d.isNegative() && !d.isZero()) return d;
+    } catch (java.time.format.DateTimeParseException e) {
+      // named below
+    }
+    throw new IllegalArgumentException(property + ": must be a positive ISO-8601 duration such as PT45S or PT20M (got \"" + v + "\")");
   }
 }

@@ -24,6 +24,18 @@ final class Nemesis {
     String f() {
       return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
+
+    /** {@code kill-node,partition,...} (blank: none); an unknown name is refused naming the property and every kind. */
+    static List<Fault> parse(String spec) {
+      List<Fault> out = new ArrayList<>();
+      for (String part : spec.split(",")) {
+        if (part.isBlank()) continue;
+        String f = part.strip();
+        out.add(java.util.Arrays.stream(values()).filter(k -> k.f().equals(f)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+            "berth.chaos.faults: \"" + f + "\" is not a fault (one of " + java.util.Arrays.stream(values()).map(Fault::f).toList() + ")")));
+      }
+      return out;
+    }
   }
 
   /** A node stopped for this long is past the failure detector's margin (about 4 s) by far. */
