@@ -17,7 +17,8 @@ final class Requests {
    * {@code cpuWeight}: the share of contended cpu (1-10000, default 100); {@code cpuGuarantee},
    * {@code memoryGuarantee}: what placement reserves (default none and 16M).
    */
-  record LimitsBody(String cpu, String memory, String pids, String disk, String cpuWeight, String cpuGuarantee, String memoryGuarantee) {
+  record LimitsBody(@NumberOrText String cpu, @NumberOrText String memory, @NumberOrText String pids, @NumberOrText String disk,
+      @NumberOrText String cpuWeight, @NumberOrText String cpuGuarantee, @NumberOrText String memoryGuarantee) {
     LimitsBody(String cpu, String memory, String pids, String disk) {
       this(cpu, memory, pids, disk, null, null, null);
     }
@@ -40,7 +41,15 @@ final class Requests {
   record Stop(Long timeoutMillis) {}
 
   /** POST /v1/containers/{id}/kill: a signal number (9) or name (KILL, SIGKILL); SIGKILL by default. */
-  record Kill(String signal) {}
+  record Kill(@NumberOrText String signal) {}
+
+  /** A field that takes a JSON string or number (the API refuses a number for any other text). */
+  @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+  @java.lang.annotation.Target({java.lang.annotation.ElementType.PARAMETER, java.lang.annotation.ElementType.FIELD,
+      java.lang.annotation.ElementType.RECORD_COMPONENT, java.lang.annotation.ElementType.METHOD})
+  @com.fasterxml.jackson.annotation.JacksonAnnotationsInside
+  @com.fasterxml.jackson.databind.annotation.JsonDeserialize(using = Json.NumberOrText.class)
+  @interface NumberOrText {}
 
   record Exec(List<String> command, Long timeoutMillis) {}
 

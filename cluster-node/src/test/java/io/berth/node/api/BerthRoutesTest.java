@@ -150,7 +150,21 @@ class BerthRoutesTest {
     problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"start\":\"yes\"}"), 400, "invalid-field", "start");
     problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"command\":\"ls\"}"), 400, "invalid-field", "command");
     problem(send("POST", "/v1/containers/web-1/stop", "{\"timeoutMillis\":\"soon\"}"), 400, "invalid-field", "timeoutMillis");
+    // Text must be text (the soak's fuzzer had {"name": 2281327211188578361} accepted as a container's name).
+    problem(send("POST", "/v1/containers", "{\"name\":2281327211188578361,\"template\":\"busybox\"}"), 400, "invalid-field", "name");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":true}"), 400, "invalid-field", "template");
+    problem(send("POST", "/v1/containers/web-1/exec", "{\"command\":[\"x\",-2078492451]}"), 400, "invalid-field", "command[1]");
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"labels\":{\"tier\":1}}"), 400, "invalid-field", "labels.tier");
+    // ... but limits and signals take numbers where they say so.
+    problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"pids\":true}}"), 400, "invalid-field", "limits.pids");
     assertEquals(List.of(), ops.calls);
+  }
+
+  @Test
+  void limitsAndSignalsTakeNumbersOrText() throws Exception {
+    assertEquals(201, send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\",\"limits\":{\"cpu\":0.5,\"memory\":67108864,"
+        + "\"pids\":64,\"cpuWeight\":200}}").statusCode());
+    assertEquals(201, send("POST", "/v1/containers", "{\"name\":\"web-2\",\"template\":\"busybox\",\"limits\":{\"cpu\":\"500m\",\"memory\":\"64M\"}}").statusCode());
   }
 
   @Test
