@@ -80,6 +80,10 @@ class SingleNodeTest {
         await(ops.exec(id, List.of("/bin/hostname"), 10_000, alice)));
     assertEquals(name, hostname.stdout().trim());
     assertEquals(0, hostname.exitCode());
+    // A command the container does not have is the caller's mistake, named by its field (it was a 500: the soak's fuzzer).
+    ContainerReply.Refused missing = assertInstanceOf(ContainerReply.Refused.class,
+        await(ops.exec(id, List.of("/usr/bin/no-such-tool"), 10_000, alice)));
+    assertEquals("command[0]", missing.rejection().field(), missing.toString());
 
     // Raise the memory limit: the cgroup follows, the event says so.
     ContainerReply resized = await(ops.setLimits(id, running.data().spec().limits().withMemoryBytes(96L << 20), alice));

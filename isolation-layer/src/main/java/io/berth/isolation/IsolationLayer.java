@@ -741,7 +741,7 @@ public final class IsolationLayer implements AutoCloseable {
     }
     if (!isRunning(r)) throw new ContainerStateException("exec", id.value(), ContainerStatus.STOPPED, "it must be running");
     if (RootfsPaths.findProgram(store.rootfs(id), argv.get(0), SEARCH_PATH).isEmpty()) {
-      throw new InvalidFieldException("argv[0]", "must name an executable file in the container's root filesystem", argv.get(0));
+      throw new InvalidFieldException("command[0]", "must name an executable file in the container's root filesystem", argv.get(0));
     }
     Helper.Records rec = new Helper.Records().put("pid", Integer.toString(r.initPid()))
         .putAll("cgroup", cgroups.procsFiles(id.value(), !r.privileged(), execLayout(r))).putAll("arg", argv).putAll("env", ENV);

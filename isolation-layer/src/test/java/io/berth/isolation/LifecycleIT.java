@@ -133,7 +133,7 @@ class LifecycleIT {
     layer.prepare(TestHost.spec(id, Limits.DEFAULT, "/bin/sleep", "1000"), null);
     assertThrows(ContainerStateException.class, () -> layer.exec(id, List.of("true"), Duration.ofSeconds(5)), "exec in a stopped container");
     layer.start(id);
-    assertEquals("argv[0]", assertThrows(InvalidFieldException.class,
+    assertEquals("command[0]", assertThrows(InvalidFieldException.class,
         () -> layer.exec(id, List.of("/usr/bin/no-such-tool"), Duration.ofSeconds(5))).field());
     assertEquals(3, layer.exec(id, List.of("sh", "-c", "echo out; echo err >&2; exit 3"), Duration.ofSeconds(5)).exitCode());
     ExecResult slow = layer.exec(id, List.of("sleep", "30"), Duration.ofMillis(300));

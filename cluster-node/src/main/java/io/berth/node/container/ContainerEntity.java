@@ -407,9 +407,11 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     } catch (io.berth.node.exec.ExecPoolFullException full) {
       return Effect().reply(c.replyTo(), Replies.refused(Code.BUSY, "exec", full.getMessage()));
     }
-    running.whenComplete((out, error) -> c.replyTo().tell(error != null
-            ? Replies.failed(live, "exec in", Replies.describe(error))
-            : new ContainerReply.ExecResult(out.exitCode(), out.stdout(), out.stderr(), out.truncated())));
+    running.whenComplete((out, error) -> c.replyTo().tell(error == null
+        ? new ContainerReply.ExecResult(out.exitCode(), out.stdout(), out.stderr(), out.truncated())
+        // A command that is not in the container is the caller's mistake, named by its field; anything else failed here.
+        : Replies.cause(error) instanceof io.berth.protocol.InvalidFieldException bad ? Replies.refused(Code.INVALID, bad.field(), bad.getMessage())
+        : Replies.failed(live, "exec in", Replies.describe(error))));
     return Effect().none();
   }
 

@@ -42,12 +42,18 @@ final class Replies {
 
   /** One line for a throwable: the message of the deepest cause that has one. */
   static String describe(Throwable error) {
+    Throwable t = cause(error);
+    String message = t.getMessage();
+    return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
+  }
+
+  /** The throwable under the wrappers futures put around it. */
+  static Throwable cause(Throwable error) {
     Throwable t = error;
     while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
         && t.getCause() != null) {
       t = t.getCause();
     }
-    String message = t.getMessage();
-    return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
+    return t;
   }
 }
