@@ -159,8 +159,48 @@ class SingleNodeTest {
         .filter(e -> e.type().equals("RestartScheduled")).toList();
     assertTrue(restarts.size() >= 2, restarts.toString());
     assertEquals("berth", restarts.get(0).principal(), "Berth restarts by itself, and says so");
-    assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(ContainerId.of(flaky), alice)));
+    // Whether its restart waits for its backoff or runs just now, a destroy goes through (never "busy").
+    ContainerReply destroyed = await(ops.destroy(ContainerId.of(flaky), alice));
+    assertInstanceOf(ContainerReply.Done.class, destroyed, destroyed.toString());
     assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(ContainerId.of(once), alice)));
+  }
+
+  @Test
+  void aStopDuringTheRestartBackoffCallsTheRestartOff() throws Exception {
+    CommandContext alice = new CommandContext("alice", "", null);
+    String name = node.unique("loop");
+    ContainerId loop = ContainerId.of(name);
+    ContainerSpec failing = new ContainerSpec(loop, TemplateRef.of("busybox"), null,
+        List.of("/bin/sh", "-c", "exit 1"), Limits.DEFAULT.withMemoryBytes(16L << 20).withCpuMillis(100), RestartPolicy.ON_FAILURE, null, null);
+    assertInstanceOf(ContainerReply.Done.class, await(ops.create(failing, true, alice)));
+    try {
+      // The second restart waits 2 s: long enough to be caught waiting.
+      HostRequirements.await(name + " waits for its second restart's backoff", Duration.ofSeconds(20), () -> {
+        try {
+          return await(ops.get(loop)) instanceof ContainerState.Stopped s && s.data().restartAttempts() >= 2
+              && s.data().pending().map(p -> p.operation() == io.berth.protocol.container.Operation.RESTART).orElse(false);
+        } catch (Exception e) {
+          return false;
+        }
+      });
+      ContainerReply stopped = await(ops.stop(loop, 1000, alice));
+      ContainerState.Stopped after = assertInstanceOf(ContainerState.Stopped.class, assertInstanceOf(ContainerReply.Done.class, stopped, stopped.toString()).state());
+      assertTrue(after.data().pending().isEmpty(), "nothing is pending after the stop: " + after);
+      long starts = countOf(loop, "ContainerStarted");
+      AuditEntry last = await(ops.history(EntityRef.container(loop), 1, 200)).stream().reduce((x, y) -> y).orElseThrow();
+      assertEquals("OperationFailed", last.type(), "the called-off restart is recorded");
+      assertEquals("alice", last.principal(), "by whoever called it off");
+      // The longest backoff it could have been waiting for is 4 s: past it, it has still not run again.
+      Thread.sleep(5_000);
+      assertEquals(starts, countOf(loop, "ContainerStarted"), "no restart after the stop");
+      assertInstanceOf(ContainerState.Stopped.class, await(ops.get(loop)));
+    } finally {
+      await(ops.destroy(loop, alice));
+    }
+  }
+
+  private long countOf(ContainerId id, String type) throws Exception {
+    return await(ops.history(EntityRef.container(id), 1, 200)).stream().filter(e -> e.type().equals(type)).count();
   }
 
   @Test

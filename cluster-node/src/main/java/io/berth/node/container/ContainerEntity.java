@@ -126,6 +126,9 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   // Lost when the entity restarts; the client then times out and the reconciliation finishes the work.
   private ActorRef<ContainerReply> waiting;
   private CommandContext current;
+  // Whether the restart policy's start is in the kernel now (not merely scheduled): an operator's command then
+  // waits for it, stashed, instead of being refused as busy for something the operator did not ask for.
+  private boolean restartRunning;
 
   private ContainerEntity(ContainerId id, ActorContext<Object> ctx, TimerScheduler<Object> timers, Deps deps) {
     super(PersistenceId.of(TYPE_KEY.name(), id.value()),
@@ -222,7 +225,13 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       BiFunction<Live, C, Effect<ContainerEvent, ContainerState>> op) {
     return (live, c) -> {
       Optional<Pending> pending = live.data().pending();
-      if (pending.isPresent()) return Effect().reply(c.replyTo(), Replies.busy(live, pending.get()));
+      if (pending.isPresent() && pending.get().operation() == Operation.RESTART) {
+        // Berth's own restart: while its start runs the command waits for the outcome; while it only waits for
+        // its backoff (up to a minute) the operator comes first, and start, stop and destroy take it over.
+        if (restartRunning) return Effect().stash();
+      } else if (pending.isPresent()) {
+        return Effect().reply(c.replyTo(), Replies.busy(live, pending.get()));
+      }
       if (!onOwnHost(live)) return Effect().reply(c.replyTo(), notOnItsHost(live));
       return op.apply(live, c);
     };
@@ -312,11 +321,19 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
       return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "start", "defined or stopped"));
     }
     ContainerData d = live.data();
+    timers.cancel("restart");
     return intent(c.context(), c.replyTo(), chain(live, c.context()).add(StartRequested::new),
         () -> runStart(d));
   }
 
   private Effect<ContainerEvent, ContainerState> stop(Live live, ContainerCommand.Stop c) {
+    if (live instanceof ContainerState.Stopped && isRestarting(live)) {
+      // Stopping a container its policy is about to restart: the restart is called off, and it stays stopped.
+      timers.cancel("restart");
+      String why = "cancelled: " + c.context().principal() + " asked to stop it";
+      return Effect().persist(chain(live, c.context()).add(m -> new OperationFailed(m, Operation.RESTART, why)).events())
+          .thenReply(c.replyTo(), Done::new);
+    }
     if (!(live instanceof Running)) return Effect().reply(c.replyTo(), Replies.wrongPhase(live, "stop", "running"));
     Duration timeout = Duration.ofMillis(Math.max(0, c.timeoutMillis()));
     return intent(c.context(), c.replyTo(), chain(live, c.context()).add(m -> new StopRequested(m, timeout.toMillis())),
@@ -418,6 +435,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   // --- outcomes ------------------------------------------------------------------------------------
 
   private Effect<ContainerEvent, ContainerState> onStarted(ContainerState state, Started m) {
+    restartRunning = false;
     if (m.error() != null && isRestarting(state)) return restartFailed((ContainerState.Stopped) state, m.error());
     if (m.error() != null) return outcomeFailed(state, Operation.START, m.error());
     // Watch before persisting: an exit reported meanwhile waits (stashed) until the start is recorded, and
@@ -447,7 +465,8 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     EventChain<ContainerEvent> events = chain(state, context())
         .add(m -> new OperationFailed(m, Operation.RESTART, message))
         .add(m -> new RestartScheduled(m, attempt, delay.toMillis(), "the previous restart failed: " + message));
-    return Effect().persist(events.events()).thenRun(s -> timers.startSingleTimer("restart", new RestartDue(attempt), delay));
+    return Effect().persist(events.events()).thenRun(s -> timers.startSingleTimer("restart", new RestartDue(attempt), delay))
+        .thenUnstashAll();
   }
 
   private static boolean isRestarting(ContainerState state) {
@@ -505,6 +524,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     }
     current = CommandContext.system("restart attempt " + m.attempt());
     ContainerData d = s.data();
+    restartRunning = true;
     runStart(d);
     return Effect().none();
   }
@@ -585,6 +605,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     switch (pending.operation()) {
       case START, RESTART -> {
         if (seen.running()) return onStarted(live, new Started(seen.pid(), null));
+        restartRunning = pending.operation() == Operation.RESTART;
         runStart(live.data());
       }
       case STOP, KILL -> {
@@ -812,13 +833,14 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   }
 
   /** Persists the outcome, then answers whoever waits for it. */
-  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<ContainerEvent, ContainerState> outcome(
+  private Effect<ContainerEvent, ContainerState> outcome(
       ContainerState state, EventChain<ContainerEvent> events) {
     ActorRef<ContainerReply> replyTo = waiting;
     waiting = null;
+    // Then commands that waited for it (stashed while a restart ran) go on.
     return Effect().persist(events.events()).thenRun(s -> {
       if (replyTo != null) replyTo.tell(new Done(s));
-    });
+    }).thenUnstashAll();
   }
 
   private Effect<ContainerEvent, ContainerState> outcomeFailed(ContainerState state, Operation op, Throwable error) {
@@ -829,14 +851,14 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     return Effect().persist(chain(state, context()).add(m -> new OperationFailed(m, op, message)).events())
         .thenRun(s -> {
           if (replyTo != null) replyTo.tell(Replies.failed(s, op.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), message));
-        });
+        }).thenUnstashAll();
   }
 
   private Effect<ContainerEvent, ContainerState> settleWithoutEvent(ContainerState state) {
     ActorRef<ContainerReply> replyTo = waiting;
     waiting = null;
     if (replyTo != null) replyTo.tell(new Done(state));
-    return Effect().none();
+    return Effect().unstashAll();
   }
 
   /** The state after {@code events}, for work that needs it before the persist's callback. */
