@@ -43,6 +43,13 @@ public interface ContainerRuntime {
   Observed observe(ContainerId id);
 
   /**
+   * Empty while this node may act on its host's containers; otherwise why not (its JVM just stood still, or it
+   * fenced its host and leaves the cluster). The entities then neither start nor record anything: the survivors may
+   * have taken over meanwhile (HostFence).
+   */
+  java.util.Optional<String> mayNotAct();
+
+  /**
    * Calls {@code onExit} once, promptly (not by slow polling), when the init {@code pid} ends. If it has
    * already ended, calls it at once.
    */

@@ -39,25 +39,23 @@ public final class IsolationRuntime implements ContainerRuntime, CheckpointSched
   private final String bridge;
   private final String gateway;
   private final Consumer<ContainerSpec> beforeStart;
+  private final java.util.function.Supplier<java.util.Optional<String>> mayNotAct;
   private final Map<ContainerId, Consumer<Exit>> watchers = new ConcurrentHashMap<>();
   private final Map<ContainerId, CompletableFuture<Exit>> awaited = new ConcurrentHashMap<>();
   private volatile String hostName = "unnamed";
   private volatile CheckpointScheduler checkpoints;
 
   /**
-   * @param bridge  the host's container bridge, joined to the cluster's layer-2 segment
-   * @param gateway the bridge's own address, the containers' default route
-   */
-  public IsolationRuntime(IsolationLayer layer, String bridge, String gateway) {
-    this(layer, bridge, gateway, spec -> {});
-  }
-
-  /**
+   * @param bridge      the host's container bridge, joined to the cluster's layer-2 segment
+   * @param gateway     the bridge's own address, the containers' default route
    * @param beforeStart runs before every start of an init, and may refuse it by throwing (the host's fence: a
    *                    container on shared storage starts only while the watchdog is fed its short deadline)
+   * @param mayNotAct   the host's fence: why this node may not act on its containers now, if so
    */
-  public IsolationRuntime(IsolationLayer layer, String bridge, String gateway, Consumer<ContainerSpec> beforeStart) {
+  public IsolationRuntime(IsolationLayer layer, String bridge, String gateway, Consumer<ContainerSpec> beforeStart,
+      java.util.function.Supplier<java.util.Optional<String>> mayNotAct) {
     this.beforeStart = beforeStart;
+    this.mayNotAct = mayNotAct;
     this.layer = layer;
     this.bridge = bridge;
     this.gateway = gateway;
@@ -186,6 +184,11 @@ public final class IsolationRuntime implements ContainerRuntime, CheckpointSched
     ExecResult r = layer.exec(id, argv, timeout);
     String stderr = r.timedOut() ? r.stderr() + "berth: exec timed out after " + timeout.toSeconds() + " s\n" : r.stderr();
     return new ExecOutput(r.exitCode(), r.stdout(), stderr, r.truncated());
+  }
+
+  @Override
+  public java.util.Optional<String> mayNotAct() {
+    return mayNotAct.get();
   }
 
   @Override

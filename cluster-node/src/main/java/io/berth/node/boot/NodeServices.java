@@ -116,8 +116,13 @@ public final class NodeServices {
     // The directory places creates on its own view of the hosts, at most Directory.VIEW_BOUND old: once that has
     // passed since the host entity answered, every create asked through this node's API sees this registration.
     sleep(Directory.VIEW_BOUND);
-    fence.arm(new io.berth.node.fence.FenceReports(system, s.hostId()));
-    system.systemActorOf(io.berth.node.fence.FenceKeeper.create(fence), "fence-keeper", DispatcherSelector.blocking());
+    // A node whose watchdog fired while its JVM stood still leaves (and, with exit-jvm on, its JVM exits): its
+    // supervisor starts a new incarnation, which learns from the log what the survivors did meanwhile.
+    fence.arm(new io.berth.node.fence.FenceReports(system, s.hostId()),
+        () -> org.apache.pekko.actor.CoordinatedShutdown.get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system))
+            .run(io.berth.node.fence.HostFence.FENCED_AFTER_STALL));
+    system.systemActorOf(io.berth.node.fence.FenceKeeper.create(fence), "fence-keeper",
+        DispatcherSelector.fromConfig("pekko.actor.berth-fence-dispatcher"));
     system.systemActorOf(io.berth.node.fence.HostWatch.create(s.hostId(), s.fencing(), directory), "host-watch",
         org.apache.pekko.actor.typed.Props.empty());
 

@@ -117,6 +117,12 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
 
   private record Converged(Throwable error) implements NoSerializationVerificationNeeded {}
 
+  /** Time to look again whether the node may act, and so go on with the kernel's news it held meanwhile. */
+  private record Release() implements NoSerializationVerificationNeeded {}
+
+  /** How often held news are looked at again while the node may not act (after a stall of its JVM). */
+  static final Duration HOLD = Duration.ofMillis(500);
+
   private final ContainerId id;
   private final ActorContext<Object> ctx;
   private final TimerScheduler<Object> timers;
@@ -129,6 +135,10 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   // Whether the restart policy's start is in the kernel now (not merely scheduled): an operator's command then
   // waits for it, stashed, instead of being refused as busy for something the operator did not ask for.
   private boolean restartRunning;
+  // The kernel's news (an outcome, an exit, a restart due) that came while this node might have been failed over (just
+  // out of a stall of its JVM): held, in order, until it may act again, never recorded meanwhile. If it was downed,
+  // its JVM exits with them, and the survivors' copy of this entity or the node's next incarnation decides.
+  private final java.util.ArrayDeque<Object> held = new java.util.ArrayDeque<>();
 
   private ContainerEntity(ContainerId id, ActorContext<Object> ctx, TimerScheduler<Object> timers, Deps deps) {
     super(PersistenceId.of(TYPE_KEY.name(), id.value()),
@@ -178,13 +188,14 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
         .onCommand(ContainerCommand.Get.class, (state, c) -> Effect().reply(c.replyTo(), new Done(state)))
         .onCommand(ContainerCommand.Settle.class, this::settle)
         .onCommand(ContainerCommand.Define.class, this::define)
-        .onCommand(Started.class, this::onStarted)
-        .onCommand(Stopped.class, this::onStopped)
-        .onCommand(Killed.class, this::onKilled)
-        .onCommand(Destroyed.class, this::onDestroyed)
-        .onCommand(LimitsApplied.class, this::onLimitsApplied)
-        .onCommand(ExitObserved.class, this::onExitObserved)
-        .onCommand(RestartDue.class, this::onRestartDue)
+        .onCommand(Started.class, whenItMayAct(this::onStarted))
+        .onCommand(Stopped.class, whenItMayAct(this::onStopped))
+        .onCommand(Killed.class, whenItMayAct(this::onKilled))
+        .onCommand(Destroyed.class, whenItMayAct(this::onDestroyed))
+        .onCommand(LimitsApplied.class, whenItMayAct(this::onLimitsApplied))
+        .onCommand(ExitObserved.class, whenItMayAct(this::onExitObserved))
+        .onCommand(RestartDue.class, whenItMayAct(this::onRestartDue))
+        .onCommand(Release.class, (state, m) -> release())
         .onCommand(Reconciled.class, this::onReconciled)
         .onCommand(MigrationStep.class, this::onMigrationStep)
         .onCommand(FailOverChecked.class, this::onFailOverChecked)
@@ -220,10 +231,44 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     return b.build();
   }
 
+  /** {@code news} of the kernel, handled now if the node may act and nothing is held before it; held otherwise. */
+  private <M> BiFunction<ContainerState, M, Effect<ContainerEvent, ContainerState>> whenItMayAct(
+      BiFunction<ContainerState, M, Effect<ContainerEvent, ContainerState>> handle) {
+    return (state, news) -> {
+      Optional<String> notNow = deps.runtime().mayNotAct();
+      if (notNow.isEmpty() && held.isEmpty()) return handle.apply(state, news);
+      if (held.isEmpty()) {
+        ctx.getLog().warn("container {}: holding what the kernel reports until this node may act again: {}", id, notNow.orElse("news held before"));
+        ctx.scheduleOnce(HOLD, self(), new Release());
+      }
+      held.add(news);
+      return Effect().none();
+    };
+  }
+
+  /** Sends itself what it held, in order, once the node may act again. */
+  private Effect<ContainerEvent, ContainerState> release() {
+    if (held.isEmpty()) return Effect().none();
+    if (deps.runtime().mayNotAct().isPresent()) {
+      ctx.scheduleOnce(HOLD, self(), new Release());
+      return Effect().none();
+    }
+    ctx.getLog().info("container {}: this node may act again: going on with {} held report(s)", id, held.size());
+    java.util.List<Object> news = java.util.List.copyOf(held);
+    held.clear();
+    news.forEach(self()::tell);
+    return Effect().none();
+  }
+
   /** {@code op} for a container with no operation in progress, whose entity runs on its own host. */
   private <C extends ContainerCommand> BiFunction<Live, C, Effect<ContainerEvent, ContainerState>> idle(
       BiFunction<Live, C, Effect<ContainerEvent, ContainerState>> op) {
     return (live, c) -> {
+      Optional<String> notNow = deps.runtime().mayNotAct();
+      if (notNow.isPresent()) {
+        return Effect().reply(c.replyTo(), Replies.refused(Code.UNAVAILABLE, "host", "container " + id + ": host " + deps.localHost()
+            + " acts on no container just now (" + notNow.get() + "); try again in a few seconds"));
+      }
       Optional<Pending> pending = live.data().pending();
       if (pending.isPresent() && pending.get().operation() == Operation.RESTART) {
         // Berth's own restart: while its start runs the command waits for the outcome; while it only waits for

@@ -26,16 +26,31 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Not fed before {@link #arm}: a node that comes back arms it only after its host entity said it was not fenced
  * (or after it emptied the host), so a new JVM never prolongs the life of copies the survivors may restart.
+ *
+ * <p>After a stall of this JVM ({@link StallGuard}) the node acts on no container for a moment ({@link #trusted}),
+ * and when the watchdog fired during the stall the node fences the host itself and leaves: it comes back as a new
+ * incarnation, which learns from the log what the survivors did meanwhile. Re-arming a watchdog and carrying on, as
+ * before, let a node paused 9 s restart copies the survivors had already restarted elsewhere (found by the soak).
  */
 public final class HostFence {
   private static final Logger log = LoggerFactory.getLogger(HostFence.class);
+
+  /** Why the node leaves when its watchdog fired during a stall of its JVM. */
+  public static final org.apache.pekko.actor.CoordinatedShutdown.Reason FENCED_AFTER_STALL = new org.apache.pekko.actor.CoordinatedShutdown.Reason() {
+    @Override
+    public String toString() {
+      return "FencedAfterStall";
+    }
+  };
 
   private final IsolationLayer layer;
   private final FencingSettings settings;
   private final Optional<Path> sharedRoot;
   private Watchdog watchdog;
   private boolean feeding;
-  private boolean fenced;
+  private volatile boolean fenced;
+  private final StallGuard stalls;
+  private Runnable leave = () -> { };
   private Duration lastDeadline;
   private Instant lastFedAt = Instant.EPOCH;
   private FenceReports reports;
@@ -52,6 +67,10 @@ public final class HostFence {
     this.layer = layer;
     this.settings = settings;
     this.sharedRoot = sharedRoot;
+    // A stall longer than the short deadline (and a feed period, as a tick may wait up to 2 s for a slow feed before
+    // the next is due) nears the survivors' earliest move (detection + stable-after, about 4.5 s); after one, the
+    // gossip that this member was downed (or its own split brain resolver's decision) comes within that much again.
+    this.stalls = new StallGuard(settings.haDeadline().plus(settings.feedEvery()), settings.haDeadline().multipliedBy(2));
   }
 
   public FencingSettings settings() {
@@ -62,14 +81,18 @@ public final class HostFence {
    * Logs what the watchdog (or this node) fenced while the node was away and has {@code reports} record it in the
    * log; starts (or attaches to) the watchdog and feeds it.
    */
-  public synchronized void arm(FenceReports reports) {
+  public synchronized void arm(FenceReports reports, Runnable leave) {
     this.reports = reports;
+    this.leave = leave;
     acknowledgeFences();
     recheckShared();
     lastDeadline = deadline();
     watchdog = Watchdog.start(layer.config(), lastDeadline);
     lastFedAt = Instant.now();
     feeding = true;
+    synchronized (stalls) {
+      stalls.tick(System.nanoTime());
+    }
     log.info("watchdog armed: pid {}, deadline {} ({})", watchdog.pid(), lastDeadline, lastDeadline.equals(settings.haDeadline())
         ? "the host holds containers on shared storage" : "no container on shared storage here");
   }
@@ -85,7 +108,14 @@ public final class HostFence {
   /** Called every {@code feed-every}: feeds the watchdog while {@code healthy}, lets it run out otherwise. */
   public synchronized void tick(boolean healthy, String why) {
     if (watchdog == null || fenced) return;
-    if (!healthy) {
+    Duration stood;
+    synchronized (stalls) {
+      stood = stalls.tick(System.nanoTime());
+    }
+    if (!stood.isZero()) {
+      log.warn("this node's JVM stood still for {} ms (longer than berth.fencing.ha-deadline {} and a feed): it acts on no container until it"
+          + " knows it is still a member", stood.toMillis(), settings.haDeadline());
+    }    if (!healthy) {
       if (feeding) log.warn("not feeding the watchdog any more: {}; it fences this host's containers within {}", why, lastDeadline);
       feeding = false;
       return;
@@ -100,6 +130,9 @@ public final class HostFence {
    * now. Refused while the watchdog is not armed or not fed (the host is not known to be in the cluster).
    */
   public synchronized void beforeStart(ContainerSpec spec) {
+    if (!trusted()) {
+      throw new IllegalStateException("container " + spec.id() + " may not start on this host now: " + whyNotTrusted());
+    }
     if (spec.storage() != Storage.SHARED) return;
     if (watchdog == null || !feeding || fenced) {
       throw new IllegalStateException("container " + spec.id() + " is on shared storage and may start only while this host's watchdog is fed"
@@ -109,6 +142,25 @@ public final class HostFence {
     if (!feed(settings.haDeadline())) {
       throw new IllegalStateException("container " + spec.id() + " is on shared storage and may start only under this host's watchdog,"
           + " which could not be fed (see the node's log)");
+    }
+  }
+
+  /**
+   * Whether this node may act on its host's containers now (start one, record an exit): not fenced, and its JVM not
+   * just out of a stall (see {@link StallGuard}). Not under this object's lock, which a feed holds up to 2 s.
+   */
+  public boolean trusted() {
+    if (fenced) return false;
+    synchronized (stalls) {
+      return stalls.trusted(System.nanoTime());
+    }
+  }
+
+  /** Why {@link #trusted} says no, for the errors that refuse work meanwhile. */
+  public String whyNotTrusted() {
+    if (fenced) return "this node fenced its host and is leaving the cluster";
+    synchronized (stalls) {
+      return stalls.why(System.nanoTime());
     }
   }
 
@@ -147,9 +199,11 @@ public final class HostFence {
   }
 
   /**
-   * Feeds the watchdog; true when it took the deadline. One that is gone while this node is healthy fired during a
-   * stall of this JVM longer than its deadline (this host's containers were killed, and are restarted here by their
-   * policy, the host still being a member): a new one is armed at once, so nothing runs here unguarded.
+   * Feeds the watchdog; true when it took the deadline. One that is gone fired during a stall of this JVM longer than
+   * its deadline: this host's containers were killed, and the survivors may have downed this member and restarted
+   * them elsewhere. The node cannot tell yet, so it fences the host (whatever still runs) and leaves; its next
+   * incarnation reads the log. A watchdog that still runs but did not answer is fed again at the next tick (its
+   * deadline guards meanwhile).
    */
   private boolean feed(Duration deadline) {
     try {
@@ -159,19 +213,17 @@ public final class HostFence {
       lastDeadline = deadline;
       return true;
     } catch (RuntimeException e) {
-      log.error("feeding the watchdog failed: {}; arming a new one", e.getMessage());
-      try {
-        watchdog.close();
-        acknowledgeFences();
-        watchdog = Watchdog.start(layer.config(), deadline);
-        lastFedAt = Instant.now();
-        lastDeadline = deadline;
-        log.warn("watchdog armed again: pid {}, deadline {}", watchdog.pid(), deadline);
-        return true;
-      } catch (RuntimeException again) {
-        log.error("arming a new watchdog failed: {}", again.getMessage());
+      if (watchdog.alive()) {
+        log.error("feeding the watchdog failed: {}; it still runs, and is fed again at the next tick", e.getMessage());
         return false;
       }
+      log.error("feeding the watchdog failed: {}; it is gone: it fenced this host during a stall of this JVM longer than {}", e.getMessage(),
+          lastDeadline);
+      watchdog.close();
+      fenceNow("its watchdog fired while this JVM stood still; the survivors may have restarted its containers elsewhere");
+      log.warn("leaving the cluster: the next incarnation of this node learns from the log what happened meanwhile");
+      leave.run();
+      return false;
     }
   }
 

@@ -225,6 +225,27 @@ class ContainerEntityTest {
   }
 
   @Test
+  void whileTheNodeMayNotActAnExitIsHeldNotRecordedAndCommandsAreRefused() throws Exception {
+    define(RestartPolicy.NEVER);
+    long pid = start().pid();
+    runtime.mayNotAct = "this node's JVM stood still for 9000 ms so far";
+    runtime.exit(ID, 3);
+    kit.runCommand(new ContainerCommand.Stop(1000, ALICE, probe.ref()));
+    ContainerReply.Refused refused = assertInstanceOf(ContainerReply.Refused.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(Code.UNAVAILABLE, refused.rejection().code());
+    assertTrue(refused.rejection().message().contains("stood still"), refused.rejection().message());
+    // Three release rounds: the exit is still held, nothing recorded.
+    Thread.sleep(ContainerEntity.HOLD.multipliedBy(3).toMillis());
+    ContainerState.Running still = assertInstanceOf(ContainerState.Running.class, kit.getState(), "the exit is not recorded while held");
+    assertEquals(pid, still.pid());
+    runtime.mayNotAct = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!(kit.getState() instanceof ContainerState.Stopped) && System.nanoTime() < deadline) Thread.sleep(50);
+    ContainerState.Stopped stopped = assertInstanceOf(ContainerState.Stopped.class, kit.getState(), "the held exit is recorded once the node may act");
+    assertEquals(3, stopped.data().lastExit().orElseThrow().exitCode());
+  }
+
+  @Test
   void recoveryAdoptsAContainerStillRunning() {
     define(RestartPolicy.NEVER);
     long pid = start().pid();

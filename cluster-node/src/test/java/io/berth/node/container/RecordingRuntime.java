@@ -80,6 +80,14 @@ final class RecordingRuntime implements ContainerRuntime {
     return new ExecOutput(0, String.join(" ", argv) + "\n", "", false);
   }
 
+  /** Set by a test: why the node may not act now (as after a stall of its JVM). */
+  volatile String mayNotAct;
+
+  @Override
+  public java.util.Optional<String> mayNotAct() {
+    return java.util.Optional.ofNullable(mayNotAct);
+  }
+
   @Override
   public Observed observe(ContainerId id) {
     return new Observed(running.getOrDefault(id, 0L), true, Optional.ofNullable(lastExits.get(id)));

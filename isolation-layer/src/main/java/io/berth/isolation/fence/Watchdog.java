@@ -194,6 +194,11 @@ public final class Watchdog implements AutoCloseable {
     if (!reply.equals("ok fed " + ms)) throw new WatchdogException("feed the watchdog of " + dataRoot + ": " + reply);
   }
 
+  /** Whether its process still runs (one that fenced has exited, status 2). */
+  public boolean alive() {
+    return pid > 0 && Procs.isAlive(pid, pidStart);
+  }
+
   /** How long until it fences, as it counts (CLOCK_BOOTTIME). */
   public synchronized Duration remaining() {
     String reply = exchange("status");
