@@ -241,6 +241,41 @@ class LocalClusterFailoverTest {
     assertSelfFenced("node-3", "watchdog", "ha-k");
   }
 
+  @Test
+  @Order(6)
+  void aNodeJvmStoppedPastItsDowningActsOnNothingWhenItContinuesAndLeaves() throws Exception {
+    create("ha-s", "node-2", "--storage", "shared", "--restart", "always");
+    awaitCount("ha-s", 5);
+    long pid = show("ha-s").path("pid").asLong();
+    long nodePid = berth.nodePid("node-2");
+    CopySampler sampler = new CopySampler(berth, "ha-s", Duration.ofMillis(25));
+    try {
+      // SIGSTOP: the JVM stands still with its view of the cluster, its entities and its timers, as in a long stall.
+      sh("kill", "-STOP", Long.toString(nodePid));
+      try {
+        await("the watchdog kills ha-s's init " + pid + " while node-2's JVM is stopped", Duration.ofSeconds(10),
+            () -> !Files.exists(Path.of("/proc/" + pid)));
+        awaitRunningElsewhere("ha-s", "node-2");
+      } finally {
+        sh("kill", "-CONT", Long.toString(nodePid));
+      }
+      // It continues believing it owns ha-s, whose exit it has not seen yet: it must neither restart it nor record
+      // anything, and leave (downed, or its watchdog found gone).
+      await("node-2's JVM exits after it continued", Duration.ofSeconds(45), () -> !Files.exists(Path.of("/proc/" + nodePid)));
+    } finally {
+      sampler.close();
+    }
+    sampler.assertNoOverlap();
+    String log = Files.readString(berth.local.resolve("cluster/node-2.log"));
+    assertTrue(log.contains("stood still for"), "node-2's log says it noticed its stall");
+    assertTrue(log.contains("fenced this host: "), "node-2's log says it fenced its host");
+    assertTrue(!log.contains("container ha-s: START") && !log.contains("watchdog armed again"), "node-2 did not start ha-s again nor re-arm");
+    bringBack("node-2");
+    assertEquals(List.of(show("ha-s").path("host").asText()), hostsRunning("ha-s"), "one copy after node-2 came back");
+    Berth.Run verify = berth.berth("audit", "verify", "ha-s");
+    assertEquals(0, verify.exit(), "one writer: ha-s's log verifies " + verify);
+  }
+
   // --- helpers -------------------------------------------------------------------------------------
 
   private static void create(String ct, String host, String... options) {
