@@ -1475,7 +1475,8 @@ public final class IsolationLayer implements AutoCloseable {
       String[] f = Files.readString(store.exitFile(id)).strip().split(" ");
       int n = Integer.parseInt(f[1]);
       return f[0].equals("exited") ? new ContainerExit(id, OptionalInt.of(n), OptionalInt.empty(), requested)
-          : new ContainerExit(id, OptionalInt.empty(), OptionalInt.of(n), requested, f.length > 2 && f[2].equals("poweroff"));
+          : new ContainerExit(id, OptionalInt.empty(), OptionalInt.of(n), requested, f.length > 2 && f[2].equals("poweroff"),
+              f.length > 2 && f[2].equals("reboot"));
     } catch (IOException | RuntimeException e) {
       return new ContainerExit(id, OptionalInt.empty(), OptionalInt.empty(), requested);
     }

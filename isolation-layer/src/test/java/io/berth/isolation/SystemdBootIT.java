@@ -152,6 +152,15 @@ class SystemdBootIT {
     assertTrue(!off.requested() && off.shutDown(), "poweroff inside ends as a shutdown, not a crash: " + off);
     assertEquals(ContainerStatus.STOPPED, layer.inspect(id).status());
 
+    // reboot from inside: its own end too, said as a reboot (the kernel's SIGHUP), so the node can start it again.
+    layer.start(id);
+    awaitRunning(layer, id);
+    layer.exec(id, List.of("systemctl", "reboot"), T);
+    ContainerExit rebooted = exits.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertNotNull(rebooted, "the container did not end within 30 s of systemctl reboot");
+    assertTrue(!rebooted.requested() && rebooted.rebooted() && !rebooted.shutDown() && rebooted.signal().orElse(0) == 1,
+        "reboot inside ends as a reboot: " + rebooted);
+
     // A halt that cannot finish within the timeout (1 ms) is escalated to SIGKILL.
     layer.start(id);
     awaitRunning(layer, id);

@@ -81,7 +81,12 @@ public interface ContainerRuntime {
   record CheckpointFacts(long sequence, java.time.Instant takenAt, long frozenMillis, String host, long initPid) {}
 
   /** How an init ended: exit code, or the signal that killed it (then {@code exitCode} is 128 + signal). */
-  record Exit(int exitCode, int signal) {}
+  /** How an init ended; {@code reboot} when its guest asked to run again in place (a systemd that rebooted). */
+  record Exit(int exitCode, int signal, boolean reboot) {
+    public Exit(int exitCode, int signal) {
+      this(exitCode, signal, false);
+    }
+  }
 
   record ExecOutput(int exitCode, String stdout, String stderr, boolean truncated) {}
 

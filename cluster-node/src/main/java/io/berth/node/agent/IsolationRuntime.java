@@ -234,6 +234,8 @@ public final class IsolationRuntime implements ContainerRuntime, CheckpointSched
   private static Exit exitOf(ContainerExit e) {
     // A systemd that powered off (from inside or asked by a stop) ended cleanly: an exit 0, not "killed by SIGINT".
     if (e.shutDown()) return new Exit(0, 0);
+    // A reboot asked from inside is as clean, and the guest wants to run again: the entity starts it in place.
+    if (e.rebooted()) return new Exit(0, 0, true);
     return e.exitCode().isPresent() ? new Exit(e.exitCode().getAsInt(), 0)
         : e.signal().isPresent() ? new Exit(128 + e.signal().getAsInt(), e.signal().getAsInt())
         : new Exit(-1, 0);

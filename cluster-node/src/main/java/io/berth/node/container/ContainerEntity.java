@@ -551,9 +551,17 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     // A pending stop, kill or destroy records the end of the init as its own outcome.
     Optional<Operation> op = r.data().pending().map(Pending::operation);
     if (op.isPresent() && Set.of(Operation.STOP, Operation.KILL, Operation.DESTROY).contains(op.get())) return Effect().none();
-    CommandContext system = CommandContext.system("the init exited by itself");
+    CommandContext system = CommandContext.system(m.exit().reboot() ? "the guest rebooted" : "the init exited by itself");
     EventChain<ContainerEvent> events = chain(state, system).add(meta -> new ContainerExited(meta, m.exit().exitCode(), m.exit().signal()));
     ctx.getLog().info("container {}: init {} exited ({})", id, m.pid(), describe(m.exit()));
+    if (m.exit().reboot()) {
+      // Asked from inside: it runs again in place whatever its restart policy; at once, unless it reboots in a loop
+      // (then with the policy's growing delay, counted from the second quick reboot).
+      int attempt = attemptAfter(r);
+      Duration delay = attempt <= 1 ? Duration.ZERO : backoff(attempt - 1);
+      events.add(meta -> new RestartScheduled(meta, attempt, delay.toMillis(), "the guest rebooted (reboot inside)"));
+      return Effect().persist(events.events()).thenRun(s -> timers.startSingleTimer("restart", new RestartDue(attempt), delay));
+    }
     Optional<Duration> restart = restartDelay(r, m.exit());
     if (restart.isEmpty()) return Effect().persist(events.events());
     int attempt = attemptAfter(r);
@@ -967,6 +975,7 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
   }
 
   private static String describe(Exit exit) {
+    if (exit.reboot()) return "a reboot from inside";
     return exit.signal() != 0 ? "signal " + exit.signal() : "exit code " + exit.exitCode();
   }
 

@@ -246,6 +246,16 @@ class ContainerEntityTest {
   }
 
   @Test
+  void aRebootFromInsideRunsItAgainInPlaceWhateverItsPolicy() throws Exception {
+    define(RestartPolicy.NEVER);
+    long firstPid = start().pid();
+    runtime.reboot(ID);
+    ContainerState.Running again = awaitRunningOtherThan(firstPid, Duration.ofSeconds(5));
+    assertEquals(0, again.data().lastExit().orElseThrow().exitCode(), "a reboot is a clean end");
+    assertEquals(2, runtime.calls.stream().filter(c -> c.startsWith("start")).count(), "started again: " + runtime.calls);
+  }
+
+  @Test
   void recoveryAdoptsAContainerStillRunning() {
     define(RestartPolicy.NEVER);
     long pid = start().pid();

@@ -137,4 +137,10 @@ final class RecordingRuntime implements ContainerRuntime {
     running.remove(id);
     watchers.remove(id).accept(new Exit(code, 0));
   }
+
+  /** The guest rebooted itself (a systemd's reboot, ended by the kernel's SIGHUP). */
+  void reboot(ContainerId id) {
+    running.remove(id);
+    watchers.remove(id).accept(new Exit(0, 0, true));
+  }
 }
