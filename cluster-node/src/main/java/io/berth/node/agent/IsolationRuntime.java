@@ -204,9 +204,10 @@ public final class IsolationRuntime implements ContainerRuntime, CheckpointSched
     watchers.put(id, onExit);
     ContainerInfo info = layer.inspect(id);
     if (info.status() != ContainerStatus.RUNNING || info.initPid() != pid) {
-      // It ended before the watch was set: report it now, with its status unknown.
+      // It ended before the watch was set: report it now, with the status its shim recorded (the exit file is
+      // written before the layer calls it stopped, and removed at each start), or unknown when there is none.
       Consumer<Exit> w = watchers.remove(id);
-      if (w != null) w.accept(new Exit(-1, 0));
+      if (w != null) w.accept(layer.lastExit(id).map(IsolationRuntime::exitOf).orElse(new Exit(-1, 0)));
     }
   }
 
