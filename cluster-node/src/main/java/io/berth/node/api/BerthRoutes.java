@@ -146,8 +146,9 @@ public final class BerthRoutes extends AllDirectives {
       return containerReply(ops.recover(cid(c), from.equals("checkpoint"), c.context()), 202);
     }));
     t.add(new Endpoint("PUT", "/v1/containers/{id}/limits", c -> {
-      Limits limits = Validation.limits(c.body(Requests.LimitsBody.class), Limits.DEFAULT);
-      return containerReply(ops.setLimits(cid(c), limits, c.context()), 200);
+      Requests.LimitsBody body = c.body(Requests.LimitsBody.class);
+      Validation.limits(body, Limits.DEFAULT);
+      return setLimits(c, current -> Validation.limits(body, Limits.DEFAULT));
     }));
     t.add(new Endpoint("PATCH", "/v1/containers/{id}/limits", this::patchLimits));
     t.add(new Endpoint("PUT", "/v1/containers/{id}/checkpoint-schedule", c -> {
@@ -235,17 +236,30 @@ public final class BerthRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> patchLimits(Call c) {
-    ContainerId id = cid(c);
     Requests.LimitsBody body = c.body(Requests.LimitsBody.class);
-    var context = c.context();
+    if (body == null || body.equals(new Requests.LimitsBody(null, null, null, null))) {
+      throw new io.berth.protocol.InvalidFieldException("limits",
+          "a PATCH names at least one of cpu, memory, pids, disk, cpuWeight, cpuGuarantee, memoryGuarantee", "{}");
+    }
     // Parse against the widest limits first, so a malformed field is refused even before the current limits are read
     // (a rule between two fields, a guarantee above its cap, is checked against the container's own limits below).
     Validation.limits(body, Validation.WIDEST);
+    return setLimits(c, current -> Validation.limits(body, current));
+  }
+
+  /**
+   * Resizes to {@code target} of the container's current limits; limits it has already are answered from its state,
+   * with no change recorded (a repeated `ct set`, or a PUT of what it runs with, writes nothing to its log).
+   */
+  private CompletionStage<HttpResponse> setLimits(Call c, java.util.function.UnaryOperator<Limits> target) {
+    ContainerId id = cid(c);
+    var context = c.context();
     return fromOps(ops.get(id)).thenCompose(s -> {
-      if (!(s instanceof ContainerState.Live live)) {
+      if (!(s instanceof ContainerState.Live live) || s instanceof ContainerState.Destroyed) {
         return done(problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")));
       }
-      Limits limits = Validation.limits(body, live.data().spec().limits());
+      Limits limits = target.apply(live.data().spec().limits());
+      if (limits.equals(live.data().spec().limits()) && live.data().pending().isEmpty()) return done(json(200, Views.container(live)));
       return containerReply(ops.setLimits(id, limits, context), 200);
     });
   }

@@ -247,6 +247,17 @@ class BerthRoutesTest {
   }
 
   @Test
+  void aLimitsChangeThatChangesNothingWritesNothingAndAnEmptyPatchIsRefused() throws Exception {
+    create("web-1");
+    ops.calls.clear();
+    problem(send("PATCH", "/v1/containers/web-1/limits", "{}"), 400, "invalid-field", "limits");
+    assertEquals("256M", body(send("PATCH", "/v1/containers/web-1/limits", "{\"memory\":\"256M\"}")).get("limits").get("memory").asText());
+    assertEquals(200, send("PUT", "/v1/containers/web-1/limits", "{}").statusCode(), "PUT of the defaults it runs with");
+    assertEquals(List.of("get web-1", "get web-1"), ops.calls, "no resize asked: nothing to change");
+    problem(send("PATCH", "/v1/containers/nope/limits", "{\"memory\":\"64M\"}"), 404, "not-found", "container");
+  }
+
+  @Test
   void lifecycleCallsReachBerthWithTheirArguments() throws Exception {
     create("web-1");
     assertEquals("running", body(send("POST", "/v1/containers/web-1/start", null)).get("phase").asText());
@@ -285,6 +296,7 @@ class BerthRoutesTest {
         "exec web-1 [echo, hello] timeout=5000",
         "get web-1",
         "setLimits web-1 cpu=1 memory=128M pids=512 memory-guarantee=16M",
+        "get web-1",
         "setLimits web-1 cpu=0.25 memory=256M pids=512 memory-guarantee=16M",
         "migrate web-1 to=host-3 mode=COLD postCopy=AUTO",
         "get web-1",
