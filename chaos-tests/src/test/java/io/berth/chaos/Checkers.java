@@ -19,10 +19,17 @@ final class Checkers {
   private Checkers() {}
 
   /** An event of the log as the audit API shows it. */
-  record LogEvent(String kind, String entity, String type, String correlationId, Instant at) {
+  /** One event of the log; {@code memory}: the memory cap it sets (a define's or a limits change's), else null. */
+  record LogEvent(String kind, String entity, String type, String correlationId, Instant at, String memory) {
+    LogEvent(String kind, String entity, String type, String correlationId, Instant at) {
+      this(kind, entity, type, correlationId, at, null);
+    }
+
     static LogEvent of(JsonNode entry) {
+      JsonNode d = entry.path("details");
+      JsonNode limits = d.has("limits") ? d.path("limits") : d.path("spec").path("limits");
       return new LogEvent(entry.path("entity").path("kind").asText(), entry.path("entity").path("id").asText(), entry.path("type").asText(),
-          entry.path("correlationId").asText(null), Instant.parse(entry.path("at").asText()));
+          entry.path("correlationId").asText(null), Instant.parse(entry.path("at").asText()), limits.path("memory").asText(null));
     }
   }
 
@@ -58,7 +65,7 @@ final class Checkers {
       if (p.completion().type() != History.Type.OK || "nemesis".equals(p.invoke().process()) || !CHANGES.contains(p.invoke().f())) continue;
       oks++;
       if (logged.contains(p.invoke().target() + "/" + p.invoke().correlationId())) continue;
-      if (hostNoOp(p, log)) {
+      if (hostNoOp(p, log) || limitsNoOp(p, log)) {
         noOps++;
         continue;
       }
@@ -69,7 +76,7 @@ final class Checkers {
       }
     }
     return Verdict.of("acknowledged-in-log", problems, oks + " acknowledged changes against " + log.size() + " events (" + noOps
-        + " of them uncordons of uncordoned hosts or drains of draining ones, which change nothing)");
+        + " of them uncordons of uncordoned hosts, drains of draining ones or sets of the memory a container had, which change nothing)");
   }
 
   /**
@@ -110,6 +117,30 @@ final class Checkers {
       if (checkedAtInvoke && (f.equals("uncordon") ? !cordoned : draining)) return true;
     }
     return f.equals("uncordon") ? !cordoned : draining;
+  }
+
+  /**
+   * A set of the memory cap a container already has answers ok from its state and persists nothing (the API). Such
+   * an ok needs no event: it is one when the container's log, folded to the invoke or to any of its events up to the
+   * answer, shows that cap.
+   */
+  static boolean limitsNoOp(History.Pair p, List<LogEvent> log) {
+    if (!p.invoke().f().equals("set")) return false;
+    Object asked = p.invoke().args().get("memory");
+    if (asked == null) return false;
+    String memory = null;
+    boolean checkedAtInvoke = false;
+    for (LogEvent e : log.stream().filter(e -> e.kind().equals("container") && e.entity().equals(p.invoke().target()))
+        .sorted(java.util.Comparator.comparing(LogEvent::at)).toList()) {
+      if (e.at().isAfter(p.invoke().at()) && !checkedAtInvoke) {
+        checkedAtInvoke = true;
+        if (asked.toString().equals(memory)) return true;
+      }
+      if (e.at().isAfter(p.completion().at())) break;
+      if (e.memory() != null) memory = e.memory();
+      if (checkedAtInvoke && asked.toString().equals(memory)) return true;
+    }
+    return asked.toString().equals(memory);
   }
 
   /** The faults in place between two times, to say which hosts were under a fault when something went wrong. */

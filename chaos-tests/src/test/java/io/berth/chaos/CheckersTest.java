@@ -76,6 +76,23 @@ class CheckersTest {
   }
 
   @Test
+  void aSetOfTheMemoryAContainerHasNeedsNoEventButAChangeDoes() throws Exception {
+    History h = new History();
+    h.add(new History.Op(0, "0", History.Type.INVOKE, "set", "ch-1", "s-1", T, Map.of("memory", "64M"), ""));
+    h.add(new History.Op(0, "0", History.Type.OK, "set", "ch-1", "s-1", T.plusSeconds(1), Map.of("memory", "64M"), ""));
+    // As the API gives them: a define's cap is in its spec, a change's in its limits.
+    Checkers.LogEvent defined = Checkers.LogEvent.of(json("{\"entity\":{\"kind\":\"container\",\"id\":\"ch-1\"},\"type\":\"ContainerDefined\","
+        + "\"correlationId\":\"c\",\"at\":\"" + T.minusSeconds(60) + "\",\"details\":{\"spec\":{\"limits\":{\"memory\":\"64M\"}}}}"));
+    assertEquals("64M", defined.memory());
+    assertTrue(Checkers.acknowledgedInLog(h, List.of(defined)).valid(), "64M already: nothing to record");
+    Checkers.LogEvent changed = Checkers.LogEvent.of(json("{\"entity\":{\"kind\":\"container\",\"id\":\"ch-1\"},\"type\":\"LimitsChanged\","
+        + "\"correlationId\":\"other\",\"at\":\"" + T.minusSeconds(30) + "\",\"details\":{\"limits\":{\"memory\":\"128M\"}}}"));
+    Verdict lost = Checkers.acknowledgedInLog(h, List.of(defined, changed));
+    assertFalse(lost.valid(), "it had 128M: setting 64M must be in the log");
+    assertTrue(lost.problems().get(0).contains("set ch-1"), lost.problems().toString());
+  }
+
+  @Test
   void aKernelThatDoesNotMatchTheLogIsNotConverged() {
     Map<String, Checkers.Placed> log = Map.of("ch-1", new Checkers.Placed("running", "node-1"), "ch-2", new Checkers.Placed("stopped", "node-2"),
         "ch-3", new Checkers.Placed("running", "node-3"));
