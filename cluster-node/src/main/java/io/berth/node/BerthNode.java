@@ -97,8 +97,7 @@ public final class BerthNode implements AutoCloseable {
       // traffic off the management networks.
       layer.ensureBridge(s.bridge(), s.bridgeAddress() + "/" + s.bridgePrefix(), s.managementNetworks());
       io.berth.node.fence.HostFence fence = new io.berth.node.fence.HostFence(layer, s.fencing(), s.sharedRoot());
-      IsolationRuntime runtime = new IsolationRuntime(layer, s.bridge(), s.bridgeAddress(), fence::beforeStart,
-          () -> fence.trusted() ? Optional.empty() : Optional.of(fence.whyNotTrusted()))
+      IsolationRuntime runtime = new IsolationRuntime(layer, s.bridge(), s.bridgeAddress(), fence::beforeStart, fence::mayNotAct)
           .withCheckpoints(s.hostId(), system.dispatchers().lookup(org.apache.pekko.actor.typed.DispatcherSelector.blocking()),
               s.checkpoints().tick(), s.checkpoints().parallel());
       system.getWhenTerminated().thenRun(runtime::stopCheckpoints);

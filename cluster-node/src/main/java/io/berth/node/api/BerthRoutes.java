@@ -146,9 +146,8 @@ public final class BerthRoutes extends AllDirectives {
       return containerReply(ops.recover(cid(c), from.equals("checkpoint"), c.context()), 202);
     }));
     t.add(new Endpoint("PUT", "/v1/containers/{id}/limits", c -> {
-      Requests.LimitsBody body = c.body(Requests.LimitsBody.class);
-      Validation.limits(body, Limits.DEFAULT);
-      return setLimits(c, current -> Validation.limits(body, Limits.DEFAULT));
+      Limits limits = Validation.limits(c.body(Requests.LimitsBody.class), Limits.DEFAULT);
+      return setLimits(c, current -> limits);
     }));
     t.add(new Endpoint("PATCH", "/v1/containers/{id}/limits", this::patchLimits));
     t.add(new Endpoint("PUT", "/v1/containers/{id}/checkpoint-schedule", c -> {

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not fed before {@link #arm}: a node that comes back arms it only after its host entity said it was not fenced
  * (or after it emptied the host), so a new JVM never prolongs the life of copies the survivors may restart.
  *
- * <p>After a stall of this JVM ({@link StallGuard}) the node acts on no container for a moment ({@link #trusted}),
+ * <p>After a stall of this JVM ({@link StallGuard}) the node acts on no container for a moment ({@link #mayNotAct}),
  * and when the watchdog fired during the stall the node fences the host itself and leaves: it comes back as a new
  * incarnation, which learns from the log what the survivors did meanwhile. Re-arming a watchdog and carrying on, as
  * before, let a node paused 9 s restart copies the survivors had already restarted elsewhere (found by the soak).
@@ -130,9 +130,8 @@ public final class HostFence {
    * now. Refused while the watchdog is not armed or not fed (the host is not known to be in the cluster).
    */
   public synchronized void beforeStart(ContainerSpec spec) {
-    if (!trusted()) {
-      throw new IllegalStateException("container " + spec.id() + " may not start on this host now: " + whyNotTrusted());
-    }
+    Optional<String> notNow = mayNotAct();
+    if (notNow.isPresent()) throw new IllegalStateException("container " + spec.id() + " may not start on this host now: " + notNow.get());
     if (spec.storage() != Storage.SHARED) return;
     if (watchdog == null || !feeding || fenced) {
       throw new IllegalStateException("container " + spec.id() + " is on shared storage and may start only while this host's watchdog is fed"
@@ -146,21 +145,15 @@ public final class HostFence {
   }
 
   /**
-   * Whether this node may act on its host's containers now (start one, record an exit): not fenced, and its JVM not
-   * just out of a stall (see {@link StallGuard}). Not under this object's lock, which a feed holds up to 2 s.
+   * Empty while this node may act on its host's containers (start one, record an exit); otherwise why not: it fenced
+   * its host, or its JVM is just out of a stall (see {@link StallGuard}). Not under this object's lock, which a feed
+   * holds up to 2 s.
    */
-  public boolean trusted() {
-    if (fenced) return false;
+  public Optional<String> mayNotAct() {
+    if (fenced) return Optional.of("this node fenced its host and is leaving the cluster");
     synchronized (stalls) {
-      return stalls.trusted(System.nanoTime());
-    }
-  }
-
-  /** Why {@link #trusted} says no, for the errors that refuse work meanwhile. */
-  public String whyNotTrusted() {
-    if (fenced) return "this node fenced its host and is leaving the cluster";
-    synchronized (stalls) {
-      return stalls.why(System.nanoTime());
+      long now = System.nanoTime();
+      return stalls.trusted(now) ? Optional.empty() : Optional.of(stalls.why(now));
     }
   }
 
