@@ -493,8 +493,15 @@ static int mode_exec(void) {
   int rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) die("open-root", errno, path);
 
-  const char *failed = NULL;
-  if (join_cgroups(&c, getpid(), &failed) < 0) die("join-cgroup", errno, failed);
+  /* The command joins the container's cgroups, not this helper: the helper stays outside the container's pid
+   * namespace, and a process in its cgroups that it cannot name reads there as pid 0, which systemd inside takes
+   * for a broken tree ("systemctl status": "Failed to dump process list ... Input/output error"). The files are
+   * opened here, while the host's paths still name them; the child writes "0" (itself) into each. */
+  int cgfds[16];
+  for (int i = 0; i < c.ncgroups; i++) {
+    cgfds[i] = open(c.cgroups[i], O_WRONLY | O_CLOEXEC);
+    if (cgfds[i] < 0) die("join-cgroup", errno, c.cgroups[i]);
+  }
   if (userfd >= 0) {
     if (setns(userfd, CLONE_NEWUSER) < 0) die("setns", errno, "user");
     close(userfd);
@@ -516,6 +523,12 @@ static int mode_exec(void) {
   if (child < 0) die("fork", errno, "exec");
   if (child == 0) {
     close(err[0]);
+    for (int i = 0; i < c.ncgroups; i++) {
+      if (write(cgfds[i], "0", 1) != 1) {
+        dprintf(err[1], "join-cgroup %s %s", strerrorname_np(errno), c.cgroups[i]);
+        _exit(127);
+      }
+    }
     close_fds_except(err[1], -1);
     c.args[c.nargs] = NULL;
     c.envs[c.nenvs] = NULL;
@@ -527,6 +540,7 @@ static int mode_exec(void) {
   }
   exec_child = child;
   close(err[1]);
+  for (int i = 0; i < c.ncgroups; i++) close(cgfds[i]);
   struct sigaction sa = {0};
   sa.sa_handler = forward_kill;
   sigaction(SIGTERM, &sa, NULL);

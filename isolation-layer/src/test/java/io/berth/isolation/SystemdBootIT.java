@@ -101,6 +101,19 @@ class SystemdBootIT {
     assertTrue(initCgroups.contains(":name=systemd:/" + root + "/init.scope"), "systemd put itself in init.scope:\n" + initCgroups);
     assertTrue(Files.isDirectory(Path.of("/sys/fs/cgroup/systemd", root, "system.slice")), "its own tree in the name=systemd hierarchy");
 
+    // An exec'd command is in the container's cgroups and its helper is not: every process there is one the container
+    // can name (the kernel writes 0 for one it cannot), so systemctl status shows the whole tree without an error.
+    for (String h : List.of("systemd", "unified", "memory", "pids")) {
+      String procs = layer.exec(id, List.of("sh", "-c", "echo $$; cat /sys/fs/cgroup/" + h + "/cgroup.procs"), T).stdout();
+      List<String> listed = List.of(procs.strip().split("\\s+"));
+      assertFalse(listed.subList(1, listed.size()).contains("0"), "a process the container cannot name is in its " + h + " cgroup: " + procs);
+      assertTrue(listed.subList(1, listed.size()).contains(listed.get(0)), "the exec'd shell is in the container's " + h + " cgroup: " + procs);
+    }
+    ExecResult tree = layer.exec(id, List.of("systemctl", "status", "--no-pager", "--lines=0"), T);
+    assertEquals(0, tree.exitCode(), tree.stdout() + tree.stderr());
+    assertFalse(tree.stderr().contains("Failed to dump process list"), tree.stderr());
+    assertTrue(tree.stdout().contains("init.scope") && tree.stdout().contains("systemd-journald"), "systemctl status lists its processes:\n" + tree.stdout());
+
     // Delegated to its root and to nothing above: the container's cgroup is its, the limits and the parent the host's.
     long base = Long.parseLong(Files.readString(Path.of("/proc", Integer.toString(pid), "uid_map")).trim().split("\\s+")[1]);
     assertNotEquals(0, base);
