@@ -101,6 +101,10 @@ static void parse_config(struct config *c) {
       if (c->ncgroupfs == 16) die("parse-config", E2BIG, "cgroupfs");
       c->cgroupfs[c->ncgroupfs++] = v;
     }
+    else if (!strcmp(k, "etc")) {
+      if (c->netcfiles == 16) die("parse-config", E2BIG, "etc");
+      c->etcfiles[c->netcfiles++] = v;
+    }
     else if (!strcmp(k, "cgroup")) {
       if (c->ncgroups == 16) die("parse-config", E2BIG, "cgroup");
       c->cgroups[c->ncgroups++] = v;
@@ -245,6 +249,7 @@ static int container_init(void *arg) {
   if (syscall(SYS_pivot_root, ".", ".") < 0) init_fail(errfd, "pivot_root", c->rootfs);
   if (umount2(".", MNT_DETACH) < 0) init_fail(errfd, "umount-old-root", "/");
   if (chdir("/") < 0) init_fail(errfd, "chdir", "/");
+  write_etc_files(c, errfd);
 
   int null = open("/dev/null", O_RDWR);
   if (null < 0) init_fail(errfd, "open", "/dev/null");

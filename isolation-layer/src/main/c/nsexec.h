@@ -25,6 +25,8 @@ struct config {
   int notify_ms;      /* notify-timeout-ms=N: how long it waits */
   const char *cgroupfs[16]; /* cgroupfs=NAME TYPE OPTIONS: the host's hierarchies, mounted inside */
   int ncgroupfs;
+  char *etcfiles[16];       /* etc=PATH\nCONTENT: a file the init writes after pivot_root (etcfiles.c) */
+  int netcfiles;
   char *args[MAX_RECORDS + 1];
   int nargs;
   char *envs[MAX_RECORDS + 1];
@@ -80,6 +82,8 @@ void systemd_mounts(struct config *c, int errfd);
  * READY=1 (0), its death or the timeout (-1 with errno and *step). */
 int notify_open(const char *name, const char **step);
 int notify_await(int fd, pid_t init, int timeout_ms, const char **step);
+/* etcfiles.c: in the init, after pivot_root: the etc= files, as the container's root. */
+void write_etc_files(struct config *c, int errfd);
 /* cgroupns.c: in the init, once it is in its cgroups: its own cgroup namespace. */
 void unshare_cgroup_ns(struct config *c, int errfd);
 

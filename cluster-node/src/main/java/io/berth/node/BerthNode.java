@@ -92,6 +92,7 @@ public final class BerthNode implements AutoCloseable {
       HostResources detected = HostResources.detect();
       IsolationConfig iso = IsolationConfig.defaults(s.dataRoot().resolve("isolation"), s.bridge(), s.cgroupRoot());
       if (s.sharedRoot().isPresent()) iso = iso.withSharedImagesRoot(s.sharedRoot().get());
+      iso = iso.withDns(s.dns());
       IsolationLayer layer = new IsolationLayer(iso);
       // Also protects this host from the bridge (no new connection to its addresses) and keeps containers'
       // traffic off the management networks.

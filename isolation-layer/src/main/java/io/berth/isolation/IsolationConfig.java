@@ -26,10 +26,13 @@ import java.util.Optional;
  *                       directory every host mounts (NFS, CephFS; for a cluster on one machine a plain directory
  *                       outside every data root), so a host taking over a dead host's container adopts its image in
  *                       place. Empty (the default): this host refuses shared containers
+ * @param dns            the name servers and search domains written into each container's /etc/resolv.conf at its
+ *                       start ({@link GuestDns}); {@link GuestDns#NONE} (the default) leaves that file alone
  */
 public record IsolationConfig(
     Path dataRoot, String bridge, Path criu, String cgroupRoot, HostResources host, Optional<Path> helper,
-    Map<String, Path> templateSources, Path imagesRoot, long defaultDiskBytes, Optional<Path> sharedImagesRoot) {
+    Map<String, Path> templateSources, Path imagesRoot, long defaultDiskBytes, Optional<Path> sharedImagesRoot,
+    GuestDns dns) {
 
   /**
    * 10 GiB, the size Incus and LXD give a block-backed volume that names none (and Docker's devicemapper
@@ -58,6 +61,7 @@ public record IsolationConfig(
       throw new InvalidFieldException("defaultDiskBytes", "must be between 16M and 1024T", defaultDiskBytes);
     }
     sharedImagesRoot = sharedImagesRoot == null ? Optional.empty() : sharedImagesRoot;
+    dns = dns == null ? GuestDns.NONE : dns;
     if (sharedImagesRoot.isPresent()) {
       Path shared = sharedImagesRoot.get();
       if (!shared.isAbsolute()) throw new InvalidFieldException("sharedImagesRoot", "must be an absolute path", shared);
@@ -71,7 +75,7 @@ public record IsolationConfig(
   /** Without a shared images root: the configuration as it was before storage classes. */
   public IsolationConfig(Path dataRoot, String bridge, Path criu, String cgroupRoot, HostResources host, Optional<Path> helper,
       Map<String, Path> templateSources, Path imagesRoot, long defaultDiskBytes) {
-    this(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes, Optional.empty());
+    this(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes, Optional.empty(), GuestDns.NONE);
   }
 
   /**
@@ -90,31 +94,37 @@ public record IsolationConfig(
       repo.map(r -> r.resolve(".local/templates").resolve(name)).filter(Files::isDirectory).ifPresent(p -> sources.put(name, p));
     }
     return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, HostResources.detect(), Optional.empty(), sources, null,
-        DEFAULT_DISK_BYTES, Optional.empty());
+        DEFAULT_DISK_BYTES, Optional.empty(), GuestDns.NONE);
   }
 
   /** Another data root; an images root under the old one moves with it, one elsewhere (shared storage) stays. */
   public IsolationConfig withDataRoot(Path newRoot) {
     Path images = imagesRoot.startsWith(dataRoot) ? newRoot.resolve(dataRoot.relativize(imagesRoot)) : imagesRoot;
-    return new IsolationConfig(newRoot, bridge, criu, cgroupRoot, host, helper, templateSources, images, defaultDiskBytes, sharedImagesRoot);
+    return new IsolationConfig(newRoot, bridge, criu, cgroupRoot, host, helper, templateSources, images, defaultDiskBytes, sharedImagesRoot, dns);
   }
 
   public IsolationConfig withCgroupRoot(String newRoot) {
-    return new IsolationConfig(dataRoot, bridge, criu, newRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes, sharedImagesRoot);
+    return new IsolationConfig(dataRoot, bridge, criu, newRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes, sharedImagesRoot, dns);
   }
 
   public IsolationConfig withImagesRoot(Path newRoot) {
-    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, newRoot, defaultDiskBytes, sharedImagesRoot);
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, newRoot, defaultDiskBytes, sharedImagesRoot, dns);
   }
 
   public IsolationConfig withDefaultDiskBytes(long bytes) {
-    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, bytes, sharedImagesRoot);
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, bytes, sharedImagesRoot, dns);
   }
 
   /** The shared images root this host mounts (see the record's comment); a data root moved later keeps it. */
   public IsolationConfig withSharedImagesRoot(Path root) {
     return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes,
-        Optional.ofNullable(root));
+        Optional.ofNullable(root), dns);
+  }
+
+  /** The name servers and search domains this host gives its containers (see the record's comment). */
+  public IsolationConfig withDns(GuestDns newDns) {
+    return new IsolationConfig(dataRoot, bridge, criu, cgroupRoot, host, helper, templateSources, imagesRoot, defaultDiskBytes,
+        sharedImagesRoot, newDns);
   }
 
   /** BERTH_REPO, or the first directory upward from the working directory holding .local/bin/criu or bin/setup-host. */

@@ -303,6 +303,7 @@ public final class IsolationLayer implements AutoCloseable {
       rec.putAll("arg", r.command().subList(1, r.command().size()));
       rec.putAll("env", ENV);
       rec.put("env", "HOSTNAME=" + r.hostname());
+      rec.putAll("etc", GuestFiles.records(store.rootfs(id), r.hostname(), r.network(), config.dns()));
       if (systemd) SystemdInit.records(rec, id, layout);
       Helper.Started s;
       try {

@@ -139,6 +139,39 @@ class SystemdBootIT {
     }
   }
 
+  /**
+   * Inside, the network is what Berth configured, said where Debian reads it: systemd-networkd, once the operator
+   * enables it, takes eth0 as configured (from Berth's unit) and keeps its address and route instead of replacing
+   * them; the name resolves to the container's address.
+   */
+  @Test
+  void networkdEnabledInsideKeepsTheAddressBerthGaveIt() throws Exception {
+    IsolationLayer layer = host.layer("n", c -> c.withDns(new GuestDns(List.of("198.18.0.53"), List.of())));
+    ContainerId id = host.newId("net");
+    NetworkAttachment net = host.bridged(41);
+    layer.prepare(debian(id), net);
+    layer.start(id);
+    awaitRunning(layer, id);
+    assertEquals(net.address() + "     " + id.value(), exec(layer, id, "getent", "hosts", id.value()).replaceAll("\\s+", "     "));
+    assertEquals(id.value(), exec(layer, id, "cat", "/etc/hostname"));
+
+    layer.exec(id, List.of("systemctl", "enable", "--now", "systemd-networkd"), T);
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    String link = "";
+    while (System.nanoTime() < deadline && !link.contains("routable (configured)")) {
+      link = exec(layer, id, "networkctl", "status", "eth0", "--no-pager", "--lines=0");
+      sleep(200);
+    }
+    assertTrue(link.contains("routable (configured)"), "networkd did not take eth0 as configured within 30 s:\n" + link);
+    assertTrue(link.contains("10-berth-eth0.network"), "from Berth's unit:\n" + link);
+    String addresses = exec(layer, id, "ip", "-4", "-o", "addr", "show", "dev", "eth0");
+    assertTrue(addresses.contains(net.address() + "/" + net.prefixLength()), addresses);
+    assertEquals(1, addresses.lines().count(), "no second address beside Berth's: " + addresses);
+    assertTrue(exec(layer, id, "ip", "-4", "route", "show", "default").contains("via " + net.gateway()), "the default route stays");
+    assertEquals("running", exec(layer, id, "systemctl", "is-system-running"));
+    layer.destroy(id);
+  }
+
   @Test
   void stopHaltsSystemdPoweroffInsideEndsCleanlyAndAStuckHaltIsKilled() throws Exception {
     IsolationLayer layer = host.layer("b");

@@ -51,7 +51,8 @@ public record NodeSettings(
     Optional<Path> sharedRoot,
     io.berth.node.checkpoint.CheckpointSettings checkpoints,
     io.berth.protocol.host.Overcommit overcommit,
-    io.berth.node.exec.ExecSettings exec) {
+    io.berth.node.exec.ExecSettings exec,
+    io.berth.isolation.GuestDns dns) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -121,7 +122,29 @@ public record NodeSettings(
     }
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
         bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot,
-        checkpoints, overcommit, new io.berth.node.exec.ExecSettings(c.getInt("exec.threads"), c.getInt("exec.queue")));
+        checkpoints, overcommit, new io.berth.node.exec.ExecSettings(c.getInt("exec.threads"), c.getInt("exec.queue")), dns(c));
+  }
+
+  /** berth.isolation.nameservers: "inherit" (this host's resolv.conf) or a list; search-domains go with a list. */
+  private static io.berth.isolation.GuestDns dns(Config c) {
+    ConfigValue servers = c.getValue("isolation.nameservers");
+    List<String> search = c.getStringList("isolation.search-domains");
+    try {
+      if (servers.valueType() == com.typesafe.config.ConfigValueType.STRING && "inherit".equals(servers.unwrapped())) {
+        if (!search.isEmpty()) {
+          throw new InvalidFieldException("berth.isolation.search-domains", "must be empty when nameservers is \"inherit\" (the host's search line is taken)", search);
+        }
+        return io.berth.isolation.GuestDns.inherit(Path.of("/etc/resolv.conf"));
+      }
+      if (servers.valueType() != com.typesafe.config.ConfigValueType.LIST) {
+        throw new InvalidFieldException("berth.isolation.nameservers", "must be \"inherit\" or a list of IPv4 or IPv6 addresses", servers.unwrapped());
+      }
+      return new io.berth.isolation.GuestDns(c.getStringList("isolation.nameservers"), search);
+    } catch (InvalidFieldException e) {
+      if (e.field().startsWith("berth.")) throw e;
+      if (e.field().equals("search")) throw new InvalidFieldException("berth.isolation.search-domains", e.rule(), search);
+      throw e.under("berth.isolation");
+    }
   }
 
   private static java.time.Duration duration(Config c, String key) {

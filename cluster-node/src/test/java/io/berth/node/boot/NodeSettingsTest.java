@@ -35,6 +35,19 @@ class NodeSettingsTest {
   }
 
   @Test
+  void nameServersAreInheritedFromTheHostByDefaultOrListedOrNone() {
+    assertEquals(io.berth.isolation.GuestDns.inherit(java.nio.file.Path.of("/etc/resolv.conf")), settings("").dns(), "inherit by default");
+    io.berth.isolation.GuestDns listed = settings("berth.isolation { nameservers = [\"198.18.0.53\"], search-domains = [\"berth.test\"] }").dns();
+    assertEquals(List.of("198.18.0.53"), listed.nameservers());
+    assertEquals(List.of("berth.test"), listed.search());
+    assertTrue(settings("berth.isolation.nameservers = []").dns().none(), "[]: none written");
+    assertEquals("berth.isolation.nameservers", refused("berth.isolation.nameservers = [\"ns1.example\"]").field());
+    assertEquals("berth.isolation.nameservers", refused("berth.isolation.nameservers = \"8.8.8.8\"").field(), "a string other than inherit");
+    assertEquals("berth.isolation.search-domains", refused("berth.isolation { nameservers = [\"198.18.0.53\"], search-domains = [\"a_b\"] }").field());
+    assertEquals("berth.isolation.search-domains", refused("berth.isolation.search-domains = [\"berth.test\"]").field(), "with inherit");
+  }
+
+  @Test
   void theRealServersExampleDeclaresItsManagementNetworkAndPassesTheChecks() {
     java.io.File example = new java.io.File("../config/node.conf.example");
     assertTrue(example.isFile(), "run from the module directory: " + example.getAbsolutePath());

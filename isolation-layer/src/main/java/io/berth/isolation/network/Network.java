@@ -129,8 +129,11 @@ public final class Network {
     Commands.Result r = Commands.run(List.of(ip, "-batch", "-"), host.getBytes(StandardCharsets.UTF_8), TIMEOUT);
     if (linkExists(veth)) onCreated.run();
     if (!r.ok()) throw new NetworkException("create veth " + veth + " on bridge " + a.bridge() + ": " + r.describe());
+    // With its broadcast address, as a distribution's own network manager would add it: systemd-networkd, enabled
+    // inside, sees Berth's address as the one its unit asks for; without it, networkd asks the kernel again and
+    // again to change a broadcast the kernel never changes on an existing address, and the link ends "failed".
     String inside = "link set lo up\n"
-        + "addr add " + a.address() + "/" + a.prefixLength() + " dev eth0\n"
+        + "addr add " + a.address() + "/" + a.prefixLength() + " brd + dev eth0\n"
         + "link set eth0 up\n"
         + "route add default via " + a.gateway() + " dev eth0\n";
     Commands.Result r2 = helper.inNetns(netns, List.of(ip, "-batch", "-"), inside.getBytes(StandardCharsets.UTF_8));
