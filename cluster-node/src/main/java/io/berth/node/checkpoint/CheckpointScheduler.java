@@ -102,6 +102,14 @@ public final class CheckpointScheduler implements AutoCloseable {
       for (ContainerId id : due) {
         if (inFlight.size() >= parallel) break;
         if (!inFlight.add(id)) continue;
+        // Due again, now that it is ours? The list above may have read its entry just before the checkpoint that
+        // ended meanwhile moved its due time on (take updates the entry before it leaves inFlight), and a second
+        // checkpoint right after the first would be one too many.
+        Entry entry = entries.get(id);
+        if (entry == null || entry.due().isAfter(now)) {
+          inFlight.remove(id);
+          continue;
+        }
         blocking.execute(() -> take(id));
       }
     } catch (RuntimeException e) {
