@@ -30,6 +30,18 @@ static int write_all(int fd, const char *text) {
   return 0;
 }
 
+/* Makes the directories above path that are missing (0755, the container's root's), as mkdir -p would. */
+static int make_parents(const char *path) {
+  char dir[4096];
+  if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) return errno = ENAMETOOLONG, -1;
+  for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+    *p = '\0';
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return 0;
+}
+
 void write_etc_files(struct config *c, int errfd) {
   for (int i = 0; i < c->netcfiles; i++) {
     char *path = c->etcfiles[i];
@@ -45,6 +57,7 @@ void write_etc_files(struct config *c, int errfd) {
       errno = ENAMETOOLONG;
       init_fail(errfd, "etc-file", path);
     }
+    if (make_parents(path) < 0) init_fail(errfd, "etc-file-mkdir", path);
     if (unlink(tmp) < 0 && errno != ENOENT) init_fail(errfd, "etc-file-unlink", tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) init_fail(errfd, "etc-file-open", tmp);

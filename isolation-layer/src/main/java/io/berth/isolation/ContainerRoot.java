@@ -63,7 +63,8 @@ final class ContainerRoot {
     helper.idmapMount(store.layer(id), store.mappedLayer(id), store.userns(id), "container " + id);
     revert.add(() -> Rootfs.unmount(store.mappedLayer(id)));
     Path mapped = store.mappedLayer(id);
-    String options = "lowerdir=" + store.mappedTemplate(id) + ",upperdir=" + mapped.resolve("upper") + ",workdir=" + mapped.resolve("work");
+    String options = "lowerdir=" + store.mappedTemplate(id) + ",upperdir=" + mapped.resolve("upper") + ",workdir=" + mapped.resolve("work")
+        + "," + Rootfs.XINO;
     helper.mountOverlay(store.rootfs(id), options, idBase, "container " + id);
     revert.add(() -> Rootfs.unmount(store.rootfs(id)));
   }

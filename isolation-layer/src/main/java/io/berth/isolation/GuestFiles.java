@@ -48,6 +48,27 @@ final class GuestFiles {
     return out;
   }
 
+  /**
+   * The start's records for a container whose init is systemd: a drop-in for every service that keeps the services
+   * out of the namespaces CRIU cannot checkpoint when nested in the container's own (uts, ipc, user), so the booted
+   * system can be live-migrated. A symlink in its place (to /dev/null) opts out.
+   */
+  static List<String> systemdRecords(Path rootfs) {
+    return ownFileOrMissingDir(rootfs, CHECKPOINTABLE_DROP_IN).map(p -> List.of(record(p, CHECKPOINTABLE))).orElse(List.of());
+  }
+
+  static final String CHECKPOINTABLE_DROP_IN = "/etc/systemd/system/service.d/10-berth-checkpointable.conf";
+  static final String CHECKPOINTABLE = """
+      # Written by Berth at each start of this container. A live migration checkpoints the container with CRIU, and CRIU
+      # cannot dump a uts, ipc or user namespace nested in the container's own ("Can't dump nested uts namespace"), which
+      # ProtectHostname=, PrivateIPC= and PrivateUsers= would give a service. Every other sandboxing option stays as the
+      # unit has it. To opt out (and give up live migration): ln -sf /dev/null on this file.
+      [Service]
+      ProtectHostname=no
+      PrivateIPC=no
+      PrivateUsers=no
+      """;
+
   /** /etc/hosts: the container's own lines, less Berth's old one, then its name at its address (127.0.1.1 without one). */
   static String hosts(Optional<String> old, String hostname, Optional<String> address) {
     StringBuilder b = new StringBuilder();
@@ -123,6 +144,15 @@ final class GuestFiles {
     } catch (IOException e) {
       return Optional.empty();
     }
+  }
+
+  /** {@code path}, when the file there is absent or a regular file, its directory made by the init if missing. */
+  private static Optional<String> ownFileOrMissingDir(Path rootfs, String path) {
+    int slash = path.lastIndexOf('/');
+    Optional<Path> dir = RootfsPaths.resolve(rootfs, path.substring(0, slash));
+    if (dir.isEmpty()) return Optional.of(path);
+    if (!Files.isDirectory(dir.get(), LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+    return current(dir.get(), path.substring(slash + 1)).map(old -> path);
   }
 
   /** {@code path}, when its directory exists in the container and the file there is absent or a regular file. */

@@ -304,6 +304,7 @@ public final class IsolationLayer implements AutoCloseable {
       rec.putAll("env", ENV);
       rec.put("env", "HOSTNAME=" + r.hostname());
       rec.putAll("etc", GuestFiles.records(store.rootfs(id), r.hostname(), r.network(), config.dns()));
+      if (systemd) rec.putAll("etc", GuestFiles.systemdRecords(store.rootfs(id)));
       if (systemd) SystemdInit.records(rec, id, layout);
       Helper.Started s;
       try {

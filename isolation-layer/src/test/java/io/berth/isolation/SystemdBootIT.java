@@ -172,6 +172,33 @@ class SystemdBootIT {
     layer.destroy(id);
   }
 
+  /** A booted system checkpointed with CRIU and restored in place goes on as it was: the same init, its units active. */
+  @Test
+  void aBootedSystemIsCheckpointedAndRestoredInPlace() throws Exception {
+    IsolationLayer layer = host.layer("c");
+    ContainerId id = host.newId("cr");
+    NetworkAttachment net = host.bridged(42);
+    layer.prepare(debian(id), net);
+    layer.start(id);
+    awaitRunning(layer, id);
+    String before = exec(layer, id, "systemctl", "list-units", "--state=active", "--no-legend", "--plain", "--no-pager");
+    String bootId = exec(layer, id, "cat", "/proc/sys/kernel/random/boot_id");
+    String journaldPid = exec(layer, id, "systemctl", "show", "-p", "MainPID", "--value", "systemd-journald");
+
+    Path images = host.runDir().resolve("sd-images");
+    layer.checkpoint(id, images, false);
+    assertEquals(ContainerStatus.STOPPED, layer.inspect(id).status());
+    layer.restore(id, images);
+    assertEquals("running", exec(layer, id, "systemctl", "is-system-running"));
+    assertEquals(journaldPid, exec(layer, id, "systemctl", "show", "-p", "MainPID", "--value", "systemd-journald"), "the same journald, not a new boot");
+    assertEquals(bootId, exec(layer, id, "cat", "/proc/sys/kernel/random/boot_id"));
+    String after = exec(layer, id, "systemctl", "list-units", "--state=active", "--no-legend", "--plain", "--no-pager");
+    assertEquals(before, after, "the same units active");
+    layer.exec(id, List.of("logger", "-t", "berth-probe", "after restore"), T);
+    assertTrue(exec(layer, id, "journalctl", "-t", "berth-probe", "--no-pager").contains("after restore"), "journald still takes messages");
+    layer.destroy(id);
+  }
+
   @Test
   void stopHaltsSystemdPoweroffInsideEndsCleanlyAndAStuckHaltIsKilled() throws Exception {
     IsolationLayer layer = host.layer("b");

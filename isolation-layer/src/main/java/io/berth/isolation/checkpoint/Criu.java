@@ -138,6 +138,14 @@ public final class Criu {
   }
 
   /**
+   * Where CRIU looks for the paths of inotify watches it cannot open by file handle (an overlayfs root gives no
+   * usable handles), beside its own hints (/etc, /var/log, /usr/share/dbus-1/services...): dbus-daemon watches its
+   * policy directories, which CRIU's hints miss ("fsnotify: Can't dump that handle"). Only scanned when a watch needs
+   * it, while the container is frozen, so kept to the few directories a system container's daemons watch.
+   */
+  static final List<String> IRMAP_HINTS = List.of("/usr/share/dbus-1", "/usr/local/share/dbus-1");
+
+  /**
    * criu dump of the tree under {@code pid}. With a veth, the container end is declared external
    * ({@code veth[eth0]}) so restore can re-create the pair on the target's bridge; established TCP
    * connections are kept.
@@ -158,6 +166,7 @@ public final class Criu {
     List<String> argv = new ArrayList<>(List.of(binary.toString(), "dump", "-t", Integer.toString(pid), "-D", images.toString(),
         "-o", DUMP_LOG, "-v4", "--tcp-established", "--network-lock", NETWORK_LOCK));
     if (hasVeth) argv.addAll(List.of("--external", "veth[eth0]"));
+    for (String dir : IRMAP_HINTS) argv.addAll(List.of("--irmap-scan-path", dir));
     for (String point : externalBinds) argv.addAll(List.of("--external", "mnt[" + point + "]:" + point));
     if (leaveRunning) argv.add("--leave-running");
     return argv;

@@ -17,9 +17,18 @@ import java.util.List;
 public final class Rootfs {
   private Rootfs() {}
 
+  /**
+   * Every container's overlay: one st_dev and a unique st_ino for every file, as the kernel's own inotify reports them
+   * (overlayfs.rst, "Inode properties"). Its layers lie on different filesystems (the template on the host's, the
+   * writable layer on the container's disk image), and without xino a file's stat names its layer's device. CRIU
+   * finds an inotify watch's path by that pair (an overlay gives no file handle it can open), so without it a
+   * booted systemd, which watches /etc/localtime, cannot be checkpointed ("fsnotify: Can't dump that handle").
+   */
+  public static final String XINO = "xino=on";
+
   /** mount -t overlay; the paths must not hold ',' or ':' (overlayfs option syntax), checked in config. */
   public static void mountOverlay(Path lower, Path upper, Path work, Path target) {
-    String data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+    String data = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + "," + XINO;
     Syscalls.mount("overlay", target.toString(), "overlay", 0, data);
   }
 
