@@ -58,5 +58,9 @@ final class SystemdInit {
     rec.put("env", "container=berth");
     rec.put("env", "container_uuid=" + uuid(id));
     rec.put("env", "NOTIFY_SOCKET=@" + NOTIFY_NAME);
+    // No getty on /dev/console: Berth gives the container no console of its own yet (the host's is refused by the
+    // devices cgroup), and systemd's getty generator would start console-getty in every container, a getty that
+    // fails and is restarted for ever, and whose half-started process a checkpoint catches waiting on the tty.
+    rec.put("env", "SYSTEMD_GETTY_AUTO=0");
   }
 }

@@ -169,6 +169,21 @@ class ProcSysDevicesIT {
     refused(layer, confined, "mknod /tmp/mem c 1 1", "Operation not permitted");
   }
 
+  /** A template's /dev/console (debootstrap makes one) is the host's console, c 5:1: the devices cgroup refuses it. */
+  @Test
+  void theHostsConsoleCannotBeOpened() throws IOException {
+    for (ContainerId id : List.of(privileged, confined)) {
+      Path node = layer.upperDir(id).resolve("tmp/console");
+      Files.createDirectories(node.getParent());
+      Commands.Result r = Commands.run(List.of("mknod", "-m", "666", node.toString(), "c", "5", "1"), null, Duration.ofSeconds(10));
+      assertTrue(r.ok(), r.describe());
+    }
+    // Opened for reading, nothing read: the open is what is allowed or refused (the privileged baseline shows it can be).
+    ok(layer, privileged, "dd if=/tmp/console of=/dev/null count=0");
+    refused(layer, confined, "dd if=/tmp/console of=/dev/null count=0", "Operation not permitted");
+    refused(layer, confined, "echo x > /tmp/console", "Operation not permitted");
+  }
+
   @Test
   void theUsualNodesWork() {
     assertEquals("x", ok(layer, confined, "echo x > /dev/null && echo x"));

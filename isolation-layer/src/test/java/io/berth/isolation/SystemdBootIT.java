@@ -86,6 +86,10 @@ class SystemdBootIT {
       assertTrue(mounts.contains(m), m + " is mounted:\n" + mounts);
     }
 
+    // No getty on a console it does not have (the host's is refused), so nothing restarts for ever.
+    assertEquals("inactive", exec(layer, id, "systemctl", "is-active", "console-getty"));
+    assertEquals("", exec(layer, id, "systemctl", "list-units", "--state=activating", "--no-legend", "--plain", "--no-pager"), "no unit stuck starting");
+
     // Its processes: more than the init, every one in the container's own cgroup (or below it) in every hierarchy.
     String root = layer.config().cgroupRoot() + "/" + id.value();
     List<Integer> inside = pidsInNamespaceOf(pid);

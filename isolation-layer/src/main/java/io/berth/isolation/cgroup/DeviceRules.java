@@ -15,6 +15,11 @@ import java.util.List;
  * purpose: no {@code /dev/fuse} is made, and CRIU cannot checkpoint a FUSE mount, so a container
  * that used one could no longer be migrated live; it also adds a kernel interface driven by a server
  * the container controls. tun, kvm, loop and the rest are host devices and stay out.
+ *
+ * <p>Not {@code c 5:1} either: that node is the host's own console (a template's /dev/console made by debootstrap
+ * names it), and a container that could open it would write to the host's console and read what an operator types
+ * there. runc and LXC allow it only because they bind a pty of the container's own over /dev/console; Berth gives a
+ * container no console yet, so it has no rule.
  */
 public final class DeviceRules {
   private DeviceRules() {}
@@ -26,7 +31,6 @@ public final class DeviceRules {
       new DeviceRule('c', 1, 8, "rwm", "random"),
       new DeviceRule('c', 1, 9, "rwm", "urandom"),
       new DeviceRule('c', 5, 0, "rwm", "tty"),
-      new DeviceRule('c', 5, 1, "rwm", "console"),
       new DeviceRule('c', 5, 2, "rwm", "ptmx"),
       new DeviceRule('c', 136, DeviceRule.ANY, "rwm", "pts/*"));
 }
