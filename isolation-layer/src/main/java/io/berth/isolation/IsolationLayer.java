@@ -873,9 +873,22 @@ public final class IsolationLayer implements AutoCloseable {
     return PageServer.start(criu.binary(), imagesDir, address, port);
   }
 
-  /** Empty when a live checkpoint of the container can start here (it runs, CRIU serves), else why not. */
+  /**
+   * Why a booted systemd does not move live yet, found by trying it (SystemdBootIT restores one in place; on another
+   * host CRIU's restore fails). CRIU makes again only the cgroups that hold tasks, while systemd keeps an inotify
+   * watch on the cgroup.events file of every unit's cgroup, empty ones too (system-getty.slice), and CRIU cannot open
+   * that file to restore the watch: "fsnotify: Unable to open /sys/fs/cgroup/unified/system.slice/system-getty.slice/
+   * cgroup.events: No such file or directory". Its move falls back to cold with this reason.
+   */
+  public static final String SYSTEMD_LIVE_REFUSAL = "its init is systemd, and CRIU cannot restore a booted systemd on another host: it makes "
+      + "again only the cgroups that hold tasks, while systemd watches the cgroup.events of empty ones too (fsnotify: "
+      + "Unable to open .../system.slice/system-getty.slice/cgroup.events)";
+
+  /** Empty when a live checkpoint of the container can start here (it runs, CRIU serves, its init is not systemd), else why not. */
   public Optional<String> liveCheckpointRefusal(ContainerId id) {
-    if (inspect(id).status() != ContainerStatus.RUNNING) return Optional.of("container " + id + " is not running");
+    ContainerInfo info = inspect(id);
+    if (info.status() != ContainerStatus.RUNNING) return Optional.of("container " + id + " is not running");
+    if (SystemdInit.runsSystemd(info.initPid())) return Optional.of(SYSTEMD_LIVE_REFUSAL);
     return liveRestoreRefusal();
   }
 
@@ -1042,8 +1055,13 @@ public final class IsolationLayer implements AutoCloseable {
         });
         step(id, "give the images to the container's root group", () -> shareWithGroup(imagesDir, r.idBase(), id));
       }
-      List<String> args = new ArrayList<>(criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, cgroups.criuRoots(id.value(), !r.privileged()),
-          binds));
+      // A booted systemd has its cgroups (and its own tree below them) in every hierarchy: delegated here first, as a
+      // start would, and CRIU told where each of them is on this host.
+      boolean systemd = !r.privileged() && SystemdInit.isSystemd(RootfsPaths.findProgram(store.rootfs(id), r.command().get(0), SEARCH_PATH));
+      List<CgroupLayout> layout = systemd ? CgroupLayout.host() : List.of();
+      if (systemd) step(id, "delegate cgroups", () -> cgroups.delegate(id.value(), layout, r.idBase(), undo -> {}));
+      List<String> roots = systemd ? cgroups.criuRoots(id.value(), layout) : cgroups.criuRoots(id.value(), !r.privileged());
+      List<String> args = new ArrayList<>(criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, roots, binds));
       // Post-copy: the daemon must listen before the restore hands it the tasks' userfaultfds.
       LazyPages lazy = lazyAddress == null ? null
           : LazyPages.start(criu.binary(), imagesDir, lazyAddress, lazyPort, cgroups.procsFiles(id.value(), !r.privileged()));
@@ -1072,6 +1090,7 @@ public final class IsolationLayer implements AutoCloseable {
         NsFiles.bind(s.initPid(), "net", store.netns(id));
       });
       if (r.userNamespaced()) step(id, "bind restored user namespace", () -> root.rebindUserns(id, s.initPid()));
+      if (systemd) step(id, "delegate the restored cgroups", () -> cgroups.delegateBelow(id.value(), layout, r.idBase()));
       store.save(r.withInit(s.initPid(), Procs.startTime(s.initPid()), s.shimPid()));
       expectedExits.remove(id);
       watch(id, s.shimPid());

@@ -74,6 +74,40 @@ public final class Cgroups {
     return v1Hierarchies(confined).stream().map(c -> c + ":/" + path(container)).toList();
   }
 
+  /**
+   * The same for a container booting systemd ({@link #delegate}): its cgroup in every hierarchy of {@code layout}, each
+   * v1 one by its controllers (or {@code name=}) as /proc/PID/cgroup names them, and the cgroup2 one by CRIU's bare
+   * root, its default for every hierarchy not named. Without them CRIU puts the restored tasks back at the dumping
+   * host's paths in the hierarchies Berth does not limit (name=systemd, freezer, blkio, the unified one).
+   */
+  public List<String> criuRoots(String container, List<CgroupLayout> layout) {
+    if (fs.version() == CgroupVersion.V2 || layout.isEmpty()) return criuRoots(container, true);
+    List<String> roots = new ArrayList<>();
+    for (CgroupLayout l : layout) if (l.type().equals("cgroup")) roots.add(l.options() + ":/" + path(container));
+    roots.add("/" + path(container));
+    return roots;
+  }
+
+  /**
+   * After a restore, the cgroups below the container's own in every hierarchy of {@code layout} (its systemd's tree,
+   * made again by CRIU as the host's root) are given back to {@code uid}, its root, with every file in them, as they
+   * were when its systemd made them: it must go on making, filling and removing them on this host.
+   */
+  public void delegateBelow(String container, List<CgroupLayout> layout, long uid) {
+    List<String> all = fs.version() == CgroupVersion.V2 ? List.of("") : layout.stream().map(CgroupLayout::name).toList();
+    for (String h : all) {
+      for (String child : descendants(h, path(container))) {
+        Path dir = fs.dir(h, child);
+        chown(dir, uid);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+          for (Path f : files.filter(p -> !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) chown(f, uid);
+        } catch (java.io.IOException e) {
+          throw new CgroupException("delegate " + dir + " to uid " + uid, e);
+        }
+      }
+    }
+  }
+
   /** The cgroup.procs files a process writes itself into to join the container's cgroups. */
   public List<Path> procsFiles(String container, boolean confined) {
     List<String> ctls = fs.version() == CgroupVersion.V1 ? v1Hierarchies(confined) : List.of("");

@@ -141,9 +141,11 @@ public final class Criu {
    * Where CRIU looks for the paths of inotify watches it cannot open by file handle (an overlayfs root gives no
    * usable handles), beside its own hints (/etc, /var/log, /usr/share/dbus-1/services...): dbus-daemon watches its
    * policy directories, which CRIU's hints miss ("fsnotify: Can't dump that handle"). Only scanned when a watch needs
-   * it, while the container is frozen, so kept to the few directories a system container's daemons watch.
+   * it, while the container is frozen, so kept to the few directories a system container's daemons watch. And the
+   * time zones: systemd watches the /etc/localtime symlink, and a restore re-adds that watch on the zone file it
+   * names (CRIU opens the watched path and follows it), so a second checkpoint must find the file there.
    */
-  static final List<String> IRMAP_HINTS = List.of("/usr/share/dbus-1", "/usr/local/share/dbus-1");
+  static final List<String> IRMAP_HINTS = List.of("/usr/share/dbus-1", "/usr/local/share/dbus-1", "/usr/share/zoneinfo");
 
   /**
    * criu dump of the tree under {@code pid}. With a veth, the container end is declared external
