@@ -873,22 +873,18 @@ public final class IsolationLayer implements AutoCloseable {
     return PageServer.start(criu.binary(), imagesDir, address, port);
   }
 
-  /**
-   * Why a booted systemd does not move live yet, found by trying it (SystemdBootIT restores one in place; on another
-   * host CRIU's restore fails). CRIU makes again only the cgroups that hold tasks, while systemd keeps an inotify
-   * watch on the cgroup.events file of every unit's cgroup, empty ones too (system-getty.slice), and CRIU cannot open
-   * that file to restore the watch: "fsnotify: Unable to open /sys/fs/cgroup/unified/system.slice/system-getty.slice/
-   * cgroup.events: No such file or directory". Its move falls back to cold with this reason.
-   */
-  public static final String SYSTEMD_LIVE_REFUSAL = "its init is systemd, and CRIU cannot restore a booted systemd on another host: it makes "
-      + "again only the cgroups that hold tasks, while systemd watches the cgroup.events of empty ones too (fsnotify: "
-      + "Unable to open .../system.slice/system-getty.slice/cgroup.events)";
+  /** Beside a dump's images: the cgroups of a booted systemd that hold no task (Cgroups#emptyTree), made again at restore. */
+  static final String EMPTY_CGROUPS = "berth-empty-cgroups";
 
-  /** Empty when a live checkpoint of the container can start here (it runs, CRIU serves, its init is not systemd), else why not. */
+  private void recordEmptyCgroups(ContainerRecord r, Path imagesDir) throws IOException {
+    if (r.privileged() || !SystemdInit.runsSystemd(r.initPid())) return;
+    Files.write(imagesDir.resolve(EMPTY_CGROUPS), cgroups.emptyTree(r.id().value(), CgroupLayout.host()));
+  }
+
+  /** Empty when a live checkpoint of the container can start here (it runs, CRIU serves), else why not. */
   public Optional<String> liveCheckpointRefusal(ContainerId id) {
     ContainerInfo info = inspect(id);
     if (info.status() != ContainerStatus.RUNNING) return Optional.of("container " + id + " is not running");
-    if (SystemdInit.runsSystemd(info.initPid())) return Optional.of(SYSTEMD_LIVE_REFUSAL);
     return liveRestoreRefusal();
   }
 
@@ -940,6 +936,7 @@ public final class IsolationLayer implements AutoCloseable {
       if (!isRunning(r)) throw new ContainerStateException("checkpoint", id.value(), ContainerStatus.STOPPED, "it must be running");
       criu.preflight();
       Criu.prepareImagesDir(imagesDir);
+      recordEmptyCgroups(r, imagesDir);
       if (!leaveRunning) expectedExits.add(id);
       try {
         criu.dump(r.initPid(), imagesDir, r.veth().isPresent(), lxcfsBinds(r.initPid()), leaveRunning, "container " + id);
@@ -1060,6 +1057,10 @@ public final class IsolationLayer implements AutoCloseable {
       boolean systemd = !r.privileged() && SystemdInit.isSystemd(RootfsPaths.findProgram(store.rootfs(id), r.command().get(0), SEARCH_PATH));
       List<CgroupLayout> layout = systemd ? CgroupLayout.host() : List.of();
       if (systemd) step(id, "delegate cgroups", () -> cgroups.delegate(id.value(), layout, r.idBase(), undo -> {}));
+      Path emptyTree = imagesDir.resolve(EMPTY_CGROUPS);
+      if (systemd && Files.exists(emptyTree)) {
+        step(id, "make its empty cgroups", () -> cgroups.makeEmptyTree(id.value(), Files.readAllLines(emptyTree), r.idBase()));
+      }
       List<String> roots = systemd ? cgroups.criuRoots(id.value(), layout) : cgroups.criuRoots(id.value(), !r.privileged());
       List<String> args = new ArrayList<>(criu.restoreArgs(imagesDir, store.rootfs(id), pidfile, peer, roots, binds));
       // Post-copy: the daemon must listen before the restore hands it the tasks' userfaultfds.
@@ -1170,6 +1171,7 @@ public final class IsolationLayer implements AutoCloseable {
       if (!isRunning(r)) throw new ContainerStateException("checkpoint (held)", id.value(), ContainerStatus.STOPPED, "it must be running");
       criu.preflight();
       Criu.prepareImagesDir(images);
+      recordEmptyCgroups(r, images);
       List<String> argv = new ArrayList<>(criu.dumpArgv(r.initPid(), images, r.veth().isPresent(), lxcfsBinds(r.initPid()), false));
       argv.addAll(extraArgs);
       // Expected from now on: the bound may end the init with nobody deciding.

@@ -118,6 +118,31 @@ class CgroupsTest {
         cg.criuRoots("web-1", false));
   }
 
+  /** A booted systemd's empty cgroups (CRIU makes only those holding tasks) are listed at dump and made at restore, only inside. */
+  @Test
+  void aSystemdTreesEmptyCgroupsAreListedAndMadeAgainOnlyInsideTheContainers() throws Exception {
+    List<io.berth.isolation.cgroup.CgroupLayout> layout = List.of(new io.berth.isolation.cgroup.CgroupLayout("systemd", "cgroup", "name=systemd"),
+        new io.berth.isolation.cgroup.CgroupLayout("memory", "cgroup", "memory"));
+    files(root.resolve("systemd/berth/web-1/system.slice"), "cgroup.procs");
+    files(root.resolve("systemd/berth/web-1/system.slice/nginx.service"), "cgroup.procs");
+    Files.writeString(root.resolve("systemd/berth/web-1/system.slice/nginx.service/cgroup.procs"), "42\n");
+    files(root.resolve("systemd/berth/web-1/system.slice/system-getty.slice"), "cgroup.procs");
+    Files.writeString(root.resolve("systemd/berth/web-1/system.slice/cgroup.procs"), "");
+    Files.writeString(root.resolve("systemd/berth/web-1/system.slice/system-getty.slice/cgroup.procs"), "");
+    Files.createDirectories(root.resolve("memory/berth/web-1"));
+    Cgroups cg = new Cgroups(new CgroupFiles(root, CgroupVersion.detect(root)), "berth");
+    List<String> empty = cg.emptyTree("web-1", layout);
+    assertEquals(List.of("systemd system.slice", "systemd system.slice/system-getty.slice"), empty, "parents first, the ones with tasks left to CRIU");
+
+    Files.createDirectories(root.resolve("systemd/berth/web-2"));
+    cg.makeEmptyTree("web-2", empty, 100000);
+    Path getty = root.resolve("systemd/berth/web-2/system.slice/system-getty.slice");
+    assertTrue(Files.isDirectory(getty));
+    assertEquals(100000, Files.getAttribute(getty, "unix:uid"), "the container's root's, as its systemd made it");
+    assertThrows(io.berth.isolation.cgroup.CgroupException.class, () -> cg.makeEmptyTree("web-2", List.of("systemd ../../escaped"), 1));
+    assertFalse(Files.exists(root.resolve("systemd/escaped")), "nothing made outside the container's cgroup");
+  }
+
   /** A v1 host tree with the limit controllers and devices, the container's directories made as mkdir would fill them. */
   private Cgroups v1WithDevices(String devicesList) throws Exception {
     for (String c : List.of("cpu", "cpuacct", "memory", "pids")) Files.createDirectories(root.resolve(c));

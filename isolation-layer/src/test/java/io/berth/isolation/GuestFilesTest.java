@@ -76,6 +76,17 @@ class GuestFilesTest {
   }
 
   @Test
+  void theCheckpointableDropInIsWrittenWhereMissingAndASymlinkOptsOut(@TempDir Path root) throws Exception {
+    Files.createDirectories(root.resolve("etc/systemd/system"));
+    List<String> records = GuestFiles.systemdRecords(root);
+    assertEquals(1, records.size(), "the drop-in's directory is made by the init: " + records);
+    assertTrue(records.get(0).startsWith(GuestFiles.CHECKPOINTABLE_DROP_IN + "\n") && records.get(0).contains("ProtectHostname=no"), records.get(0));
+    Files.createDirectories(root.resolve("etc/systemd/system/service.d"));
+    Files.createSymbolicLink(root.resolve(GuestFiles.CHECKPOINTABLE_DROP_IN.substring(1)), Path.of("/dev/null"));
+    assertEquals(List.of(), GuestFiles.systemdRecords(root), "masked by the operator: left alone");
+  }
+
+  @Test
   void dnsSettingsAreValidatedAndInheritedWithoutTheHostsLoopback(@TempDir Path dir) throws Exception {
     InvalidFieldException e = assertThrows(InvalidFieldException.class, () -> new GuestDns(List.of("dns.example"), List.of()));
     assertEquals("nameservers", e.field());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.berth.isolation.process.Commands;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Limits;
@@ -177,8 +178,9 @@ class SystemdBootIT {
   }
 
   /**
-   * A booted system checkpointed with CRIU and restored in place goes on as it was: the same init and journald, its
-   * units active. (On another host the restore fails: see IsolationLayer#liveCheckpointRefusal.)
+   * A booted system checkpointed with CRIU and restored goes on as it was, the same init and journald, its units
+   * active: in place, and under another data root and cgroup root (another host's layout), where its empty cgroups
+   * are made again before CRIU restores the watches systemd keeps on them.
    */
   @Test
   void aBootedSystemIsCheckpointedAndRestoredInPlace() throws Exception {
@@ -204,7 +206,33 @@ class SystemdBootIT {
     layer.exec(id, List.of("logger", "-t", "berth-probe", "after restore"), T);
     assertTrue(exec(layer, id, "journalctl", "-t", "berth-probe", "--no-pager").contains("after restore"), "journald still takes messages");
 
+    // Under another data root and cgroup root (another host's layout): every task in b's cgroups, in every hierarchy,
+    // and the tree below them its root's again, so its systemd goes on managing services there.
+    Path moved = host.runDir().resolve("sd-images-2");
+    layer.checkpoint(id, moved, false);
+    Path upper = host.runDir().resolve("sd-upper");
+    Commands.Result copy = Commands.run(List.of("cp", "-a", layer.upperDir(id).toString(), upper.toString()), null, Duration.ofSeconds(120));
+    assertTrue(copy.ok(), copy.describe());
     layer.destroy(id);
+    IsolationLayer b = host.layer("c2", c -> c.withCgroupRoot(host.cgroupRoot("c2")));
+    b.prepare(debian(id), net);
+    Commands.Result back = Commands.run(List.of("cp", "-a", upper + "/.", b.upperDir(id).toString()), null, Duration.ofSeconds(120));
+    assertTrue(back.ok(), back.describe());
+    int pid = b.restore(id, moved);
+    assertEquals("running", exec(b, id, "systemctl", "is-system-running"));
+    assertEquals(journaldPid, exec(b, id, "systemctl", "show", "-p", "MainPID", "--value", "systemd-journald"));
+    String bRoot = "/" + b.config().cgroupRoot() + "/" + id.value();
+    for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "cgroup"))) {
+      String path = line.substring(line.indexOf(':', line.indexOf(':') + 1) + 1);
+      assertTrue(path.startsWith(bRoot), "the restored init is in b's cgroups in every hierarchy: " + line);
+    }
+    long base = Long.parseLong(Files.readString(Path.of("/proc", Integer.toString(pid), "uid_map")).trim().split("\\s+")[1]);
+    Path slice = Path.of("/sys/fs/cgroup/memory" + bRoot, "system.slice");
+    assertEquals((int) base, uid(slice), "the restored tree is the container's root's");
+    assertEquals((int) base, uid(slice.resolve("cgroup.procs")));
+    b.exec(id, List.of("systemctl", "restart", "systemd-logind"), T);
+    assertEquals("active", exec(b, id, "systemctl", "is-active", "systemd-logind"), "a service restarted after the move gets its cgroups");
+    b.destroy(id);
   }
 
   @Test

@@ -89,6 +89,59 @@ public final class Cgroups {
   }
 
   /**
+   * The cgroups below the container's own that hold no task, in every hierarchy of {@code layout}, as lines
+   * {@code HIERARCHY RELATIVE/PATH}, parents first. CRIU makes again only the cgroups that hold tasks; a booted
+   * systemd keeps an inotify watch on the cgroup.events of empty ones too (system-getty.slice), and its restore on
+   * another host fails on the first it cannot open. A dump writes these beside its images ({@link #makeEmptyTree}).
+   */
+  public List<String> emptyTree(String container, List<CgroupLayout> layout) {
+    List<String> lines = new ArrayList<>();
+    List<String> all = fs.version() == CgroupVersion.V2 ? List.of("") : layout.stream().map(CgroupLayout::name).toList();
+    for (String h : all) {
+      List<String> below = new ArrayList<>(descendants(h, path(container)));
+      java.util.Collections.reverse(below); // parents first
+      for (String child : below) {
+        Path procs = fs.dir(h, child).resolve("cgroup.procs");
+        try {
+          if (java.nio.file.Files.readString(procs).isBlank()) lines.add((h.isEmpty() ? "-" : h) + " " + child.substring(path(container).length() + 1));
+        } catch (java.io.IOException e) {
+          // removed meanwhile: nothing to make again
+        }
+      }
+    }
+    return lines;
+  }
+
+  /**
+   * Before a restore: makes the cgroups {@link #emptyTree} listed (and their parents) below the container's own,
+   * owned by {@code uid}, its root, as its systemd had them; a line naming a path outside the container's cgroup is
+   * refused. The cgroups that hold tasks are left to CRIU, which restores their settings.
+   */
+  public void makeEmptyTree(String container, List<String> lines, long uid) {
+    for (String line : lines) {
+      String[] f = line.split(" ", 2);
+      if (f.length != 2 || f[1].isEmpty() || f[1].startsWith("/") || java.util.Arrays.asList(f[1].split("/")).contains("..")) {
+        throw new CgroupException("empty cgroup tree of " + container + ": bad line '" + line + "'", null);
+      }
+      String h = f[0].equals("-") ? "" : f[0];
+      String rel = "";
+      for (String part : f[1].split("/")) {
+        rel = rel.isEmpty() ? part : rel + "/" + part;
+        String cg = path(container) + "/" + rel;
+        if (fs.create(h, cg)) {
+          Path dir = fs.dir(h, cg);
+          chown(dir, uid);
+          try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+            for (Path file : files.filter(p -> !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) chown(file, uid);
+          } catch (java.io.IOException e) {
+            throw new CgroupException("delegate " + dir + " to uid " + uid, e);
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * After a restore, the cgroups below the container's own in every hierarchy of {@code layout} (its systemd's tree,
    * made again by CRIU as the host's root) are given back to {@code uid}, its root, with every file in them, as they
    * were when its systemd made them: it must go on making, filling and removing them on this host.
