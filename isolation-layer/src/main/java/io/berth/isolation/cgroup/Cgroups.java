@@ -96,7 +96,7 @@ public final class Cgroups {
    */
   public List<String> emptyTree(String container, List<CgroupLayout> layout) {
     List<String> lines = new ArrayList<>();
-    List<String> all = fs.version() == CgroupVersion.V2 ? List.of("") : layout.stream().map(CgroupLayout::name).toList();
+    List<String> all = hierarchies(layout);
     for (String h : all) {
       List<String> below = new ArrayList<>(descendants(h, path(container)));
       java.util.Collections.reverse(below); // parents first
@@ -128,15 +128,7 @@ public final class Cgroups {
       for (String part : f[1].split("/")) {
         rel = rel.isEmpty() ? part : rel + "/" + part;
         String cg = path(container) + "/" + rel;
-        if (fs.create(h, cg)) {
-          Path dir = fs.dir(h, cg);
-          chown(dir, uid);
-          try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
-            for (Path file : files.filter(p -> !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) chown(file, uid);
-          } catch (java.io.IOException e) {
-            throw new CgroupException("delegate " + dir + " to uid " + uid, e);
-          }
-        }
+        if (fs.create(h, cg)) chownWholly(fs.dir(h, cg), uid);
       }
     }
   }
@@ -147,17 +139,24 @@ public final class Cgroups {
    * were when its systemd made them: it must go on making, filling and removing them on this host.
    */
   public void delegateBelow(String container, List<CgroupLayout> layout, long uid) {
-    List<String> all = fs.version() == CgroupVersion.V2 ? List.of("") : layout.stream().map(CgroupLayout::name).toList();
+    List<String> all = hierarchies(layout);
     for (String h : all) {
-      for (String child : descendants(h, path(container))) {
-        Path dir = fs.dir(h, child);
-        chown(dir, uid);
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
-          for (Path f : files.filter(p -> !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) chown(f, uid);
-        } catch (java.io.IOException e) {
-          throw new CgroupException("delegate " + dir + " to uid " + uid, e);
-        }
-      }
+      for (String child : descendants(h, path(container))) chownWholly(fs.dir(h, child), uid);
+    }
+  }
+
+  /** The hierarchies of {@code layout} by directory name; on cgroup v2 the one tree (""). */
+  private List<String> hierarchies(List<CgroupLayout> layout) {
+    return fs.version() == CgroupVersion.V2 ? List.of("") : layout.stream().map(CgroupLayout::name).toList();
+  }
+
+  /** A cgroup below the container's own, as its systemd would have made it: the directory and every file in it its root's. */
+  private static void chownWholly(Path dir, long uid) {
+    chown(dir, uid);
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
+      for (Path f : files.filter(p -> !java.nio.file.Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList()) chown(f, uid);
+    } catch (java.io.IOException e) {
+      throw new CgroupException("delegate " + dir + " to uid " + uid, e);
     }
   }
 
@@ -200,7 +199,7 @@ public final class Cgroups {
       fs.create(h, root);
       if (fs.create(h, path(container))) undo.accept(() -> fs.remove(h, path(container)));
     }
-    List<String> all = fs.version() == CgroupVersion.V2 ? List.of("") : layout.stream().map(CgroupLayout::name).toList();
+    List<String> all = hierarchies(layout);
     for (String h : all) {
       Path dir = fs.dir(h, path(container));
       if (!java.nio.file.Files.isDirectory(dir)) continue;
