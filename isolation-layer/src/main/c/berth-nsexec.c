@@ -598,7 +598,7 @@ static int mode_netrun(const char *nsfile, char **argv) {
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: berth-nsexec start|restore|exec < records; lxcfs-inject PID DIR; netns PATH [USERNS]; userns PATH BASE COUNT; "
-                    "idmap SRC DST USERNS; overlay TARGET OPTIONS FSUID; devnodes DIR; netrun NSFILE CMD...\n");
+                    "idmap SRC DST USERNS; overlay TARGET OPTIONS FSUID; devnodes DIR; netrun NSFILE CMD...; announce NSFILE IFNAME\n");
     return 2;
   }
   if (!strcmp(argv[1], "start")) return mode_start();
@@ -611,6 +611,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "overlay") && argc == 5) return mode_overlay(argv[2], argv[3], argv[4]);
   if (!strcmp(argv[1], "idmap") && argc == 5) return mode_idmap(argv[2], argv[3], argv[4]);
   if (!strcmp(argv[1], "netrun") && argc >= 4) return mode_netrun(argv[2], argv + 3);
+  if (!strcmp(argv[1], "announce") && argc == 4) return mode_announce(argv[2], argv[3]);
   fprintf(stderr, "berth-nsexec: unknown mode or arguments: %s\n", argv[1]);
   return 2;
 }

@@ -67,6 +67,9 @@ int mode_overlay(const char *target, const char *options, const char *fsuid);
 /* idmap.c */
 int mode_idmap(const char *src, const char *dst, const char *userns);
 
+/* announce.c: gratuitous ARP from IFNAME inside the net namespace at NSFILE; prints "ok MAC ADDRESS". */
+int mode_announce(const char *nsfile, const char *ifname);
+
 /* ---- confine.c ------------------------------------------------------------------------------ */
 
 /* Drops the capabilities a container's root does not keep (bounding, inheritable, ambient) and loads

@@ -179,6 +179,8 @@ public final class HeldCheckpoint implements AutoCloseable {
                 + outcome + ", criu exit " + status + ")", dump.logTail()));
           }
           layer.expectExit(id, false);
+          // A target may have restored and announced it before the move was called off: the segment must learn again that it is here.
+          layer.announce(id, dumped);
         }
         LOG.info("{} container={} criuExitMs={}", step, id, String.format(java.util.Locale.ROOT, "%.1f", (criuExitedNanos - decidedNanos) / 1e6));
         return null;

@@ -17,6 +17,7 @@ import io.berth.isolation.lxcfs.Lxcfs;
 import io.berth.isolation.lxcfs.LxcfsException;
 import io.berth.isolation.nativ.Syscalls;
 import io.berth.isolation.network.Network;
+import io.berth.isolation.network.NetworkException;
 import io.berth.isolation.network.Nftables;
 import io.berth.isolation.process.Commands;
 import io.berth.isolation.process.ExitWatcher;
@@ -316,6 +317,7 @@ public final class IsolationLayer implements AutoCloseable {
       expectedExits.remove(id);
       watch(id, s.shimPid());
       LOG.info("started container={} init={} shim={}{}", id, s.initPid(), s.shimPid(), systemd ? " (systemd, READY=1 received)" : "");
+      announce(id, r);
       return s.initPid();
     });
   }
@@ -1096,6 +1098,7 @@ public final class IsolationLayer implements AutoCloseable {
       expectedExits.remove(id);
       watch(id, s.shimPid());
       LOG.info("restored container={} init={} images={}{}", id, s.initPid(), imagesDir, lazy == null ? "" : " (post-copy from " + lazy.source() + ")");
+      announce(id, r);
       return new LazyRestore(s.initPid(), lazy);
     });
   }
@@ -1262,6 +1265,19 @@ public final class IsolationLayer implements AutoCloseable {
   void expectExit(ContainerId id, boolean expected) {
     if (expected) expectedExits.add(id);
     else expectedExits.remove(id);
+  }
+
+  /**
+   * Tells the segment where the container's address is now ({@link Network#announce}), when it has one. A
+   * failure is logged, not thrown: the container runs, and neighbours learn its place when it first sends.
+   */
+  void announce(ContainerId id, ContainerRecord r) {
+    if (r.network().isEmpty()) return;
+    try {
+      LOG.debug("announced container={}: {}", id, network.announce(store.netns(id)));
+    } catch (NetworkException e) {
+      LOG.warn("container={} runs, but announcing its address failed (neighbours learn it when it first sends): {}", id, e.getMessage());
+    }
   }
 
   /** For {@link HeldCheckpoint}: whether the init recorded at the dump still runs. */

@@ -88,16 +88,6 @@ class NetworkFilterIT {
     throw new AssertionError("no Icmp counters in /proc/PID/net/snmp of " + id);
   }
 
-  /** The MAC the host's neighbour table holds for {@code address} on the test bridge, or "" when none. */
-  private String hostNeighbour(String address) {
-    Commands.Result r = Commands.run(List.of("ip", "neigh", "show", address, "dev", host.bridge), null, Duration.ofSeconds(5));
-    String[] w = r.stdout().strip().split("\\s+");
-    for (int i = 0; i + 1 < w.length; i++) {
-      if (w[i].equals("lladdr")) return w[i + 1];
-    }
-    return "";
-  }
-
   private static void hostPings(String address) {
     Commands.Result r = Commands.run(List.of("busybox", "ping", "-c", "1", "-W", "2", address), null, Duration.ofSeconds(10));
     assertTrue(r.ok() && r.stdout().contains("1 packets received"), "the host pings " + address + ": " + r.describe());
@@ -204,14 +194,14 @@ class NetworkFilterIT {
       String victimMac = layer.inspect(victim).mac().orElseThrow();
       String attackerMac = layer.inspect(attacker).mac().orElseThrow();
       hostPings(v);
-      assertEquals(victimMac, hostNeighbour(v), "the host has learnt the victim's MAC");
+      assertEquals(victimMac, host.neighbourMac(v), "the host has learnt the victim's MAC");
       // The attacker claims the victim's address: an ARP request to the gateway naming it as the sender.
       mustSucceed(attacker, "ip addr add " + v + "/32 dev eth0");
       sh(attacker, "arping -c 2 -w 3 -I eth0 -s " + v + " " + host.gateway);
       if (isPrivileged) {
-        assertEquals(attackerMac, hostNeighbour(v), "the privileged container poisons the host's entry for " + v + " (so the test can fail)");
+        assertEquals(attackerMac, host.neighbourMac(v), "the privileged container poisons the host's entry for " + v + " (so the test can fail)");
       } else {
-        assertEquals(victimMac, hostNeighbour(v), "the host's entry for " + v + " still names the victim");
+        assertEquals(victimMac, host.neighbourMac(v), "the host's entry for " + v + " still names the victim");
       }
     }
   }
@@ -226,7 +216,7 @@ class NetworkFilterIT {
       String mac = layer.inspect(attacker).mac().orElseThrow();
       String forged = isPrivileged ? "02:00:00:00:ee:01" : "02:00:00:00:ee:02";
       hostPings(a);
-      assertEquals(mac, hostNeighbour(a));
+      assertEquals(mac, host.neighbourMac(a));
       Path netns = layer.config().dataRoot().resolve("containers").resolve(attacker.value()).resolve("netns");
       String py = String.join("\n",
           "import socket, struct",
@@ -237,10 +227,10 @@ class NetworkFilterIT {
       Commands.Result r = Commands.run(List.of("nsenter", "--net=" + netns, "/usr/bin/python3", "-c", py), null, Duration.ofSeconds(10));
       assertTrue(r.ok(), r.describe());
       if (isPrivileged) {
-        HostTests.await("the host's entry for " + a + " names the forged " + forged, Duration.ofSeconds(2), () -> forged.equals(hostNeighbour(a)));
+        HostTests.await("the host's entry for " + a + " names the forged " + forged, Duration.ofSeconds(2), () -> forged.equals(host.neighbourMac(a)));
       } else {
         Thread.sleep(500);
-        assertEquals(mac, hostNeighbour(a), "the host's entry for " + a + " still names the container's own MAC");
+        assertEquals(mac, host.neighbourMac(a), "the host's entry for " + a + " still names the container's own MAC");
       }
     }
   }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Two containers on one bridge reach each other, and the host reaches them; each carries the MAC its id
- * gives. (The gateway itself serves nothing to containers, not even ping: {@link NetworkFilterIT}.)
+ * gives; each start and each restore announces the container's address. (The gateway itself serves
+ * nothing to containers, not even ping: {@link NetworkFilterIT}.)
  */
 class NetworkIT {
   private TestHost host;
@@ -48,6 +49,10 @@ class NetworkIT {
     layer.start(a);
     layer.start(b);
 
+    // The bridge keeps the MAC its gateway address gives, set (addr_assign_type 3), whatever ports join.
+    Path bridgeSys = Path.of("/sys/class/net", host.bridge);
+    assertEquals("3", Files.readString(bridgeSys.resolve("addr_assign_type")).strip(), "the bridge's MAC is set, not its ports' lowest");
+    assertEquals(Network.bridgeMac(na.gateway()), Files.readString(bridgeSys.resolve("address")).strip(), "the bridge's MAC");
     String vethA = TestHost.vethOf(layer, a);
     assertTrue(vethA.length() <= 15);
     assertEquals(host.bridge, Files.readSymbolicLink(Path.of("/sys/class/net", vethA, "master")).getFileName().toString(),
@@ -71,5 +76,37 @@ class NetworkIT {
 
     layer.destroy(a);
     assertFalse(Files.exists(Path.of("/sys/class/net", vethA)), "destroy removes the veth");
+  }
+
+  /**
+   * What an earlier holder of the address leaves behind, a STALE neighbour entry under another MAC, is
+   * replaced by the container's own MAC as soon as it starts, and again when it is restored, though its
+   * command (sleep) never sends a thing: only Berth's announcement can have changed it.
+   */
+  @Test
+  void startAndRestoreAnnounceTheAddressOverAStaleNeighbourEntry() throws Exception {
+    // Another port keeps the bridge's carrier through the restore, which replaces the veth (as a host's uplink
+    // does): a bridge without carrier has its neighbour entries flushed, and there would be no entry to fix.
+    // (So would one whose MAC followed its ports': ensureBridge sets it.)
+    ContainerId other = host.newId("garp-other");
+    layer.prepare(TestHost.spec(other, Limits.DEFAULT, "/bin/sleep", "1000"), host.bridged(13));
+    layer.start(other);
+    ContainerId id = host.newId("garp");
+    NetworkAttachment net = host.bridged(12);
+    String mac = Network.macAddress(id.value());
+    String earlier = "02:00:5e:10:00:01";
+    layer.prepare(TestHost.spec(id, Limits.DEFAULT, "/bin/sleep", "1000"), net);
+    host.staleNeighbour(net.address(), earlier);
+    assertEquals(earlier, host.neighbourMac(net.address()), "the host's entry names the earlier holder before the start");
+    layer.start(id);
+    HostTests.await("the host's neighbour entry for " + net.address() + " names " + mac + " after the start", Duration.ofSeconds(3), () -> mac.equals(host.neighbourMac(net.address())));
+
+    Path images = host.runDir().resolve("garp-images");
+    layer.checkpoint(id, images, false);
+    host.staleNeighbour(net.address(), earlier);
+    layer.restore(id, images);
+    HostTests.await("the host's neighbour entry for " + net.address() + " names " + mac + " after the restore", Duration.ofSeconds(3), () -> mac.equals(host.neighbourMac(net.address())));
+    layer.destroy(id);
+    layer.destroy(other);
   }
 }

@@ -70,6 +70,24 @@ final class TestHost implements AutoCloseable {
     return CGROUP_PREFIX + run + "-" + name;
   }
 
+  /** The MAC the host's neighbour table holds for {@code address} on this test bridge, or "" when none. */
+  String neighbourMac(String address) {
+    Commands.Result r = Commands.run(
+        List.of("ip", "neigh", "show", address, "dev", bridge), null, Duration.ofSeconds(5));
+    String[] w = r.stdout().strip().split("\\s+");
+    for (int i = 0; i + 1 < w.length; i++) {
+      if (w[i].equals("lladdr")) return w[i + 1];
+    }
+    return "";
+  }
+
+  /** Makes the host's neighbour entry for {@code address} name {@code mac}, STALE: what an earlier holder of the address leaves. */
+  void staleNeighbour(String address, String mac) {
+    Commands.Result r = Commands.run(
+        List.of("ip", "neigh", "replace", address, "lladdr", mac, "dev", bridge, "nud", "stale"), null, Duration.ofSeconds(5));
+    if (!r.ok()) throw new AssertionError("set a stale neighbour entry: " + r.describe());
+  }
+
   NetworkAttachment bridged(int host) {
     if (!bridgeMade) {
       layers.get(0).ensureBridge(bridge, gateway + "/24");

@@ -61,10 +61,30 @@ public final class Network {
     }
   }
 
-  /** Creates the bridge with {@code gatewayCidr} (e.g. 198.18.0.1/24) when it does not exist yet. */
+  /**
+   * The MAC a bridge gets from its gateway address: {@code 02:be:} and the address's four octets in hex,
+   * locally administered, and distinct for every host's bridge on one segment (each has its own gateway).
+   */
+  public static String bridgeMac(String gatewayAddress) {
+    String[] o = gatewayAddress.split("\\.");
+    if (o.length != 4) throw new IllegalArgumentException("not an IPv4 address: " + gatewayAddress);
+    StringBuilder mac = new StringBuilder("02:be");
+    for (String octet : o) mac.append(String.format(java.util.Locale.ROOT, ":%02x", Integer.parseInt(octet)));
+    return mac.toString();
+  }
+
+  /**
+   * Creates the bridge with {@code gatewayCidr} (e.g. 198.18.0.1/24) when it does not exist yet, with the MAC
+   * {@link #bridgeMac} gives; an existing one keeps its MAC, set once more so that it is fixed. A bridge whose
+   * MAC was never set takes the lowest of its ports' and changes as containers' veths come and go: each change
+   * flushes the host's neighbour entries on it and leaves every container with a stale MAC for its gateway.
+   */
   public void ensureBridge(String name, String gatewayCidr) {
-    if (linkExists(name)) return;
-    String batch = "link add " + name + " type bridge\n"
+    if (linkExists(name)) {
+      pinAddress(name);
+      return;
+    }
+    String batch = "link add " + name + " address " + bridgeMac(gatewayCidr.split("/")[0]) + " type bridge\n"
         + "addr add " + gatewayCidr + " dev " + name + "\n"
         + "link set " + name + " up\n";
     Commands.Result r = Commands.run(List.of(ip, "-batch", "-"), batch.getBytes(StandardCharsets.UTF_8), TIMEOUT);
@@ -72,6 +92,21 @@ public final class Network {
       deleteLink(name);
       throw new NetworkException("create bridge " + name + ": " + r.describe());
     }
+  }
+
+  /** Sets a link's MAC to the one it has: the kernel then keeps it (addr_assign_type "set"). */
+  private void pinAddress(String name) {
+    Commands.Result shown = Commands.run(List.of(ip, "-o", "link", "show", "dev", name), null, TIMEOUT);
+    if (!shown.ok()) throw new NetworkException("show link " + name + ": " + shown.describe());
+    String[] w = shown.stdout().split("\\s+");
+    for (int i = 0; i + 1 < w.length; i++) {
+      if (w[i].equals("link/ether")) {
+        Commands.Result set = Commands.run(List.of(ip, "link", "set", "dev", name, "address", w[i + 1]), null, TIMEOUT);
+        if (!set.ok()) throw new NetworkException("fix bridge " + name + "'s MAC " + w[i + 1] + ": " + set.describe());
+        return;
+      }
+    }
+    throw new NetworkException("bridge " + name + " shows no link/ether address: " + shown.stdout().strip());
   }
 
   // Links are read from /proc/net/dev and iproute2, not /sys/class/net: sysfs shows the network
@@ -161,6 +196,20 @@ public final class Network {
   /** {@code bv...} gives {@code bc...}: the container end of a pair made for a restore. */
   public static String restorePeerName(String veth) {
     return "bc" + veth.substring(2);
+  }
+
+  /**
+   * Announces the container's address from its own {@code eth0} (two gratuitous ARPs, a request and a reply,
+   * sent by the helper inside {@code netns}): after a start, a restore or a resume, so every bridge on the
+   * segment learns which port its MAC is behind now, and a neighbour that had its address under another MAC
+   * (a destroyed container's) replaces it. Without it both stay stale until the container sends something,
+   * and a container that only listens never does: new connections to it time out. Returns the helper's
+   * "ok MAC ADDRESS".
+   */
+  public String announce(Path netns) {
+    Commands.Result r = helper.announce(netns, "eth0");
+    if (!r.ok()) throw new NetworkException("announce eth0's address in " + netns + ": " + r.describe());
+    return r.stdout().strip();
   }
 
   /** Brings loopback up in a namespace that has no veth. */

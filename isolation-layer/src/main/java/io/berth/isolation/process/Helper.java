@@ -201,6 +201,11 @@ public final class Helper {
     return Commands.run(full, stdin, SETUP_TIMEOUT);
   }
 
+  /** Gratuitous ARP from {@code ifname} inside the net namespace at {@code nsfile} (the helper's {@code announce} mode). */
+  public Commands.Result announce(Path nsfile, String ifname) {
+    return Commands.run(List.of(binary.toString(), "announce", nsfile.toString(), ifname), null, SETUP_TIMEOUT);
+  }
+
   private static HelperException failure(Commands.Result r, String stdoutLine, String context) {
     if (stdoutLine.startsWith("error ")) return parse(stdoutLine.substring("error ".length()), context);
     HelperException fromStderr = helperFailure(r, context);
