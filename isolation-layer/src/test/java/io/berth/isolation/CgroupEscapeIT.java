@@ -27,8 +27,8 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CgroupEscapeIT {
   private static final long LIMIT = 64L << 20;
-  private static final long RAISED = 128L << 20;
-  private static final String[] REFUSALS = {"Permission denied", "Operation not permitted", "No such file or directory"};
+  static final long RAISED = 128L << 20;
+  static final String[] REFUSALS = {"Permission denied", "Operation not permitted", "No such file or directory"};
   private TestHost host;
   private IsolationLayer layer;
   private ContainerId confined;
@@ -58,7 +58,7 @@ class CgroupEscapeIT {
   }
 
   /** Raise memsw first (it must stay >= the limit), then the limit, in the cgroup directory DIR. */
-  private static String raise(String dir) {
+  static String raise(String dir) {
     return "mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && d=/tmp/cg/" + dir + " && "
         + "if [ -e $d/memory.memsw.limit_in_bytes ]; then echo " + RAISED + " > $d/memory.memsw.limit_in_bytes; fi && "
         + "echo " + RAISED + " > $d/memory.limit_in_bytes";
@@ -80,10 +80,12 @@ class CgroupEscapeIT {
    * release_agent it has, when the file is there; the write being allowed is the escape. Prints the
    * hierarchies where it was allowed.
    */
-  private static final String RELEASE_AGENT = "ok=; for h in $(awk 'NR>1 && $2>0 {print $1}' /proc/cgroups) none,name=systemd; do "
+  static final String RELEASE_AGENT = "ok=; for h in $(awk 'NR>1 && $2>0 {print $1}' /proc/cgroups) none,name=systemd; do "
       + "d=/tmp/ra-$(echo $h | tr ',=' '__'); mkdir -p $d; mount -t cgroup -o $h cgroup $d 2>/dev/null || continue; "
       + "if [ -e $d/release_agent ] && cat $d/release_agent > /tmp/ra && cat /tmp/ra > $d/release_agent; then ok=\"$ok $h\"; fi; "
       + "umount $d; done; echo \"allowed:$ok\"; [ -n \"$ok\" ]";
+
+  static final String NEW_HIERARCHY = "mkdir -p /tmp/nh && mount -t cgroup -o none,name=berth-escape cgroup /tmp/nh";
 
   @Test
   void aContainerCannotSetAReleaseAgent() {
@@ -91,6 +93,6 @@ class CgroupEscapeIT {
     Escapes.assertOwnUserNamespace(layer, confined);
     ExecResult r = sh(layer, confined, RELEASE_AGENT);
     assertEquals(1, r.exitCode(), "no hierarchy's release_agent may be written from a confined container: " + r.stdout() + r.stderr());
-    refusedWithAny(layer, confined, "mkdir -p /tmp/nh && mount -t cgroup -o none,name=berth-escape cgroup /tmp/nh", "permission denied");
+    refusedWithAny(layer, confined, NEW_HIERARCHY, "permission denied");
   }
 }

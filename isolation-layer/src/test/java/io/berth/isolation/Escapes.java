@@ -92,9 +92,15 @@ final class Escapes {
     refused(layer, id, "mknod /tmp/blk-probe b 7 0", "Operation not permitted");
     assertEquals("x", ok(layer, id, "echo x > /dev/null && echo x"));
     Path devices = devicesCgroup(layer, id);
-    assertTrue(read(devices.resolve("cgroup.procs")).lines().toList().contains(Integer.toString(pid)),
-        "the devices cgroup " + devices + " holds the init " + pid);
+    // The init is in the container's devices cgroup, or below it where its systemd put itself (init.scope): a child
+    // in the devices hierarchy holds at most what its parent allows.
+    String initDevices = read(Path.of("/proc", Integer.toString(pid), "cgroup")).lines().filter(l -> l.contains(":devices:")).findFirst()
+        .map(l -> l.substring(l.indexOf(":devices:") + ":devices:".length())).orElse("");
+    Path own = Path.of("/sys/fs/cgroup/devices" + initDevices);
+    assertTrue(own.startsWith(devices), "the init " + pid + " is in the devices cgroup " + devices + " or below it: " + initDevices);
+    assertTrue(read(own.resolve("cgroup.procs")).lines().toList().contains(Integer.toString(pid)), "the devices cgroup " + own + " holds the init " + pid);
     assertEquals(DEVICE_LIST, read(devices.resolve("devices.list")).lines().toList(), "the device rules of " + devices);
+    assertTrue(DEVICE_LIST.containsAll(read(own.resolve("devices.list")).lines().toList()), "the init's device rules are the container's or fewer");
     assertNotEquals(nsLink("self", "cgroup"), nsLink(Integer.toString(pid), "cgroup"), "the init's cgroup namespace is its own");
     for (String line : ok(layer, id, "cat /proc/self/cgroup").lines().toList()) {
       assertTrue(line.endsWith(":/"), "inside, every cgroup is the namespace's root: " + line);

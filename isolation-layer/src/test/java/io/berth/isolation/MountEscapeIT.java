@@ -25,7 +25,14 @@ import org.junit.jupiter.api.Test;
  */
 class MountEscapeIT {
   private static final String SWAPPINESS_BACK = "cat /proc/sys/vm/swappiness > /tmp/v && cat /tmp/v > /proc/sys/vm/swappiness";
-  private static final String[] REFUSALS = {"Permission denied", "permission denied", "Operation not permitted", "Read-only file system", "Invalid argument"};
+  static final String[] REFUSALS = {"Permission denied", "permission denied", "Operation not permitted", "Read-only file system", "Invalid argument"};
+  // The attacks, each aimed at a host-wide write that puts back what it read (SystemdEscapeIT runs them in a booted Debian too).
+  static final String UNMOUNT_PROC_SYS = "umount /proc/sys/net 2>/dev/null; umount /proc/sys 2>/dev/null; " + SWAPPINESS_BACK;
+  static final String REMOUNT_PROC_SYS = "mount -o remount,rw,bind /proc/sys 2>/dev/null; " + SWAPPINESS_BACK;
+  static final String FRESH_PROC_OVER_PROC_SYS = "mkdir -p /tmp/p && mount -t proc proc /tmp/p && mount --bind /tmp/p/sys /proc/sys && " + SWAPPINESS_BACK;
+  static final String FRESH_PROC = "mkdir -p /tmp/p2 && mount -t proc proc /tmp/p2 && cat /tmp/p2/sys/vm/swappiness > /tmp/v && cat /tmp/v > /tmp/p2/sys/vm/swappiness";
+  static final String FRESH_SYSFS = "mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s && cat /tmp/s/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /tmp/s/kernel/mm/ksm/run";
+  static final String REMOUNT_SYS = "mount -o remount,rw /sys 2>/dev/null; cat /sys/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /sys/kernel/mm/ksm/run";
   private TestHost host;
   private IsolationLayer layer;
   private ContainerId confined;
@@ -60,32 +67,31 @@ class MountEscapeIT {
 
   @Test
   void unmountingTheReadOnlyProcSysDoesNotMakeItWritable() {
-    tryBoth("umount /proc/sys/net 2>/dev/null; umount /proc/sys 2>/dev/null; " + SWAPPINESS_BACK);
+    tryBoth(UNMOUNT_PROC_SYS);
   }
 
   @Test
   void remountingProcSysReadWriteDoesNotMakeItWritable() {
-    tryBoth("mount -o remount,rw,bind /proc/sys 2>/dev/null; " + SWAPPINESS_BACK);
+    tryBoth(REMOUNT_PROC_SYS);
   }
 
   @Test
   void aFreshProcMountedOverProcSysIsNotWritable() {
-    tryBoth("mkdir -p /tmp/p && mount -t proc proc /tmp/p && mount --bind /tmp/p/sys /proc/sys && " + SWAPPINESS_BACK);
+    tryBoth(FRESH_PROC_OVER_PROC_SYS);
   }
 
   @Test
   void aFreshProcIsNotWritable() {
-    tryBoth("mkdir -p /tmp/p2 && mount -t proc proc /tmp/p2 && cat /tmp/p2/sys/vm/swappiness > /tmp/v && cat /tmp/v > /tmp/p2/sys/vm/swappiness");
+    tryBoth(FRESH_PROC);
   }
 
   @Test
   void aFreshSysfsIsNotWritable() {
     String ksm = read(Path.of("/sys/kernel/mm/ksm/run"));
-    ok(layer, privileged, "mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s && cat /tmp/s/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /tmp/s/kernel/mm/ksm/run");
+    ok(layer, privileged, FRESH_SYSFS);
     Escapes.assertOwnUserNamespace(layer, confined);
-    refusedWithAny(layer, confined,
-        "mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s && cat /tmp/s/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /tmp/s/kernel/mm/ksm/run", REFUSALS);
-    refusedWithAny(layer, confined, "mount -o remount,rw /sys 2>/dev/null; cat /sys/kernel/mm/ksm/run > /tmp/k && cat /tmp/k > /sys/kernel/mm/ksm/run", REFUSALS);
+    refusedWithAny(layer, confined, FRESH_SYSFS, REFUSALS);
+    refusedWithAny(layer, confined, REMOUNT_SYS, REFUSALS);
     assertEquals(ksm, read(Path.of("/sys/kernel/mm/ksm/run")));
   }
 }
