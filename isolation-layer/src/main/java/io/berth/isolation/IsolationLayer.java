@@ -121,6 +121,10 @@ public final class IsolationLayer implements AutoCloseable {
     this.disks = new ContainerDisk(store, config.imagesRoot(), config.defaultDiskBytes(), config.dataRoot());
     this.sharedDisks = config.sharedImagesRoot().map(r -> new ContainerDisk(store, r, config.defaultDiskBytes(), config.dataRoot()));
     this.periodic = new PeriodicCheckpoints(this, config, java.time.Clock.systemUTC());
+    for (String change : KernelLimits.raise(Path.of("/proc/sys"))) {
+      if (change.contains("cannot")) LOG.warn("kernel limit {}", change);
+      else LOG.info("raised kernel limit {}", change);
+    }
   }
 
   public IsolationConfig config() {

@@ -57,9 +57,10 @@ final class Escapes {
     assertNotEquals(nsLink("self", "user"), nsLink(pid, "user"), "the confined container has a user namespace of its own");
   }
 
+  /** The file in reads of what it gives (not Files.readString: a numeric sysctl read past offset 0 gives nothing). */
   static String read(Path p) {
-    try {
-      return Files.readString(p).strip();
+    try (var in = Files.newInputStream(p)) {
+      return new String(in.readNBytes(1 << 20), java.nio.charset.StandardCharsets.UTF_8).strip();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

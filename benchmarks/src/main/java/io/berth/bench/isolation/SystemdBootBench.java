@@ -2,7 +2,6 @@ package io.berth.bench.isolation;
 
 import io.berth.bench.Results;
 import io.berth.isolation.IsolationConfig;
-import io.berth.isolation.process.Commands;
 import io.berth.protocol.ids.ContainerId;
 import io.berth.protocol.spec.ContainerSpec;
 import io.berth.protocol.spec.Limits;
@@ -36,7 +35,7 @@ public final class SystemdBootBench {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     Path template = IsolationConfig.repo().orElseThrow().resolve(".local/templates/debian-12");
     if (!Files.isDirectory(template)) throw new IllegalStateException(template + " is missing: run bin/berth up (it builds it)");
-    if (!Files.isExecutable(Path.of("/usr/bin/lxc-start"))) throw new IllegalStateException("the baseline needs Debian's lxc package");
+    Lxc.requireInstalled();
     Results results = new Results("systemd-boot");
     try (BenchHost host = new BenchHost()) {
       Path lxcDir = host.dir.resolve("lxc");
@@ -52,21 +51,11 @@ public final class SystemdBootBench {
         host.layer.destroy(id);
 
         String name = "bench-sd-" + (i + 1);
-        Path ct = lxcDir.resolve(name);
-        Files.createDirectories(ct.resolve("upper"));
-        Files.writeString(ct.resolve("config"), String.join("\n",
-            "lxc.uts.name = " + name,
-            "lxc.rootfs.path = overlay:" + template + ":" + ct.resolve("upper"),
-            "lxc.include = /usr/share/lxc/config/common.conf",
-            "lxc.net.0.type = empty",
-            "lxc.environment = container=lxc", "") );
         long t2 = System.nanoTime();
-        run(List.of("lxc-start", "-P", lxcDir.toString(), "-n", name, "-d"));
-        awaitRunning(() -> Commands.run(List.of("lxc-attach", "-P", lxcDir.toString(), "-n", name, "--", "systemctl", "is-system-running"),
-            null, Duration.ofSeconds(10)).stdout().strip(), "lxc " + name);
+        Lxc.start(lxcDir, name, template);
+        awaitRunning(() -> Lxc.isSystemRunning(lxcDir, name), "lxc " + name);
         long t3 = System.nanoTime();
-        run(List.of("lxc-stop", "-P", lxcDir.toString(), "-n", name, "-k"));
-        Commands.run(List.of("rm", "-rf", "--one-file-system", ct.toString()), null, Duration.ofMinutes(1));
+        Lxc.destroy(lxcDir, name);
         if (i < 0) continue;
         berth[i] = (t1 - t0) / 1e6;
         lxc[i] = (t3 - t2) / 1e6;
@@ -80,20 +69,22 @@ public final class SystemdBootBench {
     }
   }
 
-  private static void awaitRunning(java.util.function.Supplier<String> state, String what) throws InterruptedException {
+  /** Polls {@code state} (is-system-running) every 20 ms until it says running; bounded, failing on degraded. */
+  static void awaitRunning(java.util.function.Supplier<String> state, String what) throws InterruptedException {
+    awaitRunning(state, what, () -> "");
+  }
+
+  /** As above; {@code diagnosis} (the failed units, say) is added to the failure. */
+  static void awaitRunning(java.util.function.Supplier<String> state, String what, java.util.function.Supplier<String> diagnosis)
+      throws InterruptedException {
     long deadline = System.nanoTime() + BOUND.toNanos();
     String s = "";
     while (System.nanoTime() < deadline) {
       s = state.get();
       if (s.equals("running")) return;
-      if (s.equals("degraded")) throw new IllegalStateException(what + ": booted degraded, not running");
+      if (s.equals("degraded")) throw new IllegalStateException(what + ": booted degraded, not running\n" + diagnosis.get());
       Thread.sleep(20);
     }
-    throw new IllegalStateException(what + ": is-system-running said '" + s + "', not running, within " + BOUND);
-  }
-
-  private static void run(List<String> argv) {
-    Commands.Result r = Commands.run(argv, null, Duration.ofSeconds(60));
-    if (!r.ok()) throw new IllegalStateException(r.describe());
+    throw new IllegalStateException(what + ": is-system-running said '" + s + "', not running, within " + BOUND + "\n" + diagnosis.get());
   }
 }
