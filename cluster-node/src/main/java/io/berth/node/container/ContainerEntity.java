@@ -599,6 +599,20 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     blocking(() -> deps.runtime().observe(id), Reconciled::new);
   }
 
+  /**
+   * After a move the saga finished on the container's new host (its entity recovered there, the source's node having
+   * gone down part-way): what the target's kernel holds was never observed by this incarnation, whose recovery found
+   * the move still under way. Observe it now, as after any recovery: the restored copy is adopted and watched, or, gone
+   * with its host meanwhile, run again. The usual move ends on the source's node and leaves this to the entity's next
+   * incarnation on the target.
+   */
+  void reconcileIfOnItsHost(ContainerState state) {
+    if (state instanceof Live live && !(state instanceof Migrating) && onOwnHost(live)) {
+      ctx.getLog().info("container {}: the move ended on its own host {}: observing the kernel", id, deps.localHost());
+      reconcile(state);
+    }
+  }
+
   private Effect<ContainerEvent, ContainerState> onReconciled(ContainerState state, Reconciled m) {
     if (m.error() != null) {
       ctx.getLog().error("container {}: cannot observe the kernel after recovery: {}", id, Replies.describe(m.error()));

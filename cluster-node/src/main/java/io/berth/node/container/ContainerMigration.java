@@ -247,7 +247,10 @@ final class ContainerMigration {
             .add(meta -> new MigrationCompleted(meta, mid, frozen, total));
         log.info("container {}: moved {} -> {} ({}, frozen {} ms, total {} ms, {} bytes)", entity.id(), p.source(), p.target(),
             p.mode(), frozen, total, p.bytes());
-        return effect().persist(events.events()).thenRun(s -> entity.deps().migration().wake(entity.id()));
+        return effect().persist(events.events()).thenRun(s -> {
+          entity.deps().migration().wake(entity.id());
+          entity.reconcileIfOnItsHost(s);
+        });
       }
       case "undone" -> {
         if (error != null) {

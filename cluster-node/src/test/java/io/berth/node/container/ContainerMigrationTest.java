@@ -284,6 +284,47 @@ class ContainerMigrationTest {
   }
 
   /**
+   * The source's node dies after the target restored it, and the entity recovers on the target's node, whose kernel
+   * lost the restored copy meanwhile (`berth down` took it): the move completes, and then the entity observes its own
+   * host and runs it again there; had the copy survived, it adopts and watches it. Before, it showed running with no
+   * process behind it until someone stopped it.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aSagaRecoveredOnTheTargetObservesWhatRunsThere(boolean copySurvived) {
+    runningOnSource();
+    migration.holdAt.put("remove", new CountDownLatch(1));
+    migrate(MigrationMode.LIVE, false);
+    awaitCall("remove");
+    RecordingRuntime targetKernel = new RecordingRuntime();
+    if (copySurvived) targetKernel.running.put(id, 4242L);
+    var onTarget = new ContainerEntity.Deps(TARGET, targetKernel, blocking, execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
+        settings);
+    migration.holdAt.remove("remove");
+    String pid = org.apache.pekko.persistence.typed.PersistenceId.of(ContainerEntity.TYPE_KEY.name(), id.value()).id();
+    List<Object> log = kit.persistenceTestKit().persistedInStorage(pid);
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), onTarget));
+    kit.persistenceTestKit().clearByPersistenceId(pid);
+    kit.persistenceTestKit().persistForRecovery(pid, log);
+    kit.restart();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    List<String> events = List.of();
+    String expected = copySurvived ? "ContainerAdopted" : "ContainerStarted";
+    while (System.nanoTime() < deadline) {
+      events = kit.persistenceTestKit().persistedInStorage(pid).stream().map(e -> e.getClass().getSimpleName()).toList();
+      if (events.contains("MigrationCompleted") && events.subList(events.lastIndexOf("MigrationCompleted"), events.size()).contains(expected)) break;
+      sleep();
+    }
+    List<String> after = events.subList(Math.max(0, events.lastIndexOf("MigrationCompleted")), events.size());
+    assertTrue(after.contains(expected), "after the move, " + expected + ": " + events + " calls " + migration.calls);
+    ContainerState.Running running = assertInstanceOf(ContainerState.Running.class, kit.getState());
+    assertEquals(TARGET, running.data().host().orElseThrow());
+    assertEquals(targetKernel.running.get(id), running.pid(), "the pid the target's kernel runs");
+    assertTrue(targetKernel.watchers.containsKey(id), "its exit is watched on the target");
+    if (!copySurvived) assertTrue(after.contains("RestartScheduled"), "run again because it was lost with its host: " + after);
+  }
+
+  /**
    * The entity's node dies while a step runs: its next incarnation asks the target and finishes (the target runs
    * it) or undoes (it does not). Exactly one copy either way.
    */
