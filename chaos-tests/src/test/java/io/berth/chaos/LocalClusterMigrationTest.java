@@ -261,6 +261,10 @@ class LocalClusterMigrationTest {
     // container (a kill before it undoes the move, as in case 3). The source's hold says so in its outcome file.
     await("the source's lazy hold was committed (the target's daemon took the pages)", Duration.ofSeconds(60),
         () -> holdOutcome(source, ct).equals("commit"));
+    // And the target's restore has finished (CRIU wrote its pidfile): the copy runs there on pages still coming. A kill
+    // during the restore itself is another case, not handled yet: CI once saw the target's CRIU restore hang then,
+    // the source killed 3 s into it (closing note of 2026-12-03).
+    await("the target's restore finished (its CRIU pidfile)", Duration.ofSeconds(60), () -> restorePidfile(target, ct));
     killAndRestart(node, "the source's node JVM", Duration.ZERO);
     awaitMigrationEnd(ct);
     JsonNode after = show(ct);
@@ -433,6 +437,20 @@ class LocalClusterMigrationTest {
    * hold, or no decision yet): the hold's control directory beside the images, under the node's migration work
    * directory on /dev/shm ({@code berth/CLUSTER/migrations/HOST/MIGRATION/images.hold}).
    */
+  /** CRIU's restore on {@code host} wrote its pidfile: the restore is complete (the tasks run, pages may still come). */
+  private static boolean restorePidfile(String host, String ct) {
+    Path migrations = Path.of("/dev/shm/berth", berth.name, "migrations", host);
+    if (!Files.isDirectory(migrations)) return false;
+    try (var dirs = Files.newDirectoryStream(migrations, ct + "-m*")) {
+      for (Path d : dirs) {
+        if (Files.exists(d.resolve("images/restore.pid"))) return true;
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    return false;
+  }
+
   private static String holdOutcome(String host, String ct) {
     Path migrations = Path.of("/dev/shm/berth", berth.name, "migrations", host);
     if (!Files.isDirectory(migrations)) return "";
