@@ -9,11 +9,11 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /** What the node's host tests need (Linux, root, the set-up's template), and bounded waits. */
-final class HostRequirements {
+public final class HostRequirements {
   private HostRequirements() {}
 
   /** Skips with the reason when this is not a root Linux host with the set-up done; under CI=true fails instead. */
-  static void requireRootLinux() {
+  public static void requireRootLinux() {
     String reason = null;
     if (!System.getProperty("os.name").toLowerCase().contains("linux")) {
       reason = "node tests need Linux (this is " + System.getProperty("os.name") + ")";

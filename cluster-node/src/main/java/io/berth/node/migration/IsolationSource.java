@@ -291,8 +291,17 @@ public final class IsolationSource implements SourceRuntime {
     return (System.nanoTime() - startNanos) / 1_000_000;
   }
 
+  /**
+   * Removes a migration's directory. Mounts below it are detached first, deepest first: a CRIU restore that was killed
+   * part-way leaves its cgroup yard ({@code images/.criu.cgyard.*}, a tmpfs with a mount of each cgroup hierarchy)
+   * mounted there, and a walk into it would try to delete the host's cgroup files (it failed on the first, leaving
+   * the directory for ever and every later move with the same id refused).
+   */
   static void deleteTree(Path dir) {
     if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    List<String> mounts = new ArrayList<>(io.berth.isolation.rootfs.Rootfs.mountsUnder(dir));
+    mounts.sort(Comparator.comparingInt(String::length).reversed());
+    for (String m : mounts) io.berth.isolation.rootfs.Rootfs.unmount(Path.of(m));
     try (Stream<Path> walk = Files.walk(dir)) {
       for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
     } catch (IOException e) {
