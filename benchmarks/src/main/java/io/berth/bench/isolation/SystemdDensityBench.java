@@ -1,5 +1,6 @@
 package io.berth.bench.isolation;
 
+import io.berth.bench.ProcMemory;
 import io.berth.bench.Results;
 import io.berth.isolation.IsolationConfig;
 import io.berth.protocol.ids.ContainerId;
@@ -56,7 +57,7 @@ public final class SystemdDensityBench {
       Thread.sleep(settle * 1000L);
 
       // Berth.
-      long memBefore = memAvailableKb();
+      long memBefore = ProcMemory.memAvailableKb();
       double[] berthBoot = new double[n];
       List<Integer> berthInits = new ArrayList<>();
       long b0 = System.nanoTime();
@@ -78,14 +79,14 @@ public final class SystemdDensityBench {
       }
       double berthAll = (System.nanoTime() - b0) / 1e9;
       Thread.sleep(settle * 1000L);
-      double berthHostKb = (memBefore - memAvailableKb()) / (double) n;
+      double berthHostKb = (memBefore - ProcMemory.memAvailableKb()) / (double) n;
       double berthPssKb = medianPss(berthInits);
       System.out.printf("berth: %d booted in %.1f s; per container: host %.0f KiB, own processes %.0f KiB (median PSS)%n", n, berthAll, berthHostKb, berthPssKb);
       for (var c : host.layer.list()) host.layer.destroy(c.id());
       Thread.sleep(settle * 1000L);
 
       // LXC, the same count.
-      memBefore = memAvailableKb();
+      memBefore = ProcMemory.memAvailableKb();
       double[] lxcBoot = new double[n];
       List<Integer> lxcInits = new ArrayList<>();
       long l0 = System.nanoTime();
@@ -100,7 +101,7 @@ public final class SystemdDensityBench {
       }
       double lxcAll = (System.nanoTime() - l0) / 1e9;
       Thread.sleep(settle * 1000L);
-      double lxcHostKb = (memBefore - memAvailableKb()) / (double) n;
+      double lxcHostKb = (memBefore - ProcMemory.memAvailableKb()) / (double) n;
       double lxcPssKb = medianPss(lxcInits);
       System.out.printf("lxc:   %d booted in %.1f s; per container: host %.0f KiB, own processes %.0f KiB (median PSS)%n", n, lxcAll, lxcHostKb, lxcPssKb);
       for (int i = 0; i < n; i++) Lxc.destroy(lxcDir, "bench-dn-" + i);
@@ -127,7 +128,7 @@ public final class SystemdDensityBench {
       for (Path p : s.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
         try {
           Path ns = Files.readSymbolicLink(p.resolve("ns/pid"));
-          if (byNamespace.containsKey(ns)) byNamespace.merge(ns, pssKb(p), Long::sum);
+          if (byNamespace.containsKey(ns)) byNamespace.merge(ns, ProcMemory.pssKb(p), Long::sum);
         } catch (IOException gone) {
           // exited meanwhile
         }
@@ -135,27 +136,12 @@ public final class SystemdDensityBench {
     }
     double[] each = new double[inits.size()];
     int i = 0;
-    for (var e : byNamespace.entrySet()) each[i++] = e.getValue() + pssKb(Path.of("/proc", Integer.toString(parentOf.get(e.getKey()))));
+    for (var e : byNamespace.entrySet()) each[i++] = e.getValue() + ProcMemory.pssKb(Path.of("/proc", Integer.toString(parentOf.get(e.getKey()))));
     return Results.median(each);
   }
 
   private static int parent(int pid) throws IOException {
     String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
     return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-  }
-
-  private static long pssKb(Path proc) throws IOException {
-    return field(Files.readString(proc.resolve("smaps_rollup")), "Pss:");
-  }
-
-  private static long memAvailableKb() throws IOException {
-    return field(Files.readString(Path.of("/proc/meminfo")), "MemAvailable:");
-  }
-
-  private static long field(String text, String key) {
-    for (String line : text.split("\n")) {
-      if (line.startsWith(key)) return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
-    }
-    throw new IllegalStateException("no " + key + " in " + text.lines().limit(3).toList());
   }
 }

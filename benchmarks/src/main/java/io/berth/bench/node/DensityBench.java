@@ -3,6 +3,7 @@ package io.berth.bench.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.bench.ProcMemory;
 import io.berth.bench.Results;
 import java.io.IOException;
 import java.net.URI;
@@ -190,7 +191,7 @@ public final class DensityBench {
   record Snapshot(long memAvailableKb, long rssKb, long threads, long processesPssKb) {
     static Snapshot of(long nodePid, Path containerCgroups) throws IOException {
       String status = Files.readString(Path.of("/proc", Long.toString(nodePid), "status"));
-      return new Snapshot(memAvailable(), field(status, "VmRSS:"), field(status, "Threads:"), pssUnder(containerCgroups));
+      return new Snapshot(ProcMemory.memAvailableKb(), ProcMemory.field(status, "VmRSS:"), ProcMemory.field(status, "Threads:"), pssUnder(containerCgroups));
     }
 
     /** runc puts each container in cgroups named by its id (dense-runc-...): their processes are found by that name. */
@@ -199,13 +200,13 @@ public final class DensityBench {
       try (var procs = Files.list(Path.of("/proc"))) {
         for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
           try {
-            if (Files.readString(p.resolve("cgroup")).contains("dense-runc-")) pss += pss(p);
+            if (Files.readString(p.resolve("cgroup")).contains("dense-runc-")) pss += ProcMemory.pssKb(p);
           } catch (IOException gone) {
             // exited meanwhile
           }
         }
       }
-      return new Snapshot(memAvailable(), 0, 0, pss);
+      return new Snapshot(ProcMemory.memAvailableKb(), 0, 0, pss);
     }
 
     private static long pssUnder(Path cgroups) throws IOException {
@@ -221,7 +222,7 @@ public final class DensityBench {
           }
           for (String pid : pids) {
             try {
-              total += pss(Path.of("/proc", pid.strip()));
+              total += ProcMemory.pssKb(Path.of("/proc", pid.strip()));
             } catch (IOException gone) {
               // exited meanwhile
             }
@@ -229,21 +230,6 @@ public final class DensityBench {
         }
       }
       return total;
-    }
-
-    private static long pss(Path proc) throws IOException {
-      return field(Files.readString(proc.resolve("smaps_rollup")), "Pss:");
-    }
-
-    private static long memAvailable() throws IOException {
-      return field(Files.readString(Path.of("/proc/meminfo")), "MemAvailable:");
-    }
-
-    private static long field(String text, String key) {
-      for (String line : text.split("\n")) {
-        if (line.startsWith(key)) return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
-      }
-      throw new IllegalStateException("no " + key + " in " + text.lines().limit(3).toList());
     }
   }
 }

@@ -268,15 +268,8 @@ class ContainerMigrationTest {
     migrate(MigrationMode.LIVE, false);
     awaitCall("remove");
     // The same log, replayed by an entity on node-3 (the source's node is gone; its held step never returns).
-    var elsewhere = new ContainerEntity.Deps(HostId.of("node-3"), runtime, blocking, execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
-        settings);
     migration.holdAt.remove("remove");
-    String pid = org.apache.pekko.persistence.typed.PersistenceId.of(ContainerEntity.TYPE_KEY.name(), id.value()).id();
-    List<Object> log = kit.persistenceTestKit().persistedInStorage(pid);
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), elsewhere));
-    kit.persistenceTestKit().clearByPersistenceId(pid);
-    kit.persistenceTestKit().persistForRecovery(pid, log);
-    kit.restart();
+    recoverOn(HostId.of("node-3"), runtime);
     ContainerState.Running after = awaitSettled(ContainerState.Running.class);
     assertEquals(TARGET, after.data().host().orElseThrow());
     assertTrue(migration.calls.contains("onsource"), "the source host's agent was asked: " + migration.calls);
@@ -298,15 +291,8 @@ class ContainerMigrationTest {
     awaitCall("remove");
     RecordingRuntime targetKernel = new RecordingRuntime();
     if (copySurvived) targetKernel.running.put(id, 4242L);
-    var onTarget = new ContainerEntity.Deps(TARGET, targetKernel, blocking, execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration,
-        settings);
     migration.holdAt.remove("remove");
-    String pid = org.apache.pekko.persistence.typed.PersistenceId.of(ContainerEntity.TYPE_KEY.name(), id.value()).id();
-    List<Object> log = kit.persistenceTestKit().persistedInStorage(pid);
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), onTarget));
-    kit.persistenceTestKit().clearByPersistenceId(pid);
-    kit.persistenceTestKit().persistForRecovery(pid, log);
-    kit.restart();
+    String pid = recoverOn(TARGET, targetKernel);
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     List<String> events = List.of();
     String expected = copySurvived ? "ContainerAdopted" : "ContainerStarted";
@@ -348,6 +334,21 @@ class ContainerMigrationTest {
   }
 
   // --- helpers -------------------------------------------------------------------------------------
+
+  /**
+   * The entity's log so far, recovered by a new entity on {@code host} with {@code kernel} as that host's runtime (the
+   * node it ran on is gone); returns the persistence id.
+   */
+  private String recoverOn(HostId host, RecordingRuntime kernel) {
+    var deps = new ContainerEntity.Deps(host, kernel, blocking, execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration, settings);
+    String pid = org.apache.pekko.persistence.typed.PersistenceId.of(ContainerEntity.TYPE_KEY.name(), id.value()).id();
+    List<Object> log = kit.persistenceTestKit().persistedInStorage(pid);
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), ContainerEntity.create(id.value(), deps));
+    kit.persistenceTestKit().clearByPersistenceId(pid);
+    kit.persistenceTestKit().persistForRecovery(pid, log);
+    kit.restart();
+    return pid;
+  }
 
   private List<String> migrationEvents() {
     List<String> names = kit.persistenceTestKit().persistedInStorage("container|" + id.value()).stream()
