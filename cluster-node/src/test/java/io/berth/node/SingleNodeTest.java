@@ -248,7 +248,8 @@ class SingleNodeTest {
       String other = node.unique("starts");
       ContainerReply started = await(ops.create(spec(other, "/bin/sleep", "3600"), true, alice));
       assertInstanceOf(ContainerState.Running.class, assertInstanceOf(ContainerReply.Done.class, started).state());
-      assertEquals(3, execs.stream().filter(f -> !f.isDone()).count(), "the three long execs were still running when the start completed");
+      assertEquals(3, execs.stream().filter(f -> !f.isDone()).count(), "the three long execs were still running when the start completed; answered: "
+          + execs.stream().filter(java.util.concurrent.CompletableFuture::isDone).map(f -> f.handle((r, e) -> e == null ? r.toString() : e.toString()).join()).toList());
       assertInstanceOf(ContainerReply.Done.class, await(ops.destroy(ContainerId.of(other), alice)));
     } finally {
       // The execs' processes live in the container's pid namespace: they end with it.
