@@ -1077,11 +1077,15 @@ public final class IsolationLayer implements AutoCloseable {
           .put("exitfile", store.exitFile(id).toString()).put("log", store.shimLog(id).toString()).putAll("arg", args);
       Helper.Started s;
       try {
-        s = helper.restore(rec, Duration.ofMinutes(5), "restore container " + id);
+        // A post-copy restore cannot finish once its daemon is gone (it failed, and its wrapper killed the container's
+        // cgroups): CRIU was seen to wait on for good then (the source killed 3 s into the restore). It is ended.
+        s = helper.restore(rec, Duration.ofMinutes(5), lazy == null ? () -> false : lazy::failed, "restore container " + id);
       } catch (HelperException e) {
         if (lazy != null) lazy.close();
+        String why = lazy != null && lazy.failed() ? "criu lazy-pages exited " + lazy.status().getAsInt() + " during the restore, which was ended: "
+            + lazy.lastError() : e.getMessage();
         IsolationException failed = new IsolationException("restore", id.value(),
-            new CriuException(e.getMessage(), Criu.logTail(imagesDir.resolve(Criu.RESTORE_LOG))));
+            new CriuException(why, Criu.logTail(imagesDir.resolve(Criu.RESTORE_LOG))));
         // Leave it prepared as it was before, so a start or another restore can follow.
         try {
           r.veth().ifPresent(network::deleteLink);

@@ -116,6 +116,12 @@ public final class LazyPages implements AutoCloseable {
     }
   }
 
+  /** The daemon has exited with a failure (its wrapper killed the container's cgroups). */
+  public boolean failed() {
+    OptionalInt s = status();
+    return s.isPresent() && s.getAsInt() != 0;
+  }
+
   /**
    * Waits until every page arrived (the daemon exits 0) or the transfer failed (the wrapper killed the container);
    * past {@code timeout} the daemon is killed (the wrapper then kills the container) and the outcome says so.
@@ -201,7 +207,8 @@ public final class LazyPages implements AutoCloseable {
     return new long[] {copied, total};
   }
 
-  private String lastError() {
+  /** The last error line of the daemon's log (or its last line). */
+  String lastError() {
     String tail = Criu.logTail(imagesDir.resolve(LOG));
     String[] lines = tail.split("\n");
     for (int i = lines.length - 1; i >= 0; i--) if (lines[i].contains("Error")) return lines[i].strip();

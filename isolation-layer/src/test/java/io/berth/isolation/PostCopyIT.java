@@ -56,8 +56,16 @@ class PostCopyIT {
   private record Moved(IsolationLayer a, IsolationLayer b, ContainerId id, HeldCheckpoint held, LazyPageRelay relay,
       IsolationLayer.LazyRestore restored) {}
 
-  /** Source on data root a, held lazily; its disk copied; restored lazily on data root b through a relay. */
-  private Moved startMove(String name, long mib, int netIndex) throws Exception {
+  /** A move ready to restore: the source held lazily on data root a, its disk copied and prepared on data root b. */
+  private record Ready(IsolationLayer a, IsolationLayer b, ContainerId id, HeldCheckpoint held, LazyPageRelay relay, Path images) {}
+
+  /**
+   * Source on data root a, held lazily; its disk copied; prepared on data root b, with a relay to the source's CRIU.
+   * When the target's daemon connects the relay runs {@code onDaemon} with the hold and itself (a real move commits
+   * the hold then).
+   */
+  private Ready prepareMove(String name, long mib, int netIndex, java.util.function.BiConsumer<HeldCheckpoint, LazyPageRelay> onDaemon)
+      throws Exception {
     IsolationLayer a = host.layer("a");
     // Two hosts in one kernel: b has its own data root and cgroup root (the container has one id on both).
     IsolationLayer b = new IsolationLayer(a.config().withDataRoot(host.runDir().resolve("b-" + name)).withCgroupRoot(host.cgroupRoot("b")));
@@ -73,7 +81,9 @@ class PostCopyIT {
     int criuPort = freePort();
     Path images = host.runDir().resolve("images-" + name);
     HeldCheckpoint held = a.checkpointHeldLazy(id, images, T, criuPort);
-    LazyPageRelay relay = LazyPageRelay.open("127.0.0.1", criuPort, T, "127.0.0.1", held::decideCommit);
+    java.util.concurrent.atomic.AtomicReference<LazyPageRelay> self = new java.util.concurrent.atomic.AtomicReference<>();
+    LazyPageRelay relay = LazyPageRelay.open("127.0.0.1", criuPort, T, "127.0.0.1", () -> onDaemon.accept(held, self.get()));
+    self.set(relay);
     assertTrue(held.isLazy(), "a lazy hold");
     try (var s = Files.list(images)) {
       long pages = s.filter(p -> p.getFileName().toString().startsWith("pages-")).mapToLong(p -> p.toFile().length()).sum();
@@ -85,16 +95,40 @@ class PostCopyIT {
     Commands.Result cp = Commands.run(List.of("cp", "--sparse=always", a.diskImage(id).toString(), incoming.toString()), null, T);
     assertTrue(cp.ok(), cp.describe());
     b.prepare(spec, net, incoming);
-    var restoring = CompletableFuture.supplyAsync(() -> b.restoreLazy(id, images, "127.0.0.1", relay.port()));
+    return new Ready(a, b, id, held, relay, images);
+  }
+
+  /** {@link #prepareMove} as a real move does it, then restored lazily on data root b. */
+  private Moved startMove(String name, long mib, int netIndex) throws Exception {
+    Ready r = prepareMove(name, mib, netIndex, (held, relay) -> held.decideCommit());
+    var restoring = CompletableFuture.supplyAsync(() -> r.b().restoreLazy(r.id(), r.images(), "127.0.0.1", r.relay().port()));
     IsolationLayer.LazyRestore restored;
     try {
       restored = restoring.get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
-      keepLogs(images);
+      keepLogs(r.images());
       throw e;
     }
     assertTrue(restored.pid() > 0, "restored");
-    return new Moved(a, b, id, held, relay, restored);
+    return new Moved(r.a(), r.b(), r.id(), r.held(), r.relay(), restored);
+  }
+
+  @Test
+  void whenThePagesStopWhileTheRestoreRunsItEndsAsAFailureAndTheSourceCanResume() throws Exception {
+    // The daemon's first connection is cut at once: the restore still needs pages (its restorer touches lazy memory),
+    // so the daemon fails while CRIU restores. CI once saw CRIU's restore wait on for good after that.
+    Ready r = prepareMove("pd", 64, 47, (held, relay) -> CompletableFuture.runAsync(relay::close));
+    var restoring = CompletableFuture.supplyAsync(() -> r.b().restoreLazy(r.id(), r.images(), "127.0.0.1", r.relay().port()));
+    java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+        () -> restoring.get(30, java.util.concurrent.TimeUnit.SECONDS), "the restore ends, as a failure");
+    String why = String.valueOf(e.getCause());
+    assertTrue(why.contains("lazy-pages"), "the failure names the daemon: " + why);
+    assertFalse(r.b().inspect(r.id()).status() == ContainerStatus.RUNNING, "nothing of it runs on the target");
+    assertTrue(Commands.run(List.of("pgrep", "-f", "criu restore.*" + r.images()), null, T).exitCode() == 1,
+        "no CRIU restore of it is left");
+    // The hold was never committed (nothing took over): the source goes on where it was.
+    r.held().resume(T);
+    assertEquals(ContainerStatus.RUNNING, r.a().inspect(r.id()).status(), "the source runs again");
   }
 
   @Test

@@ -30,6 +30,8 @@ public final class Commands {
   public static final int DEFAULT_MAX_OUTPUT = 1 << 20;
   /** The longest wait for the exit between two drains of the pipes while the tool writes nothing. */
   private static final long MAX_SLICE_MILLIS = 50;
+  /** How often {@link Running#awaitUnless} asks whether to give up. */
+  private static final long ABANDON_CHECK_MILLIS = 100;
 
   private Commands() {}
 
@@ -101,16 +103,37 @@ public final class Commands {
     }
 
     public synchronized Result await() {
+      return awaitUnless(() -> false);
+    }
+
+    /**
+     * {@link #await()}, looking at {@code abandon} every {@value #ABANDON_CHECK_MILLIS} ms while the tool runs: once it
+     * says true, the tool and every process below it (which a tool's children may have put in a session of their
+     * own) are killed with SIGKILL, and the result reads as timed out. For a tool that waits on something that
+     * another process's end makes hopeless (a CRIU restore whose lazy-pages daemon died).
+     */
+    public synchronized Result awaitUnless(java.util.function.BooleanSupplier abandon) {
       if (result != null) return result;
       boolean finished;
       try {
-        finished = drainUntilExit(deadline);
-        if (!finished) {
+        finished = false;
+        while (!finished && System.nanoTime() < deadline) {
+          finished = drainUntilExit(Math.min(deadline, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ABANDON_CHECK_MILLIS)));
+          if (!finished && abandon.getAsBoolean()) {
+            killTree();
+            drainUntilExit(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+            break;
+          }
+        }
+        if (!finished && p.isAlive()) {
+          List<ProcessHandle> below = p.descendants().toList();
           p.destroy(); // SIGTERM first: the helper forwards it as SIGKILL to what it runs
           if (!drainUntilExit(System.nanoTime() + TimeUnit.SECONDS.toNanos(2))) {
             p.destroyForcibly();
             drainUntilExit(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
           }
+          // What it started goes with it: a timed-out restore's shim and CRIU stayed behind without this.
+          for (ProcessHandle h : below) h.destroyForcibly();
         }
       } catch (InterruptedException e) {
         p.destroyForcibly();
@@ -125,6 +148,13 @@ public final class Commands {
       err.close();
       result = new Result(argv, finished ? p.exitValue() : -1, out.text(), err.text(), !finished, out.dropped || err.dropped);
       return result;
+    }
+
+    /** SIGKILLs the tool's descendants (deepest first, as listed before any dies) and then the tool. */
+    private void killTree() {
+      List<ProcessHandle> below = p.descendants().toList();
+      for (int i = below.size() - 1; i >= 0; i--) below.get(i).destroyForcibly();
+      p.destroyForcibly();
     }
 
     /** Drains both pipes until the tool exits (true) or {@code until} passes (false). */

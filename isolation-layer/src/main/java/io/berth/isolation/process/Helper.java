@@ -121,7 +121,21 @@ public final class Helper {
 
   /** Runs `criu restore` under a subreaper shim; returns the restored init and the shim. */
   public Started restore(Records records, Duration timeout, String context) {
-    return parseStarted(Commands.run(List.of(binary.toString(), "restore"), records.bytes(), timeout), context);
+    return restore(records, timeout, () -> false, context);
+  }
+
+  /**
+   * {@link #restore(Records, Duration, String)}, given up as soon as {@code abandon} says so: the helper, its shim,
+   * CRIU and whatever CRIU restored so far are killed, and the failure says the restore was ended.
+   */
+  public Started restore(Records records, Duration timeout, java.util.function.BooleanSupplier abandon, String context) {
+    boolean[] abandoned = {false};
+    Commands.Result r = Commands.start(List.of(binary.toString(), "restore"), records.bytes(), timeout).awaitUnless(() -> {
+      abandoned[0] = abandon.getAsBoolean();
+      return abandoned[0];
+    });
+    if (abandoned[0]) throw new HelperException("criu-restore", "ended", "given up by its caller", context);
+    return parseStarted(r, context);
   }
 
   private static Started parseStarted(Commands.Result r, String context) {

@@ -89,6 +89,49 @@ class CommandsTest {
   }
 
   @Test
+  void aTimedOutToolTakesWhatItStartedWithIt() throws Exception {
+    java.nio.file.Path pidFile = java.nio.file.Files.createTempFile("berth-commands", ".pid");
+    try {
+      // The child has a session of its own (as a restore's shim has): only the tool's descendants name it.
+      Commands.Result r = Commands.run(List.of("/bin/sh", "-c", "setsid sleep 60 & echo $! > " + pidFile + "; wait"), null, Duration.ofMillis(500));
+      assertTrue(r.timedOut(), r.describe());
+      long child = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
+      assertGone(child);
+    } finally {
+      java.nio.file.Files.deleteIfExists(pidFile);
+    }
+  }
+
+  @Test
+  void aToolAbandonedByItsCallerEndsAtOnceWithEverythingBelowIt() throws Exception {
+    java.nio.file.Path pidFile = java.nio.file.Files.createTempFile("berth-commands", ".pid");
+    try {
+      Commands.Running c = Commands.start(List.of("/bin/sh", "-c", "setsid sleep 60 & echo $! > " + pidFile + "; wait"), null, BOUND);
+      long t0 = System.nanoTime();
+      Commands.Result r = c.awaitUnless(() -> (System.nanoTime() - t0) > 300_000_000L && pidFile.toFile().length() > 0);
+      long took = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(r.timedOut(), "an abandoned tool reads as timed out: " + r.describe());
+      assertTrue(took < 5_000, "abandoned after 300 ms, it took " + took + " ms");
+      assertGone(Long.parseLong(java.nio.file.Files.readString(pidFile).strip()));
+      assertTrue(Commands.start(List.of("/bin/true"), null, BOUND).awaitUnless(() -> false).ok(), "never abandoned, it ends as it would");
+    } finally {
+      java.nio.file.Files.deleteIfExists(pidFile);
+    }
+  }
+
+  /** The process is gone within 5 s (init reaps it once its parent, the killed shell, is gone). */
+  private static void assertGone(long pid) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      if (System.nanoTime() > deadline) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        throw new AssertionError("process " + pid + ", started by the tool, still runs 5 s after the tool was killed");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
   void aProcessLeftHoldingThePipeDoesNotHoldTheCaller() {
     long t0 = System.nanoTime();
     Commands.Result r = Commands.run(List.of("/bin/sh", "-c", "echo hi; sleep 60 & echo $! >&2"), null, BOUND);
