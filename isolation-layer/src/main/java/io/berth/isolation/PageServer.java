@@ -76,6 +76,35 @@ public final class PageServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Kills every {@code criu page-server} whose images directory lies under {@code workDir}, and returns their pids: a
+   * node that starts calls this for its own migrations' directory. Such a server was started by a node JVM that died
+   * (a page server is its child, not its wrapper's), for a move whose receiver died with that JVM: no restore can
+   * use what it receives, and it would wait for a dump for ever (the chaos run's leak checker found them).
+   */
+  public static List<Long> endLeftovers(Path workDir) {
+    String under = workDir.toAbsolutePath().normalize() + "/";
+    List<Long> ended = new java.util.ArrayList<>();
+    ProcessHandle.allProcesses().forEach(h -> {
+      List<String> argv = cmdline(h.pid());
+      int dir = argv.indexOf("--images-dir");
+      if (argv.size() > 1 && argv.get(1).equals("page-server") && dir > 0 && dir + 1 < argv.size() && argv.get(dir + 1).startsWith(under)
+          && h.destroyForcibly()) {
+        ended.add(h.pid());
+      }
+    });
+    return ended;
+  }
+
+  private static List<String> cmdline(long pid) {
+    try {
+      String raw = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), java.nio.charset.StandardCharsets.UTF_8);
+      return raw.isEmpty() ? List.of() : List.of(raw.split("\0"));
+    } catch (IOException | UncheckedIOException e) {
+      return List.of(); // gone meanwhile, or a kernel thread
+    }
+  }
+
   /** Ends it if it still runs (the migration ended otherwise). */
   @Override
   public void close() {

@@ -101,6 +101,9 @@ public final class MigrationAgent {
       MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking, SourceRuntime source) {
     return Behaviors.setup(ctx -> {
       removeReceivedDisks(layer, ctx.getLog());
+      for (long pid : io.berth.isolation.PageServer.endLeftovers(settings.workDir().resolve(host.value()))) {
+        ctx.getLog().info("ended criu page-server {}: started for a move to this host before its node started, it can never be used", pid);
+      }
       ctx.getSystem().receptionist().tell(Receptionist.register(keyFor(host), ctx.getSelf()));
       MigrationAgent agent = new MigrationAgent(ctx.getSystem(), host, layer, bridge, gateway, transferHost, settings, directory, blocking, source);
       return Behaviors.receiveMessage(message -> {
