@@ -11,7 +11,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-class ExecPoolTest {
+/** The pool's own counting: threads + queue admitted, the next refused, also in bursts that find its threads idle. */
+class ExecPoolAdmissionTest {
   @Test
   void aBurstIsAdmittedUpToThreadsPlusQueueAlsoWhenItsThreadsAreIdleAlready() throws Exception {
     try (ExecPool pool = new ExecPool("h1", new ExecSettings(2, 1))) {
