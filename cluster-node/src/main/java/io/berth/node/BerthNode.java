@@ -122,7 +122,15 @@ public final class BerthNode implements AutoCloseable {
     List<String> seeds = s.seeds().isEmpty()
         ? List.of("pekko://berth@" + s.clusterAddress() + ":" + s.clusterPort())
         : s.seeds().stream().map(a -> "pekko://berth@" + a).toList();
-    return ConfigFactory.empty()
+    Config transport = ConfigFactory.empty();
+    if (s.clusterTls().isPresent()) {
+      s.clusterTls().get().check();
+      transport = s.clusterTls().get().pekkoConfig();
+    } else {
+      log.warn("berth.cluster.tls is not set: the cluster port {}:{} is plain TCP, and any JVM that reaches it may join the cluster",
+          s.clusterAddress(), s.clusterPort());
+    }
+    return transport
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(s.clusterAddress()))
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(s.clusterPort()))
         .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds))

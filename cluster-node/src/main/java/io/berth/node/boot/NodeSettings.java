@@ -52,7 +52,8 @@ public record NodeSettings(
     io.berth.node.checkpoint.CheckpointSettings checkpoints,
     io.berth.protocol.host.Overcommit overcommit,
     io.berth.node.exec.ExecSettings exec,
-    io.berth.isolation.GuestDns dns) {
+    io.berth.isolation.GuestDns dns,
+    Optional<ClusterTls> clusterTls) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -122,7 +123,8 @@ public record NodeSettings(
     }
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
         bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot,
-        checkpoints, overcommit, new io.berth.node.exec.ExecSettings(c.getInt("exec.threads"), c.getInt("exec.queue")), dns(c));
+        checkpoints, overcommit, new io.berth.node.exec.ExecSettings(c.getInt("exec.threads"), c.getInt("exec.queue")), dns(c),
+        ClusterTls.fromConfig(c));
   }
 
   /** berth.isolation.nameservers: "inherit" (this host's resolv.conf) or a list; search-domains go with a list. */

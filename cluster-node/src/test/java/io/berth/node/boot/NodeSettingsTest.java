@@ -54,6 +54,8 @@ class NodeSettingsTest {
     NodeSettings s = NodeSettings.fromConfig(ConfigFactory.parseFile(example).resolve().withFallback(ConfigFactory.defaultReference()));
     assertEquals(List.of("10.0.0.0/24"), s.managementNetworks());
     assertEquals("10.0.0.17", s.apiBind());
+    assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/berth/tls/host-17.key")), s.clusterTls().map(ClusterTls::keyFile),
+        "its cluster port's credentials");
   }
 
   @Test
