@@ -66,6 +66,18 @@ public final class PekkoPersistenceConfig {
     m.put(d + ".advanced.reconnection-policy.base-delay", "500 milliseconds");
     m.put(d + ".advanced.reconnection-policy.max-delay", "5 seconds");
     // A request must end within the breaker's call timeout, so a timed-out call is a failure the breaker counts.
+    // A node with PasswordAuthenticator: Berth's own role (CqlLogin). The password is read from its file here (a
+    // missing or loose file fails the start, naming the key), so it lives in this process's configuration only.
+    s.login().ifPresent(login -> {
+      m.put(d + ".advanced.auth-provider.class", "PlainTextAuthProvider");
+      m.put(d + ".advanced.auth-provider.username", login.username());
+      m.put(d + ".advanced.auth-provider.password", login.password());
+    });
+    s.tls().ifPresent(tls -> {
+      tls.context(); // read now: a missing or bad CA file is a configuration error at start, not a failed connection
+      m.put(d + ".advanced.ssl-engine-factory.class", CaFileSslEngineFactory.class.getName());
+      m.put(d + "." + CaFileSslEngineFactory.CA_FILE.getPath(), tls.caFile().toString());
+    });
     m.put(d + ".basic.request.timeout", millis(s.breakerCallTimeout().multipliedBy(4).dividedBy(5)));
     profile(m, d, WRITE_PROFILE, s.writeConsistency());
     profile(m, d, READ_PROFILE, s.readConsistency());

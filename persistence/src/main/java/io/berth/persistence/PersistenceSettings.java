@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -31,7 +32,9 @@ public record PersistenceSettings(
     int healthFailuresToClose,
     String firstTimeBucket,
     Duration eventualConsistencyDelay,
-    Config embedded) {
+    Config embedded,
+    Optional<CqlLogin> login,
+    Optional<CqlTls> tls) {
 
   public static final String PATH = "berth.persistence";
   private static final Pattern KEYSPACE = Pattern.compile("[a-zA-Z][a-zA-Z0-9_]{0,47}");
@@ -75,6 +78,8 @@ public record PersistenceSettings(
       fail("timeline.first-time-bucket", "must look like 20250101T00:00, was '" + firstTimeBucket + "'");
     }
     if (eventualConsistencyDelay.isNegative()) fail("timeline.eventual-consistency-delay", "must not be negative");
+    java.util.Objects.requireNonNull(login, "login: Optional.empty() for none");
+    java.util.Objects.requireNonNull(tls, "tls: Optional.empty() for none");
   }
 
   /** Reads {@code berth.persistence} from a full configuration (with this module's reference.conf beneath it). */
@@ -100,7 +105,9 @@ public record PersistenceSettings(
         read(c, "health.failures-to-close", c::getInt),
         read(c, "timeline.first-time-bucket", c::getString),
         read(c, "timeline.eventual-consistency-delay", c::getDuration),
-        read(c, "embedded", c::getConfig));
+        read(c, "embedded", c::getConfig),
+        CqlLogin.fromConfig(c),
+        CqlTls.fromConfig(c));
   }
 
   /** Reads one key; a missing or mistyped value names the full key. */
@@ -126,7 +133,7 @@ public record PersistenceSettings(
     return new PersistenceSettings(points, localDatacenter, journalKeyspace, snapshotKeyspace, replicationStrategy,
         replicationFactor, datacenters, writeConsistency, readConsistency, snapshotConsistency, createSchemaAtStart,
         breakerMaxFailures, breakerCallTimeout, breakerResetTimeout, healthInterval, healthTimeout, healthFailuresToClose,
-        firstTimeBucket, eventualConsistencyDelay, embedded);
+        firstTimeBucket, eventualConsistencyDelay, embedded, login, tls);
   }
 
   private static void keyspace(String key, String value) {

@@ -16,6 +16,13 @@ class PersistenceSettingsTest {
     return PersistenceSettings.fromConfig(ConfigFactory.parseString(hocon).withFallback(ConfigFactory.defaultReference()));
   }
 
+  /** Refused when the node starts (the files are read then), not when the configuration is parsed. */
+  private static void rejectedAtStart(String hocon, String key, String rule) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PekkoPersistenceConfig.of(with(hocon)));
+    assertTrue(e.getMessage().contains("berth.persistence." + key), "names the key: " + e.getMessage());
+    assertTrue(e.getMessage().contains(rule), "states the rule: " + e.getMessage());
+  }
+
   private static void rejected(String hocon, String key, String rule) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> with(hocon));
     assertTrue(e.getMessage().contains("berth.persistence." + key), "names the key: " + e.getMessage());
@@ -71,5 +78,45 @@ class PersistenceSettingsTest {
   void thePluginConfigNeedsContactPoints() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PekkoPersistenceConfig.of(with("")));
     assertTrue(e.getMessage().contains("contact-points"), e.getMessage());
+  }
+
+  @Test
+  void aLoginGoesIntoTheDriverConfigAndBadOnesNameTheKeyAndTheRule() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cql-login");
+    try {
+      java.nio.file.Path file = dir.resolve("berth.password");
+      java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      java.nio.file.Files.writeString(file, "s3cret-pw\n");
+      String login = "berth.persistence { contact-points = [\"10.1.0.1:9042\"], authentication { username = berth, password-file = \"" + file + "\" } }";
+      PersistenceSettings s = with(login);
+      assertEquals("berth", s.login().orElseThrow().username());
+      Config pekko = PekkoPersistenceConfig.of(s);
+      assertEquals("PlainTextAuthProvider", pekko.getString("datastax-java-driver.advanced.auth-provider.class"));
+      assertEquals("berth", pekko.getString("datastax-java-driver.advanced.auth-provider.username"));
+      assertEquals("s3cret-pw", pekko.getString("datastax-java-driver.advanced.auth-provider.password"));
+      assertFalse(PekkoPersistenceConfig.of(with("berth.persistence.contact-points = [\"10.1.0.1:9042\"]"))
+          .hasPath("datastax-java-driver.advanced.auth-provider.class"), "no login, no auth provider");
+
+      rejected("berth.persistence.authentication.username = berth", "authentication.password-file", "must be given with username");
+      rejected("berth.persistence.authentication.password-file = \"" + file + "\"", "authentication.username", "must be given with password-file");
+      rejected("berth.persistence.authentication { username = berth, password-file = relative.pw }", "authentication.password-file", "absolute path");
+      rejectedAtStart("berth.persistence { contact-points = [\"10.1.0.1:9042\"], authentication { username = berth, password-file = \"" + dir.resolve("none") + "\" } }",
+          "authentication.password-file", "readable file");
+      java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      rejectedAtStart(login, "authentication.password-file", "owner only (mode 0600)");
+      java.nio.file.Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      java.nio.file.Files.writeString(file, "\n");
+      rejectedAtStart(login, "authentication.password-file", "one line");
+
+      rejected("berth.persistence.tls.ca-file = ca.pem", "tls.ca-file", "absolute path");
+      rejectedAtStart("berth.persistence { contact-points = [\"10.1.0.1:9042\"], tls.ca-file = \"" + dir.resolve("none.pem") + "\" }", "tls.ca-file", "readable PEM file");
+      rejectedAtStart("berth.persistence { contact-points = [\"10.1.0.1:9042\"], tls.ca-file = \"" + file + "\" }", "tls.ca-file", "PEM certificate");
+    } finally {
+      try (var files = java.nio.file.Files.list(dir)) {
+        for (java.nio.file.Path f : files.toList()) java.nio.file.Files.delete(f);
+      }
+      java.nio.file.Files.delete(dir);
+    }
   }
 }

@@ -56,6 +56,10 @@ class NodeSettingsTest {
     assertEquals("10.0.0.17", s.apiBind());
     assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/berth/tls/host-17.key")), s.clusterTls().map(ClusterTls::keyFile),
         "its cluster port's credentials");
+    io.berth.persistence.PersistenceSettings p = io.berth.persistence.PersistenceSettings.fromConfig(
+        ConfigFactory.parseFile(example).resolve().withFallback(ConfigFactory.defaultReference()));
+    assertEquals(java.util.Optional.of("berth"), p.login().map(io.berth.persistence.CqlLogin::username), "Cassandra's credentials");
+    assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/berth/tls/ca.pem")), p.tls().map(io.berth.persistence.CqlTls::caFile));
   }
 
   @Test

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * Asks a node whether CQL answers, without a driver session: one OPTIONS request in the native protocol (v4 header:
@@ -15,9 +18,23 @@ final class CqlProbe {
   private CqlProbe() {}
 
   static boolean answers(String address, int port, int timeoutMillis) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(address, port), timeoutMillis);
-      socket.setSoTimeout(timeoutMillis);
+    return answers(address, port, timeoutMillis, null);
+  }
+
+  /** With {@code tls} (the node's clients' context), over TLS, as a node that requires it must be asked. */
+  static boolean answers(String address, int port, int timeoutMillis, SSLContext tls) {
+    try (Socket plain = new Socket()) {
+      plain.connect(new InetSocketAddress(address, port), timeoutMillis);
+      plain.setSoTimeout(timeoutMillis);
+      Socket socket = plain;
+      if (tls != null) {
+        SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(plain, address, port, true);
+        SSLParameters p = s.getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS");
+        s.setSSLParameters(p);
+        s.startHandshake();
+        socket = s;
+      }
       OutputStream out = socket.getOutputStream();
       out.write(new byte[] {0x04, 0x00, 0x00, 0x01, 0x05, 0x00, 0x00, 0x00, 0x00});
       out.flush();

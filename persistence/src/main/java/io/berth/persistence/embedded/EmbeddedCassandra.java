@@ -91,7 +91,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     return wasRunning;
   }
 
-  /** The running node on this data root, if any (pid alive and CQL answering). */
+  /** The running node on this data root, if any (pid alive and CQL answering plain TCP: not a node with TLS). */
   public static Optional<String> contactPointOf(Path dataRoot) {
     return NodeFile.read(new NodeLayout(dataRoot).nodeFile())
         .filter(n -> n.liveProcess().isPresent())
@@ -112,7 +112,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
   public EmbeddedCassandraSettings settings() { return settings; }
 
   public boolean answers() {
-    return CqlProbe.answers(settings.address(), settings.nativePort(), 1000);
+    return CqlProbe.answers(settings.address(), settings.nativePort(), 1000, settings.clientTlsOrNull());
   }
 
   /** Stops the node if this handle started it; an attached handle leaves the node running for its starter. */
@@ -162,7 +162,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
       Files.deleteIfExists(layout.nodeFile());
       return Optional.empty();
     }
-    while (!CqlProbe.answers(node.address(), node.nativePort(), 1000)) {
+    javax.net.ssl.SSLContext tls = settings.clientTlsOrNull();
+    while (!CqlProbe.answers(node.address(), node.nativePort(), 1000, tls)) {
       if (!live.get().isAlive()) {
         Files.deleteIfExists(layout.nodeFile());
         return Optional.empty();
@@ -206,7 +207,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
         .write(layout.nodeFile());
     EmbeddedCassandra node = new EmbeddedCassandra(settings, process.pid(), true, process);
     try {
-      while (!CqlProbe.answers(settings.address(), settings.nativePort(), 1000)) {
+      javax.net.ssl.SSLContext tls = settings.clientTlsOrNull();
+      while (!CqlProbe.answers(settings.address(), settings.nativePort(), 1000, tls)) {
         if (!process.isAlive()) {
           throw new EmbeddedCassandraException("start embedded Cassandra on " + layout.root() + ": the node exited with status "
               + process.exitValue() + " before CQL answered at " + node.contactPoint() + "; last lines of " + layout.log() + ":\n" + tail(layout.log()));

@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -22,14 +23,24 @@ import java.util.regex.Pattern;
  * @param commitlogSync {@code group} (default: a write is acknowledged once its commit-log section is fsynced, so an
  *                      acknowledged write survives a killed node) or {@code periodic} (Cassandra's own default: fsync
  *                      every 10 s; a killed single node loses up to 10 s of acknowledged writes; for comparisons only)
+ * @param passwordAuthentication true: the node runs Cassandra's {@code PasswordAuthenticator} and
+ *                      {@code CassandraAuthorizer}, so a client logs in as a role ({@link EmbeddedCassandraRoles} sets up
+ *                      Berth's); false: any client that reaches the port is served (tests on loopback)
+ * @param nativeTls     TLS required on the CQL port, or empty for plain TCP
  */
 public record EmbeddedCassandraSettings(
     Path dataRoot, String address, int nativePort, int storagePort, String heap, Owner owner, Duration startTimeout,
-    String commitlogSync) {
+    String commitlogSync, boolean passwordAuthentication, Optional<NativeTls> nativeTls) {
 
-  /** With the durable default, {@code group} commit-log sync. */
+  /** With the durable default, {@code group} commit-log sync, and no authentication. */
   public EmbeddedCassandraSettings(Path dataRoot, String address, int nativePort, int storagePort, String heap, Owner owner, Duration startTimeout) {
     this(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, "group");
+  }
+
+  /** Without authentication. */
+  public EmbeddedCassandraSettings(Path dataRoot, String address, int nativePort, int storagePort, String heap, Owner owner,
+                                   Duration startTimeout, String commitlogSync) {
+    this(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, commitlogSync, false, Optional.empty());
   }
 
   private static final Pattern HEAP = Pattern.compile("[1-9][0-9]*[mMgG]");
@@ -81,6 +92,7 @@ public record EmbeddedCassandraSettings(
     if (startTimeout == null || startTimeout.isNegative() || startTimeout.isZero()) {
       throw new IllegalArgumentException("embedded.start-timeout: must be positive, was " + startTimeout);
     }
+    Objects.requireNonNull(nativeTls, "embedded.tls: Optional.empty() for none");
     if (!"group".equals(commitlogSync) && !"periodic".equals(commitlogSync)) {
       throw new IllegalArgumentException("embedded.commitlog-sync: must be group or periodic, was '" + commitlogSync + "'");
     }
@@ -104,6 +116,23 @@ public record EmbeddedCassandraSettings(
   }
 
   public EmbeddedCassandraSettings withPorts(int nativePort, int storagePort) {
-    return new EmbeddedCassandraSettings(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, commitlogSync);
+    return new EmbeddedCassandraSettings(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, commitlogSync,
+        passwordAuthentication, nativeTls);
+  }
+
+  /** The same node with Cassandra's password authentication and role-based authorization on. */
+  public EmbeddedCassandraSettings withPasswordAuthentication() {
+    return new EmbeddedCassandraSettings(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, commitlogSync, true, nativeTls);
+  }
+
+  /** The same node requiring TLS on its CQL port. */
+  public EmbeddedCassandraSettings withNativeTls(NativeTls tls) {
+    return new EmbeddedCassandraSettings(dataRoot, address, nativePort, storagePort, heap, owner, startTimeout, commitlogSync,
+        passwordAuthentication, Optional.of(tls));
+  }
+
+  /** The client TLS context for this node's CQL port, or null when it is plain TCP. */
+  javax.net.ssl.SSLContext clientTlsOrNull() {
+    return nativeTls.map(NativeTls::clientContext).orElse(null);
   }
 }

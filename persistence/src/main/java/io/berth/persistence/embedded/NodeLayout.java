@@ -10,6 +10,7 @@ import java.nio.file.Path;
  *
  * <pre>
  *   conf/cassandra.yaml  conf/logback.xml   generated at every start from the settings
+ *   conf/native-keystore.pem                 with TLS: the node's key and certificate in one file (0600)
  *   data/ commitlog/ saved_caches/ hints/ cdc_raw/
  *   logs/system.log                          the child's stdout and stderr (Cassandra logs to the console)
  *   node.properties                          pid and ports of the running node (see NodeFile)
@@ -24,10 +25,23 @@ record NodeLayout(Path root) {
   Path log() { return logs().resolve("system.log"); }
   Path nodeFile() { return root.resolve("node.properties"); }
   Path lock() { return root.resolve("start.lock"); }
+  Path nativeKeystore() { return conf().resolve("native-keystore.pem"); }
 
   void writeConfiguration(EmbeddedCassandraSettings s) throws IOException {
     for (String dir : new String[] {"conf", "data", "commitlog", "saved_caches", "hints", "cdc_raw", "logs"}) {
       Files.createDirectories(root.resolve(dir));
+    }
+    if (s.nativeTls().isPresent()) {
+      // Cassandra's PEM factory reads the key and its certificate from one file; a copy of the key, so owner-only.
+      NativeTls tls = s.nativeTls().get();
+      Path keystore = nativeKeystore();
+      Files.deleteIfExists(keystore);
+      Files.createFile(keystore, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(keystore, Files.readString(tls.keyFile(), StandardCharsets.US_ASCII).strip() + "\n"
+          + Files.readString(tls.certFile(), StandardCharsets.US_ASCII).strip() + "\n", StandardCharsets.US_ASCII);
+    } else {
+      Files.deleteIfExists(nativeKeystore());
     }
     Files.writeString(yaml(), yaml(s), StandardCharsets.UTF_8);
     Files.writeString(logback(), LOGBACK, StandardCharsets.UTF_8);
@@ -35,7 +49,8 @@ record NodeLayout(Path root) {
 
   /**
    * A single-node cluster on loopback. One token (a single node needs no vnodes and starts faster), SimpleSnitch
-   * (data centre {@code datacenter1}, which the driver profile names), no authentication (loopback only), no
+   * (data centre {@code datacenter1}, which the driver profile names), password authentication when asked for (the
+   * local cluster's node, reached from the hosts' namespaces) or none (tests on loopback), no
    * automatic snapshots on drop/truncate (tests drop tables), and group commit-log sync (see below).
    */
   String yaml(EmbeddedCassandraSettings s) {
@@ -69,8 +84,16 @@ record NodeLayout(Path root) {
         "native_transport_port: " + s.nativePort(),
         "start_native_transport: true",
         "endpoint_snitch: SimpleSnitch",
-        "authenticator: AllowAllAuthenticator",
-        "authorizer: AllowAllAuthorizer",
+        s.passwordAuthentication() ? "authenticator: PasswordAuthenticator" : "authenticator: AllowAllAuthenticator",
+        s.passwordAuthentication() ? "authorizer: CassandraAuthorizer" : "authorizer: AllowAllAuthorizer",
+        s.nativeTls().isEmpty() ? "# client_encryption_options: off (plain TCP)" : String.join("\n",
+            "client_encryption_options:",
+            "  enabled: true",
+            "  optional: false",
+            "  require_client_auth: false",
+            "  ssl_context_factory:",
+            "    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory",
+            "  keystore: " + nativeKeystore()),
         "auto_snapshot: false",
         "snapshot_before_compaction: false",
         "disk_failure_policy: stop",
