@@ -50,19 +50,35 @@ final class Api {
   }
 
   private final List<URI> apis;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http;
+  /** The bearer token, or null: sent with every request, as the CLI does. */
+  private final String token;
 
   Api(List<URI> apis) {
-    if (apis.isEmpty()) throw new IllegalArgumentException("no API to talk to");
-    this.apis = List.copyOf(apis);
+    this(apis, null, null);
   }
 
-  /** Every API the local cluster under {@code local} wrote to {@code run/apis} (URL NAME a line). */
+  private Api(List<URI> apis, javax.net.ssl.SSLContext tls, String token) {
+    if (apis.isEmpty()) throw new IllegalArgumentException("no API to talk to");
+    this.apis = List.copyOf(apis);
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+    this.http = (tls == null ? b : b.sslContext(tls)).build();
+    this.token = token;
+  }
+
+  /**
+   * Every API the local cluster under {@code local} wrote to {@code run/apis} (URL NAME a line), trusting its CA
+   * ({@code run/ca.pem}) and presenting its admin token ({@code run/admin.token}), as the CLI does.
+   */
   static Api of(Path local) throws IOException {
     List<URI> apis = new ArrayList<>();
     for (String line : Files.readAllLines(local.resolve("run/apis"))) if (!line.isBlank()) apis.add(URI.create(line.strip().split("\\s+")[0]));
-    return new Api(apis);
+    Path ca = local.resolve("run/ca.pem");
+    Path token = local.resolve("run/admin.token");
+    return new Api(apis, Files.exists(ca) ? io.berth.persistence.PemTrust.trusting(ca, "run/ca.pem") : null,
+        Files.exists(token) ? Files.readString(token).strip() : null);
   }
+
 
   int size() {
     return apis.size();
@@ -78,6 +94,7 @@ final class Api {
       } catch (IllegalArgumentException e) {
         return new Answer(0, "", "", "not a URI: " + path + ": " + e.getMessage());
       }
+      if (token != null) b.header("Authorization", "Bearer " + token);
       headers.forEach(b::header);
       b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
       if (body != null && !headers.containsKey("Content-Type")) b.header("Content-Type", "application/json");

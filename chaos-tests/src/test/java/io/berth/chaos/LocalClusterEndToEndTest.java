@@ -159,10 +159,13 @@ class LocalClusterEndToEndTest {
     await("Cassandra " + cassandra + " is gone", Duration.ofSeconds(10), () -> !Files.exists(Path.of("/proc/" + cassandra)));
     try {
       String api = Files.readString(berth.local.resolve("run/api")).strip();
-      var http = java.net.http.HttpClient.newHttpClient();
+      // As the CLI: the cluster CA's trust and the admin token bin/berth up wrote.
+      var http = java.net.http.HttpClient.newBuilder()
+          .sslContext(io.berth.persistence.PemTrust.trusting(berth.local.resolve("run/ca.pem"), "run/ca.pem")).build();
+      String token = Files.readString(berth.local.resolve("run/admin.token")).strip();
       long t0 = System.nanoTime();
       var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api + "/v1/containers"))
-          .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+          .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
           .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"name\":\"e2e-outage-2\",\"template\":\"busybox\"}")).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString());
       long millis = (System.nanoTime() - t0) / 1_000_000;

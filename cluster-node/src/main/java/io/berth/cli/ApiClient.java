@@ -38,8 +38,15 @@ final class ApiClient {
   /** The endpoint that answered last: this run's later calls start there (nothing is kept across runs). */
   private int current;
 
+  private final Credentials credentials;
+
   ApiClient(List<Endpoints.Endpoint> endpoints, String reason, PrintStream err) {
+    this(endpoints, reason, err, Credentials.NONE);
+  }
+
+  ApiClient(List<Endpoints.Endpoint> endpoints, String reason, PrintStream err, Credentials credentials) {
     if (endpoints.isEmpty()) throw new IllegalArgumentException("no API address");
+    this.credentials = credentials;
     this.endpoints = List.copyOf(endpoints);
     this.reason = reason;
     this.err = err;
@@ -70,7 +77,7 @@ final class ApiClient {
     byte[] bytes = body == null ? null : JsonText.write(body).getBytes(StandardCharsets.UTF_8);
     if (bytes != null) headers.put("Content-Type", "application/json");
     Answer a = onSomeEndpoint(method, path, subject, timeout, uri -> {
-      Http1.Response r = Http1.exchange(uri, method, headers, bytes, CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis());
+      Http1.Response r = Http1.exchange(uri, method, headers, bytes, CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis(), credentials.tls());
       // A read answered from what the nodes hold while the journal is down: said once, on stderr (stdout stays the answer's).
       String stale = r.headers().get("berth-possibly-stale");
       if (stale != null) err.println("berth: possibly stale: " + stale);
@@ -85,7 +92,7 @@ final class ApiClient {
     Map<String, String> headers = headers();
     headers.put("Accept", "text/event-stream");
     Http1.Response r = onSomeEndpoint("GET", path, "events", Duration.ZERO,
-        uri -> Http1.exchange(uri, "GET", headers, null, CONNECT_TIMEOUT_MILLIS, 0));
+        uri -> Http1.exchange(uri, "GET", headers, null, CONNECT_TIMEOUT_MILLIS, 0, credentials.tls()));
     if (r.status() == 200) return r.body();
     String text;
     try {
@@ -172,8 +179,13 @@ final class ApiClient {
   private Map<String, String> headers() {
     Map<String, String> h = new LinkedHashMap<>();
     h.put("Accept", "application/json");
-    String user = System.getProperty("user.name", "");
-    if (PRINCIPAL.matcher(user).matches()) h.put("X-Berth-Principal", user);
+    if (credentials.token() != null) {
+      // The server records the token's name as the principal, and refuses a client that names its own.
+      h.put("Authorization", "Bearer " + credentials.token());
+    } else {
+      String user = System.getProperty("user.name", "");
+      if (PRINCIPAL.matcher(user).matches()) h.put("X-Berth-Principal", user);
+    }
     if (reason != null && !reason.isEmpty()) h.put("X-Berth-Reason", reason.replaceAll("[\\r\\n]", " "));
     return h;
   }

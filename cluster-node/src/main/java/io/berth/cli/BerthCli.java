@@ -17,7 +17,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "berth", sortOptions = false, usageHelpAutoWidth = true,
     description = "Manage a Berth cluster: hosts, containers, templates and the audit log.",
     footer = {"", "Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 not found, 4 conflict (exists, wrong phase, busy),",
-        "5 no capacity, 6 outcome unknown (sent, no answer: check before repeating), 69 API unreachable or Berth unavailable;",
+        "5 no capacity, 6 outcome unknown (sent, no answer: check before repeating), 69 API unreachable or Berth unavailable,",
+        "77 no or wrong credentials (--token, --ca);",
         "'ct exec' exits with the command's own code."})
 public final class BerthCli implements Runnable {
   static final String DEFAULT_API = "http://127.0.0.1:7480";
@@ -37,6 +38,20 @@ public final class BerthCli implements Runnable {
     settings.api = v;
   }
 
+  @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "a file holding the API's bearer token (default: $BERTH_TOKEN, then the local cluster's run/admin.token "
+          + "when the addresses are the local cluster's)")
+  void token(String v) {
+    settings.token = v;
+  }
+
+  @Option(names = "--ca", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "the CA (PEM) an https API's certificate must chain to (default: $BERTH_CA, then the local cluster's "
+          + "run/ca.pem when the addresses are the local cluster's, then the JDK's trusted roots)")
+  void ca(String v) {
+    settings.ca = v;
+  }
+
   @Option(names = "--reason", scope = ScopeType.INHERIT, paramLabel = "TEXT", description = "why: recorded in the events")
   void reason(String v) {
     settings.reason = v;
@@ -49,6 +64,8 @@ public final class BerthCli implements Runnable {
   static final class Settings {
     Output output = Output.table;
     String api;
+    String token;
+    String ca;
     String reason;
   }
 
@@ -107,8 +124,23 @@ public final class BerthCli implements Runnable {
   }
 
   ApiClient client() {
-    if (client == null) client = new ApiClient(endpoints(), settings.reason, err);
+    if (client == null) {
+      List<Endpoints.Endpoint> endpoints = endpoints();
+      client = new ApiClient(endpoints, settings.reason, err, Credentials.resolve(settings.token, settings.ca, env, localRunDir()));
+    }
     return client;
+  }
+
+  /**
+   * The run directory when the addresses came from it (no {@code --api}, no {@code $BERTH_API}, a run/apis file): only
+   * then are its admin token and CA this cluster's to use.
+   */
+  private Path localRunDir() {
+    if (settings.api != null && !settings.api.isBlank()) return null;
+    if (!env.getOrDefault("BERTH_API", "").isBlank()) return null;
+    Path run = runDir();
+    return run != null && (java.nio.file.Files.isRegularFile(run.resolve("apis")) || java.nio.file.Files.isRegularFile(run.resolve("api")))
+        ? run : null;
   }
 
   /** Every API address, from the first source that names one (see {@link Endpoints}); checked before any call. */

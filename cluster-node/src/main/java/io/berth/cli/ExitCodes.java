@@ -16,6 +16,8 @@ final class ExitCodes {
    * carried out. Apart from 1 and 69 so a script checks before repeating it, as the CLI does not repeat it itself.
    */
   static final int OUTCOME_UNKNOWN = 6;
+  /** The API wants credentials the CLI did not give, or refused the ones it gave (EX_NOPERM). */
+  static final int NOT_PERMITTED = 77;
   /** The API could not be reached, or Berth could not reach its nodes or Cassandra (EX_UNAVAILABLE). */
   static final int UNAVAILABLE = 69;
 
@@ -29,11 +31,12 @@ final class ExitCodes {
       case "already-exists", "wrong-phase", "busy" -> CONFLICT;
       case "no-capacity" -> NO_CAPACITY;
       case "unavailable" -> UNAVAILABLE;
+      case "unauthenticated", "forbidden" -> NOT_PERMITTED;
       case "invalid-field", "unknown-field", "malformed-body", "body-too-large", "unsupported-media-type", "invalid",
            "method-not-allowed" -> USAGE;
       case "failed", "internal" -> FAILED;
       default -> status == 404 ? NOT_FOUND : status == 409 ? CONFLICT : status == 503 ? UNAVAILABLE
-          : status >= 400 && status < 500 ? USAGE : FAILED;
+          : status == 401 || status == 403 ? NOT_PERMITTED : status >= 400 && status < 500 ? USAGE : FAILED;
     };
   }
 }

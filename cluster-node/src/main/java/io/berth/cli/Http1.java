@@ -38,6 +38,12 @@ final class Http1 {
 
   static Response exchange(URI uri, String method, Map<String, String> headers, byte[] body, int connectTimeoutMillis,
       int readTimeoutMillis) throws IOException {
+    return exchange(uri, method, headers, body, connectTimeoutMillis, readTimeoutMillis, null);
+  }
+
+  /** With {@code tlsFactory} (null: the JDK's default) for https. */
+  static Response exchange(URI uri, String method, Map<String, String> headers, byte[] body, int connectTimeoutMillis,
+      int readTimeoutMillis, SSLSocketFactory tlsFactory) throws IOException {
     boolean tls = "https".equalsIgnoreCase(uri.getScheme());
     if (!tls && !"http".equalsIgnoreCase(uri.getScheme())) throw new IOException("not an http(s) URL: " + uri);
     String host = uri.getHost();
@@ -48,7 +54,7 @@ final class Http1 {
         socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
         socket.setSoTimeout(readTimeoutMillis);
         socket.setTcpNoDelay(true);
-        if (tls) socket = tls(socket, host, port);
+        if (tls) socket = tls(socket, host, port, tlsFactory);
       } catch (IOException e) {
         throw new NotSent(e);
       }
@@ -116,8 +122,9 @@ final class Http1 {
     }
   }
 
-  private static Socket tls(Socket plain, String host, int port) throws IOException {
-    SSLSocket ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, host, port, true);
+  private static Socket tls(Socket plain, String host, int port, SSLSocketFactory factory) throws IOException {
+    SSLSocketFactory f = factory != null ? factory : (SSLSocketFactory) SSLSocketFactory.getDefault();
+    SSLSocket ssl = (SSLSocket) f.createSocket(plain, host, port, true);
     SSLParameters p = ssl.getSSLParameters();
     p.setEndpointIdentificationAlgorithm("HTTPS");
     ssl.setSSLParameters(p);

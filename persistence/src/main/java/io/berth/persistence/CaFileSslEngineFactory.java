@@ -24,7 +24,7 @@ public final class CaFileSslEngineFactory implements SslEngineFactory {
 
   /** Called by the driver, with its context. */
   public CaFileSslEngineFactory(DriverContext driver) {
-    this.context = CqlTls.trusting(Path.of(driver.getConfig().getDefaultProfile().getString(CA_FILE)), CqlTls.FIELD);
+    this.context = PemTrust.trusting(Path.of(driver.getConfig().getDefaultProfile().getString(CA_FILE)), CqlTls.FIELD);
   }
 
   public CaFileSslEngineFactory(SSLContext context) {

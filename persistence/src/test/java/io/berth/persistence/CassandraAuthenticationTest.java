@@ -51,7 +51,7 @@ class CassandraAuthenticationTest {
     EmbeddedCassandraSettings settings = new EmbeddedCassandraSettings(base.resolve("cassandra"), "127.0.0.1", 0, 0, "512m",
         new EmbeddedCassandraSettings.Owner.ParentPipe(), Duration.ofSeconds(120)).withPasswordAuthentication()
         .withNativeTls(new NativeTls(tls.resolve("cassandra.pem"), tls.resolve("cassandra.key"), tls.resolve("ca.pem")));
-    SSLContext trusted = CqlTls.trusting(tls.resolve("ca.pem"), "test");
+    SSLContext trusted = PemTrust.trusting(tls.resolve("ca.pem"), "test");
     EmbeddedCassandra node = EmbeddedCassandra.start(settings);
     boolean passed = false;
     try {
@@ -68,7 +68,7 @@ class CassandraAuthenticationTest {
       assertRefused(builder(node, trusted).withAuthCredentials("berth", password + "x"), "a wrong password");
       // Without TLS the node does not speak; with another CA's trust the driver does not believe it.
       assertNoConnection(builder(node, null).withAuthCredentials("berth", password), "plain TCP");
-      assertNoConnection(builder(node, CqlTls.trusting(base.resolve("other-ca/ca.pem"), "test")).withAuthCredentials("berth", password),
+      assertNoConnection(builder(node, PemTrust.trusting(base.resolve("other-ca/ca.pem"), "test")).withAuthCredentials("berth", password),
           "another CA");
 
       try (CqlSession s = builder(node, trusted).withAuthCredentials("berth", password).build()) {

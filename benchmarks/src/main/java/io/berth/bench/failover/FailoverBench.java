@@ -36,7 +36,8 @@ public final class FailoverBench {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SINCE = Pattern.compile("unreachable from \\S+ since (\\S+?);");
   private static final Pattern REMOVED = Pattern.compile("removed from the cluster at (\\S+) after");
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+  private final HttpClient http;
+  private final String[] identity;
   private final Path repo;
   /** Every host's API line ("URL NAME"), as bin/berth up lists them in .local/run/apis; calls go to one not the victim. */
   private final List<String> apis;
@@ -44,6 +45,8 @@ public final class FailoverBench {
 
   private FailoverBench(Path repo, List<String> apis) {
     this.repo = repo;
+    this.http = io.berth.bench.node.ClusterApi.client(repo, Duration.ofSeconds(3));
+    this.identity = io.berth.bench.node.ClusterApi.identity(repo);
     this.apis = apis;
     this.api = apis.get(0).split(" ")[0];
   }
@@ -172,14 +175,15 @@ public final class FailoverBench {
   private JsonNode get(String path) throws IOException, InterruptedException {
     // Short: a read that reaches an entity still on the dead host waits for its shard to move, and the poll would
     // wait with it instead of asking again.
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(1)).GET().build(),
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(1)).headers(identity).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) throw new IllegalStateException("GET " + path + ": HTTP " + r.statusCode() + " " + r.body());
     return JSON.readTree(r.body());
   }
 
   private void send(String method, String path, String body, int expect) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json");
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+        .headers(identity);
     b = body == null ? b.method(method, HttpRequest.BodyPublishers.noBody()) : b.method(method, HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != expect) throw new IllegalStateException(method + " " + path + ": HTTP " + r.statusCode() + " " + r.body());

@@ -17,11 +17,38 @@ import java.util.List;
 /** The REST API of a running Berth cluster ({@code bin/berth up}), as a benchmark drives it. */
 public final class ClusterApi {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http;
+  /** Who the requests are from: the local cluster's admin token, or (an API without tokens) the principal bench. */
+  private final String[] identity;
   final String base;
 
-  ClusterApi(String base) {
+  ClusterApi(String base, Path repo) {
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    this.http = client(repo, Duration.ofSeconds(5));
+    this.identity = identity(repo);
+  }
+
+  /**
+   * An HTTP client trusting the local cluster's CA ({@code .local/run/ca.pem}, or {@code BERTH_CA}) when it has one,
+   * as the CLI does.
+   */
+  public static HttpClient client(Path repo, Duration connectTimeout) {
+    String env = System.getenv("BERTH_CA");
+    Path ca = env != null && !env.isBlank() ? Path.of(env) : repo.resolve(".local/run/ca.pem");
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(connectTimeout);
+    return (Files.isRegularFile(ca) ? b.sslContext(io.berth.persistence.PemTrust.trusting(ca, ca.toString())) : b).build();
+  }
+
+  /** The headers naming who asks: the bearer token ({@code BERTH_TOKEN}, else {@code .local/run/admin.token}), else the principal bench. */
+  public static String[] identity(Path repo) {
+    String token = System.getenv("BERTH_TOKEN");
+    Path file = repo.resolve(".local/run/admin.token");
+    try {
+      if ((token == null || token.isBlank()) && Files.isRegularFile(file)) token = Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new IllegalStateException("read " + file + ": " + e.getMessage(), e);
+    }
+    return token == null || token.isBlank() ? new String[] {"X-Berth-Principal", "bench"} : new String[] {"Authorization", "Bearer " + token};
   }
 
   /** An answer: its status and its body as JSON (a JSON null when it had none or it was not JSON). */
@@ -44,11 +71,11 @@ public final class ClusterApi {
     String env = System.getenv("BERTH_API");
     ClusterApi api;
     if (env != null && !env.isBlank()) {
-      api = new ClusterApi(env.strip());
+      api = new ClusterApi(env.strip(), repo);
     } else {
       Path file = repo.resolve(".local/run/api");
       if (!Files.isRegularFile(file)) throw new IllegalStateException("no running cluster: run bin/berth up first (" + file + " is missing)");
-      api = new ClusterApi(Files.readString(file).strip());
+      api = new ClusterApi(Files.readString(file).strip(), repo);
     }
     api.requireAnswering();
     return api;
@@ -66,7 +93,7 @@ public final class ClusterApi {
   private void requireAnswering() throws InterruptedException {
     String what = "no Berth API answers at " + base + " (GET /v1/status";
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/status")).timeout(Duration.ofSeconds(5)).GET().build(),
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/status")).timeout(Duration.ofSeconds(5)).headers(identity).GET().build(),
           HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) throw new IllegalStateException(what + " answered HTTP " + r.statusCode() + ": " + r.body() + ")");
     } catch (IOException e) {
@@ -79,7 +106,7 @@ public final class ClusterApi {
     String body = "{\"name\":\"" + name + "\",\"template\":\"busybox\",\"command\":[\"/bin/sleep\",\"100000\"],"
         + "\"limits\":{\"cpu\":\"" + cpu + "\",\"memory\":\"" + memory + "\",\"pids\":\"16\"},\"start\":true}";
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/containers"))
-        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json").header("X-Berth-Principal", "bench")
+        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json").headers(identity)
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 201) throw new IllegalStateException("create " + name + ": HTTP " + r.statusCode() + " " + r.body());
     if (!r.body().contains("\"running\"")) throw new IllegalStateException("create " + name + " did not run: " + r.body());
@@ -90,7 +117,7 @@ public final class ClusterApi {
     String body = "{\"name\":\"" + name + "\",\"template\":\"busybox\",\"command\":[\"/bin/sleep\",\"100000\"],"
         + "\"limits\":{\"cpu\":\"" + cpu + "\",\"memory\":\"" + memory + "\",\"pids\":\"16\"},\"start\":false}";
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/containers"))
-        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json").header("X-Berth-Principal", "bench")
+        .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json").headers(identity)
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 201) throw new IllegalStateException("create " + name + ": HTTP " + r.statusCode() + " " + r.body());
     if (!r.body().contains("\"defined\"")) throw new IllegalStateException("create " + name + " is not defined: " + r.body());
@@ -98,7 +125,7 @@ public final class ClusterApi {
 
   public void destroy(String name) throws IOException, InterruptedException {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/containers/" + name))
-        .timeout(Duration.ofSeconds(60)).header("X-Berth-Principal", "bench").DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        .timeout(Duration.ofSeconds(60)).headers(identity).DELETE().build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() / 100 != 2) throw new IllegalStateException("destroy " + name + ": HTTP " + r.statusCode() + " " + r.body());
   }
 
@@ -126,9 +153,9 @@ public final class ClusterApi {
     }
   }
 
-  /** {@code METHOD path} with a JSON body (or none), as the principal {@code bench}. */
+  /** {@code METHOD path} with a JSON body (or none), with this client's identity. */
   public Answer call(String method, String path, JsonNode body, Duration timeout) throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).header("X-Berth-Principal", "bench");
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).headers(identity);
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {

@@ -69,16 +69,27 @@ public final class BerthRoutes extends AllDirectives {
 
   private final BerthOperations ops;
   private final String defaultPrincipal;
+  /** With tokens every route but the OpenAPI document needs one, and the principal is its name. */
+  private final Optional<ApiTokens> tokens;
   private final Clock clock;
   private final byte[] openApi;
   private final List<Endpoint> endpoints;
 
   public BerthRoutes(BerthOperations ops, String defaultPrincipal) {
-    this(ops, defaultPrincipal, Clock.systemUTC());
+    this(ops, defaultPrincipal, Optional.empty(), Clock.systemUTC());
+  }
+
+  public BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens) {
+    this(ops, defaultPrincipal, tokens, Clock.systemUTC());
   }
 
   BerthRoutes(BerthOperations ops, String defaultPrincipal, Clock clock) {
+    this(ops, defaultPrincipal, Optional.empty(), clock);
+  }
+
+  BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens, Clock clock) {
     this.ops = ops;
+    this.tokens = tokens;
     // Checked once, at start, as a request's principal would be.
     this.defaultPrincipal = new io.berth.protocol.event.CommandContext(defaultPrincipal, "", "start").principal();
     this.clock = clock;
@@ -388,9 +399,19 @@ public final class BerthRoutes extends AllDirectives {
         allowed.add(e.method());
         continue;
       }
+      String principal = null;
+      if (tokens.isPresent() && !e.template().equals("/v1/openapi.json")) {
+        Object who = authenticate(request, tokens.get());
+        if (who instanceof HttpResponse refused) {
+          request.discardEntityBytes(mat);
+          return done(refused);
+        }
+        principal = (String) who;
+      }
+      String authenticated = principal;
       return readBody(request, mat).thenCompose(body -> {
         try {
-          return e.handler().handle(new Call(request, params, body, defaultPrincipal));
+          return e.handler().handle(new Call(request, params, body, defaultPrincipal, authenticated));
         } catch (Throwable t) {
           return CompletableFuture.failedFuture(t);
         }
@@ -404,6 +425,32 @@ public final class BerthRoutes extends AllDirectives {
     }
     return done(problem(Problem.of("no-route", "Not found", 404, "no route for " + method + " " + request.getUri().path()
         + " (see GET /v1/openapi.json)", "path", "must be a route of the API")));
+  }
+
+  /**
+   * The principal a request's bearer token names, or the refusal: 401 without a token or with one the tokens file does
+   * not hold (RFC 6750's {@code WWW-Authenticate} says how to authenticate), 400 when a client names its own principal
+   * ({@code X-Berth-Principal}): with credentials the principal is who authenticated, never what a client claims.
+   */
+  private static Object authenticate(HttpRequest request, ApiTokens tokens) {
+    Optional<String> authorization = request.getHeader("Authorization").map(HttpHeader::value);
+    String rule = "must be 'Bearer TOKEN' with a token of this cluster";
+    if (authorization.isEmpty() || !authorization.get().regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return unauthorized(authorization.isEmpty() ? "this API needs credentials: an Authorization header with a bearer token"
+          : "the Authorization header is not a bearer token", rule);
+    }
+    Optional<String> name = tokens.nameOf(authorization.get().substring(7).strip());
+    if (name.isEmpty()) return unauthorized("the bearer token is not one of this cluster's", rule);
+    if (request.getHeader(Call.PRINCIPAL).isPresent()) {
+      return problem(Problem.invalid(new io.berth.protocol.InvalidFieldException(Call.PRINCIPAL,
+          "must not be sent: the principal is the authenticated identity (the token's name)", request.getHeader(Call.PRINCIPAL).get().value())));
+    }
+    return name.get();
+  }
+
+  private static HttpResponse unauthorized(String detail, String rule) {
+    return problem(Problem.of("unauthenticated", "Unauthorized", 401, detail, "Authorization", rule))
+        .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"berth\""));
   }
 
   /** The body as text, at most {@link #MAX_BODY_BYTES}; JSON only when there is one. */

@@ -19,12 +19,19 @@ final class Call {
   final Map<String, String> params;
   final String body;
   private final String defaultPrincipal;
+  /** Who the request's credentials name, or null when the API takes none. */
+  private final String authenticated;
 
   Call(HttpRequest request, Map<String, String> params, String body, String defaultPrincipal) {
+    this(request, params, body, defaultPrincipal, null);
+  }
+
+  Call(HttpRequest request, Map<String, String> params, String body, String defaultPrincipal, String authenticated) {
     this.request = request;
     this.params = params;
     this.body = body;
     this.defaultPrincipal = defaultPrincipal;
+    this.authenticated = authenticated;
   }
 
   String param(String name) {
@@ -43,9 +50,12 @@ final class Call {
     return Json.read(body, type);
   }
 
-  /** Who asks and why: validated like the event meta it becomes, the header named when it breaks a rule. */
+  /**
+   * Who asks and why: validated like the event meta it becomes, the header named when it breaks a rule. With
+   * credentials the principal is who they name; without, the client's {@code X-Berth-Principal} or the node's user.
+   */
   CommandContext context() {
-    String principal = header(PRINCIPAL).orElse(defaultPrincipal);
+    String principal = authenticated != null ? authenticated : header(PRINCIPAL).orElse(defaultPrincipal);
     String reason = header(REASON).orElse("");
     String correlation = header(CORRELATION).orElse("");
     try {

@@ -141,8 +141,16 @@ public final class NodeServices {
     system.systemActorOf(io.berth.node.drain.DrainDriver.create(operations), "drains", org.apache.pekko.actor.typed.Props.empty());
     // Every node keeps a recent view of the directory, so reads answer while the journal is down (ClusterOperations).
     system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(5), Duration.ofSeconds(5), operations::readDirectory, system.executionContext());
+    if (s.apiSecurity().tls().isEmpty()) {
+      org.slf4j.LoggerFactory.getLogger(NodeServices.class).warn("berth.api.tls is not set: the REST API on {}:{} is plain HTTP", s.apiBind(), s.apiPort());
+    }
+    if (s.apiSecurity().tokensFile().isEmpty()) {
+      org.slf4j.LoggerFactory.getLogger(NodeServices.class).warn(
+          "berth.api.tokens-file is not set: the REST API on {}:{} asks for no credentials, and its clients name their own principal",
+          s.apiBind(), s.apiPort());
+    }
     ServerBinding binding = await("bind the REST API on " + s.apiBind() + ":" + s.apiPort(),
-        ApiServer.start(system, operations, s.apiBind(), s.apiPort()), timeout);
+        ApiServer.start(system, operations, s.apiBind(), s.apiPort(), s.apiSecurity().tls(), s.apiSecurity().loadTokens()), timeout);
     return new NodeServices(operations, binding, directory);
   }
 

@@ -53,7 +53,8 @@ public record NodeSettings(
     io.berth.protocol.host.Overcommit overcommit,
     io.berth.node.exec.ExecSettings exec,
     io.berth.isolation.GuestDns dns,
-    Optional<ClusterTls> clusterTls) {
+    Optional<ClusterTls> clusterTls,
+    ApiSecurity apiSecurity) {
 
   public static NodeSettings fromConfig(Config root) {
     Config c = root.getConfig("berth");
@@ -124,7 +125,7 @@ public record NodeSettings(
     return new NodeSettings(host, dataRoot, labels, cpu, memory, pids, clusterAddress, clusterPort, seeds, apiBind, apiPort,
         bridge, cidr[0], Integer.parseInt(cidr[1]), pool, cgroupRoot, policy, List.copyOf(management), sagas, migration, fencing, sharedRoot,
         checkpoints, overcommit, new io.berth.node.exec.ExecSettings(c.getInt("exec.threads"), c.getInt("exec.queue")), dns(c),
-        ClusterTls.fromConfig(c));
+        ClusterTls.fromConfig(c), ApiSecurity.fromConfig(c));
   }
 
   /** berth.isolation.nameservers: "inherit" (this host's resolv.conf) or a list; search-domains go with a list. */

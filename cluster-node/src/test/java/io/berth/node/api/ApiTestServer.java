@@ -19,13 +19,18 @@ public final class ApiTestServer implements AutoCloseable {
   private final ServerBinding binding;
 
   public ApiTestServer() throws Exception {
+    this(java.util.Optional.empty(), java.util.Optional.empty());
+  }
+
+  /** Over HTTPS with {@code tls}, asking for {@code tokens}, as a node with berth.api.tls and tokens-file. */
+  public ApiTestServer(java.util.Optional<PemIdentity> tls, java.util.Optional<ApiTokens> tokens) throws Exception {
     // A local actor system: the API needs no cluster, whatever the node's config says.
     system = ActorSystem.create(Behaviors.empty(), "api-test", ConfigFactory.parseString(
         "pekko.actor.provider = local\npekko.loglevel = WARNING\npekko.coordinated-shutdown.exit-jvm = off\n"
             + "pekko.http.server.idle-timeout = 30s").withFallback(ConfigFactory.defaultReference()));
-    binding = ApiServer.start(system, ops, "127.0.0.1", 0).toCompletableFuture().get(20, TimeUnit.SECONDS);
+    binding = ApiServer.start(system, ops, "127.0.0.1", 0, tls, tokens).toCompletableFuture().get(20, TimeUnit.SECONDS);
     InetSocketAddress address = binding.localAddress();
-    url = "http://127.0.0.1:" + address.getPort();
+    url = (tls.isPresent() ? "https" : "http") + "://127.0.0.1:" + address.getPort();
   }
 
   @Override

@@ -42,6 +42,9 @@ class NodeSettingsTest {
     assertEquals(List.of("berth.test"), listed.search());
     assertTrue(settings("berth.isolation.nameservers = []").dns().none(), "[]: none written");
     assertEquals("berth.isolation.nameservers", refused("berth.isolation.nameservers = [\"ns1.example\"]").field());
+    assertEquals("berth.api.tls.key-file", refused("berth.api.tls.cert-file = \"/etc/berth/a.pem\"").field(), "a certificate without its key");
+    assertEquals("berth.api.tls.cert-file", refused("berth.api.tls.key-file = \"/etc/berth/a.key\"").field(), "a key without its certificate");
+    assertEquals("berth.api.tokens-file", refused("berth.api.tokens-file = \"tokens\"").field(), "a relative tokens file");
     assertEquals("berth.isolation.nameservers", refused("berth.isolation.nameservers = \"8.8.8.8\"").field(), "a string other than inherit");
     assertEquals("berth.isolation.search-domains", refused("berth.isolation { nameservers = [\"198.18.0.53\"], search-domains = [\"a_b\"] }").field());
     assertEquals("berth.isolation.search-domains", refused("berth.isolation.search-domains = [\"berth.test\"]").field(), "with inherit");
@@ -56,6 +59,9 @@ class NodeSettingsTest {
     assertEquals("10.0.0.17", s.apiBind());
     assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/berth/tls/host-17.key")), s.clusterTls().map(ClusterTls::keyFile),
         "its cluster port's credentials");
+    assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/berth/api-tokens")), s.apiSecurity().tokensFile(), "the API's tokens");
+    assertEquals(java.util.Optional.of(java.nio.file.Path.of("/etc/berth/tls/host-17.pem")),
+        s.apiSecurity().tls().map(io.berth.node.api.PemIdentity::certFile), "the API's certificate");
     io.berth.persistence.PersistenceSettings p = io.berth.persistence.PersistenceSettings.fromConfig(
         ConfigFactory.parseFile(example).resolve().withFallback(ConfigFactory.defaultReference()));
     assertEquals(java.util.Optional.of("berth"), p.login().map(io.berth.persistence.CqlLogin::username), "Cassandra's credentials");

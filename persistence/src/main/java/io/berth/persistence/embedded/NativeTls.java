@@ -1,6 +1,6 @@
 package io.berth.persistence.embedded;
 
-import io.berth.persistence.CqlTls;
+import io.berth.persistence.PemTrust;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.net.ssl.SSLContext;
@@ -25,6 +25,6 @@ public record NativeTls(Path certFile, Path keyFile, Path caFile) {
 
   /** What a client of this node trusts: the CA only. */
   public SSLContext clientContext() {
-    return CqlTls.trusting(caFile, "embedded.tls.ca-file");
+    return PemTrust.trusting(caFile, "embedded.tls.ca-file");
   }
 }
