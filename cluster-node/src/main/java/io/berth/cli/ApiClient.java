@@ -137,7 +137,8 @@ final class ApiClient {
     }
     String all = endpoints.size() == 1 ? "at " + endpoints.get(0).url() + " (" + lastWhy + ")"
         : "at any of its " + endpoints.size() + " addresses: " + String.join("; ", failed);
-    throw new CliFailure(ExitCodes.UNAVAILABLE, "cannot reach the Berth API " + all + "; is the cluster up? (berth up)");
+    String hint = lastWhy.startsWith("TLS: ") ? "; is its certificate signed by the CA given with --ca or BERTH_CA?" : "; is the cluster up? (berth up)";
+    throw new CliFailure(ExitCodes.UNAVAILABLE, "cannot reach the Berth API " + all + hint);
   }
 
   private static CliFailure outcomeUnknown(String method, String path, String subject, Endpoints.Endpoint e, String why) {
