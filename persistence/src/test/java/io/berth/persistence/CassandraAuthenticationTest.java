@@ -39,10 +39,7 @@ class CassandraAuthenticationTest {
 
   @Test
   void onlyBerthsRoleLogsInAndItCannotMakeRoles() throws Exception {
-    String repo = System.getenv("BERTH_REPO");
-    Path base = (repo != null ? Path.of(repo, "persistence", "target") : Path.of(System.getProperty("java.io.tmpdir")))
-        .resolve("auth-node-" + ProcessHandle.current().pid());
-    SharedCassandra.deleteTree(base);
+    Path base = SharedCassandra.scratch("auth-node");
     Path roles = base.resolve("roles");
     Path tls = base.resolve("tls");
     ca("init", tls.toString(), "authtest");

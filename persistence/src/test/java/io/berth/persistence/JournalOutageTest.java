@@ -37,10 +37,7 @@ class JournalOutageTest {
 
   @Test
   void commandsFailFastWhileCassandraIsDownAndNothingAcknowledgedIsLost() throws Exception {
-    String repo = System.getenv("BERTH_REPO");
-    Path root = (repo != null ? Path.of(repo, "persistence", "target") : Path.of(System.getProperty("java.io.tmpdir")))
-        .resolve("outage-node-" + ProcessHandle.current().pid());
-    SharedCassandra.deleteTree(root);
+    Path root = SharedCassandra.scratch("outage-node");
     EmbeddedCassandra node = EmbeddedCassandra.start(new EmbeddedCassandraSettings(root, "127.0.0.1", 0, 0, "512m",
         new EmbeddedCassandraSettings.Owner.ParentPipe(), Duration.ofSeconds(120)));
     ActorTestKit kit = null;

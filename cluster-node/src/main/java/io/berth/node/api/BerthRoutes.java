@@ -401,12 +401,12 @@ public final class BerthRoutes extends AllDirectives {
       }
       String principal = null;
       if (tokens.isPresent() && !e.template().equals("/v1/openapi.json")) {
-        Object who = authenticate(request, tokens.get());
-        if (who instanceof HttpResponse refused) {
+        Authentication who = authenticate(request, tokens.get());
+        if (who.refusal() != null) {
           request.discardEntityBytes(mat);
-          return done(refused);
+          return done(who.refusal());
         }
-        principal = (String) who;
+        principal = who.principal();
       }
       String authenticated = principal;
       return readBody(request, mat).thenCompose(body -> {
@@ -432,20 +432,27 @@ public final class BerthRoutes extends AllDirectives {
    * not hold (RFC 6750's {@code WWW-Authenticate} says how to authenticate), 400 when a client names its own principal
    * ({@code X-Berth-Principal}): with credentials the principal is who authenticated, never what a client claims.
    */
-  private static Object authenticate(HttpRequest request, ApiTokens tokens) {
+  private static Authentication authenticate(HttpRequest request, ApiTokens tokens) {
     Optional<String> authorization = request.getHeader("Authorization").map(HttpHeader::value);
     String rule = "must be 'Bearer TOKEN' with a token of this cluster";
     if (authorization.isEmpty() || !authorization.get().regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return unauthorized(authorization.isEmpty() ? "this API needs credentials: an Authorization header with a bearer token"
-          : "the Authorization header is not a bearer token", rule);
+      return Authentication.refused(unauthorized(authorization.isEmpty() ? "this API needs credentials: an Authorization header with a bearer token"
+          : "the Authorization header is not a bearer token", rule));
     }
     Optional<String> name = tokens.nameOf(authorization.get().substring(7).strip());
-    if (name.isEmpty()) return unauthorized("the bearer token is not one of this cluster's", rule);
+    if (name.isEmpty()) return Authentication.refused(unauthorized("the bearer token is not one of this cluster's", rule));
     if (request.getHeader(Call.PRINCIPAL).isPresent()) {
-      return problem(Problem.invalid(new io.berth.protocol.InvalidFieldException(Call.PRINCIPAL,
-          "must not be sent: the principal is the authenticated identity (the token's name)", request.getHeader(Call.PRINCIPAL).get().value())));
+      return Authentication.refused(problem(Problem.invalid(new io.berth.protocol.InvalidFieldException(Call.PRINCIPAL,
+          "must not be sent: the principal is the authenticated identity (the token's name)", request.getHeader(Call.PRINCIPAL).get().value()))));
     }
-    return name.get();
+    return new Authentication(name.get(), null);
+  }
+
+  /** Who a request's credentials name, or the answer that refuses it. */
+  private record Authentication(String principal, HttpResponse refusal) {
+    static Authentication refused(HttpResponse refusal) {
+      return new Authentication(null, refusal);
+    }
   }
 
   private static HttpResponse unauthorized(String detail, String rule) {

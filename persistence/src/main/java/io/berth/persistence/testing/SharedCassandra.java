@@ -98,6 +98,18 @@ public final class SharedCassandra {
     }
   }
 
+  /**
+   * An empty directory of its own for a test's node: {@code NAME-PID} under {@code $BERTH_REPO/persistence/target}, or
+   * under the temporary directory without a repository.
+   */
+  public static Path scratch(String name) throws IOException {
+    String repo = System.getenv("BERTH_REPO");
+    Path base = repo != null ? Path.of(repo, "persistence", "target") : Path.of(System.getProperty("java.io.tmpdir"));
+    Path dir = base.resolve(name + "-" + ProcessHandle.current().pid());
+    deleteTree(dir);
+    return dir;
+  }
+
   /** Deletes a directory tree (test data roots). */
   public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) return;

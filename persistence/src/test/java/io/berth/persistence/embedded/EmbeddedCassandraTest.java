@@ -20,14 +20,6 @@ import org.junit.jupiter.api.Test;
 
 class EmbeddedCassandraTest {
 
-  private static Path scratch(String name) throws Exception {
-    String repo = System.getenv("BERTH_REPO");
-    Path base = repo != null ? Path.of(repo, "persistence", "target") : Path.of(System.getProperty("java.io.tmpdir"));
-    Path dir = base.resolve(name + "-" + ProcessHandle.current().pid());
-    SharedCassandra.deleteTree(dir);
-    return dir;
-  }
-
   @Test
   void theSharedNodeAnswersCqlAndASecondStartReusesIt() throws Exception {
     EmbeddedCassandra shared = SharedCassandra.node();
@@ -46,7 +38,7 @@ class EmbeddedCassandraTest {
 
   @Test
   void badSettingsNameTheFieldAndCreateNothing() throws Exception {
-    Path root = scratch("bad-settings");
+    Path root = SharedCassandra.scratch("bad-settings");
     var owner = new EmbeddedCassandraSettings.Owner.ParentPipe();
     Duration t = Duration.ofSeconds(10);
     record Case(Runnable make, String field) {}
@@ -65,7 +57,7 @@ class EmbeddedCassandraTest {
 
   @Test
   void aPortInUseIsAClearErrorAndLeavesNoNode() throws Exception {
-    Path root = scratch("port-in-use");
+    Path root = SharedCassandra.scratch("port-in-use");
     EmbeddedCassandra shared = SharedCassandra.node();
     try {
       EmbeddedCassandraException e = assertThrows(EmbeddedCassandraException.class, () -> EmbeddedCassandra.start(
@@ -80,7 +72,7 @@ class EmbeddedCassandraTest {
   /** The node never outlives its owner: SIGKILL the JVM that started it, and the node exits by itself. */
   @Test
   void theNodeDiesWithItsOwnerEvenOnSigkill() throws Exception {
-    Path root = scratch("owned-node");
+    Path root = SharedCassandra.scratch("owned-node");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process owner = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), OwnedNodeMain.class.getName(), root.toString())
         .redirectErrorStream(true).start();
