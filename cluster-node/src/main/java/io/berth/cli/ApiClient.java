@@ -154,6 +154,8 @@ final class ApiClient {
     if (s.startsWith("container ")) return "berth ct show " + s.substring(10);
     if (s.startsWith("host ")) return "berth host show " + s.substring(5);
     if (s.startsWith("template ")) return "berth template list";
+    // A create whose answer was lost also lost its secret: the list shows whether to revoke it and issue another.
+    if (s.startsWith("token ")) return "berth token list";
     return "berth audit --since 10m";
   }
 

@@ -15,10 +15,10 @@ import picocli.CommandLine.ScopeType;
  * archive. {@code up} and {@code down} are shell verbs of {@code bin/berth}, not here.
  */
 @Command(name = "berth", sortOptions = false, usageHelpAutoWidth = true,
-    description = "Manage a Berth cluster: hosts, containers, templates and the audit log.",
+    description = "Manage a Berth cluster: hosts, containers, templates, API tokens and the audit log.",
     footer = {"", "Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 not found, 4 conflict (exists, wrong phase, busy),",
         "5 no capacity, 6 outcome unknown (sent, no answer: check before repeating), 69 API unreachable or Berth unavailable,",
-        "77 no or wrong credentials (--token, --ca);",
+        "77 no or wrong credentials (--token, --ca), or the token's role or scope does not allow the call;",
         "'ct exec' exits with the command's own code."})
 public final class BerthCli implements Runnable {
   static final String DEFAULT_API = "http://127.0.0.1:7480";
@@ -116,7 +116,7 @@ public final class BerthCli implements Runnable {
 
   @Override
   public void run() {
-    throw CliFailure.usage("a command is needed: status, host, ct, template, audit, events (see 'berth --help')");
+    throw CliFailure.usage("a command is needed: status, host, ct, template, token, audit, events (see 'berth --help')");
   }
 
   boolean json() {

@@ -15,9 +15,9 @@ import picocli.CommandLine.Command;
 final class Subcommands {
   /** The groups, each with its verbs (an empty array: the group is a verb itself or carries its own subcommands). */
   private static final Class<?>[] GROUPS = {StatusCommand.class, HostCommand.class, ContainerCommand.class, TemplateCommand.class,
-      AuditCommand.class, EventsCommand.class};
+      TokenCommand.class, AuditCommand.class, EventsCommand.class};
   /** Global options that take a value, to skip when looking for the words. */
-  private static final Set<String> VALUED = Set.of("--output", "--api", "--reason");
+  private static final Set<String> VALUED = Set.of("--output", "--api", "--reason", "--token", "--ca");
 
   private Subcommands() {}
 
@@ -67,6 +67,7 @@ final class Subcommands {
     if (group == HostCommand.class) return HostCommand.VERBS;
     if (group == ContainerCommand.class) return ContainerCommand.VERBS;
     if (group == TemplateCommand.class) return TemplateCommand.VERBS;
+    if (group == TokenCommand.class) return TokenCommand.VERBS;
     return new Class<?>[0];
   }
 

@@ -142,6 +142,23 @@ final class ListOnlyOperations implements BerthOperations {
   }
 
   @Override
+  public CompletionStage<io.berth.protocol.access.AccessState> accessTokens() {
+    // The benchmark's tokens are in its tokens file; an empty access log is what a fresh cluster has.
+    return CompletableFuture.completedFuture(io.berth.protocol.access.AccessState.EMPTY);
+  }
+
+  @Override
+  public CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, String hash, io.berth.protocol.access.Role role,
+      java.util.Optional<io.berth.protocol.access.TokenScope> scope, java.util.Optional<java.time.Instant> expiresAt, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
+  public CompletionStage<io.berth.protocol.access.AccessReply> revokeToken(String name, CommandContext context) {
+    return notHere();
+  }
+
+  @Override
   public CompletionStage<List<TemplateView>> templates() {
     return notHere();
   }

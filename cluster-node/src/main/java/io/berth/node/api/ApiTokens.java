@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * SHA-256 of the token: the file never holds a token, so reading it gives nobody access. The name is the principal
  * every event of the token's requests records. The file is read again when it changes (looked at no more than once
  * a second), so a line removed is a token revoked within a second on that node; a file that breaks a rule then is
- * refused with a warning and the previous tokens stay.
+ * refused with a warning and the previous tokens stay. Its tokens are admin tokens (see {@link ApiAccess}).
  */
 public final class ApiTokens {
   private static final Logger log = LoggerFactory.getLogger(ApiTokens.class);
@@ -55,6 +55,11 @@ public final class ApiTokens {
       if (MessageDigest.isEqual(e.hash(), hash) && found.isEmpty()) found = Optional.of(e.name());
     }
     return found;
+  }
+
+  /** The names of the file's tokens, in file order. */
+  public java.util.List<String> names() {
+    return snapshot().entries().stream().map(Entry::name).toList();
   }
 
   private Snapshot snapshot() {
@@ -102,12 +107,21 @@ public final class ApiTokens {
     }
   }
 
+  /** A new token: 256 random bits, base64url, after a prefix that says what it is (secret scanners look for one). */
+  public static String newToken() {
+    byte[] bits = new byte[32];
+    RANDOM.nextBytes(bits);
+    return "berth_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+  }
+
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   /** The line a token gets in the file: {@code sha256:HEX}. */
   public static String hashOf(String token) {
     return "sha256:" + HexFormat.of().formatHex(sha256(token));
   }
 
-  private static byte[] sha256(String token) {
+  static byte[] sha256(String token) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException e) {

@@ -69,8 +69,8 @@ public final class BerthRoutes extends AllDirectives {
 
   private final BerthOperations ops;
   private final String defaultPrincipal;
-  /** With tokens every route but the OpenAPI document needs one, and the principal is its name. */
-  private final Optional<ApiTokens> tokens;
+  /** With tokens every route but the OpenAPI document needs one, the principal is its name and its role decides. */
+  private final Optional<ApiAccess> access;
   private final Clock clock;
   private final byte[] openApi;
   private final List<Endpoint> endpoints;
@@ -89,7 +89,7 @@ public final class BerthRoutes extends AllDirectives {
 
   BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens, Clock clock) {
     this.ops = ops;
-    this.tokens = tokens;
+    this.access = tokens.map(file -> new ApiAccess(Optional.of(file), ops::accessTokens, clock));
     // Checked once, at start, as a request's principal would be.
     this.defaultPrincipal = new io.berth.protocol.event.CommandContext(defaultPrincipal, "", "start").principal();
     this.clock = clock;
@@ -201,6 +201,9 @@ public final class BerthRoutes extends AllDirectives {
     t.add(new Endpoint("GET", "/v1/audit/timeline", this::timeline));
     t.add(new Endpoint("POST", "/v1/audit/verify", this::verify));
     t.add(new Endpoint("GET", "/v1/events", this::events));
+    t.add(new Endpoint("GET", "/v1/tokens", this::listTokens));
+    t.add(new Endpoint("POST", "/v1/tokens", this::issueToken));
+    t.add(new Endpoint("DELETE", "/v1/tokens/{id}", this::revokeToken));
     return List.copyOf(t);
   }
 
@@ -209,6 +212,16 @@ public final class BerthRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> create(Call c) {
     Requests.CreateContainer body = c.body(Requests.CreateContainer.class);
     ContainerSpec spec = Validation.spec(body);
+    Optional<io.berth.protocol.access.TokenScope> scope = c.scope();
+    if (scope.isPresent() && !scope.get().admits(spec.labels())) {
+      throw new ProblemException(forbidden("token " + c.context().principal() + " is scoped to " + scope.get()
+          + ": a container it creates must carry the label " + scope.get(), "labels", "must include " + scope.get()));
+    }
+    if (spec.privileged() && !c.role().allows(io.berth.protocol.access.Role.ADMIN)) {
+      // Root in a privileged container is root on the host: that is the host's administrator's call.
+      throw new ProblemException(forbidden("a privileged container needs the role admin; token " + c.context().principal()
+          + " has the role " + c.role().wireName(), "privileged", "must be false below the role admin"));
+    }
     boolean start = body.start() != null && body.start();
     var context = c.context();
     return fromOps(ops.create(spec, start, context)).thenApply(reply -> {
@@ -221,8 +234,9 @@ public final class BerthRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> listContainers(Call c) {
     CompletionStage<Map<String, Views.UsedJson>> used = ops.hosts().thenApply(Views::containerUsage)
         .exceptionally(e -> Map.<String, Views.UsedJson>of());
+    Optional<io.berth.protocol.access.TokenScope> scope = c.scope();
     return fromOps(ops.list()).thenCombine(used, (states, u) -> json(200, new Views.Items<>(states.stream()
-        .filter(s -> s instanceof ContainerState.Live).map(s -> Views.container((ContainerState.Live) s, u.get(s.id().value())))
+        .filter(s -> s instanceof ContainerState.Live live && (scope.isEmpty() || scope.get().admits(live.data().spec().labels()))).map(s -> Views.container((ContainerState.Live) s, u.get(s.id().value())))
         .sorted((a, b) -> a.id().compareTo(b.id())).toList())));
   }
 
@@ -356,6 +370,69 @@ public final class BerthRoutes extends AllDirectives {
     return ByteString.fromString(sb.toString());
   }
 
+  // --- tokens ------------------------------------------------------------------------------------
+
+  /** The tokens file's (admin, for good until their line goes) and the access log's, by name. */
+  private CompletionStage<HttpResponse> listTokens(Call c) {
+    ApiAccess a = credentialsOn();
+    Instant now = clock.instant();
+    return fromOps(a.current(true)).thenApply(state -> {
+      List<Views.TokenJson> items = new ArrayList<>();
+      a.file().ifPresent(f -> f.names().forEach(n -> items.add(Views.TokenJson.ofFile(n))));
+      state.tokens().values().forEach(t -> items.add(Views.TokenJson.of(t, now, null, null)));
+      items.sort((x, y) -> x.name().compareTo(y.name()));
+      return json(200, new Views.Items<>(items));
+    });
+  }
+
+  /** A new random token: only its hash is recorded, the token is in this answer and nowhere else. */
+  private CompletionStage<HttpResponse> issueToken(Call c) {
+    ApiAccess a = credentialsOn();
+    Requests.IssueToken body = c.body(Requests.IssueToken.class);
+    if (body == null) throw new InvalidFieldException("body", "must be a JSON object with name and role", null);
+    String name = io.berth.protocol.access.IssuedToken.checkName("name", body.name());
+    var role = io.berth.protocol.access.Role.parse("role", body.role());
+    var scope = io.berth.protocol.access.TokenScope.parse("scope", body.scope());
+    Optional<Instant> expires = Validation.tokenExpiry(body.expires()).map(d -> clock.instant().plus(d));
+    if (a.file().map(f -> f.names().contains(name)).orElse(false)) {
+      throw new ProblemException(Problem.of("already-exists", "Already exists", 409, "a token named " + name + " is in " + ApiTokens.FIELD
+          + ": choose another name", "name", "must not be a name of the tokens file"));
+    }
+    String token = ApiTokens.newToken();
+    String hash = ApiTokens.hashOf(token).substring("sha256:".length());
+    var context = c.context();
+    return fromOps(ops.issueToken(name, hash, role, scope, expires, context)).thenApply(reply -> {
+      a.invalidate();
+      if (reply instanceof io.berth.protocol.access.AccessReply.Refused r) return problem(Problem.of(r.rejection()));
+      var done = (io.berth.protocol.access.AccessReply.Done) reply;
+      return json(201, Views.TokenJson.of(done.token(), clock.instant(), token, null));
+    });
+  }
+
+  private CompletionStage<HttpResponse> revokeToken(Call c) {
+    ApiAccess a = credentialsOn();
+    String name = io.berth.protocol.access.IssuedToken.checkName("name", c.param("id"));
+    if (a.file().map(f -> f.names().contains(name)).orElse(false)) {
+      throw new ProblemException(Problem.of("in-tokens-file", "Conflict", 409, "token " + name + " is in " + ApiTokens.FIELD
+          + ": remove its line there to revoke it", "name", "must be a token issued through the API"));
+    }
+    var context = c.context();
+    return fromOps(ops.revokeToken(name, context)).thenApply(reply -> {
+      a.invalidate();
+      if (reply instanceof io.berth.protocol.access.AccessReply.Refused r) return problem(Problem.of(r.rejection()));
+      var done = (io.berth.protocol.access.AccessReply.Done) reply;
+      Instant now = clock.instant();
+      return json(200, Views.TokenJson.of(done.token(), now, null, now));
+    });
+  }
+
+  /** Tokens only mean something where they are checked: without a tokens file this API takes no credentials. */
+  private ApiAccess credentialsOn() {
+    return access.orElseThrow(() -> new ProblemException(Problem.of("credentials-off", "Conflict", 409,
+        "this node's API takes no credentials (" + ApiTokens.FIELD + " is not set): a token would never be checked", ApiTokens.FIELD,
+        "must be set for the API to use tokens")));
+  }
+
   // --- status ------------------------------------------------------------------------------------
 
   private CompletionStage<HttpResponse> status(Call c) {
@@ -399,22 +476,14 @@ public final class BerthRoutes extends AllDirectives {
         allowed.add(e.method());
         continue;
       }
-      String principal = null;
-      if (tokens.isPresent() && !e.template().equals("/v1/openapi.json")) {
-        Authentication who = authenticate(request, tokens.get());
-        if (who.refusal() != null) {
+      if (access.isEmpty() || e.template().equals("/v1/openapi.json")) return handle(e, request, params, mat, null);
+      return authenticate(request, access.get()).thenCompose(who -> {
+        HttpResponse refusal = who.refusal() != null ? who.refusal() : AccessRules.refusal(e, who.identity());
+        if (refusal != null) {
           request.discardEntityBytes(mat);
-          return done(who.refusal());
+          return done(refusal);
         }
-        principal = who.principal();
-      }
-      String authenticated = principal;
-      return readBody(request, mat).thenCompose(body -> {
-        try {
-          return e.handler().handle(new Call(request, params, body, defaultPrincipal, authenticated));
-        } catch (Throwable t) {
-          return CompletableFuture.failedFuture(t);
-        }
+        return handle(e, request, params, mat, who.identity());
       });
     }
     request.discardEntityBytes(mat);
@@ -428,31 +497,73 @@ public final class BerthRoutes extends AllDirectives {
   }
 
   /**
-   * The principal a request's bearer token names, or the refusal: 401 without a token or with one the tokens file does
-   * not hold (RFC 6750's {@code WWW-Authenticate} says how to authenticate), 400 when a client names its own principal
-   * ({@code X-Berth-Principal}): with credentials the principal is who authenticated, never what a client claims.
+   * Reads the body and runs the handler. A scoped token reaches a container's routes only for a container whose labels
+   * carry its scope: any other answers 404, exactly as a name that does not exist, so a tenant learns nothing of
+   * another's containers.
    */
-  private static Authentication authenticate(HttpRequest request, ApiTokens tokens) {
+  private CompletionStage<HttpResponse> handle(Endpoint e, HttpRequest request, Map<String, String> params, Materializer mat,
+      ApiAccess.Identity identity) {
+    CompletionStage<HttpResponse> outOfScope = CompletableFuture.completedFuture(null);
+    if (identity != null && identity.scope().isPresent() && e.template().startsWith("/v1/containers/{id}")) {
+      var scope = identity.scope().get();
+      ContainerId id;
+      try {
+        id = Validation.containerId("container", params.get("id"));
+      } catch (InvalidFieldException invalid) {
+        request.discardEntityBytes(mat);
+        return done(problem(Problem.invalid(invalid)));
+      }
+      outOfScope = fromOps(ops.get(id)).thenApply(s -> s instanceof ContainerState.Live live && !scope.admits(live.data().spec().labels())
+          ? problem(Problem.of("not-found", "Not found", 404, "container " + id + ": no such container", "container", "must exist")) : null);
+    }
+    return outOfScope.thenCompose(refused -> {
+      if (refused != null) {
+        request.discardEntityBytes(mat);
+        return done(refused);
+      }
+      return readBody(request, mat).thenCompose(body -> {
+        try {
+          return e.handler().handle(new Call(request, params, body, defaultPrincipal, identity));
+        } catch (Throwable t) {
+          return CompletableFuture.failedFuture(t);
+        }
+      });
+    });
+  }
+
+  /**
+   * Who a request's bearer token is, or the refusal: 401 without a token, with one this cluster does not hold or
+   * with an expired one (RFC 6750's {@code WWW-Authenticate} says how to authenticate), 400 when a client names its
+   * own principal ({@code X-Berth-Principal}): with credentials the principal is who authenticated, never what a
+   * client claims.
+   */
+  private static CompletionStage<Authentication> authenticate(HttpRequest request, ApiAccess access) {
     Optional<String> authorization = request.getHeader("Authorization").map(HttpHeader::value);
     String rule = "must be 'Bearer TOKEN' with a token of this cluster";
     if (authorization.isEmpty() || !authorization.get().regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return Authentication.refused(unauthorized(authorization.isEmpty() ? "this API needs credentials: an Authorization header with a bearer token"
-          : "the Authorization header is not a bearer token", rule));
+      return done(Authentication.refused(unauthorized(authorization.isEmpty() ? "this API needs credentials: an Authorization header with a bearer token"
+          : "the Authorization header is not a bearer token", rule)));
     }
-    Optional<String> name = tokens.nameOf(authorization.get().substring(7).strip());
-    if (name.isEmpty()) return Authentication.refused(unauthorized("the bearer token is not one of this cluster's", rule));
-    if (request.getHeader(Call.PRINCIPAL).isPresent()) {
-      return Authentication.refused(problem(Problem.invalid(new io.berth.protocol.InvalidFieldException(Call.PRINCIPAL,
-          "must not be sent: the principal is the authenticated identity (the token's name)", request.getHeader(Call.PRINCIPAL).get().value()))));
-    }
-    return new Authentication(name.get(), null);
+    Optional<String> claimed = request.getHeader(Call.PRINCIPAL).map(HttpHeader::value);
+    return access.authenticate(authorization.get().substring(7).strip()).thenApply(v -> {
+      if (v.identity() == null) return Authentication.refused(unauthorized(v.refusal(), rule));
+      if (claimed.isPresent()) {
+        return Authentication.refused(problem(Problem.invalid(new io.berth.protocol.InvalidFieldException(Call.PRINCIPAL,
+            "must not be sent: the principal is the authenticated identity (the token's name)", claimed.get()))));
+      }
+      return new Authentication(v.identity(), null);
+    });
   }
 
   /** Who a request's credentials name, or the answer that refuses it. */
-  private record Authentication(String principal, HttpResponse refusal) {
+  private record Authentication(ApiAccess.Identity identity, HttpResponse refusal) {
     static Authentication refused(HttpResponse refusal) {
       return new Authentication(null, refusal);
     }
+  }
+
+  static Problem forbidden(String detail, String field, String rule) {
+    return Problem.of("forbidden", "Forbidden", 403, detail, field, rule);
   }
 
   private static HttpResponse unauthorized(String detail, String rule) {

@@ -20,18 +20,28 @@ final class Call {
   final String body;
   private final String defaultPrincipal;
   /** Who the request's credentials name, or null when the API takes none. */
-  private final String authenticated;
+  private final ApiAccess.Identity identity;
 
   Call(HttpRequest request, Map<String, String> params, String body, String defaultPrincipal) {
     this(request, params, body, defaultPrincipal, null);
   }
 
-  Call(HttpRequest request, Map<String, String> params, String body, String defaultPrincipal, String authenticated) {
+  Call(HttpRequest request, Map<String, String> params, String body, String defaultPrincipal, ApiAccess.Identity identity) {
     this.request = request;
     this.params = params;
     this.body = body;
     this.defaultPrincipal = defaultPrincipal;
-    this.authenticated = authenticated;
+    this.identity = identity;
+  }
+
+  /** The containers the caller's token is limited to; empty when it reaches all (or the API takes no credentials). */
+  Optional<io.berth.protocol.access.TokenScope> scope() {
+    return identity == null ? Optional.empty() : identity.scope();
+  }
+
+  /** The caller's role: admin when the API takes no credentials (whoever reaches it may do anything). */
+  io.berth.protocol.access.Role role() {
+    return identity == null ? io.berth.protocol.access.Role.ADMIN : identity.role();
   }
 
   String param(String name) {
@@ -55,7 +65,7 @@ final class Call {
    * credentials the principal is who they name; without, the client's {@code X-Berth-Principal} or the node's user.
    */
   CommandContext context() {
-    String principal = authenticated != null ? authenticated : header(PRINCIPAL).orElse(defaultPrincipal);
+    String principal = identity != null ? identity.name() : header(PRINCIPAL).orElse(defaultPrincipal);
     String reason = header(REASON).orElse("");
     String correlation = header(CORRELATION).orElse("");
     try {

@@ -251,4 +251,14 @@ final class Validation {
       throw new InvalidFieldException(field, e.rule(), value);
     }
   }
+
+  /** A token's lifetime from now: at least a minute (a shorter one expires before it is used), at most ten years. */
+  static Optional<java.time.Duration> tokenExpiry(String text) {
+    if (text == null || text.isEmpty()) return Optional.empty();
+    java.time.Duration d = io.berth.protocol.spec.Durations.parse("expires", text);
+    if (d.compareTo(java.time.Duration.ofMinutes(1)) < 0 || d.compareTo(java.time.Duration.ofDays(3650)) > 0) {
+      throw new InvalidFieldException("expires", "must be a duration from 1m to 3650d (30d, 12h), or absent for a token that does not expire", text);
+    }
+    return Optional.of(d);
+  }
 }

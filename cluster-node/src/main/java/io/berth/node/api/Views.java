@@ -290,6 +290,22 @@ final class Views {
         new ContainerSummary(containers.size(), byPhase), now);
   }
 
+  /**
+   * One API token, never its secret but in the answer that issued it ({@code token}); {@code source} says where it is
+   * kept: {@code file} (the tokens file: an admin token until its line goes) or {@code log} (issued through the API).
+   */
+  record TokenJson(String name, String role, String scope, Instant expiresAt, boolean expired, Instant issuedAt, String issuedBy,
+      String source, String token, Instant revokedAt) {
+    static TokenJson of(io.berth.protocol.access.IssuedToken t, Instant now, String token, Instant revokedAt) {
+      return new TokenJson(t.name(), t.role().wireName(), t.scope().map(Object::toString).orElse(null), t.expiresAt().orElse(null),
+          t.expiredAt(now), t.issuedAt(), t.issuedBy(), "log", token, revokedAt);
+    }
+
+    static TokenJson ofFile(String name) {
+      return new TokenJson(name, "admin", null, null, false, null, null, "file", null, null);
+    }
+  }
+
   static String lower(Enum<?> e) {
     return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }

@@ -137,7 +137,7 @@ public final class NodeServices {
     system.systemActorOf(io.berth.node.migration.MigrationAgent.create(s.hostId(), layer, s.bridge(), s.bridgeAddress(), s.clusterAddress(),
         s.migration(), directory, blocking, source), "migrations", org.apache.pekko.actor.typed.Props.empty());
     ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas(), s.fencing(),
-        new io.berth.node.checkpoint.StoreCheckpoints(layer.checkpoints()));
+        new io.berth.node.checkpoint.StoreCheckpoints(layer.checkpoints()), io.berth.node.access.ClusterAccess.start(system, clock));
     system.systemActorOf(io.berth.node.drain.DrainDriver.create(operations), "drains", org.apache.pekko.actor.typed.Props.empty());
     // Every node keeps a recent view of the directory, so reads answer while the journal is down (ClusterOperations).
     system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(5), Duration.ofSeconds(5), operations::readDirectory, system.executionContext());

@@ -115,6 +115,18 @@ public interface BerthOperations {
    */
   CompletionStage<TemplateView> buildTemplate(io.berth.isolation.template.TemplateBuild build, CommandContext context);
 
+  // --- API tokens (the access log) ---------------------------------------------------------------
+
+  /** The tokens issued through the API and in force (not revoked; expired ones too, until revoked). */
+  CompletionStage<io.berth.protocol.access.AccessState> accessTokens();
+
+  /** Issues a token under {@code name}: only its {@code hash} is recorded. Refused when the name is in force. */
+  CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, String hash, io.berth.protocol.access.Role role,
+      Optional<io.berth.protocol.access.TokenScope> scope, Optional<Instant> expiresAt, CommandContext context);
+
+  /** Revokes the token in force named {@code name}. */
+  CompletionStage<io.berth.protocol.access.AccessReply> revokeToken(String name, CommandContext context);
+
   // --- audit --------------------------------------------------------------------------------------
 
   /** One entity's events in order, from sequence number {@code fromSeqNr}, at most {@code limit}. */

@@ -66,6 +66,7 @@ public final class ClusterOperations implements BerthOperations {
   private final SagaSettings sagas;
   private final io.berth.node.fence.FencingSettings fencing;
   private final Checkpoints checkpoints;
+  private final io.berth.node.access.ClusterAccess access;
   /**
    * What this node last read of the directory and of each container. While the journal is down the directory cannot
    * recover and entities cannot start, so reads answer from this (the API marks them possibly stale).
@@ -89,7 +90,8 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   public ClusterOperations(ActorSystem<?> system, ActorRef<DirectoryCommand> directory, AuditService audit, Templates templates,
-      SagaSettings sagas, io.berth.node.fence.FencingSettings fencing, Checkpoints checkpoints) {
+      SagaSettings sagas, io.berth.node.fence.FencingSettings fencing, Checkpoints checkpoints, io.berth.node.access.ClusterAccess access) {
+    this.access = access;
     this.fencing = fencing;
     this.checkpoints = checkpoints;
     this.system = system;
@@ -311,6 +313,22 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   // --- templates ----------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<io.berth.protocol.access.AccessState> accessTokens() {
+    return access.tokens();
+  }
+
+  @Override
+  public CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, String hash, io.berth.protocol.access.Role role,
+      Optional<io.berth.protocol.access.TokenScope> scope, Optional<Instant> expiresAt, CommandContext context) {
+    return access.issue(name, hash, role, scope, expiresAt, context);
+  }
+
+  @Override
+  public CompletionStage<io.berth.protocol.access.AccessReply> revokeToken(String name, CommandContext context) {
+    return access.revoke(name, context);
+  }
 
   @Override
   public CompletionStage<List<TemplateView>> templates() {

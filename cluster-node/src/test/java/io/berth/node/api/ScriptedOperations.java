@@ -1,6 +1,11 @@
 package io.berth.node.api;
 
 import io.berth.node.ops.BerthOperations;
+import io.berth.protocol.access.AccessEvent;
+import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.container.ContainerData;
 import io.berth.protocol.container.ContainerEvent;
 import io.berth.protocol.container.ContainerReply;
@@ -59,6 +64,7 @@ public final class ScriptedOperations implements BerthOperations {
     containers.clear();
     hosts.clear();
     override.set(null);
+    access.set(AccessState.EMPTY);
     checkpointView = CheckpointView.NONE;
     execResult = new ContainerReply.ExecResult(0, "hello\n", "", false);
     for (String h : List.of("host-1", "host-2", "host-3")) {
@@ -181,8 +187,8 @@ public final class ScriptedOperations implements BerthOperations {
 
   @Override
   public CompletionStage<ContainerReply> recover(ContainerId id, boolean fromCheckpoint, io.berth.protocol.event.CommandContext context) {
-    return CompletableFuture.completedFuture(new ContainerReply.Refused(new io.berth.protocol.reply.Rejection(
-        io.berth.protocol.reply.Rejection.Code.WRONG_PHASE, "phase", "container " + id + " is not lost")));
+    return CompletableFuture.completedFuture(new ContainerReply.Refused(new Rejection(
+        Rejection.Code.WRONG_PHASE, "phase", "container " + id + " is not lost")));
   }
 
   @Override
@@ -278,6 +284,43 @@ public final class ScriptedOperations implements BerthOperations {
   @Override
   public CompletionStage<HostReply> uncordon(HostId id, CommandContext context) {
     return cordoned(id, false, context);
+  }
+
+  /** The access log's state, folded by the real fold (the singleton's refusals are re-stated here). */
+  public final AtomicReference<AccessState> access = new AtomicReference<>(AccessState.EMPTY);
+
+  @Override
+  public CompletionStage<AccessState> accessTokens() {
+    return CompletableFuture.completedFuture(access.get());
+  }
+
+  @Override
+  public synchronized CompletionStage<AccessReply> issueToken(String name, String hash,
+      Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt, CommandContext context) {
+    record("issueToken " + name + " " + role.wireName(), context);
+    var state = access.get();
+    if (state.tokens().containsKey(name)) {
+      return CompletableFuture.completedFuture(new AccessReply.Refused(
+          new Rejection(Rejection.Code.ALREADY_EXISTS, "name", "a token named " + name + " is in force")));
+    }
+    var next = state.apply(new AccessEvent.TokenIssued(context.meta(Instant.now(), state.lastEventHash()), name, hash,
+        role, scope, expiresAt));
+    access.set(next);
+    return CompletableFuture.completedFuture(new AccessReply.Done(next.tokens().get(name), next));
+  }
+
+  @Override
+  public synchronized CompletionStage<AccessReply> revokeToken(String name, CommandContext context) {
+    record("revokeToken " + name, context);
+    var state = access.get();
+    var token = state.tokens().get(name);
+    if (token == null) {
+      return CompletableFuture.completedFuture(new AccessReply.Refused(
+          new Rejection(Rejection.Code.NOT_FOUND, "name", "no token named " + name + " is in force")));
+    }
+    var next = state.apply(new AccessEvent.TokenRevoked(context.meta(Instant.now(), state.lastEventHash()), name));
+    access.set(next);
+    return CompletableFuture.completedFuture(new AccessReply.Done(token, next));
   }
 
   @Override

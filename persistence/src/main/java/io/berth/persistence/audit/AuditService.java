@@ -43,6 +43,8 @@ public final class AuditService {
   public static final String HOST_PREFIX = "host|";
   /** The cluster directory's log (placement and addresses), chained like the entities'. */
   public static final String DIRECTORY_ID = "directory|cluster";
+  /** The access log (the API tokens issued and revoked), chained like the entities'. */
+  public static final String ACCESS_ID = "access|cluster";
   public static final int MAX_PAGE = 10_000;
 
   private final ActorSystem<?> system;
@@ -277,14 +279,14 @@ public final class AuditService {
   }
 
   private static boolean isBerthLog(String persistenceId) {
-    return DIRECTORY_ID.equals(persistenceId)
+    return DIRECTORY_ID.equals(persistenceId) || ACCESS_ID.equals(persistenceId)
         || (persistenceId.startsWith(CONTAINER_PREFIX) || persistenceId.startsWith(HOST_PREFIX))
         && persistenceId.indexOf('|') < persistenceId.length() - 1;
   }
 
   private static void checkPersistenceId(String persistenceId) {
     if (persistenceId == null || !isBerthLog(persistenceId)) {
-      throw new IllegalArgumentException("persistenceId: must be container|<id>, host|<id> or " + DIRECTORY_ID + ", was '" + persistenceId + "'");
+      throw new IllegalArgumentException("persistenceId: must be container|<id>, host|<id>, " + DIRECTORY_ID + " or " + ACCESS_ID + ", was '" + persistenceId + "'");
     }
   }
 

@@ -21,6 +21,7 @@ public final class BerthEventCodec {
     List<EventFormat<?>> all = new ArrayList<>(ContainerEventFormats.ALL);
     all.addAll(HostEventFormats.ALL);
     all.addAll(DirectoryEventFormats.ALL);
+    all.addAll(AccessEventFormats.ALL);
     return List.copyOf(all);
   }
 

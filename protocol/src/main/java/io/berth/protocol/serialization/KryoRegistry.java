@@ -50,10 +50,11 @@ import java.util.Set;
  * {@link #RETIRED_IDS}; a new class takes the next free id of its block. Kryo's own defaults (ids 0-9:
  * primitives and String) stay as they are.
  *
- * <p>Blocks: 100 value types; 200 container events, 300 host events, 350 directory events; 400 container
- * commands, 450 host commands, 470 directory commands, 490 template commands; 500 container replies, 550 host
- * replies, 570 directory replies, 590 template replies; 600 shared replies; 700 container state, 750 host state,
- * 770 directory state; 800 migration agent commands, 850 its replies.
+ * <p>Blocks: 100 value types; 200 container events, 300 host events, 350 directory events, 360 access events; 400
+ * container commands, 450 host commands, 470 directory commands, 485 access commands, 490 template commands; 500
+ * container replies, 550 host replies, 570 directory replies, 580 access replies, 590 template replies; 600 shared
+ * replies; 700 container state, 750 host state, 770 directory state, 780 access state; 800 migration agent commands,
+ * 850 its replies.
  */
 public final class KryoRegistry {
 
@@ -144,6 +145,9 @@ public final class KryoRegistry {
     event(357, DirectoryEventFormats.RESERVATION_RELEASED);
     event(358, DirectoryEventFormats.MIGRATION_RESERVED);
 
+    event(360, AccessEventFormats.TOKEN_ISSUED);
+    event(361, AccessEventFormats.TOKEN_REVOKED);
+
     // --- 400: container commands, 450: host commands --------------------------------------------
     record(400, ContainerCommand.Define.class);
     record(401, ContainerCommand.Start.class);
@@ -181,6 +185,10 @@ public final class KryoRegistry {
     record(479, DirectoryCommand.FailOverHost.class);
     record(480, DirectoryCommand.RecoverContainer.class);
 
+    record(485, io.berth.protocol.access.AccessCommand.Issue.class);
+    record(486, io.berth.protocol.access.AccessCommand.Revoke.class);
+    record(487, io.berth.protocol.access.AccessCommand.Read.class);
+
     record(490, TemplateCommand.Import.class);
     record(491, TemplateCommand.List.class);
     record(492, TemplateCommand.Build.class);
@@ -198,6 +206,10 @@ public final class KryoRegistry {
     record(572, DirectoryReply.Snapshot.class);
     record(573, DirectoryReply.Refused.class);
     record(574, DirectoryReply.Located.class);
+
+    record(580, io.berth.protocol.access.AccessReply.Done.class);
+    record(581, io.berth.protocol.access.AccessReply.Snapshot.class);
+    record(582, io.berth.protocol.access.AccessReply.Refused.class);
 
     record(590, TemplateReply.Imported.class);
     record(591, TemplateReply.Listed.class);
@@ -240,6 +252,11 @@ public final class KryoRegistry {
     record(771, Allocation.class);
     record(772, Reservation.class);
     enumeration(773, Reservation.Kind.class);
+
+    record(780, io.berth.protocol.access.AccessState.class);
+    record(781, io.berth.protocol.access.IssuedToken.class);
+    record(782, io.berth.protocol.access.TokenScope.class);
+    enumeration(783, io.berth.protocol.access.Role.class);
 
     // --- 800: migration agent commands, 850: its replies ----------------------------------------
     record(800, MigrationCommand.Prepare.class);

@@ -72,6 +72,7 @@ class BadInputTest {
         kit.createTestProbe(io.berth.protocol.directory.DirectoryReply.class).ref()));
     messages.addAll(Samples.replies());
     messages.addAll(Samples.templateMessages(kit.createTestProbe(io.berth.protocol.template.TemplateReply.class).ref()));
+    messages.addAll(Samples.accessMessages(kit.createTestProbe(io.berth.protocol.access.AccessReply.class).ref()));
     messages.addAll(Samples.containerStates());
     messages.addAll(Samples.hostStates());
     for (Object m : messages) {

@@ -60,6 +60,7 @@ class BerthSerializerTest {
     all.addAll(Samples.commands(containerReplies.ref(), hostReplies.ref(), kit.createTestProbe(io.berth.protocol.directory.DirectoryReply.class).ref()));
     all.addAll(Samples.replies());
     all.addAll(Samples.templateMessages(kit.createTestProbe(io.berth.protocol.template.TemplateReply.class).ref()));
+    all.addAll(Samples.accessMessages(kit.createTestProbe(io.berth.protocol.access.AccessReply.class).ref()));
     return all;
   }
 

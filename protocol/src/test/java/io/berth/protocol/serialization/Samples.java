@@ -173,7 +173,10 @@ public final class Samples {
         new ResizeReserved(m, 44, CT, RESIZED),
         new ReservationConfirmed(m, 42, CT, H1, LIMITS),
         new ReservationReleased(m, 44, CT, "container web-1 answered that it keeps cpu=1.5 memory=512M"),
-        new MigrationReserved(m, 46, CT, H2, "least allocated of 2 fitting hosts"));
+        new MigrationReserved(m, 46, CT, H2, "least allocated of 2 fitting hosts"),
+        new io.berth.protocol.access.AccessEvent.TokenIssued(m, "ci", HASH, io.berth.protocol.access.Role.OPERATOR,
+            Optional.of(new io.berth.protocol.access.TokenScope("owner", "acme")), Optional.of(AT.plusSeconds(30 * 86_400))),
+        new io.berth.protocol.access.AccessEvent.TokenRevoked(m, "ci"));
   }
 
   /** Other instances with edge values (empty strings, minimal spec, empty meta fields, negative numbers). */
@@ -187,7 +190,8 @@ public final class Samples {
         new RootfsPreCopied(m, "", 0, ""),
         new HostRegistered(m, new HostCapacity(1, 1, 1), Map.of(), ""),
         new HostFenced(m, ""),
-        new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "", Instant.EPOCH, Instant.EPOCH, 0, List.of(), false, 0));
+        new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "", Instant.EPOCH, Instant.EPOCH, 0, List.of(), false, 0),
+        new io.berth.protocol.access.AccessEvent.TokenIssued(m, "a", HASH, io.berth.protocol.access.Role.VIEWER, Optional.empty(), Optional.empty()));
   }
 
   /** The sample of {@code type}. */
@@ -199,7 +203,8 @@ public final class Samples {
   /** Every concrete event type: the permitted subclasses of the sealed event interfaces. */
   public static List<Class<?>> eventTypes() {
     List<Class<?>> types = new ArrayList<>();
-    for (Class<?> root : List.of(ContainerEvent.class, HostEvent.class, DirectoryEvent.class)) collectLeaves(root, types);
+    for (Class<?> root : List.of(ContainerEvent.class, HostEvent.class, DirectoryEvent.class,
+        io.berth.protocol.access.AccessEvent.class)) collectLeaves(root, types);
     return types;
   }
 
@@ -321,6 +326,29 @@ public final class Samples {
     all.add(new DirectoryReply.Refused(rejection));
     all.add(rejection);
     return all;
+  }
+
+  /** A state of the access log: one scoped token that expires, one admin token for good. */
+  public static io.berth.protocol.access.AccessState accessState() {
+    var scoped = new io.berth.protocol.access.IssuedToken("ci", HASH, io.berth.protocol.access.Role.OPERATOR,
+        Optional.of(new io.berth.protocol.access.TokenScope("owner", "acme")), Optional.of(AT.plusSeconds(86_400)), AT, "alice");
+    var admin = new io.berth.protocol.access.IssuedToken("ops", "cd".repeat(32), io.berth.protocol.access.Role.ADMIN,
+        Optional.empty(), Optional.empty(), AT, "admin");
+    return new io.berth.protocol.access.AccessState(Map.of("ci", scoped, "ops", admin), HASH);
+  }
+
+  /** Access log messages (commands and replies). */
+  public static List<BerthMessage> accessMessages(ActorRef<io.berth.protocol.access.AccessReply> a) {
+    var state = accessState();
+    return List.of(
+        new io.berth.protocol.access.AccessCommand.Issue("ci", HASH, io.berth.protocol.access.Role.OPERATOR,
+            Optional.of(new io.berth.protocol.access.TokenScope("owner", "acme")), Optional.of(AT), context(), a),
+        new io.berth.protocol.access.AccessCommand.Issue("ops", HASH, io.berth.protocol.access.Role.ADMIN, Optional.empty(), Optional.empty(), context(), a),
+        new io.berth.protocol.access.AccessCommand.Revoke("ci", context(), a),
+        new io.berth.protocol.access.AccessCommand.Read(a),
+        new io.berth.protocol.access.AccessReply.Done(state.tokens().get("ci"), state),
+        new io.berth.protocol.access.AccessReply.Snapshot(io.berth.protocol.access.AccessState.EMPTY),
+        new io.berth.protocol.access.AccessReply.Refused(new Rejection(Rejection.Code.ALREADY_EXISTS, "name", "a token named ci is in force")));
   }
 
   /** Template agent messages (commands and replies). */

@@ -1,0 +1,155 @@
+package io.berth.node.api;
+
+import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.IssuedToken;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who a bearer token is. Two sources: the tokens file ({@link ApiTokens}: admin tokens, for set-up and break-glass,
+ * revoked by removing their line) and the access log (tokens issued through the API with a role, a scope and an
+ * expiry, revoked through it). This node reads the access log again when what it holds is older than
+ * {@link #FRESH_NANOS}, and at once for a token it does not know, so a token issued on another node works at once
+ * and one revoked anywhere is refused here within about a second. While the access log cannot be read, the tokens last read stay in force: a
+ * revocation cannot be written then either.
+ */
+final class ApiAccess {
+  private static final Logger log = LoggerFactory.getLogger(ApiAccess.class);
+  static final long FRESH_NANOS = 1_000_000_000L;
+
+  /** An authenticated caller: the principal its requests record, its role, its scope, where its token is kept. */
+  record Identity(String name, Role role, Optional<TokenScope> scope, String source) {}
+
+  /** The identity, or why the token is refused (401). */
+  record Verdict(Identity identity, String refusal) {}
+
+  private record Held(AccessState state, long readAtNanos) {}
+
+  private final Optional<ApiTokens> file;
+  private final Supplier<CompletionStage<AccessState>> read;
+  private final Clock clock;
+  private volatile Held held;
+  private Reading reading;
+  private CompletableFuture<Held> queued;
+
+  ApiAccess(Optional<ApiTokens> file, Supplier<CompletionStage<AccessState>> read, Clock clock) {
+    this.file = file;
+    this.read = read;
+    this.clock = clock;
+  }
+
+  Optional<ApiTokens> file() {
+    return file;
+  }
+
+  CompletionStage<Verdict> authenticate(String token) {
+    long arrived = System.nanoTime();
+    Optional<String> fromFile = file.flatMap(f -> f.nameOf(token));
+    if (fromFile.isPresent()) return CompletableFuture.completedFuture(new Verdict(new Identity(fromFile.get(), Role.ADMIN, Optional.empty(), "file"), null));
+    byte[] hash = ApiTokens.sha256(token);
+    Held h = held;
+    if (h != null && arrived - h.readAtNanos() < FRESH_NANOS) {
+      Optional<IssuedToken> found = find(h.state(), hash);
+      if (found.isPresent()) return CompletableFuture.completedFuture(verdict(found));
+    }
+    // Unknown here (or what is held is stale): a read that began after this request arrived sees every token issued
+    // before the client sent it, on whichever node it was issued.
+    return readStartedAfter(arrived).thenApply(read -> verdict(find(read.state(), hash)));
+  }
+
+  /** The access log's tokens: as last read when that is fresh, else read now (the last read when that fails). */
+  CompletionStage<AccessState> current(boolean readNow) {
+    long asked = System.nanoTime();
+    Held h = held;
+    if (!readNow && h != null && asked - h.readAtNanos() < FRESH_NANOS) return CompletableFuture.completedFuture(h.state());
+    return readStartedAfter(asked).thenApply(Held::state);
+  }
+
+  /** Forgets what was read, so the next request reads again (after this node issued or revoked a token). */
+  void invalidate() {
+    Held h = held;
+    if (h != null) held = new Held(h.state(), h.readAtNanos() - FRESH_NANOS);
+  }
+
+  /**
+   * A read of the access log that began at or after {@code notBefore}. Callers share reads: at most one is under way
+   * and one waits to begin after it (for those that arrived after the first began), so a flood of unknown tokens asks
+   * the access log no more often than it answers.
+   */
+  private synchronized CompletableFuture<Held> readStartedAfter(long notBefore) {
+    if (reading == null) return beginRead().done();
+    if (reading.startedAt() >= notBefore) return reading.done();
+    if (queued == null) queued = new CompletableFuture<>();
+    return queued;
+  }
+
+  private record Reading(long startedAt, CompletableFuture<Held> done) {}
+
+  /** Starts a read (holding the lock); when it ends, {@link #finish} starts the queued callers' one. */
+  private Reading beginRead() {
+    Reading r = new Reading(System.nanoTime(), new CompletableFuture<>());
+    reading = r;
+    read.get().whenComplete((state, error) -> finish(r, state, error));
+    return r;
+  }
+
+  private void finish(Reading r, AccessState state, Throwable error) {
+    if (error == null) {
+      Held fresh = new Held(state, r.startedAt());
+      held = fresh;
+      r.done().complete(fresh);
+    } else {
+      Held last = held;
+      if (last != null) {
+        log.warn("the access log could not be read ({}); its tokens as read {} s ago stay in force", error.toString(),
+            (System.nanoTime() - last.readAtNanos()) / 1_000_000_000L);
+        r.done().complete(last);
+      } else {
+        r.done().completeExceptionally(new ProblemException(Problem.of("access-log-unavailable", "Unavailable", 503,
+            "the access log, which holds the tokens issued through the API, cannot be read: " + error.getMessage(), "Authorization",
+            "try again after Retry-After (the tokens file's tokens work meanwhile)")));
+      }
+    }
+    CompletableFuture<Held> waiting;
+    Reading next = null;
+    synchronized (this) {
+      waiting = queued;
+      queued = null;
+      reading = null;
+      if (waiting != null) next = beginRead();
+    }
+    if (next != null) {
+      next.done().whenComplete((h, failure) -> {
+        if (failure == null) waiting.complete(h);
+        else waiting.completeExceptionally(failure);
+      });
+    }
+  }
+
+  private Verdict verdict(Optional<IssuedToken> found) {
+    if (found.isEmpty()) return new Verdict(null, "the bearer token is not one of this cluster's");
+    IssuedToken t = found.get();
+    Instant now = clock.instant();
+    if (t.expiredAt(now)) return new Verdict(null, "token " + t.name() + " expired at " + t.expiresAt().get());
+    return new Verdict(new Identity(t.name(), t.role(), t.scope(), "log"), null);
+  }
+
+  /** Compares every token's hash, each in constant time: how long a check takes says nothing of the tokens. */
+  private static Optional<IssuedToken> find(AccessState state, byte[] hash) {
+    Optional<IssuedToken> found = Optional.empty();
+    for (IssuedToken t : state.tokens().values()) {
+      if (MessageDigest.isEqual(HexFormat.of().parseHex(t.hash()), hash) && found.isEmpty()) found = Optional.of(t);
+    }
+    return found;
+  }
+}

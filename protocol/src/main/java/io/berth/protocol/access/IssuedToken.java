@@ -1,0 +1,41 @@
+package io.berth.protocol.access;
+
+import io.berth.protocol.InvalidFieldException;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * One API token as the access log holds it: never the token, only its SHA-256, with its name (the principal its
+ * requests record), role, scope and expiry, and who issued it when.
+ *
+ * @param hash the token's SHA-256, 64 lowercase hex digits
+ */
+public record IssuedToken(String name, String hash, Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt,
+    Instant issuedAt, String issuedBy) {
+  /** The rule of an event's principal, which a token's name becomes. */
+  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
+  private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
+
+  public IssuedToken {
+    checkName("name", name);
+    if (hash == null || !HASH.matcher(hash).matches()) throw new InvalidFieldException("hash", "must be 64 lowercase hex digits (a SHA-256)", hash);
+    InvalidFieldException.required("role", role);
+    scope = scope == null ? Optional.empty() : scope;
+    expiresAt = expiresAt == null ? Optional.empty() : expiresAt;
+    InvalidFieldException.required("issuedAt", issuedAt);
+    InvalidFieldException.required("issuedBy", issuedBy);
+  }
+
+  public static String checkName(String field, String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new InvalidFieldException(field, "must be 1-128 characters of letters, digits and ._@:+- (it becomes the principal of its requests)", name);
+    }
+    return name;
+  }
+
+  /** Whether the token has expired at {@code now}. */
+  public boolean expiredAt(Instant now) {
+    return expiresAt.isPresent() && !now.isBefore(expiresAt.get());
+  }
+}
