@@ -6,6 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.node.container.ContainerEntity;
+import io.berth.persistence.audit.AuditEntry;
+import io.berth.persistence.audit.AuditService;
+import io.berth.persistence.audit.ChainReport;
+import io.berth.protocol.access.AccessEvent;
+import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.IssuedToken;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
 import io.berth.node.ops.BerthOperations.HostView;
 import io.berth.node.ops.ClusterOperations;
 import io.berth.protocol.container.ContainerCommand;
@@ -274,5 +282,42 @@ class ThreeNodeTest {
     } finally {
       new ProcessBuilder("rm", "-rf", source.toString()).start().waitFor();
     }
+  }
+
+  @Test
+  void aTokenIssuedOnOneNodeIsInEveryNodesAccessLogAndTwoIssuersOfOneNameGetOneToken() throws Exception {
+    String name = nodes.get(0).unique("tok");
+    String hashA = "a".repeat(63) + "1";
+    String hashB = "b".repeat(63) + "2";
+    // Two admins on two nodes issue the same name at once: the access log's one writer gives one token.
+    var first = nodes.get(0).node().services().operations().issueToken(name, hashA, Role.OPERATOR,
+        java.util.Optional.of(TokenScope.parse("scope", "owner=acme").orElseThrow()), java.util.Optional.empty(), OPS);
+    var second = nodes.get(1).node().services().operations().issueToken(name, hashB, Role.ADMIN, java.util.Optional.empty(),
+        java.util.Optional.empty(), OPS);
+    List<AccessReply> replies = List.of(await(first), await(second));
+    assertEquals(1, replies.stream().filter(r -> r instanceof AccessReply.Done).count(), replies.toString());
+    AccessReply.Refused refused = (AccessReply.Refused) replies.stream().filter(r -> r instanceof AccessReply.Refused).findFirst().orElseThrow();
+    assertEquals(Code.ALREADY_EXISTS, refused.rejection().code());
+    IssuedToken issued = ((AccessReply.Done) replies.stream().filter(r -> r instanceof AccessReply.Done).findFirst().orElseThrow()).token();
+
+    for (TestNode n : nodes) {
+      IssuedToken seen = await(n.node().services().operations().accessTokens()).tokens().get(name);
+      assertEquals(issued, seen, "node " + n.hostId() + " reads the token from the access log");
+    }
+
+    // In Cassandra: the access log's rows, read back through the audit (hashes only, chained, verified).
+    AuditService audit = new AuditService(nodes.get(2).node().system());
+    List<AuditEntry> rows = await(audit.history(AuditService.ACCESS_ID, 1, 10_000)).entries();
+    assertTrue(rows.stream().anyMatch(e -> e.event() instanceof AccessEvent.TokenIssued t && t.name().equals(name)
+        && t.hash().equals(issued.hash()) && t.meta().principal().equals("ops-team")), rows.toString());
+
+    assertInstanceOf(AccessReply.Done.class, await(nodes.get(2).node().services().operations().revokeToken(name, OPS)));
+    assertFalse(await(nodes.get(0).node().services().operations().accessTokens()).tokens().containsKey(name), "revoked everywhere");
+    AccessReply again = await(nodes.get(1).node().services().operations().revokeToken(name, OPS));
+    assertEquals(Code.NOT_FOUND, assertInstanceOf(AccessReply.Refused.class, again).rejection().code());
+    // Its name may be issued again after the revoke.
+    assertInstanceOf(AccessReply.Done.class, await(nodes.get(1).node().services().operations().issueToken(name, hashB, Role.VIEWER,
+        java.util.Optional.empty(), java.util.Optional.empty(), OPS)));
+    assertInstanceOf(ChainReport.Intact.class, await(audit.verify(AuditService.ACCESS_ID)));
   }
 }

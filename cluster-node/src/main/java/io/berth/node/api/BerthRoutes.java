@@ -1,5 +1,9 @@
 package io.berth.node.api;
 
+import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
+import io.berth.protocol.access.IssuedToken;
 import io.berth.node.ops.BerthOperations;
 import io.berth.node.ops.BerthOperations.EntityRef;
 import io.berth.node.ops.BerthOperations.HostView;
@@ -212,12 +216,12 @@ public final class BerthRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> create(Call c) {
     Requests.CreateContainer body = c.body(Requests.CreateContainer.class);
     ContainerSpec spec = Validation.spec(body);
-    Optional<io.berth.protocol.access.TokenScope> scope = c.scope();
+    Optional<TokenScope> scope = c.scope();
     if (scope.isPresent() && !scope.get().admits(spec.labels())) {
       throw new ProblemException(forbidden("token " + c.context().principal() + " is scoped to " + scope.get()
           + ": a container it creates must carry the label " + scope.get(), "labels", "must include " + scope.get()));
     }
-    if (spec.privileged() && !c.role().allows(io.berth.protocol.access.Role.ADMIN)) {
+    if (spec.privileged() && !c.role().allows(Role.ADMIN)) {
       // Root in a privileged container is root on the host: that is the host's administrator's call.
       throw new ProblemException(forbidden("a privileged container needs the role admin; token " + c.context().principal()
           + " has the role " + c.role().wireName(), "privileged", "must be false below the role admin"));
@@ -234,7 +238,7 @@ public final class BerthRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> listContainers(Call c) {
     CompletionStage<Map<String, Views.UsedJson>> used = ops.hosts().thenApply(Views::containerUsage)
         .exceptionally(e -> Map.<String, Views.UsedJson>of());
-    Optional<io.berth.protocol.access.TokenScope> scope = c.scope();
+    Optional<TokenScope> scope = c.scope();
     return fromOps(ops.list()).thenCombine(used, (states, u) -> json(200, new Views.Items<>(states.stream()
         .filter(s -> s instanceof ContainerState.Live live && (scope.isEmpty() || scope.get().admits(live.data().spec().labels()))).map(s -> Views.container((ContainerState.Live) s, u.get(s.id().value())))
         .sorted((a, b) -> a.id().compareTo(b.id())).toList())));
@@ -390,9 +394,9 @@ public final class BerthRoutes extends AllDirectives {
     ApiAccess a = credentialsOn();
     Requests.IssueToken body = c.body(Requests.IssueToken.class);
     if (body == null) throw new InvalidFieldException("body", "must be a JSON object with name and role", null);
-    String name = io.berth.protocol.access.IssuedToken.checkName("name", body.name());
-    var role = io.berth.protocol.access.Role.parse("role", body.role());
-    var scope = io.berth.protocol.access.TokenScope.parse("scope", body.scope());
+    String name = IssuedToken.checkName("name", body.name());
+    var role = Role.parse("role", body.role());
+    var scope = TokenScope.parse("scope", body.scope());
     Optional<Instant> expires = Validation.tokenExpiry(body.expires()).map(d -> clock.instant().plus(d));
     if (a.file().map(f -> f.names().contains(name)).orElse(false)) {
       throw new ProblemException(Problem.of("already-exists", "Already exists", 409, "a token named " + name + " is in " + ApiTokens.FIELD
@@ -403,15 +407,15 @@ public final class BerthRoutes extends AllDirectives {
     var context = c.context();
     return fromOps(ops.issueToken(name, hash, role, scope, expires, context)).thenApply(reply -> {
       a.invalidate();
-      if (reply instanceof io.berth.protocol.access.AccessReply.Refused r) return problem(Problem.of(r.rejection()));
-      var done = (io.berth.protocol.access.AccessReply.Done) reply;
+      if (reply instanceof AccessReply.Refused r) return problem(Problem.of(r.rejection()));
+      var done = (AccessReply.Done) reply;
       return json(201, Views.TokenJson.of(done.token(), clock.instant(), token, null));
     });
   }
 
   private CompletionStage<HttpResponse> revokeToken(Call c) {
     ApiAccess a = credentialsOn();
-    String name = io.berth.protocol.access.IssuedToken.checkName("name", c.param("id"));
+    String name = IssuedToken.checkName("name", c.param("id"));
     if (a.file().map(f -> f.names().contains(name)).orElse(false)) {
       throw new ProblemException(Problem.of("in-tokens-file", "Conflict", 409, "token " + name + " is in " + ApiTokens.FIELD
           + ": remove its line there to revoke it", "name", "must be a token issued through the API"));
@@ -419,8 +423,8 @@ public final class BerthRoutes extends AllDirectives {
     var context = c.context();
     return fromOps(ops.revokeToken(name, context)).thenApply(reply -> {
       a.invalidate();
-      if (reply instanceof io.berth.protocol.access.AccessReply.Refused r) return problem(Problem.of(r.rejection()));
-      var done = (io.berth.protocol.access.AccessReply.Done) reply;
+      if (reply instanceof AccessReply.Refused r) return problem(Problem.of(r.rejection()));
+      var done = (AccessReply.Done) reply;
       Instant now = clock.instant();
       return json(200, Views.TokenJson.of(done.token(), now, null, now));
     });

@@ -1,5 +1,7 @@
 package io.berth.node.api;
 
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.event.CommandContext;
 import java.util.Map;
@@ -35,13 +37,13 @@ final class Call {
   }
 
   /** The containers the caller's token is limited to; empty when it reaches all (or the API takes no credentials). */
-  Optional<io.berth.protocol.access.TokenScope> scope() {
+  Optional<TokenScope> scope() {
     return identity == null ? Optional.empty() : identity.scope();
   }
 
   /** The caller's role: admin when the API takes no credentials (whoever reaches it may do anything). */
-  io.berth.protocol.access.Role role() {
-    return identity == null ? io.berth.protocol.access.Role.ADMIN : identity.role();
+  Role role() {
+    return identity == null ? Role.ADMIN : identity.role();
   }
 
   String param(String name) {

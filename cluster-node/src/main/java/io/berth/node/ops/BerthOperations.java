@@ -1,5 +1,9 @@
 package io.berth.node.ops;
 
+import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.container.MigrationMode;
@@ -118,14 +122,14 @@ public interface BerthOperations {
   // --- API tokens (the access log) ---------------------------------------------------------------
 
   /** The tokens issued through the API and in force (not revoked; expired ones too, until revoked). */
-  CompletionStage<io.berth.protocol.access.AccessState> accessTokens();
+  CompletionStage<AccessState> accessTokens();
 
   /** Issues a token under {@code name}: only its {@code hash} is recorded. Refused when the name is in force. */
-  CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, String hash, io.berth.protocol.access.Role role,
-      Optional<io.berth.protocol.access.TokenScope> scope, Optional<Instant> expiresAt, CommandContext context);
+  CompletionStage<AccessReply> issueToken(String name, String hash, Role role,
+      Optional<TokenScope> scope, Optional<Instant> expiresAt, CommandContext context);
 
   /** Revokes the token in force named {@code name}. */
-  CompletionStage<io.berth.protocol.access.AccessReply> revokeToken(String name, CommandContext context);
+  CompletionStage<AccessReply> revokeToken(String name, CommandContext context);
 
   // --- audit --------------------------------------------------------------------------------------
 

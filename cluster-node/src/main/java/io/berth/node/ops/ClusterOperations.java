@@ -1,5 +1,9 @@
 package io.berth.node.ops;
 
+import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
 import io.berth.node.container.ContainerEntity;
 import io.berth.node.directory.Directory;
 import io.berth.node.host.HostEntity;
@@ -315,18 +319,18 @@ public final class ClusterOperations implements BerthOperations {
   // --- templates ----------------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<io.berth.protocol.access.AccessState> accessTokens() {
+  public CompletionStage<AccessState> accessTokens() {
     return access.tokens();
   }
 
   @Override
-  public CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, String hash, io.berth.protocol.access.Role role,
-      Optional<io.berth.protocol.access.TokenScope> scope, Optional<Instant> expiresAt, CommandContext context) {
+  public CompletionStage<AccessReply> issueToken(String name, String hash, Role role,
+      Optional<TokenScope> scope, Optional<Instant> expiresAt, CommandContext context) {
     return access.issue(name, hash, role, scope, expiresAt, context);
   }
 
   @Override
-  public CompletionStage<io.berth.protocol.access.AccessReply> revokeToken(String name, CommandContext context) {
+  public CompletionStage<AccessReply> revokeToken(String name, CommandContext context) {
     return access.revoke(name, context);
   }
 
