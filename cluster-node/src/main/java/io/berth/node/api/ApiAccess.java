@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,12 +21,14 @@ import org.slf4j.LoggerFactory;
  * revoked by removing their line) and the access log (tokens issued through the API with a role, a scope and an
  * expiry, revoked through it). This node reads the access log again when what it holds is older than
  * {@link #FRESH_NANOS}, and at once for a token it does not know, so a token issued on another node works at once
- * and one revoked anywhere is refused here within about a second. While the access log cannot be read, the tokens last read stay in force: a
- * revocation cannot be written then either.
+ * and one revoked anywhere is refused here within about a second. While the access log cannot be read (its node
+ * died and it is moving), the tokens last read stay in force: a revocation cannot be written then either.
  */
 final class ApiAccess {
   private static final Logger log = LoggerFactory.getLogger(ApiAccess.class);
   static final long FRESH_NANOS = 1_000_000_000L;
+  /** How long a request waits for a read of the access log before what was read last decides. */
+  static final long WAIT_NANOS = 2_000_000_000L;
 
   /** An authenticated caller: the principal its requests record, its role, its scope, where its token is kept. */
   record Identity(String name, Role role, Optional<TokenScope> scope, String source) {}
@@ -63,8 +66,15 @@ final class ApiAccess {
       if (found.isPresent()) return CompletableFuture.completedFuture(verdict(found));
     }
     // Unknown here (or what is held is stale): a read that began after this request arrived sees every token issued
-    // before the client sent it, on whichever node it was issued.
-    return readStartedAfter(arrived).thenApply(read -> verdict(find(read.state(), hash)));
+    // before the client sent it, on whichever node it was issued. While the access log moves to another node (its
+    // node died), a read waits for the ask's timeout; a request waits WAIT_NANOS at most, then what was read last
+    // decides for a token it holds, and a token it does not hold is answered 503: it may have been issued meanwhile.
+    return readStartedAfter(arrived).copy().orTimeout(WAIT_NANOS, TimeUnit.NANOSECONDS).handle((fresh, error) -> {
+      if (error == null) return verdict(find(fresh.state(), hash));
+      Optional<IssuedToken> found = lastRead().flatMap(last -> find(last, hash));
+      if (found.isPresent()) return verdict(found);
+      throw unavailable(error);
+    });
   }
 
   /** The access log's tokens: as last read when that is fresh, else read now (the last read when that fails). */
@@ -72,7 +82,29 @@ final class ApiAccess {
     long asked = System.nanoTime();
     Held h = held;
     if (!readNow && h != null && asked - h.readAtNanos() < FRESH_NANOS) return CompletableFuture.completedFuture(h.state());
-    return readStartedAfter(asked).thenApply(Held::state);
+    return readStartedAfter(asked).copy().orTimeout(WAIT_NANOS, TimeUnit.NANOSECONDS).handle((fresh, error) -> {
+      if (error == null) return fresh.state();
+      return lastRead().orElseThrow(() -> unavailable(error));
+    });
+  }
+
+  /** Reads the access log once now, so a node whose first requests come while it cannot be read has tokens to check. */
+  void warm() {
+    readStartedAfter(System.nanoTime());
+  }
+
+  private Optional<AccessState> lastRead() {
+    Held h = held;
+    return h == null ? Optional.empty() : Optional.of(h.state());
+  }
+
+  private static ProblemException unavailable(Throwable error) {
+    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+    String why = cause instanceof java.util.concurrent.TimeoutException ? "it did not answer within " + WAIT_NANOS / 1_000_000_000L + " s"
+        : cause.getMessage();
+    return new ProblemException(Problem.of("access-log-unavailable", "Unavailable", 503,
+        "the access log, which holds the tokens issued through the API, cannot be read now (" + why + ")", "Authorization",
+        "try again after Retry-After (the tokens file's tokens work meanwhile)"));
   }
 
   /** Forgets what was read, so the next request reads again (after this node issued or revoked a token). */
@@ -110,15 +142,9 @@ final class ApiAccess {
       r.done().complete(fresh);
     } else {
       Held last = held;
-      if (last != null) {
-        log.warn("the access log could not be read ({}); its tokens as read {} s ago stay in force", error.toString(),
-            (System.nanoTime() - last.readAtNanos()) / 1_000_000_000L);
-        r.done().complete(last);
-      } else {
-        r.done().completeExceptionally(new ProblemException(Problem.of("access-log-unavailable", "Unavailable", 503,
-            "the access log, which holds the tokens issued through the API, cannot be read: " + error.getMessage(), "Authorization",
-            "try again after Retry-After (the tokens file's tokens work meanwhile)")));
-      }
+      log.warn("the access log could not be read ({}); {}", error.toString(), last == null ? "this node has read no token of it yet"
+          : "its tokens as read " + (System.nanoTime() - last.readAtNanos()) / 1_000_000_000L + " s ago stay in force");
+      r.done().completeExceptionally(error);
     }
     CompletableFuture<Held> waiting;
     Reading next = null;

@@ -94,6 +94,7 @@ public final class BerthRoutes extends AllDirectives {
   BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens, Clock clock) {
     this.ops = ops;
     this.access = tokens.map(file -> new ApiAccess(Optional.of(file), ops::accessTokens, clock));
+    this.access.ifPresent(ApiAccess::warm);
     // Checked once, at start, as a request's principal would be.
     this.defaultPrincipal = new io.berth.protocol.event.CommandContext(defaultPrincipal, "", "start").principal();
     this.clock = clock;

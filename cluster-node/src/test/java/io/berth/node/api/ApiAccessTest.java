@@ -95,4 +95,22 @@ class ApiAccessTest {
     reads.get(2).completeExceptionally(new RuntimeException("no singleton"));
     assertEquals("one", verdict(third).identity().name(), "the tokens last read stay in force");
   }
+
+  @Test
+  void whileAReadDoesNotAnswerAKnownTokenIsServedFromTheLastReadAndAnUnknownOneIs503() throws Exception {
+    ApiAccess access = access(false);
+    issue("one", "token-one", Role.VIEWER);
+    var first = access.authenticate("token-one");
+    reads.get(0).complete(log.get());
+    assertEquals("one", verdict(first).identity().name());
+    access.invalidate();
+    // The access log's node died: the read hangs until the ask's timeout, the request does not.
+    long start = System.nanoTime();
+    assertEquals("one", verdict(access.authenticate("token-one")).identity().name());
+    assertTrue(System.nanoTime() - start >= ApiAccess.WAIT_NANOS, "it waited for the read first");
+    // A token it does not hold may have been issued meanwhile: "not ours" would be a guess.
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> verdict(access.authenticate("token-two")));
+    assertTrue(e.getCause() instanceof ProblemException p && p.problem.status() == 503 && p.problem.detail().contains("did not answer within 2 s"),
+        String.valueOf(e.getCause()));
+  }
 }
