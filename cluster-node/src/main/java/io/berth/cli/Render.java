@@ -167,11 +167,12 @@ final class Render {
     t.print(out);
   }
 
-  /** {@code k=v k=v}, nested objects flattened one level, long values cut. */
+  /** {@code k=v k=v}, nested objects flattened one level, long values cut, absent ones (null) left out. */
   static String details(Map<String, Object> d) {
     if (d.isEmpty()) return null;
     List<String> parts = new ArrayList<>();
     d.forEach((k, v) -> {
+      if (v == null) return;
       String s = v instanceof Map<?, ?> ? "{" + pairs(obj(v)) + "}" : String.valueOf(v);
       if (s.length() > 60) s = s.substring(0, 57) + "...";
       parts.add(k + "=" + s);
