@@ -185,7 +185,7 @@ final class ApiClient {
     if (credentials.token() != null) {
       // The server records the token's name as the principal, and refuses a client that names its own.
       h.put("Authorization", "Bearer " + credentials.token());
-    } else {
+    } else if (!credentials.certificate()) {
       String user = System.getProperty("user.name", "");
       if (PRINCIPAL.matcher(user).matches()) h.put("X-Berth-Principal", user);
     }

@@ -52,6 +52,18 @@ public final class BerthCli implements Runnable {
     settings.ca = v;
   }
 
+  @Option(names = "--cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "a client certificate (PEM) to present instead of a token, registered with 'token create --certificate' "
+          + "(default: $BERTH_CERT); needs --key")
+  void cert(String v) {
+    settings.cert = v;
+  }
+
+  @Option(names = "--key", scope = ScopeType.INHERIT, paramLabel = "FILE", description = "the client certificate's key (PKCS#8 PEM; default: $BERTH_KEY)")
+  void key(String v) {
+    settings.key = v;
+  }
+
   @Option(names = "--reason", scope = ScopeType.INHERIT, paramLabel = "TEXT", description = "why: recorded in the events")
   void reason(String v) {
     settings.reason = v;
@@ -66,6 +78,8 @@ public final class BerthCli implements Runnable {
     String api;
     String token;
     String ca;
+    String cert;
+    String key;
     String reason;
   }
 
@@ -126,7 +140,7 @@ public final class BerthCli implements Runnable {
   ApiClient client() {
     if (client == null) {
       List<Endpoints.Endpoint> endpoints = endpoints();
-      client = new ApiClient(endpoints, settings.reason, err, Credentials.resolve(settings.token, settings.ca, env, localRunDir()));
+      client = new ApiClient(endpoints, settings.reason, err, Credentials.resolve(settings.token, settings.ca, settings.cert, settings.key, env, localRunDir()));
     }
     return client;
   }

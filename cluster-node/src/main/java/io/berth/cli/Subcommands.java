@@ -17,7 +17,7 @@ final class Subcommands {
   private static final Class<?>[] GROUPS = {StatusCommand.class, HostCommand.class, ContainerCommand.class, TemplateCommand.class,
       TokenCommand.class, AuditCommand.class, EventsCommand.class};
   /** Global options that take a value, to skip when looking for the words. */
-  private static final Set<String> VALUED = Set.of("--output", "--api", "--reason", "--token", "--ca");
+  private static final Set<String> VALUED = Set.of("--output", "--api", "--reason", "--token", "--ca", "--cert", "--key");
 
   private Subcommands() {}
 

@@ -38,12 +38,23 @@ final class TokenCommand extends Verb {
     @Option(names = "--expires", paramLabel = "DURATION", description = "valid this long from now (30d, 12h); default never")
     String expires;
 
+    @Option(names = "--certificate", paramLabel = "FILE",
+        description = "register this client certificate (PEM, signed by the cluster CA) under NAME instead of making a token")
+    String certificate;
+
     @Override
     int execute() {
-      ApiClient.Answer a = withProgress("issue of token " + name,
-          () -> api().send("POST", "/v1/tokens", ApiClient.map("name", name, "role", role, "scope", scope, "expires", expires), "token " + name));
+      String pem = certificate == null ? null : readCertificate(certificate);
+      ApiClient.Answer a = withProgress("issue of token " + name, () -> api().send("POST", "/v1/tokens",
+          ApiClient.map("name", name, "role", role, "scope", scope, "expires", expires, "certificate", pem), "token " + name));
       if (json()) {
         printJson(a);
+      } else if (pem != null) {
+        Map<String, Object> m = a.json();
+        String scoped = m.get("scope") == null ? "" : ", scope " + m.get("scope");
+        out().println("certificate " + m.get("name") + " (" + m.get("role") + scoped + ", expires " + Times.show(m.get("expiresAt"))
+            + "): registered, SHA-256 " + m.get("fingerprint"));
+        return ExitCodes.OK;
       } else {
         Map<String, Object> m = a.json();
         String scoped = m.get("scope") == null ? "" : ", scope " + m.get("scope");
@@ -52,8 +63,16 @@ final class TokenCommand extends Verb {
         out().println("token " + m.get("name") + " (" + m.get("role") + scoped + expiring + "):");
         out().println(m.get("token"));
       }
-      cli().err.println("store it now: Berth keeps only its hash and cannot show it again");
+      if (pem == null) cli().err.println("store it now: Berth keeps only its hash and cannot show it again");
       return ExitCodes.OK;
+    }
+
+    private static String readCertificate(String file) {
+      try {
+        return java.nio.file.Files.readString(java.nio.file.Path.of(file), java.nio.charset.StandardCharsets.US_ASCII);
+      } catch (java.io.IOException e) {
+        throw CliFailure.usage("--certificate: cannot read " + file + " (" + e.getMessage() + ")");
+      }
     }
   }
 
@@ -66,10 +85,11 @@ final class TokenCommand extends Verb {
         printJson(a);
         return ExitCodes.OK;
       }
-      Table t = new Table("NAME", "ROLE", "SCOPE", "EXPIRES", "ISSUED", "BY", "SOURCE");
+      Table t = new Table("NAME", "ROLE", "SCOPE", "EXPIRES", "ISSUED", "BY", "CREDENTIAL", "SOURCE");
       for (Object o : Render.items(a.json())) {
         Map<String, Object> m = obj(o);
-        t.row(m.get("name"), m.get("role"), m.get("scope"), Times.show(m.get("expiresAt")), Times.show(m.get("issuedAt")), m.get("issuedBy"),
+        String expiry = Boolean.TRUE.equals(m.get("expired")) ? Times.show(m.get("expiresAt")) + " (expired)" : Times.show(m.get("expiresAt"));
+        t.row(m.get("name"), m.get("role"), m.get("scope"), expiry, Times.show(m.get("issuedAt")), m.get("issuedBy"), m.get("credential"),
             m.get("source"));
       }
       t.print(out());

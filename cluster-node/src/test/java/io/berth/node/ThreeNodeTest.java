@@ -1,5 +1,6 @@
 package io.berth.node;
 
+import io.berth.protocol.access.Credential;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -287,8 +288,8 @@ class ThreeNodeTest {
   @Test
   void aTokenIssuedOnOneNodeIsInEveryNodesAccessLogAndTwoIssuersOfOneNameGetOneToken() throws Exception {
     String name = nodes.get(0).unique("tok");
-    String hashA = "a".repeat(63) + "1";
-    String hashB = "b".repeat(63) + "2";
+    Credential hashA = Credential.token("a".repeat(63) + "1");
+    Credential hashB = Credential.certificate("b".repeat(63) + "2");
     // Two admins on two nodes issue the same name at once: the access log's one writer gives one token.
     var first = nodes.get(0).node().services().operations().issueToken(name, hashA, Role.OPERATOR,
         java.util.Optional.of(TokenScope.parse("scope", "owner=acme").orElseThrow()), java.util.Optional.empty(), OPS);
@@ -309,7 +310,7 @@ class ThreeNodeTest {
     AuditService audit = new AuditService(nodes.get(2).node().system());
     List<AuditEntry> rows = await(audit.history(AuditService.ACCESS_ID, 1, 10_000)).entries();
     assertTrue(rows.stream().anyMatch(e -> e.event() instanceof AccessEvent.TokenIssued t && t.name().equals(name)
-        && t.hash().equals(issued.hash()) && t.meta().principal().equals("ops-team")), rows.toString());
+        && t.credential().equals(issued.credential()) && t.meta().principal().equals("ops-team")), rows.toString());
 
     assertInstanceOf(AccessReply.Done.class, await(nodes.get(2).node().services().operations().revokeToken(name, OPS)));
     assertFalse(await(nodes.get(0).node().services().operations().accessTokens()).tokens().containsKey(name), "revoked everywhere");

@@ -148,7 +148,7 @@ final class ListOnlyOperations implements BerthOperations {
   }
 
   @Override
-  public CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, String hash, io.berth.protocol.access.Role role,
+  public CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, io.berth.protocol.access.Credential credential, io.berth.protocol.access.Role role,
       java.util.Optional<io.berth.protocol.access.TokenScope> scope, java.util.Optional<java.time.Instant> expiresAt, CommandContext context) {
     return notHere();
   }

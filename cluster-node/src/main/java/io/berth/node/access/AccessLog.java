@@ -24,7 +24,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 /**
  * The access log's one writer (a cluster singleton, persistence id {@code access|cluster}): issues and revokes the
  * API's tokens, so two admins issuing the same name at once get one token and one refusal. It never sees a token,
- * only its hash; every node's API reads the tokens in force from here ({@link AccessCommand.Read}).
+ * only its hash (or a client certificate's fingerprint); every node's API reads the tokens in force from here ({@link AccessCommand.Read}).
  */
 public final class AccessLog extends EventSourcedBehavior<AccessCommand, AccessEvent, AccessState> {
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.of("access", "cluster");
@@ -71,12 +71,14 @@ public final class AccessLog extends EventSourcedBehavior<AccessCommand, AccessE
       return Effect().reply(c.replyTo(), new AccessReply.Refused(new Rejection(Rejection.Code.ALREADY_EXISTS, "name",
           "a token named " + c.name() + " is in force: revoke it first, or choose another name")));
     }
-    if (state.tokens().values().stream().anyMatch(t -> t.hash().equals(c.hash()))) {
-      // Only by a caller that sent another token's hash: never by the API, whose tokens are random.
-      return Effect().reply(c.replyTo(), new AccessReply.Refused(new Rejection(Rejection.Code.ALREADY_EXISTS, "hash", "another token has this hash")));
+    IssuedToken same = state.tokens().values().stream().filter(t -> t.credential().equals(c.credential())).findFirst().orElse(null);
+    if (same != null) {
+      // A token: only by a caller that sent another's hash (the API's tokens are random). A certificate: issued twice.
+      return Effect().reply(c.replyTo(), new AccessReply.Refused(new Rejection(Rejection.Code.ALREADY_EXISTS, "credential",
+          "this " + c.credential().kind().wireName() + " is issued already, as " + same.name() + ": revoke that first")));
     }
     var events = new EventChain<AccessEvent>(clock, c.context(), state.lastEventHash())
-        .add(meta -> new TokenIssued(meta, c.name(), c.hash(), c.role(), c.scope(), c.expiresAt())).events();
+        .add(meta -> new TokenIssued(meta, c.name(), c.credential(), c.role(), c.scope(), c.expiresAt())).events();
     return Effect().persist(events).thenReply(c.replyTo(), s -> new AccessReply.Done(s.tokens().get(c.name()), s));
   }
 

@@ -1,5 +1,6 @@
 package io.berth.node.access;
 
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.AccessCommand;
 import io.berth.protocol.access.AccessReply;
 import io.berth.protocol.access.AccessState;
@@ -39,9 +40,9 @@ public final class ClusterAccess {
         .thenApply(r -> ((AccessReply.Snapshot) r).state());
   }
 
-  public CompletionStage<AccessReply> issue(String name, String hash, Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt,
+  public CompletionStage<AccessReply> issue(String name, Credential credential, Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt,
       CommandContext context) {
-    return AskPattern.ask(log, replyTo -> new AccessCommand.Issue(name, hash, role, scope, expiresAt, context, replyTo), ASK, system.scheduler());
+    return AskPattern.ask(log, replyTo -> new AccessCommand.Issue(name, credential, role, scope, expiresAt, context, replyTo), ASK, system.scheduler());
   }
 
   public CompletionStage<AccessReply> revoke(String name, CommandContext context) {

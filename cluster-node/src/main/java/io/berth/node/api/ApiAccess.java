@@ -1,10 +1,12 @@
 package io.berth.node.api;
 
 import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.IssuedToken;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
 import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -56,23 +58,42 @@ final class ApiAccess {
   }
 
   CompletionStage<Verdict> authenticate(String token) {
-    long arrived = System.nanoTime();
     Optional<String> fromFile = file.flatMap(f -> f.nameOf(token));
     if (fromFile.isPresent()) return CompletableFuture.completedFuture(new Verdict(new Identity(fromFile.get(), Role.ADMIN, Optional.empty(), "file"), null));
-    byte[] hash = ApiTokens.sha256(token);
+    return lookUp(Credential.Kind.TOKEN, ApiTokens.sha256(token), "the bearer token is not one of this cluster's");
+  }
+
+  /** A client certificate the TLS handshake verified against the client CA: who it was registered as, if it was. */
+  CompletionStage<Verdict> authenticate(X509Certificate certificate) {
+    byte[] fingerprint = fingerprint(certificate);
+    return lookUp(Credential.Kind.CERTIFICATE, fingerprint, "the client certificate " + certificate.getSubjectX500Principal().getName()
+        + " (SHA-256 " + HexFormat.of().formatHex(fingerprint) + ") is not registered: berth token create --certificate FILE");
+  }
+
+  /** A certificate's SHA-256 fingerprint: of its DER bytes, as {@code openssl x509 -fingerprint -sha256} prints it. */
+  static byte[] fingerprint(X509Certificate certificate) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 of a certificate: " + e.getMessage(), e);
+    }
+  }
+
+  private CompletionStage<Verdict> lookUp(Credential.Kind kind, byte[] hash, String unknown) {
+    long arrived = System.nanoTime();
     Held h = held;
     if (h != null && arrived - h.readAtNanos() < FRESH_NANOS) {
-      Optional<IssuedToken> found = find(h.state(), hash);
-      if (found.isPresent()) return CompletableFuture.completedFuture(verdict(found));
+      Optional<IssuedToken> found = find(h.state(), kind, hash);
+      if (found.isPresent()) return CompletableFuture.completedFuture(verdict(found, unknown));
     }
     // Unknown here (or what is held is stale): a read that began after this request arrived sees every token issued
     // before the client sent it, on whichever node it was issued. While the access log moves to another node (its
     // node died), a read waits for the ask's timeout; a request waits WAIT_NANOS at most, then what was read last
     // decides for a token it holds, and a token it does not hold is answered 503: it may have been issued meanwhile.
     return readStartedAfter(arrived).copy().orTimeout(WAIT_NANOS, TimeUnit.NANOSECONDS).handle((fresh, error) -> {
-      if (error == null) return verdict(find(fresh.state(), hash));
-      Optional<IssuedToken> found = lastRead().flatMap(last -> find(last, hash));
-      if (found.isPresent()) return verdict(found);
+      if (error == null) return verdict(find(fresh.state(), kind, hash), unknown);
+      Optional<IssuedToken> found = lastRead().flatMap(last -> find(last, kind, hash));
+      if (found.isPresent()) return verdict(found, unknown);
       throw unavailable(error);
     });
   }
@@ -162,19 +183,23 @@ final class ApiAccess {
     }
   }
 
-  private Verdict verdict(Optional<IssuedToken> found) {
-    if (found.isEmpty()) return new Verdict(null, "the bearer token is not one of this cluster's");
+  private Verdict verdict(Optional<IssuedToken> found, String unknown) {
+    if (found.isEmpty()) return new Verdict(null, unknown);
     IssuedToken t = found.get();
     Instant now = clock.instant();
-    if (t.expiredAt(now)) return new Verdict(null, "token " + t.name() + " expired at " + t.expiresAt().get());
+    if (t.expiredAt(now)) return new Verdict(null, t.credential().kind().wireName() + " " + t.name() + " expired at " + t.expiresAt().get());
     return new Verdict(new Identity(t.name(), t.role(), t.scope(), "log"), null);
   }
 
-  /** Compares every token's hash, each in constant time: how long a check takes says nothing of the tokens. */
-  private static Optional<IssuedToken> find(AccessState state, byte[] hash) {
+  /**
+   * Compares every credential's hash, each in constant time (how long a check takes says nothing of the tokens), and
+   * its kind: a certificate's fingerprint is public, so it must never pass for a token's hash.
+   */
+  private static Optional<IssuedToken> find(AccessState state, Credential.Kind kind, byte[] hash) {
     Optional<IssuedToken> found = Optional.empty();
     for (IssuedToken t : state.tokens().values()) {
-      if (MessageDigest.isEqual(HexFormat.of().parseHex(t.hash()), hash) && found.isEmpty()) found = Optional.of(t);
+      boolean same = MessageDigest.isEqual(HexFormat.of().parseHex(t.credential().sha256()), hash);
+      if (same && t.credential().kind() == kind && found.isEmpty()) found = Optional.of(t);
     }
     return found;
   }

@@ -1,6 +1,7 @@
 package io.berth.node.api;
 
 import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.access.IssuedToken;
@@ -20,10 +21,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -76,6 +79,7 @@ public final class BerthRoutes extends AllDirectives {
   /** With tokens every route but the OpenAPI document needs one, the principal is its name and its role decides. */
   private final Optional<ApiAccess> access;
   private final Clock clock;
+  private final List<X509Certificate> clientCas;
   private final byte[] openApi;
   private final List<Endpoint> endpoints;
 
@@ -84,7 +88,12 @@ public final class BerthRoutes extends AllDirectives {
   }
 
   public BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens) {
-    this(ops, defaultPrincipal, tokens, Clock.systemUTC());
+    this(ops, defaultPrincipal, tokens, List.of(), Clock.systemUTC());
+  }
+
+  /** With {@code clientCas}: the CA a client certificate registered with POST /v1/tokens must chain to. */
+  public BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens, List<X509Certificate> clientCas) {
+    this(ops, defaultPrincipal, tokens, clientCas, Clock.systemUTC());
   }
 
   BerthRoutes(BerthOperations ops, String defaultPrincipal, Clock clock) {
@@ -92,7 +101,12 @@ public final class BerthRoutes extends AllDirectives {
   }
 
   BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens, Clock clock) {
+    this(ops, defaultPrincipal, tokens, List.of(), clock);
+  }
+
+  BerthRoutes(BerthOperations ops, String defaultPrincipal, Optional<ApiTokens> tokens, List<X509Certificate> clientCas, Clock clock) {
     this.ops = ops;
+    this.clientCas = List.copyOf(clientCas);
     this.access = tokens.map(file -> new ApiAccess(Optional.of(file), ops::accessTokens, clock));
     this.access.ifPresent(ApiAccess::warm);
     // Checked once, at start, as a request's principal would be.
@@ -390,7 +404,10 @@ public final class BerthRoutes extends AllDirectives {
     });
   }
 
-  /** A new random token: only its hash is recorded, the token is in this answer and nowhere else. */
+  /**
+   * A new random token (only its hash is recorded, the token is in this answer and nowhere else), or, with
+   * {@code certificate}, a client certificate of the client CA registered under the name (its fingerprint recorded).
+   */
   private CompletionStage<HttpResponse> issueToken(Call c) {
     ApiAccess a = credentialsOn();
     Requests.IssueToken body = c.body(Requests.IssueToken.class);
@@ -403,10 +420,22 @@ public final class BerthRoutes extends AllDirectives {
       throw new ProblemException(Problem.of("already-exists", "Already exists", 409, "a token named " + name + " is in " + ApiTokens.FIELD
           + ": choose another name", "name", "must not be a name of the tokens file"));
     }
-    String token = ApiTokens.newToken();
-    String hash = ApiTokens.hashOf(token).substring("sha256:".length());
+    String token;
+    Credential credential;
+    if (body.certificate() == null) {
+      token = ApiTokens.newToken();
+      credential = Credential.token(ApiTokens.hashOf(token).substring("sha256:".length()));
+    } else {
+      token = null;
+      X509Certificate certificate = ClientCertificates.registrable("certificate", body.certificate(), clientCas, clock.instant());
+      credential = Credential.certificate(HexFormat.of().formatHex(ApiAccess.fingerprint(certificate)));
+      // It is refused by the handshake after its own end anyway: the record says so.
+      Instant notAfter = certificate.getNotAfter().toInstant();
+      if (expires.isEmpty() || expires.get().isAfter(notAfter)) expires = Optional.of(notAfter);
+    }
     var context = c.context();
-    return fromOps(ops.issueToken(name, hash, role, scope, expires, context)).thenApply(reply -> {
+    Optional<Instant> expiresAt = expires;
+    return fromOps(ops.issueToken(name, credential, role, scope, expiresAt, context)).thenApply(reply -> {
       a.invalidate();
       if (reply instanceof AccessReply.Refused r) return problem(Problem.of(r.rejection()));
       var done = (AccessReply.Done) reply;
@@ -482,7 +511,7 @@ public final class BerthRoutes extends AllDirectives {
         continue;
       }
       if (access.isEmpty() || e.template().equals("/v1/openapi.json")) return handle(e, request, params, mat, null);
-      return authenticate(request, access.get()).thenCompose(who -> {
+      return authenticate(request, access.get(), clientCas, clock.instant()).thenCompose(who -> {
         HttpResponse refusal = who.refusal() != null ? who.refusal() : AccessRules.refusal(e, who.identity());
         if (refusal != null) {
           request.discardEntityBytes(mat);
@@ -542,22 +571,33 @@ public final class BerthRoutes extends AllDirectives {
    * own principal ({@code X-Berth-Principal}): with credentials the principal is who authenticated, never what a
    * client claims.
    */
-  private static CompletionStage<Authentication> authenticate(HttpRequest request, ApiAccess access) {
+  private static CompletionStage<Authentication> authenticate(HttpRequest request, ApiAccess access, List<X509Certificate> clientCas, Instant now) {
     Optional<String> authorization = request.getHeader("Authorization").map(HttpHeader::value);
-    String rule = "must be 'Bearer TOKEN' with a token of this cluster";
+    String rule = "must be 'Bearer TOKEN' with a token of this cluster, or a registered client certificate";
+    Optional<X509Certificate> certificate = authorization.isEmpty() ? ClientCertificates.of(request) : Optional.empty();
+    if (certificate.isPresent()) {
+      try {
+        ClientCertificates.check("client certificate", certificate.get(), clientCas, now);
+      } catch (InvalidFieldException e) {
+        return done(Authentication.refused(unauthorized(e.getMessage(), rule)));
+      }
+      return access.authenticate(certificate.get()).thenApply(v -> identified(v, request, rule));
+    }
     if (authorization.isEmpty() || !authorization.get().regionMatches(true, 0, "Bearer ", 0, 7)) {
       return done(Authentication.refused(unauthorized(authorization.isEmpty() ? "this API needs credentials: an Authorization header with a bearer token"
           : "the Authorization header is not a bearer token", rule)));
     }
+    return access.authenticate(authorization.get().substring(7).strip()).thenApply(v -> identified(v, request, rule));
+  }
+
+  private static Authentication identified(ApiAccess.Verdict v, HttpRequest request, String rule) {
+    if (v.identity() == null) return Authentication.refused(unauthorized(v.refusal(), rule));
     Optional<String> claimed = request.getHeader(Call.PRINCIPAL).map(HttpHeader::value);
-    return access.authenticate(authorization.get().substring(7).strip()).thenApply(v -> {
-      if (v.identity() == null) return Authentication.refused(unauthorized(v.refusal(), rule));
-      if (claimed.isPresent()) {
-        return Authentication.refused(problem(Problem.invalid(new io.berth.protocol.InvalidFieldException(Call.PRINCIPAL,
-            "must not be sent: the principal is the authenticated identity (the token's name)", claimed.get()))));
-      }
-      return new Authentication(v.identity(), null);
-    });
+    if (claimed.isPresent()) {
+      return Authentication.refused(problem(Problem.invalid(new io.berth.protocol.InvalidFieldException(Call.PRINCIPAL,
+          "must not be sent: the principal is the authenticated identity (the token's or certificate's name)", claimed.get()))));
+    }
+    return new Authentication(v.identity(), null);
   }
 
   /** Who a request's credentials name, or the answer that refuses it. */

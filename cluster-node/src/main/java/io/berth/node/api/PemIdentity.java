@@ -1,73 +1,51 @@
 package io.berth.node.api;
 
+import io.berth.pem.PemFiles;
 import io.berth.protocol.InvalidFieldException;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.SecureRandom;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
-import java.security.spec.PKCS8EncodedKeySpec;
-import java.util.Base64;
-import java.util.Collection;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.net.ssl.KeyManagerFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Optional;
 import javax.net.ssl.SSLContext;
 
 /**
  * A server's TLS identity from PEM files, as {@code bin/berth-cluster-ca} makes them: a certificate (chain) and its
- * unencrypted PKCS#8 private key (RSA or EC). The JDK reads both; nothing here parses ASN.1 by hand.
+ * unencrypted PKCS#8 private key (RSA or EC), and optionally the CA whose client certificates it accepts.
+ *
+ * @param clientCaFile the CA (PEM) of the client certificates the server asks for; empty: it asks for none
  */
-public record PemIdentity(Path certFile, Path keyFile, String field) {
-  private static final Pattern PKCS8 = Pattern.compile("-----BEGIN PRIVATE KEY-----([A-Za-z0-9+/=\\s]+)-----END PRIVATE KEY-----");
+public record PemIdentity(Path certFile, Path keyFile, Optional<Path> clientCaFile, String field) {
+  public PemIdentity(Path certFile, Path keyFile, String field) {
+    this(certFile, keyFile, Optional.empty(), field);
+  }
 
-  /** A TLS context presenting this identity (no client certificates asked for). */
+  /** A TLS context presenting this identity and asking for client certificates of the client CA (if any). */
   public SSLContext serverContext() {
+    List<X509Certificate> chain = read(field + ".cert-file", certFile);
     try {
-      Collection<? extends Certificate> chain;
-      try (var in = Files.newInputStream(certFile)) {
-        chain = CertificateFactory.getInstance("X.509").generateCertificates(in);
-      }
-      if (chain.isEmpty()) throw new InvalidFieldException(field + ".cert-file", "must hold a PEM certificate", certFile);
-      PrivateKey key = privateKey();
-      char[] password = new char[16];
-      SecureRandom random = new SecureRandom();
-      for (int i = 0; i < password.length; i++) password[i] = (char) ('a' + random.nextInt(26)); // in memory only
-      KeyStore store = KeyStore.getInstance("PKCS12");
-      store.load(null, null);
-      store.setKeyEntry("identity", key, password, chain.toArray(new Certificate[0]));
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(store, password);
+      var keys = PemFiles.keyManagers(chain, PemFiles.privateKey(keyFile));
+      var trust = clientCaFile.map(ca -> new javax.net.ssl.TrustManager[] {new DeferredClientTrust(read(field + ".client-ca-file", ca))}).orElse(null);
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(kmf.getKeyManagers(), null, null);
+      context.init(keys, trust, null);
       return context;
-    } catch (IOException e) {
-      throw new InvalidFieldException(field + ".cert-file", "must be a readable PEM file: " + e, certFile);
+    } catch (PemFiles.BadPem e) {
+      throw new InvalidFieldException(field + ".key-file", e.getMessage(), keyFile);
     } catch (GeneralSecurityException e) {
-      throw new InvalidFieldException(field + ".cert-file", "must hold a certificate matching key-file: " + e.getMessage(), certFile);
+      throw new IllegalStateException("a TLS context: " + e.getMessage(), e);
     }
   }
 
-  private PrivateKey privateKey() throws IOException {
-    String text = Files.readString(keyFile, StandardCharsets.US_ASCII);
-    Matcher m = PKCS8.matcher(text);
-    if (!m.find()) {
-      throw new InvalidFieldException(field + ".key-file", "must be an unencrypted PKCS#8 PEM key (BEGIN PRIVATE KEY)", keyFile);
+  /** The client CA's certificates: what a client certificate must chain to. */
+  public List<X509Certificate> clientCas() {
+    return clientCaFile.map(ca -> read(field + ".client-ca-file", ca)).orElse(List.of());
+  }
+
+  private static List<X509Certificate> read(String field, Path file) {
+    try {
+      return PemFiles.certificates(file);
+    } catch (PemFiles.BadPem e) {
+      throw new InvalidFieldException(field, e.getMessage(), file);
     }
-    byte[] der = Base64.getMimeDecoder().decode(m.group(1));
-    for (String algorithm : new String[] {"RSA", "EC"}) {
-      try {
-        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-      } catch (GeneralSecurityException notThisOne) {
-        // next algorithm
-      }
-    }
-    throw new InvalidFieldException(field + ".key-file", "must be an RSA or EC key", keyFile);
   }
 }

@@ -71,8 +71,11 @@ final class Requests {
   /** POST /v1/audit/verify: one entity, or every one when empty. */
   record Verify(String container, String host) {}
 
-  /** POST /v1/tokens: {@code scope} a label {@code key=value}, {@code expires} a duration ({@code 30d}) from now; both optional. */
-  record IssueToken(String name, String role, String scope, String expires) {}
+  /**
+   * POST /v1/tokens: {@code scope} a label {@code key=value}, {@code expires} a duration ({@code 30d}) from now; both
+   * optional. {@code certificate}: a client certificate (PEM) to register instead of making a token.
+   */
+  record IssueToken(String name, String role, String scope, String expires, String certificate) {}
 
   /** POST /v1/hosts/{id}/drain: {@code mode} live (default), cold or stop; {@code parallel} moves at a time (default 2). */
   record Drain(String mode, Integer parallel) {}

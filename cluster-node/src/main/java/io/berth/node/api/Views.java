@@ -294,15 +294,21 @@ final class Views {
    * One API token, never its secret but in the answer that issued it ({@code token}); {@code source} says where it is
    * kept: {@code file} (the tokens file: an admin token until its line goes) or {@code log} (issued through the API).
    */
+  /**
+   * A token or registered certificate: {@code credential} token or certificate; {@code fingerprint} a certificate's
+   * SHA-256 (public, as openssl prints it), never a token's hash; {@code token} only in the answer that issued it.
+   */
   record TokenJson(String name, String role, String scope, Instant expiresAt, boolean expired, Instant issuedAt, String issuedBy,
-      String source, String token, Instant revokedAt) {
+      String source, String credential, String fingerprint, String token, Instant revokedAt) {
     static TokenJson of(io.berth.protocol.access.IssuedToken t, Instant now, String token, Instant revokedAt) {
+      var c = t.credential();
+      boolean certificate = c.kind() == io.berth.protocol.access.Credential.Kind.CERTIFICATE;
       return new TokenJson(t.name(), t.role().wireName(), t.scope().map(Object::toString).orElse(null), t.expiresAt().orElse(null),
-          t.expiredAt(now), t.issuedAt(), t.issuedBy(), "log", token, revokedAt);
+          t.expiredAt(now), t.issuedAt(), t.issuedBy(), "log", c.kind().wireName(), certificate ? c.sha256() : null, token, revokedAt);
     }
 
     static TokenJson ofFile(String name) {
-      return new TokenJson(name, "admin", null, null, false, null, null, "file", null, null);
+      return new TokenJson(name, "admin", null, null, false, null, null, "file", "token", null, null, null);
     }
   }
 

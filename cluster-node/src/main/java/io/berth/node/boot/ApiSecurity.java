@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * {@code berth.api.tls} and {@code berth.api.tokens-file}: the REST API over HTTPS with this host's certificate, and
- * bearer tokens (their hashes in the tokens file) required of every request but the OpenAPI document. Either may be
- * off; the node says so at start.
+ * {@code berth.api.tls} and {@code berth.api.tokens-file}: the REST API over HTTPS with this host's certificate (and,
+ * with {@code client-ca-file}, client certificates of that CA), and bearer tokens (their hashes in the tokens file)
+ * required of every request but the OpenAPI document. Either may be off; the node says so at start.
  */
 public record ApiSecurity(Optional<PemIdentity> tls, Optional<Path> tokensFile) {
 
@@ -21,8 +21,13 @@ public record ApiSecurity(Optional<PemIdentity> tls, Optional<Path> tokensFile) 
       String missing = cert.isEmpty() ? "cert-file" : "key-file";
       throw new InvalidFieldException("berth.api.tls." + missing, "must be given with " + (cert.isEmpty() ? "key-file" : "cert-file"), "");
     }
+    String clientCa = string(berth, "api.tls.client-ca-file");
+    if (cert.isEmpty() && !clientCa.isEmpty()) {
+      throw new InvalidFieldException("berth.api.tls.client-ca-file", "must be given with cert-file and key-file (client certificates need TLS)", clientCa);
+    }
     Optional<PemIdentity> tls = cert.isEmpty() ? Optional.empty()
-        : Optional.of(new PemIdentity(absolute("berth.api.tls.cert-file", cert), absolute("berth.api.tls.key-file", key), "berth.api.tls"));
+        : Optional.of(new PemIdentity(absolute("berth.api.tls.cert-file", cert), absolute("berth.api.tls.key-file", key),
+            clientCa.isEmpty() ? Optional.empty() : Optional.of(absolute("berth.api.tls.client-ca-file", clientCa)), "berth.api.tls"));
     String tokens = string(berth, "api.tokens-file");
     return new ApiSecurity(tls, tokens.isEmpty() ? Optional.empty() : Optional.of(absolute("berth.api.tokens-file", tokens)));
   }

@@ -1,5 +1,6 @@
 package io.berth.node.ops;
 
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.AccessReply;
 import io.berth.protocol.access.AccessState;
 import io.berth.protocol.access.Role;
@@ -124,8 +125,11 @@ public interface BerthOperations {
   /** The tokens issued through the API and in force (not revoked; expired ones too, until revoked). */
   CompletionStage<AccessState> accessTokens();
 
-  /** Issues a token under {@code name}: only its {@code hash} is recorded. Refused when the name is in force. */
-  CompletionStage<AccessReply> issueToken(String name, String hash, Role role,
+  /**
+   * Issues a token (or a client certificate) under {@code name}: only its credential's SHA-256 is recorded. Refused
+   * when the name is in force.
+   */
+  CompletionStage<AccessReply> issueToken(String name, Credential credential, Role role,
       Optional<TokenScope> scope, Optional<Instant> expiresAt, CommandContext context);
 
   /** Revokes the token in force named {@code name}. */

@@ -1,5 +1,6 @@
 package io.berth.node.ops;
 
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.AccessState;
 import io.berth.protocol.access.AccessReply;
 import io.berth.protocol.access.Role;
@@ -324,9 +325,9 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   @Override
-  public CompletionStage<AccessReply> issueToken(String name, String hash, Role role,
+  public CompletionStage<AccessReply> issueToken(String name, Credential credential, Role role,
       Optional<TokenScope> scope, Optional<Instant> expiresAt, CommandContext context) {
-    return access.issue(name, hash, role, scope, expiresAt, context);
+    return access.issue(name, credential, role, scope, expiresAt, context);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.berth.node.api;
 
+import io.berth.protocol.access.Credential;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -43,7 +44,7 @@ class ApiAccessTest {
   private void issue(String name, String token, Role role) {
     AccessState s = log.get();
     log.set(s.apply(new AccessEvent.TokenIssued(new CommandContext("root", "", "c-" + name).meta(Instant.now(), s.lastEventHash()), name,
-        ApiTokens.hashOf(token).substring("sha256:".length()), role, Optional.empty(), Optional.empty())));
+        Credential.token(ApiTokens.hashOf(token).substring("sha256:".length())), role, Optional.empty(), Optional.empty())));
   }
 
   private static ApiAccess.Verdict verdict(CompletionStage<ApiAccess.Verdict> v) throws Exception {
@@ -94,6 +95,18 @@ class ApiAccessTest {
     var third = access.authenticate("token-one");
     reads.get(2).completeExceptionally(new RuntimeException("no singleton"));
     assertEquals("one", verdict(third).identity().name(), "the tokens last read stay in force");
+  }
+
+  @Test
+  void aCertificatesFingerprintNeverPassesForATokensHash() throws Exception {
+    ApiAccess access = access(true);
+    AccessState s = log.get();
+    // A certificate is public: whoever has it could send the bytes whose SHA-256 is its fingerprint as a token.
+    String bytesOfThePublicCertificate = "the-certificates-der-bytes";
+    log.set(s.apply(new AccessEvent.TokenIssued(new CommandContext("root", "", "c-cert").meta(Instant.now(), s.lastEventHash()), "alice",
+        Credential.certificate(ApiTokens.hashOf(bytesOfThePublicCertificate).substring("sha256:".length())), Role.ADMIN, Optional.empty(),
+        Optional.empty())));
+    assertNull(verdict(access.authenticate(bytesOfThePublicCertificate)).identity());
   }
 
   @Test

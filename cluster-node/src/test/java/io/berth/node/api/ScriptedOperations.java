@@ -1,5 +1,6 @@
 package io.berth.node.api;
 
+import io.berth.protocol.access.Credential;
 import io.berth.node.ops.BerthOperations;
 import io.berth.protocol.access.AccessEvent;
 import io.berth.protocol.access.AccessReply;
@@ -295,7 +296,7 @@ public final class ScriptedOperations implements BerthOperations {
   }
 
   @Override
-  public synchronized CompletionStage<AccessReply> issueToken(String name, String hash,
+  public synchronized CompletionStage<AccessReply> issueToken(String name, Credential credential,
       Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt, CommandContext context) {
     record("issueToken " + name + " " + role.wireName(), context);
     var state = access.get();
@@ -303,7 +304,11 @@ public final class ScriptedOperations implements BerthOperations {
       return CompletableFuture.completedFuture(new AccessReply.Refused(
           new Rejection(Rejection.Code.ALREADY_EXISTS, "name", "a token named " + name + " is in force")));
     }
-    var next = state.apply(new AccessEvent.TokenIssued(context.meta(Instant.now(), state.lastEventHash()), name, hash,
+    if (state.tokens().values().stream().anyMatch(t -> t.credential().equals(credential))) {
+      return CompletableFuture.completedFuture(new AccessReply.Refused(
+          new Rejection(Rejection.Code.ALREADY_EXISTS, "credential", "this " + credential.kind().wireName() + " is issued already")));
+    }
+    var next = state.apply(new AccessEvent.TokenIssued(context.meta(Instant.now(), state.lastEventHash()), name, credential,
         role, scope, expiresAt));
     access.set(next);
     return CompletableFuture.completedFuture(new AccessReply.Done(next.tokens().get(name), next));

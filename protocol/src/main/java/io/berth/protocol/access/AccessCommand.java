@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 public sealed interface AccessCommand extends BerthMessage {
 
   /** Issues a token under a name no token in force holds; the caller made the token and sends only its hash. */
-  record Issue(String name, String hash, Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt,
+  record Issue(String name, Credential credential, Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt,
       CommandContext context, ActorRef<AccessReply> replyTo) implements AccessCommand {}
 
   /** Revokes the token in force named {@code name}. */

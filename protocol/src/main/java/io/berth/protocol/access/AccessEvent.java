@@ -14,8 +14,11 @@ import java.util.Optional;
  */
 public sealed interface AccessEvent extends BerthEvent {
 
-  /** A token was issued: {@code name} is the principal its requests record; {@code hash} its SHA-256. */
-  record TokenIssued(EventMeta meta, String name, String hash, Role role, Optional<TokenScope> scope,
+  /**
+   * A token (or a client certificate) was issued: {@code name} is the principal its requests record; the credential
+   * is the token's SHA-256 or the certificate's fingerprint.
+   */
+  record TokenIssued(EventMeta meta, String name, Credential credential, Role role, Optional<TokenScope> scope,
       Optional<Instant> expiresAt) implements AccessEvent {}
 
   /** The token named {@code name} was revoked: from now on it is refused. Its name may be issued again. */

@@ -21,7 +21,7 @@ public record AccessState(Map<String, IssuedToken> tokens, String lastEventHash)
   public AccessState apply(AccessEvent event) {
     TreeMap<String, IssuedToken> next = new TreeMap<>(tokens);
     if (event instanceof TokenIssued e) {
-      next.put(e.name(), new IssuedToken(e.name(), e.hash(), e.role(), e.scope(), e.expiresAt(), e.meta().at(), e.meta().principal()));
+      next.put(e.name(), new IssuedToken(e.name(), e.credential(), e.role(), e.scope(), e.expiresAt(), e.meta().at(), e.meta().principal()));
     } else if (event instanceof TokenRevoked e) {
       next.remove(e.name());
     }

@@ -6,20 +6,18 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * One API token as the access log holds it: never the token, only its SHA-256, with its name (the principal its
- * requests record), role, scope and expiry, and who issued it when.
- *
- * @param hash the token's SHA-256, 64 lowercase hex digits
+ * One API identity as the access log holds it: a bearer token (never the token, only its SHA-256) or a client
+ * certificate (its fingerprint), with its name (the principal its requests record), role, scope and expiry, and who
+ * issued it when.
  */
-public record IssuedToken(String name, String hash, Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt,
+public record IssuedToken(String name, Credential credential, Role role, Optional<TokenScope> scope, Optional<Instant> expiresAt,
     Instant issuedAt, String issuedBy) {
   /** The rule of an event's principal, which a token's name becomes. */
   public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
-  private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
 
   public IssuedToken {
     checkName("name", name);
-    if (hash == null || !HASH.matcher(hash).matches()) throw new InvalidFieldException("hash", "must be 64 lowercase hex digits (a SHA-256)", hash);
+    InvalidFieldException.required("credential", credential);
     InvalidFieldException.required("role", role);
     scope = scope == null ? Optional.empty() : scope;
     expiresAt = expiresAt == null ? Optional.empty() : expiresAt;

@@ -9,6 +9,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.access.AccessEvent.TokenIssued;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.AccessEvent.TokenRevoked;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
@@ -24,13 +25,14 @@ final class AccessEventFormats {
       (out, e) -> {
         writeMeta(out, e.meta());
         writeString(out, e.name());
-        writeString(out, e.hash());
+        Wire.writeEnumName(out, e.credential().kind());
+        writeString(out, e.credential().sha256());
         Wire.writeEnumName(out, e.role());
         writeScope(out, e.scope());
         Wire.writeBoolean(out, e.expiresAt().isPresent());
         e.expiresAt().ifPresent(at -> Wire.writeInstantMillis(out, at));
       },
-      in -> new TokenIssued(readMeta(in), readRequiredString(in, "name"), readRequiredString(in, "hash"),
+      in -> new TokenIssued(readMeta(in), readRequiredString(in, "name"), readCredential(in),
           Wire.readEnumName(in, "role", Role.class), readScope(in),
           Wire.readBoolean(in, "expiresAt") ? Optional.of(Wire.readInstantMillis(in, "expiresAt")) : Optional.<Instant>empty()));
 
@@ -39,6 +41,16 @@ final class AccessEventFormats {
       in -> new TokenRevoked(readMeta(in), readRequiredString(in, "name")));
 
   static final List<EventFormat<?>> ALL = List.of(TOKEN_ISSUED, TOKEN_REVOKED);
+
+  private static Credential readCredential(Input in) {
+    Credential.Kind kind = Wire.readEnumName(in, "credential", Credential.Kind.class);
+    String sha256 = readRequiredString(in, "hash");
+    try {
+      return new Credential(kind, sha256);
+    } catch (InvalidFieldException e) {
+      throw new WireFormatException("hash", e.getMessage());
+    }
+  }
 
   private static void writeScope(Output out, Optional<TokenScope> scope) {
     Wire.writeBoolean(out, scope.isPresent());

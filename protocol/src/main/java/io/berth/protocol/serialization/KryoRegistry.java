@@ -257,6 +257,8 @@ public final class KryoRegistry {
     record(781, io.berth.protocol.access.IssuedToken.class);
     record(782, io.berth.protocol.access.TokenScope.class);
     enumeration(783, io.berth.protocol.access.Role.class);
+    record(784, io.berth.protocol.access.Credential.class);
+    enumeration(785, io.berth.protocol.access.Credential.Kind.class);
 
     // --- 800: migration agent commands, 850: its replies ----------------------------------------
     record(800, MigrationCommand.Prepare.class);

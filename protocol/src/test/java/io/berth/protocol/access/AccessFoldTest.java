@@ -25,7 +25,7 @@ class AccessFoldTest {
 
   @Test
   void issuedTokensAreInForceUntilRevokedAndTheChainHeadFollowsEveryEvent() {
-    TokenIssued issued = new TokenIssued(meta(""), "ci", HASH, Role.OPERATOR, Optional.of(new TokenScope("owner", "acme")),
+    TokenIssued issued = new TokenIssued(meta(""), "ci", Credential.token(HASH), Role.OPERATOR, Optional.of(new TokenScope("owner", "acme")),
         Optional.of(AT.plusSeconds(3600)));
     AccessState s1 = AccessState.EMPTY.apply(issued);
     IssuedToken t = s1.tokens().get("ci");
@@ -71,7 +71,9 @@ class AccessFoldTest {
 
   @Test
   void aTokensNameIsAPrincipalAndItsHashASha256() {
-    assertThrows(InvalidFieldException.class, () -> new IssuedToken("a b", HASH, Role.ADMIN, null, null, AT, "x"));
-    assertThrows(InvalidFieldException.class, () -> new IssuedToken("ci", "sha256:" + HASH, Role.ADMIN, null, null, AT, "x"));
+    assertThrows(InvalidFieldException.class, () -> new IssuedToken("a b", Credential.token(HASH), Role.ADMIN, null, null, AT, "x"));
+    assertEquals("hash", assertThrows(InvalidFieldException.class, () -> Credential.token("sha256:" + HASH)).field());
+    assertEquals("credential", assertThrows(InvalidFieldException.class, () -> new Credential(null, HASH)).field());
+    assertThrows(InvalidFieldException.class, () -> new IssuedToken("ci", null, Role.ADMIN, null, null, AT, "x"));
   }
 }

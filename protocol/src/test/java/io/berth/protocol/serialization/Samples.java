@@ -174,7 +174,7 @@ public final class Samples {
         new ReservationConfirmed(m, 42, CT, H1, LIMITS),
         new ReservationReleased(m, 44, CT, "container web-1 answered that it keeps cpu=1.5 memory=512M"),
         new MigrationReserved(m, 46, CT, H2, "least allocated of 2 fitting hosts"),
-        new io.berth.protocol.access.AccessEvent.TokenIssued(m, "ci", HASH, io.berth.protocol.access.Role.OPERATOR,
+        new io.berth.protocol.access.AccessEvent.TokenIssued(m, "ci", io.berth.protocol.access.Credential.token(HASH), io.berth.protocol.access.Role.OPERATOR,
             Optional.of(new io.berth.protocol.access.TokenScope("owner", "acme")), Optional.of(AT.plusSeconds(30 * 86_400))),
         new io.berth.protocol.access.AccessEvent.TokenRevoked(m, "ci"));
   }
@@ -191,7 +191,7 @@ public final class Samples {
         new HostRegistered(m, new HostCapacity(1, 1, 1), Map.of(), ""),
         new HostFenced(m, ""),
         new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "", Instant.EPOCH, Instant.EPOCH, 0, List.of(), false, 0),
-        new io.berth.protocol.access.AccessEvent.TokenIssued(m, "a", HASH, io.berth.protocol.access.Role.VIEWER, Optional.empty(), Optional.empty()));
+        new io.berth.protocol.access.AccessEvent.TokenIssued(m, "a", io.berth.protocol.access.Credential.certificate(HASH), io.berth.protocol.access.Role.VIEWER, Optional.empty(), Optional.empty()));
   }
 
   /** The sample of {@code type}. */
@@ -330,9 +330,9 @@ public final class Samples {
 
   /** A state of the access log: one scoped token that expires, one admin token for good. */
   public static io.berth.protocol.access.AccessState accessState() {
-    var scoped = new io.berth.protocol.access.IssuedToken("ci", HASH, io.berth.protocol.access.Role.OPERATOR,
+    var scoped = new io.berth.protocol.access.IssuedToken("ci", io.berth.protocol.access.Credential.token(HASH), io.berth.protocol.access.Role.OPERATOR,
         Optional.of(new io.berth.protocol.access.TokenScope("owner", "acme")), Optional.of(AT.plusSeconds(86_400)), AT, "alice");
-    var admin = new io.berth.protocol.access.IssuedToken("ops", "cd".repeat(32), io.berth.protocol.access.Role.ADMIN,
+    var admin = new io.berth.protocol.access.IssuedToken("ops", io.berth.protocol.access.Credential.certificate("cd".repeat(32)), io.berth.protocol.access.Role.ADMIN,
         Optional.empty(), Optional.empty(), AT, "admin");
     return new io.berth.protocol.access.AccessState(Map.of("ci", scoped, "ops", admin), HASH);
   }
@@ -341,9 +341,9 @@ public final class Samples {
   public static List<BerthMessage> accessMessages(ActorRef<io.berth.protocol.access.AccessReply> a) {
     var state = accessState();
     return List.of(
-        new io.berth.protocol.access.AccessCommand.Issue("ci", HASH, io.berth.protocol.access.Role.OPERATOR,
+        new io.berth.protocol.access.AccessCommand.Issue("ci", io.berth.protocol.access.Credential.token(HASH), io.berth.protocol.access.Role.OPERATOR,
             Optional.of(new io.berth.protocol.access.TokenScope("owner", "acme")), Optional.of(AT), context(), a),
-        new io.berth.protocol.access.AccessCommand.Issue("ops", HASH, io.berth.protocol.access.Role.ADMIN, Optional.empty(), Optional.empty(), context(), a),
+        new io.berth.protocol.access.AccessCommand.Issue("ops", io.berth.protocol.access.Credential.certificate(HASH), io.berth.protocol.access.Role.ADMIN, Optional.empty(), Optional.empty(), context(), a),
         new io.berth.protocol.access.AccessCommand.Revoke("ci", context(), a),
         new io.berth.protocol.access.AccessCommand.Read(a),
         new io.berth.protocol.access.AccessReply.Done(state.tokens().get("ci"), state),
