@@ -6,12 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.node.api.ApiTestServer;
 import io.berth.node.api.ApiTokens;
 import io.berth.node.api.PemIdentity;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,19 +32,15 @@ class ApiClientCertificateTest {
   static ApiTestServer server;
   static final String ADMIN = "cert-test-admin-token-1a2b3c4d5e6f";
 
-  record Run(int code, String out, String err) {}
-
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("api-client-certs");
-    ca("init", dir.resolve("tls").toString(), "certtest");
-    ca("issue", dir.resolve("tls").toString(), "node-1", "127.0.0.1");
-    for (String who : List.of("alice", "mallory", "trudy")) ca("client", dir.resolve("tls").toString(), who);
-    ca("init", dir.resolve("other").toString(), "certtest");
-    ca("client", dir.resolve("other").toString(), "eve");
-    Path tokens = dir.resolve("api-tokens");
-    Files.createFile(tokens, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tokens, "root " + ApiTokens.hashOf(ADMIN) + "\n");
+    TestFiles.clusterCa("init", dir.resolve("tls").toString(), "certtest");
+    TestFiles.clusterCa("issue", dir.resolve("tls").toString(), "node-1", "127.0.0.1");
+    for (String who : List.of("alice", "mallory", "trudy")) TestFiles.clusterCa("client", dir.resolve("tls").toString(), who);
+    TestFiles.clusterCa("init", dir.resolve("other").toString(), "certtest");
+    TestFiles.clusterCa("client", dir.resolve("other").toString(), "eve");
+    Path tokens = TestFiles.tokensFile(dir.resolve("api-tokens"), "root " + ApiTokens.hashOf(ADMIN) + "\n");
     server = new ApiTestServer(Optional.of(new PemIdentity(tls("node-1.pem"), tls("node-1.key"), Optional.of(tls("ca.pem")), "berth.api.tls")),
         Optional.of(ApiTokens.load(tokens)));
   }
@@ -56,9 +48,7 @@ class ApiClientCertificateTest {
   @AfterAll
   static void stop() throws Exception {
     if (server != null) server.close();
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-    }
+    TestFiles.deleteTree(dir);
   }
 
   @BeforeEach
@@ -70,20 +60,17 @@ class ApiClientCertificateTest {
     return dir.resolve("tls").resolve(file);
   }
 
-  static Run berth(Map<String, String> extra, String... args) {
+  static CliRun berth(Map<String, String> extra, String... args) {
     Map<String, String> env = new HashMap<>(Map.of("BERTH_API", server.url, "BERTH_CA", tls("ca.pem").toString()));
     env.putAll(extra);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = BerthCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), env);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CliRun.of(env, args);
   }
 
-  static Run admin(String... args) {
+  static CliRun admin(String... args) {
     return berth(Map.of("BERTH_TOKEN", ADMIN), args);
   }
 
-  static Run as(Path cert, Path key, String... args) {
+  static CliRun as(Path cert, Path key, String... args) {
     List<String> all = new ArrayList<>(List.of("--cert", cert.toString(), "--key", key.toString()));
     all.addAll(List.of(args));
     return berth(Map.of(), all.toArray(String[]::new));
@@ -91,22 +78,22 @@ class ApiClientCertificateTest {
 
   @Test
   void aRegisteredCertificateAuthenticatesAsItsNameWithItsRoleUntilItIsRevoked() {
-    Run register = admin("token", "create", "--name", "alice", "--role", "operator", "--certificate", tls("alice.pem").toString());
+    CliRun register = admin("token", "create", "--name", "alice", "--role", "operator", "--certificate", tls("alice.pem").toString());
     assertEquals(0, register.code(), register.toString());
     assertTrue(register.out().contains("certificate alice (operator") && register.out().contains("SHA-256 "), register.out());
 
-    Run create = as(tls("alice.pem"), tls("alice.key"), "ct", "create", "web-1", "--template", "busybox", "--reason", "ticket 9");
+    CliRun create = as(tls("alice.pem"), tls("alice.key"), "ct", "create", "web-1", "--template", "busybox", "--reason", "ticket 9");
     assertEquals(0, create.code(), create.toString());
     assertEquals("alice", server.ops.contexts.get(server.ops.contexts.size() - 1).principal(), "the certificate's registered name");
-    Run cordon = as(tls("alice.pem"), tls("alice.key"), "host", "cordon", "host-1");
+    CliRun cordon = as(tls("alice.pem"), tls("alice.key"), "host", "cordon", "host-1");
     assertEquals(77, cordon.code(), cordon.toString());
     assertTrue(cordon.err().contains("token alice has the role operator") || cordon.err().contains("alice has the role operator"), cordon.err());
 
-    Run list = admin("token", "list");
+    CliRun list = admin("token", "list");
     assertTrue(list.out().lines().anyMatch(l -> l.startsWith("alice") && l.contains("certificate")), list.out());
 
     assertEquals(0, admin("token", "revoke", "alice").code());
-    Run revoked = as(tls("alice.pem"), tls("alice.key"), "ct", "list");
+    CliRun revoked = as(tls("alice.pem"), tls("alice.key"), "ct", "list");
     assertEquals(77, revoked.code(), revoked.toString());
     assertTrue(revoked.err().contains("is not registered"), revoked.err());
   }
@@ -114,48 +101,39 @@ class ApiClientCertificateTest {
   @Test
   void aCertificateNobodyRegisteredOrOfAnotherCaIsRefusedSayingWhy() {
     // trudy's is registered by no test (each node holds what it read of the access log for a second).
-    Run trudy = as(tls("trudy.pem"), tls("trudy.key"), "ct", "list");
+    CliRun trudy = as(tls("trudy.pem"), tls("trudy.key"), "ct", "list");
     assertEquals(77, trudy.code(), trudy.toString());
     assertTrue(trudy.err().contains("CN=trudy") && trudy.err().contains("SHA-256") && trudy.err().contains("is not registered"), trudy.err());
 
     Path other = dir.resolve("other");
-    Run eve = as(other.resolve("eve.pem"), other.resolve("eve.key"), "ct", "list");
+    CliRun eve = as(other.resolve("eve.pem"), other.resolve("eve.key"), "ct", "list");
     assertEquals(77, eve.code(), "a certificate of another CA: " + eve);
     assertTrue(eve.err().contains("must be signed by this cluster's client CA") && eve.err().contains("CN=eve"), eve.err());
 
-    Run mismatched = as(tls("trudy.pem"), tls("mallory.key"), "ct", "list");
+    CliRun mismatched = as(tls("trudy.pem"), tls("mallory.key"), "ct", "list");
     assertEquals(2, mismatched.code(), "a key that is not the certificate's: " + mismatched);
     assertTrue(mismatched.err().contains("--key") && mismatched.err().contains("must be the key of the certificate"), mismatched.err());
   }
 
   @Test
   void onlyAClientCertificateOfTheClusterCaIsRegisteredAndNothingElseChanges() {
-    Run otherCa = admin("token", "create", "--name", "eve", "--role", "admin", "--certificate", dir.resolve("other/eve.pem").toString());
+    CliRun otherCa = admin("token", "create", "--name", "eve", "--role", "admin", "--certificate", dir.resolve("other/eve.pem").toString());
     assertEquals(2, otherCa.code(), otherCa.toString());
     assertTrue(otherCa.err().contains("certificate") && otherCa.err().contains("signed by this cluster's client CA"), otherCa.err());
-    Run caItself = admin("token", "create", "--name", "ca", "--role", "admin", "--certificate", tls("ca.pem").toString());
+    CliRun caItself = admin("token", "create", "--name", "ca", "--role", "admin", "--certificate", tls("ca.pem").toString());
     assertEquals(2, caItself.code(), caItself.toString());
     assertTrue(caItself.err().contains("not a CA's"), caItself.err());
-    Run host = admin("token", "create", "--name", "host", "--role", "admin", "--certificate", tls("node-1.key").toString());
+    CliRun host = admin("token", "create", "--name", "host", "--role", "admin", "--certificate", tls("node-1.key").toString());
     assertEquals(2, host.code(), "a key is not a certificate: " + host);
     assertTrue(server.ops.access.get().tokens().isEmpty(), "nothing registered: " + server.ops.access.get());
 
     assertEquals(0, admin("token", "create", "--name", "mallory", "--role", "viewer", "--certificate", tls("mallory.pem").toString()).code());
-    Run twice = admin("token", "create", "--name", "mallory-2", "--role", "admin", "--certificate", tls("mallory.pem").toString());
+    CliRun twice = admin("token", "create", "--name", "mallory-2", "--role", "admin", "--certificate", tls("mallory.pem").toString());
     assertEquals(4, twice.code(), "one certificate, one name: " + twice);
-    Run tokenAndCert = berth(Map.of("BERTH_TOKEN", ADMIN), "--cert", tls("mallory.pem").toString(), "--key", tls("mallory.key").toString(),
+    CliRun tokenAndCert = berth(Map.of("BERTH_TOKEN", ADMIN), "--cert", tls("mallory.pem").toString(), "--key", tls("mallory.key").toString(),
         "--token", dir.resolve("api-tokens").toString(), "ct", "list");
     assertEquals(2, tokenAndCert.code(), "one identity at a time: " + tokenAndCert);
-    Run viewer = as(tls("mallory.pem"), tls("mallory.key"), "ct", "list");
+    CliRun viewer = as(tls("mallory.pem"), tls("mallory.key"), "ct", "list");
     assertEquals(0, viewer.code(), viewer.toString());
-  }
-
-  /** bin/berth-cluster-ca, as bin/berth up runs it. */
-  private static void ca(String... args) throws Exception {
-    List<String> argv = new ArrayList<>(List.of("../bin/berth-cluster-ca"));
-    argv.addAll(List.of(args));
-    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "berth-cluster-ca " + String.join(" ", args) + ": " + out);
   }
 }

@@ -6,17 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.node.api.ApiTestServer;
 import io.berth.node.api.ApiTokens;
 import io.berth.node.api.PemIdentity;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -37,17 +31,14 @@ class ApiCredentialsTest {
   static ApiTestServer server;
   static final String TOKEN = "ci-token-5f1e0c2a9b7d4e3f8a6b1c0d";
 
-  record Run(int code, String out, String err) {}
-
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("api-credentials");
-    ca("init", dir.resolve("tls").toString(), "credtest");
-    ca("issue", dir.resolve("tls").toString(), "node-1", "127.0.0.1");
-    ca("init", dir.resolve("other").toString(), "credtest");
-    tokens = dir.resolve("api-tokens");
-    Files.createFile(tokens, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tokens, "# name sha256:hash\nci " + ApiTokens.hashOf(TOKEN) + "\nadmin " + ApiTokens.hashOf("another") + "\n");
+    TestFiles.clusterCa("init", dir.resolve("tls").toString(), "credtest");
+    TestFiles.clusterCa("issue", dir.resolve("tls").toString(), "node-1", "127.0.0.1");
+    TestFiles.clusterCa("init", dir.resolve("other").toString(), "credtest");
+    tokens = TestFiles.tokensFile(dir.resolve("api-tokens"),
+        "# name sha256:hash\nci " + ApiTokens.hashOf(TOKEN) + "\nadmin " + ApiTokens.hashOf("another") + "\n");
     server = new ApiTestServer(Optional.of(new PemIdentity(dir.resolve("tls/node-1.pem"), dir.resolve("tls/node-1.key"), "berth.api.tls")),
         Optional.of(ApiTokens.load(tokens)));
   }
@@ -55,16 +46,11 @@ class ApiCredentialsTest {
   @AfterAll
   static void stop() throws Exception {
     if (server != null) server.close();
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-    }
+    TestFiles.deleteTree(dir);
   }
 
-  static Run berth(Map<String, String> env, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = BerthCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), env);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  static CliRun berth(Map<String, String> env, String... args) {
+    return CliRun.of(env, args);
   }
 
   private static Map<String, String> env(String token) {
@@ -75,10 +61,10 @@ class ApiCredentialsTest {
 
   @Test
   void withoutATokenOrWithAWrongOneTheAnswerIs401AndTheCliExits77() throws Exception {
-    Run none = berth(env(null), "ct", "list");
+    CliRun none = berth(env(null), "ct", "list");
     assertEquals(77, none.code(), none.toString());
     assertTrue(none.err().contains("this API needs credentials"), none.err());
-    Run wrong = berth(env("not-a-token"), "ct", "list");
+    CliRun wrong = berth(env("not-a-token"), "ct", "list");
     assertEquals(77, wrong.code(), wrong.toString());
     assertTrue(wrong.err().contains("the bearer token is not one of this cluster's"), wrong.err());
 
@@ -99,7 +85,7 @@ class ApiCredentialsTest {
   @Test
   void aTokensRequestsRecordItsNameAsThePrincipalAndASpoofedPrincipalIsRefused() throws Exception {
     server.ops.reset();
-    Run create = berth(env(TOKEN), "ct", "create", "web-1", "--template", "busybox", "--reason", "ticket 7");
+    CliRun create = berth(env(TOKEN), "ct", "create", "web-1", "--template", "busybox", "--reason", "ticket 7");
     assertEquals(0, create.code(), create.toString());
     assertEquals("ci", server.ops.contexts.get(server.ops.contexts.size() - 1).principal(), "the token's name, not the OS user");
     assertEquals("ticket 7", server.ops.contexts.get(server.ops.contexts.size() - 1).reason(), "the reason stays the client's");
@@ -126,7 +112,7 @@ class ApiCredentialsTest {
     Files.writeString(tokens, before);
     Files.setLastModifiedTime(tokens, FileTime.fromMillis(System.currentTimeMillis() + 10_000));
     deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    Run r;
+    CliRun r;
     while ((r = berth(env(revocable), "ct", "list")).code() != 77) {
       assertTrue(System.nanoTime() < deadline, "a token removed from the file was still accepted after 10 s: " + r);
       Thread.sleep(200);
@@ -137,14 +123,14 @@ class ApiCredentialsTest {
   @Test
   void aClientThatDoesNotTrustTheCaGetsNoAnswer() throws Exception {
     Map<String, String> jdkRoots = new HashMap<>(Map.of("BERTH_API", server.url, "BERTH_TOKEN", TOKEN));
-    Run r = berth(jdkRoots, "ct", "list");
+    CliRun r = berth(jdkRoots, "ct", "list");
     assertEquals(69, r.code(), r.toString());
     assertTrue(r.err().contains("TLS"), "says it is the TLS handshake: " + r.err());
     Map<String, String> otherCa = new HashMap<>(jdkRoots);
     otherCa.put("BERTH_CA", dir.resolve("other/ca.pem").toString());
-    Run o = berth(otherCa, "ct", "list");
+    CliRun o = berth(otherCa, "ct", "list");
     assertEquals(69, o.code(), o.toString());
-    Run plain = berth(Map.of("BERTH_API", server.url.replace("https:", "http:"), "BERTH_TOKEN", TOKEN), "ct", "list");
+    CliRun plain = berth(Map.of("BERTH_API", server.url.replace("https:", "http:"), "BERTH_TOKEN", TOKEN), "ct", "list");
     assertTrue(plain.code() != 0, "plain HTTP to the HTTPS port gets no answer: " + plain);
   }
 
@@ -155,18 +141,10 @@ class ApiCredentialsTest {
     Files.writeString(local.resolve("run/apis"), server.url + " node-1\n");
     Files.writeString(local.resolve("run/admin.token"), TOKEN + "\n");
     Files.copy(dir.resolve("tls/ca.pem"), local.resolve("run/ca.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    Run own = berth(Map.of("BERTH_LOCAL", local.toString()), "ct", "list");
+    CliRun own = berth(Map.of("BERTH_LOCAL", local.toString()), "ct", "list");
     assertEquals(0, own.code(), own.toString());
-    Run typed = berth(Map.of("BERTH_LOCAL", local.toString(), "BERTH_CA", dir.resolve("tls/ca.pem").toString()), "--api", server.url, "ct", "list");
+    CliRun typed = berth(Map.of("BERTH_LOCAL", local.toString(), "BERTH_CA", dir.resolve("tls/ca.pem").toString()), "--api", server.url,
+        "ct", "list");
     assertEquals(77, typed.code(), "the local admin token is not sent to an address given with --api: " + typed);
-  }
-
-  /** bin/berth-cluster-ca, as bin/berth up runs it. */
-  private static void ca(String... args) throws Exception {
-    List<String> argv = new ArrayList<>(List.of("../bin/berth-cluster-ca"));
-    argv.addAll(List.of(args));
-    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "berth-cluster-ca " + String.join(" ", args) + ": " + out);
   }
 }

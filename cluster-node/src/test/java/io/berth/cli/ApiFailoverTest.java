@@ -25,13 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ApiFailoverTest {
   private static final String LIST = "{\"items\":[]}";
 
-  record Run(int code, String out, String err) {}
-
-  static Run berth(Map<String, String> env, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = BerthCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), env);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  static CliRun berth(Map<String, String> env, String... args) {
+    return CliRun.of(env, args);
   }
 
   @Test
@@ -40,7 +35,7 @@ class ApiFailoverTest {
     try (LoopbackApis.Answering live = new LoopbackApis.Answering(LIST)) {
       Files.createDirectories(local.resolve("run"));
       Files.writeString(local.resolve("run/apis"), dead + " node-1\n" + live.url + " node-2\n");
-      Run r = berth(Map.of("BERTH_LOCAL", local.toString()), "ct", "list", "--output", "json");
+      CliRun r = berth(Map.of("BERTH_LOCAL", local.toString()), "ct", "list", "--output", "json");
       assertEquals(0, r.code(), r.toString());
       assertEquals(LIST + "\n", r.out(), "stdout holds the answer only");
       assertEquals("berth: node-1's API at " + dead + " did not answer (connection refused); using " + live.url + "\n", r.err());
@@ -69,7 +64,7 @@ class ApiFailoverTest {
   void aChangeThatNeverLeftGoesToTheNextHost() throws Exception {
     String dead = LoopbackApis.closedUrl();
     try (LoopbackApis.Answering live = new LoopbackApis.Answering("{\"id\":\"web-1\"}")) {
-      Run r = berth(Map.of("BERTH_API", dead + "," + live.url), "ct", "create", "web-1", "--template", "busybox", "--output", "json");
+      CliRun r = berth(Map.of("BERTH_API", dead + "," + live.url), "ct", "create", "web-1", "--template", "busybox", "--output", "json");
       assertEquals(0, r.code(), r.toString());
       assertEquals("{\"id\":\"web-1\"}\n", r.out());
       assertEquals("berth: the API at " + dead + " did not answer (connection refused); using " + live.url + "\n", r.err());
@@ -96,7 +91,7 @@ class ApiFailoverTest {
   @Test
   void aCreateWhoseConnectionIsResetAfterSendingExitsSixAndTheNextHostNeverSeesIt() throws Exception {
     try (LoopbackApis.Mute reset = new LoopbackApis.Mute(true); LoopbackApis.Answering next = new LoopbackApis.Answering("{}")) {
-      Run r = berth(Map.of("BERTH_API", reset.url + "," + next.url), "ct", "create", "web-1", "--template", "busybox");
+      CliRun r = berth(Map.of("BERTH_API", reset.url + "," + next.url), "ct", "create", "web-1", "--template", "busybox");
       assertEquals(6, r.code(), r.toString());
       assertEquals("", r.out());
       assertTrue(r.err().startsWith("berth: container web-1: POST /v1/containers reached the API at " + reset.url + ", which did not answer ("),
@@ -112,7 +107,7 @@ class ApiFailoverTest {
   void aReadThatBrokeOffMovesOnToTheNextHost() throws Exception {
     try (LoopbackApis.Mute reset = new LoopbackApis.Mute(true); LoopbackApis.Mute silent = new LoopbackApis.Mute(false);
         LoopbackApis.Answering live = new LoopbackApis.Answering(LIST)) {
-      Run r = berth(Map.of("BERTH_API", reset.url + "," + live.url), "ct", "list", "--output", "json");
+      CliRun r = berth(Map.of("BERTH_API", reset.url + "," + live.url), "ct", "list", "--output", "json");
       assertEquals(0, r.code(), r.toString());
       assertEquals(LIST + "\n", r.out());
       assertTrue(r.err().startsWith("berth: the API at " + reset.url + " broke off its answer ("), r.err());
@@ -129,7 +124,7 @@ class ApiFailoverTest {
   void theEventStreamMovesOnToTheNextHost() throws Exception {
     String dead = LoopbackApis.closedUrl();
     try (LoopbackApis.Answering live = new LoopbackApis.Answering("{\"offset\":\"o9\",\"type\":\"ContainerStarted\"}")) {
-      Run r = berth(Map.of("BERTH_API", dead + "," + live.url), "events", "--from", "o1", "--output", "json");
+      CliRun r = berth(Map.of("BERTH_API", dead + "," + live.url), "events", "--from", "o1", "--output", "json");
       assertEquals(0, r.code(), r.toString());
       assertEquals("{\"offset\":\"o9\",\"type\":\"ContainerStarted\"}\n", r.out());
       assertEquals("berth: the API at " + dead + " did not answer (connection refused); using " + live.url + "\n", r.err());
@@ -177,7 +172,7 @@ class ApiFailoverTest {
     String a = LoopbackApis.closedUrl();
     String b = LoopbackApis.closedUrl();
     try (LoopbackApis.Mute reset = new LoopbackApis.Mute(true)) {
-      Run r = berth(Map.of("BERTH_API", a + "," + b + "," + reset.url), "host", "list");
+      CliRun r = berth(Map.of("BERTH_API", a + "," + b + "," + reset.url), "host", "list");
       assertEquals(69, r.code(), r.toString());
       assertEquals("", r.out());
       String line = r.err();

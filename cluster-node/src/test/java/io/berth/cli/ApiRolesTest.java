@@ -10,12 +10,8 @@ import io.berth.node.api.ApiTokens;
 import io.berth.protocol.access.AccessEvent;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.event.CommandContext;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -40,28 +36,17 @@ class ApiRolesTest {
   static ApiTestServer server;
   static final String ADMIN = "file-admin-token-7c1d2e3f4a5b6c7d";
 
-  record Run(int code, String out, String err) {
-    String lastLine() {
-      String[] lines = out.strip().split("\n");
-      return lines[lines.length - 1];
-    }
-  }
-
   @BeforeAll
   static void start() throws Exception {
     dir = Files.createTempDirectory("api-roles");
-    Path tokens = dir.resolve("api-tokens");
-    Files.createFile(tokens, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tokens, "root " + ApiTokens.hashOf(ADMIN) + "\n");
+    Path tokens = TestFiles.tokensFile(dir.resolve("api-tokens"), "root " + ApiTokens.hashOf(ADMIN) + "\n");
     server = new ApiTestServer(Optional.empty(), Optional.of(ApiTokens.load(tokens)));
   }
 
   @AfterAll
   static void stop() throws Exception {
     if (server != null) server.close();
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-    }
+    TestFiles.deleteTree(dir);
   }
 
   @BeforeEach
@@ -69,17 +54,13 @@ class ApiRolesTest {
     server.ops.reset();
   }
 
-  static Run berth(String token, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = BerthCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("BERTH_API", server.url, "BERTH_TOKEN", token));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  static CliRun berth(String token, String... args) {
+    return CliRun.of(Map.of("BERTH_API", server.url, "BERTH_TOKEN", token), args);
   }
 
   /** Issues a token as the file's admin and answers it, as a script would take it: the last line. */
   static String issue(String... options) {
-    Run r = berth(ADMIN, concat(List.of("token", "create"), options));
+    CliRun r = berth(ADMIN, concat(List.of("token", "create"), options));
     assertEquals(0, r.code(), r.toString());
     assertTrue(r.err().contains("Berth keeps only its hash"), r.err());
     String token = r.lastLine();
@@ -101,24 +82,24 @@ class ApiRolesTest {
 
     assertEquals(0, berth(viewer, "ct", "list").code());
     assertEquals(0, berth(viewer, "host", "list").code());
-    Run viewerCreate = berth(viewer, "ct", "create", "web-2", "--template", "busybox");
+    CliRun viewerCreate = berth(viewer, "ct", "create", "web-2", "--template", "busybox");
     assertEquals(77, viewerCreate.code(), viewerCreate.toString());
     assertTrue(viewerCreate.err().contains("needs the role operator or above; token auditor has the role viewer"), viewerCreate.err());
     assertEquals(77, berth(viewer, "ct", "stop", "web-1").code());
 
-    Run created = berth(operator, "ct", "create", "web-2", "--template", "busybox");
+    CliRun created = berth(operator, "ct", "create", "web-2", "--template", "busybox");
     assertEquals(0, created.code(), created.toString());
     assertEquals("ci", server.ops.contexts.get(server.ops.contexts.size() - 1).principal(), "the token's name is the principal");
-    Run cordon = berth(operator, "host", "cordon", "host-1");
+    CliRun cordon = berth(operator, "host", "cordon", "host-1");
     assertEquals(77, cordon.code(), cordon.toString());
     assertTrue(cordon.err().contains("needs the role admin"), cordon.err());
     assertEquals(77, berth(operator, "token", "list").code(), "reading the tokens is an admin's");
-    Run privileged = berth(operator, "ct", "create", "root-1", "--template", "busybox", "--privileged");
+    CliRun privileged = berth(operator, "ct", "create", "root-1", "--template", "busybox", "--privileged");
     assertEquals(77, privileged.code(), privileged.toString());
     assertTrue(privileged.err().contains("privileged"), privileged.err());
     assertEquals(0, berth(ADMIN, "ct", "create", "root-1", "--template", "busybox", "--privileged").code(), "an admin may");
 
-    Run list = berth(ADMIN, "token", "list");
+    CliRun list = berth(ADMIN, "token", "list");
     assertEquals(0, list.code(), list.toString());
     assertTrue(list.out().contains("auditor") && list.out().contains("viewer") && list.out().contains("ci") && list.out().contains("operator")
         && list.out().contains("root") && list.out().contains("file"), list.out());
@@ -132,17 +113,17 @@ class ApiRolesTest {
     assertEquals(0, berth(ADMIN, "ct", "create", "globex-1", "--template", "busybox", "--label", "owner=globex").code());
 
     assertEquals(0, berth(acme, "ct", "create", "acme-1", "--template", "busybox", "--label", "owner=acme").code());
-    Run unlabelled = berth(acme, "ct", "create", "acme-2", "--template", "busybox");
+    CliRun unlabelled = berth(acme, "ct", "create", "acme-2", "--template", "busybox");
     assertEquals(77, unlabelled.code(), unlabelled.toString());
     assertTrue(unlabelled.err().contains("must carry the label owner=acme"), unlabelled.err());
 
-    Run list = berth(acme, "ct", "list");
+    CliRun list = berth(acme, "ct", "list");
     assertEquals(0, list.code(), list.toString());
     assertTrue(list.out().contains("acme-1") && !list.out().contains("globex-1"), list.out());
 
     // Another tenant's container answers exactly as one that does not exist.
-    Run other = berth(acme, "ct", "show", "globex-1");
-    Run none = berth(acme, "ct", "show", "nosuch-1");
+    CliRun other = berth(acme, "ct", "show", "globex-1");
+    CliRun none = berth(acme, "ct", "show", "nosuch-1");
     assertEquals(3, other.code(), other.toString());
     assertEquals(none.err().replace("nosuch-1", "X"), other.err().replace("globex-1", "X"));
     assertEquals(3, berth(acme, "ct", "stop", "globex-1").code());
@@ -152,7 +133,7 @@ class ApiRolesTest {
     assertTrue(server.ops.containers.keySet().stream().anyMatch(id -> id.value().equals("globex-1")), "globex-1 is still there");
     assertEquals(0, berth(acme, "ct", "start", "acme-1").code());
 
-    Run hosts = berth(acme, "host", "list");
+    CliRun hosts = berth(acme, "host", "list");
     assertEquals(77, hosts.code(), hosts.toString());
     assertTrue(hosts.err().contains("is scoped to owner=acme"), hosts.err());
     assertEquals(77, berth(acme, "ct", "migrate", "acme-1").code(), "moving a container chooses hosts: the provider's call");
@@ -163,14 +144,14 @@ class ApiRolesTest {
   void aRevokedTokenIsRefusedAndItsNameMayBeIssuedAgain() {
     String first = issue("--name", "deploy", "--role", "operator");
     assertEquals(0, berth(first, "ct", "list").code());
-    Run duplicate = berth(ADMIN, "token", "create", "--name", "deploy", "--role", "viewer");
+    CliRun duplicate = berth(ADMIN, "token", "create", "--name", "deploy", "--role", "viewer");
     assertEquals(4, duplicate.code(), duplicate.toString());
     assertTrue(duplicate.err().contains("a token named deploy is in force"), duplicate.err());
 
-    Run revoke = berth(ADMIN, "token", "revoke", "deploy");
+    CliRun revoke = berth(ADMIN, "token", "revoke", "deploy");
     assertEquals(0, revoke.code(), revoke.toString());
     // This node forgets what it read when it revokes: refused at once here (other nodes within about a second).
-    Run refused = berth(first, "ct", "list");
+    CliRun refused = berth(first, "ct", "list");
     assertEquals(77, refused.code(), refused.toString());
     assertTrue(refused.err().contains("not one of this cluster's"), refused.err());
     assertEquals(3, berth(ADMIN, "token", "revoke", "deploy").code(), "revoked already");
@@ -179,10 +160,10 @@ class ApiRolesTest {
     assertEquals(0, berth(second, "ct", "list").code());
     assertEquals(77, berth(first, "ct", "list").code(), "the first token stays refused");
 
-    Run fileToken = berth(ADMIN, "token", "revoke", "root");
+    CliRun fileToken = berth(ADMIN, "token", "revoke", "root");
     assertEquals(4, fileToken.code(), fileToken.toString());
     assertTrue(fileToken.err().contains("remove its line"), fileToken.err());
-    Run fileName = berth(ADMIN, "token", "create", "--name", "root", "--role", "viewer");
+    CliRun fileName = berth(ADMIN, "token", "create", "--name", "root", "--role", "viewer");
     assertEquals(4, fileName.code(), fileName.toString());
   }
 
@@ -193,10 +174,10 @@ class ApiRolesTest {
     var state = server.ops.access.get();
     server.ops.access.set(state.apply(new AccessEvent.TokenIssued(new CommandContext("root", "test", "c-1").meta(past.minusSeconds(3600), state.lastEventHash()),
         "old", Credential.token(ApiTokens.hashOf(token).substring("sha256:".length())), Role.ADMIN, Optional.empty(), Optional.of(past))));
-    Run r = berth(token, "ct", "list");
+    CliRun r = berth(token, "ct", "list");
     assertEquals(77, r.code(), r.toString());
     assertTrue(r.err().contains("token old expired at " + past), r.err());
-    Run list = berth(ADMIN, "token", "list", "--output", "json");
+    CliRun list = berth(ADMIN, "token", "list", "--output", "json");
     assertTrue(list.out().contains("\"expired\":true"), list.out());
   }
 
@@ -204,12 +185,12 @@ class ApiRolesTest {
   void aBadRoleScopeOrExpiryIsRefusedNamingTheFieldAndNothingIsIssued() {
     for (String[] bad : List.of(new String[] {"--role", "root"}, new String[] {"--role", "viewer", "--scope", "acme"},
         new String[] {"--role", "viewer", "--expires", "10s"}, new String[] {"--role", "viewer", "--expires", "forever"})) {
-      Run r = berth(ADMIN, concat(List.of("token", "create", "--name", "bad"), bad));
+      CliRun r = berth(ADMIN, concat(List.of("token", "create", "--name", "bad"), bad));
       assertEquals(2, r.code(), String.join(" ", bad) + ": " + r);
       String field = bad[bad.length - 2].substring(2);
       assertTrue(r.err().contains(field), "names the field " + field + ": " + r.err());
     }
-    Run badName = berth(ADMIN, "token", "create", "--name", "no spaces", "--role", "viewer");
+    CliRun badName = berth(ADMIN, "token", "create", "--name", "no spaces", "--role", "viewer");
     assertEquals(2, badName.code(), badName.toString());
     assertTrue(server.ops.access.get().tokens().isEmpty(), "nothing issued: " + server.ops.access.get());
   }

@@ -8,8 +8,6 @@ import io.berth.node.api.ApiTestServer;
 import io.berth.node.api.ScriptedOperations;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.reply.Rejection;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -40,24 +38,15 @@ class BerthCliTest {
     ops.reset();
   }
 
-  record Run(int code, String out, String err) {
-    List<String> lines() {
-      return out.isEmpty() ? List.of() : List.of(out.split("\n"));
-    }
-  }
-
-  static Run berth(String... args) {
+  static CliRun berth(String... args) {
     return berth(Map.of("BERTH_API", server.url), args);
   }
 
-  static Run berth(Map<String, String> env, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = BerthCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), env);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  static CliRun berth(Map<String, String> env, String... args) {
+    return CliRun.of(env, args);
   }
 
-  static void oneLineError(Run r, int code, String line) {
+  static void oneLineError(CliRun r, int code, String line) {
     assertEquals(code, r.code(), r.toString());
     assertEquals(line + "\n", r.err(), r.toString());
     assertEquals("", r.out(), r.toString());
@@ -65,14 +54,14 @@ class BerthCliTest {
 
   @Test
   void createThenListAsATableAndAsJson() {
-    Run c = berth("ct", "create", "web-1", "--template", "busybox", "--memory", "64M", "--cpus", "0.5", "--pids", "128",
+    CliRun c = berth("ct", "create", "web-1", "--template", "busybox", "--memory", "64M", "--cpus", "0.5", "--pids", "128",
         "--label", "app=web", "--host", "host-2", "--anti-affinity", "web", "--restart", "on-failure", "--start", "--", "/bin/sleep", "100");
     assertEquals(0, c.code(), c.toString());
     assertEquals("container web-1: running on host-2 at 198.18.1.10/16\n", c.out());
     assertEquals(List.of("create web-1 start=true limits=cpu=0.5 memory=64M pids=128 memory-guarantee=16M"), ops.calls);
     assertEquals(0, berth("ct", "create", "db", "--template", "busybox").code());
 
-    Run list = berth("ct", "list");
+    CliRun list = berth("ct", "list");
     assertEquals(0, list.code(), list.toString());
     List<String> lines = list.lines();
     assertEquals(3, lines.size(), list.out());
@@ -83,18 +72,18 @@ class BerthCliTest {
     int column = lines.get(0).indexOf("PHASE");
     for (String l : lines) assertEquals(' ', l.charAt(column - 1), "aligned: " + l);
 
-    Run json = berth("ct", "list", "--output", "json");
+    CliRun json = berth("ct", "list", "--output", "json");
     assertEquals(0, json.code());
     Map<String, Object> page = JsonText.object(json.out());
     assertEquals(2, Render.items(page).size());
-    Run global = berth("--output", "json", "ct", "show", "web-1");
+    CliRun global = berth("--output", "json", "ct", "show", "web-1");
     assertEquals("web-1", JsonText.object(global.out()).get("id"), "--output before the verb works too: " + global);
   }
 
   @Test
   void showAsFieldsAndAtATime() {
     berth("ct", "create", "web-1", "--template", "busybox", "--label", "app=web", "--", "/bin/sh", "-c", "sleep 1");
-    Run show = berth("ct", "show", "web-1");
+    CliRun show = berth("ct", "show", "web-1");
     assertEquals(0, show.code(), show.toString());
     assertTrue(show.out().contains("name:      web-1\n"), show.out());
     assertTrue(show.out().contains("command:   /bin/sh -c sleep 1\n"), show.out());
@@ -102,10 +91,10 @@ class BerthCliTest {
     assertTrue(show.out().contains("labels:    app=web\n"), show.out());
     assertTrue(show.out().contains("security:  unprivileged (own user namespace)\n"), show.out());
     assertEquals(0, berth("ct", "create", "ops-1", "--template", "busybox", "--privileged").code());
-    Run priv = berth("ct", "show", "ops-1");
+    CliRun priv = berth("ct", "show", "ops-1");
     assertTrue(priv.out().contains("security:  PRIVILEGED (root inside is root on the host)\n"), priv.out());
     assertEquals(Boolean.TRUE, JsonText.object(berth("ct", "show", "ops-1", "--output", "json").out()).get("privileged"));
-    Run at = berth("ct", "show", "web-1", "--at", "2025-02-01T00:00:00Z");
+    CliRun at = berth("ct", "show", "web-1", "--at", "2025-02-01T00:00:00Z");
     assertEquals(0, at.code(), at.toString());
     assertTrue(ops.calls.contains("containerAt web-1 2025-02-01T00:00:00Z"), ops.calls.toString());
     oneLineError(berth("ct", "show", "web-1", "--at", "2020-01-01T00:00:00Z"), 3, "berth: container web-1 did not exist at 2020-01-01T00:00:00Z");
@@ -114,7 +103,7 @@ class BerthCliTest {
 
   @Test
   void templateBuild() {
-    Run r = berth("template", "build", "web", "--include", "nginx,openssh-server");
+    CliRun r = berth("template", "build", "web", "--include", "nginx,openssh-server");
     assertEquals(0, r.code(), r.toString());
     assertEquals("template web: built 200M from debian-12 (sha256:" + "de".repeat(32) + ")\n", r.out());
     assertEquals(List.of("buildTemplate web debian-12 [nginx, openssh-server]"), ops.calls);
@@ -138,17 +127,17 @@ class BerthCliTest {
         "start failed: pivot_root: EINVAL"))));
     oneLineError(berth("ct", "stop", "web-1"), 1, "berth: container web-1: start failed: pivot_root: EINVAL");
     ops.override.set(CompletableFuture.failedFuture(new RuntimeException("Cassandra is down")));
-    Run unavailable = berth("ct", "stop", "web-1");
+    CliRun unavailable = berth("ct", "stop", "web-1");
     assertEquals(69, unavailable.code(), unavailable.toString());
   }
 
   @Test
   void badFlagsExit2WithOneLineAndReachNothing() {
-    Run unknown = berth("ct", "create", "web-1", "--template", "busybox", "--memroy", "64M");
+    CliRun unknown = berth("ct", "create", "web-1", "--template", "busybox", "--memroy", "64M");
     assertEquals(2, unknown.code(), unknown.toString());
     assertEquals(1, unknown.err().split("\n").length, unknown.err());
     assertTrue(unknown.err().startsWith("berth: Unknown option: '--memroy'"), unknown.err());
-    Run missing = berth("ct", "create", "web-1");
+    CliRun missing = berth("ct", "create", "web-1");
     assertEquals(2, missing.code());
     assertTrue(missing.err().contains("--template"), missing.err());
     assertEquals(1, missing.err().split("\n").length, missing.err());
@@ -167,12 +156,12 @@ class BerthCliTest {
   void execPassesOutputThroughAndExitsWithTheCommandsCode() {
     berth("ct", "create", "web-1", "--template", "busybox", "--start");
     ops.execResult = new ContainerReply.ExecResult(3, "out\n", "err\n", false);
-    Run r = berth("ct", "exec", "web-1", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3");
+    CliRun r = berth("ct", "exec", "web-1", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 3");
     assertEquals(3, r.code(), r.toString());
     assertEquals("out\n", r.out());
     assertEquals("err\n", r.err());
     assertTrue(ops.calls.contains("exec web-1 [/bin/sh, -c, echo out; echo err >&2; exit 3] timeout=30000"), ops.calls.toString());
-    Run json = berth("ct", "exec", "web-1", "--output", "json", "--timeout", "5s", "--", "true");
+    CliRun json = berth("ct", "exec", "web-1", "--output", "json", "--timeout", "5s", "--", "true");
     assertEquals(3, json.code());
     assertEquals(3L, JsonText.object(json.out()).get("exitCode"));
     assertTrue(ops.calls.contains("exec web-1 [true] timeout=5000"), ops.calls.toString());
@@ -210,7 +199,7 @@ class BerthCliTest {
         new io.berth.node.ops.BerthOperations.KeptCheckpoint(12, java.time.Instant.now().minusSeconds(8), 81, "criu-stats", 264_609, "host-1"),
         new io.berth.node.ops.BerthOperations.KeptCheckpoint(11, java.time.Instant.now().minusSeconds(38), 87, "criu-stats", 264_000, "host-1")),
         "criu dump of container db-1: exit 1", java.util.Optional.of(java.time.Instant.parse("2025-02-01T00:00:00Z")));
-    Run show = berth("ct", "show", "db-1");
+    CliRun show = berth("ct", "show", "db-1");
     assertEquals(0, show.code(), show.toString());
     assertTrue(show.out().matches("(?s).*checkpoints: +every 30s; last #12 [89]s ago, frozen 81 ms; median frozen 84 ms of 2 kept\n.*"), show.out());
     assertTrue(show.out().contains(": criu dump of container db-1: exit 1\n"), show.out());
@@ -231,13 +220,13 @@ class BerthCliTest {
   void lifecycleVerbsSendWhatTheyShould() {
     berth("ct", "create", "web-1", "--template", "busybox", "--start");
     assertEquals(0, berth("ct", "set", "web-1", "--memory", "128M", "--cpus", "500m").code());
-    Run migrated = berth("ct", "migrate", "web-1", "--to", "host-3", "--cold");
+    CliRun migrated = berth("ct", "migrate", "web-1", "--to", "host-3", "--cold");
     assertEquals(0, migrated.code(), migrated.err());
     assertEquals("container web-1: migrated cold host-1 -> host-3 in 1400 ms (frozen 212 ms, 49.6 MiB sent)\n", migrated.out());
     assertEquals(0, berth("ct", "stop", "web-1", "--timeout", "2s", "--reason", "maintenance").code());
     assertEquals(0, berth("ct", "start", "web-1").code());
     assertEquals(0, berth("ct", "kill", "web-1", "--signal", "TERM").code());
-    Run d = berth("ct", "destroy", "web-1");
+    CliRun d = berth("ct", "destroy", "web-1");
     assertEquals("container web-1: destroyed on host-3 at 198.18.1.10/16\n", d.out());
     assertEquals(List.of("create web-1 start=true limits=cpu=1 memory=256M pids=512 memory-guarantee=16M", "get web-1",
         "setLimits web-1 cpu=0.5 memory=128M pids=512 memory-guarantee=16M", "migrate web-1 to=host-3 mode=COLD postCopy=AUTO", "get web-1", "stop web-1 timeout=2000",
@@ -247,7 +236,7 @@ class BerthCliTest {
 
   @Test
   void hostsTemplatesStatus() {
-    Run hosts = berth("host", "list");
+    CliRun hosts = berth("host", "list");
     assertEquals(0, hosts.code(), hosts.toString());
     assertEquals("NAME    PHASE  CONTAINERS  CPU-USED  CPU-RESERVED  CPU-CAPS  MEM-USED  MEM-RESERVED  MEM-CAPS  REACHABLE", hosts.lines().get(0).strip(),
         hosts.out());
@@ -257,13 +246,13 @@ class BerthCliTest {
     assertTrue(berth("host", "show", "host-2").out().contains("phase:      cordoned\n"));
     assertEquals("host host-2: ready\n", berth("host", "uncordon", "host-2").out());
     oneLineError(berth("host", "show", "host-9"), 3, "berth: host host-9: no such host");
-    Run templates = berth("template", "list");
+    CliRun templates = berth("template", "list");
     assertTrue(templates.lines().get(1).startsWith("busybox  sha256:abababababab  2M"), templates.out());
-    Run imported = berth("template", "import", "alpine", "/srv/alpine.tar");
+    CliRun imported = berth("template", "import", "alpine", "/srv/alpine.tar");
     assertEquals(0, imported.code(), imported.toString());
     assertTrue(ops.calls.contains("importTemplate alpine /srv/alpine.tar"), ops.calls.toString());
     berth("ct", "create", "web-1", "--template", "busybox", "--start");
-    Run status = berth("status");
+    CliRun status = berth("status");
     assertEquals(0, status.code(), status.toString());
     assertTrue(status.out().contains("hosts:      3 (3 reachable, 3 ready, 0 cordoned, 0 draining, 0 fenced)\n"), status.out());
     assertTrue(status.out().contains("containers: 1 (1 running)\n"), status.out());
@@ -271,7 +260,7 @@ class BerthCliTest {
 
   @Test
   void auditHistoryTimelineVerifyAndEvents() {
-    Run h = berth("audit", "web-1", "--limit", "2");
+    CliRun h = berth("audit", "web-1", "--limit", "2");
     assertEquals(0, h.code(), h.toString());
     assertTrue(h.lines().get(0).startsWith("SEQ  TIME"), h.out());
     assertTrue(h.lines().get(2).contains("ContainerStarted  alice"), h.out());
@@ -279,31 +268,31 @@ class BerthCliTest {
     assertEquals("berth: more: berth audit web-1 --from 3\n", h.err());
     assertEquals(0, berth("audit", "host-1", "--host").code());
     assertTrue(ops.calls.contains("history host|host-1 from=1 limit=100"), ops.calls.toString());
-    Run t = berth("audit", "--since", "2025-01-31T00:00:00Z", "--until", "2025-02-01T00:00:00Z");
+    CliRun t = berth("audit", "--since", "2025-01-31T00:00:00Z", "--until", "2025-02-01T00:00:00Z");
     assertEquals(0, t.code(), t.toString());
     assertTrue(t.lines().get(1).contains("container web-1"), t.out());
     assertTrue(ops.calls.contains("timeline since=2025-01-31T00:00:00Z until=2025-02-01T00:00:00Z limit=100"), ops.calls.toString());
     oneLineError(berth("audit"), 2, "berth: audit: give NAME (with --host for a host), or --since TIME");
-    Run v = berth("audit", "verify");
+    CliRun v = berth("audit", "verify");
     assertEquals(0, v.code(), v.toString());
     assertEquals("intact: 4 entities, 12 events checked\n", v.out());
     ops.brokenLinks = List.of(new io.berth.node.ops.BerthOperations.BrokenLink("host|host-1", 3, "checkpoint-hash",
         "its stored bytes hash to ab but the checkpoint of host|host-1 1..5 by node-1:0f signed cd"));
-    Run bad = berth("audit", "verify");
+    CliRun bad = berth("audit", "verify");
     assertEquals(1, bad.code(), bad.toString());
     assertEquals("BROKEN: 4 entities, 12 events checked", bad.lines().get(0));
     assertEquals("  host|host-1 #3 [checkpoint-hash]: its stored bytes hash to ab but the checkpoint of host|host-1 1..5 by node-1:0f signed cd",
         bad.lines().get(1));
-    Run badJson = berth("audit", "verify", "--output", "json");
+    CliRun badJson = berth("audit", "verify", "--output", "json");
     assertTrue(badJson.out().contains("\"sequenceNr\":3,\"check\":\"checkpoint-hash\""), badJson.out());
     ops.brokenLinks = List.of();
-    Run events = berth("events", "--from", "o1");
+    CliRun events = berth("events", "--from", "o1");
     assertEquals(0, events.code(), events.toString());
     assertEquals(3, events.lines().size(), events.out());
     assertTrue(events.lines().get(1).startsWith("o2 "), events.out());
     assertTrue(events.lines().get(2).startsWith("o3 "), events.out());
     assertTrue(ops.calls.contains("events o1"), ops.calls.toString());
-    Run ej = berth("events", "--from", "o2", "--output", "json");
+    CliRun ej = berth("events", "--from", "o2", "--output", "json");
     assertEquals("o3", JsonText.object(ej.out().strip()).get("offset"), ej.out());
   }
 
@@ -312,7 +301,7 @@ class BerthCliTest {
     java.nio.file.Files.createDirectories(repo.resolve(".local/run"));
     java.nio.file.Files.writeString(repo.resolve(".local/run/api"), server.url + "\n");
     assertEquals(0, berth(Map.of("BERTH_REPO", repo.toString()), "ct", "list").code());
-    Run unreachable = berth(Map.of(), "--api", "http://127.0.0.1:1", "ct", "list");
+    CliRun unreachable = berth(Map.of(), "--api", "http://127.0.0.1:1", "ct", "list");
     oneLineError(unreachable, 69, "berth: cannot reach the Berth API at http://127.0.0.1:1 (connection refused); is the cluster up? (berth up)");
     assertFalse(ops.calls.isEmpty());
   }

@@ -18,7 +18,7 @@ class EndpointsTest {
   static final String A = "http://127.0.0.1:7481";
   static final String B = "http://127.0.0.1:7482";
 
-  static void usage(ApiFailoverTest.Run r, String line) {
+  static void usage(CliRun r, String line) {
     assertEquals(2, r.code(), r.toString());
     assertEquals("", r.out(), r.toString());
     assertEquals("berth: " + line + "\n", r.err());

@@ -5,6 +5,12 @@ import io.berth.bench.Results;
 import io.berth.node.api.ApiServer;
 import io.berth.node.api.ApiTokens;
 import io.berth.node.api.PemIdentity;
+import io.berth.pem.PemFiles;
+import io.berth.protocol.access.AccessEvent;
+import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Credential;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.event.CommandContext;
 import io.berth.persistence.PemTrust;
 import java.io.IOException;
 import java.net.URI;
@@ -15,22 +21,29 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.HexFormat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * What the API's credentials cost: the same request to the same routes (over {@link ListOnlyOperations}, 20
- * containers) bound twice in one JVM, once plain HTTP without tokens and once HTTPS (the cluster CA's certificate
- * from {@code bin/berth-cluster-ca}) with a bearer token checked against a tokens file, interleaved in one run.
+ * containers) bound three times in one JVM, plain HTTP without tokens, HTTPS (the cluster CA's certificate from
+ * {@code bin/berth-cluster-ca}) with a tokens file, and HTTPS asking for client certificates with an access log
+ * holding an issued token and a registered certificate; interleaved in one run.
  *
  * <ul>
- *   <li>a request on a kept-alive connection (java.net.http, HTTP/1.1): the steady cost of TLS and the token check;</li>
+ *   <li>a request on a kept-alive connection (java.net.http, HTTP/1.1): the steady cost of TLS and each check (a
+ *       tokens file's token, an access log's token, a client certificate: its chain checked on every request);</li>
  *   <li>{@code berth ct list} through {@code bin/berth-cli}: a JVM, a new connection and a TLS handshake each run
  *       (target: 0.3 s median with credentials too).</li>
  * </ul>
@@ -62,6 +75,14 @@ public final class ApiCredentialsBenchmark {
       ServerBinding secured = ApiServer.start(system, new ListOnlyOperations(20), "127.0.0.1", 0,
           Optional.of(new PemIdentity(dir.resolve("tls/node-1.pem"), dir.resolve("tls/node-1.key"), "berth.api.tls")),
           Optional.of(ApiTokens.load(tokens))).toCompletableFuture().get(20, TimeUnit.SECONDS);
+      ca(repo, "client", dir.resolve("tls").toString(), "bench-client");
+      String issued = "berth_bench-issued-" + Long.toHexString(System.nanoTime());
+      ListOnlyOperations withLog = new ListOnlyOperations(20);
+      withLog.access = accessLog(issued, PemFiles.certificates(dir.resolve("tls/bench-client.pem")).get(0));
+      ServerBinding certified = ApiServer.start(system, withLog, "127.0.0.1", 0,
+          Optional.of(new PemIdentity(dir.resolve("tls/node-1.pem"), dir.resolve("tls/node-1.key"), Optional.of(dir.resolve("tls/ca.pem")),
+              "berth.api.tls")), Optional.of(ApiTokens.load(tokens))).toCompletableFuture().get(20, TimeUnit.SECONDS);
+      String certifiedUrl = "https://127.0.0.1:" + certified.localAddress().getPort();
       String plainUrl = "http://127.0.0.1:" + plain.localAddress().getPort();
       String securedUrl = "https://127.0.0.1:" + secured.localAddress().getPort();
 
@@ -71,15 +92,28 @@ public final class ApiCredentialsBenchmark {
       HttpRequest plainGet = HttpRequest.newBuilder(URI.create(plainUrl + "/v1/containers")).GET().build();
       HttpRequest securedGet = HttpRequest.newBuilder(URI.create(securedUrl + "/v1/containers"))
           .header("Authorization", "Bearer " + token).GET().build();
-      for (int i = 0; i < 200; i++) { // warm both paths: JIT, connection pools
+      HttpRequest issuedGet = HttpRequest.newBuilder(URI.create(certifiedUrl + "/v1/containers"))
+          .header("Authorization", "Bearer " + issued).GET().build();
+      SSLContext withCertificate = SSLContext.getInstance("TLS");
+      withCertificate.init(PemFiles.keyManagers(PemFiles.certificates(dir.resolve("tls/bench-client.pem")),
+          PemFiles.privateKey(dir.resolve("tls/bench-client.key"))), PemFiles.trustManagers(PemFiles.certificates(dir.resolve("tls/ca.pem"))), null);
+      HttpClient certClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(withCertificate).build();
+      HttpRequest certGet = HttpRequest.newBuilder(URI.create(certifiedUrl + "/v1/containers")).GET().build();
+      for (int i = 0; i < 200; i++) { // warm every path: JIT, connection pools
         send(plainClient, plainGet);
         send(tlsClient, securedGet);
+        send(tlsClient, issuedGet);
+        send(certClient, certGet);
       }
       double[] plainMs = new double[requests];
       double[] securedMs = new double[requests];
+      double[] issuedMs = new double[requests];
+      double[] certMs = new double[requests];
       for (int i = 0; i < requests; i++) {
         plainMs[i] = send(plainClient, plainGet);
         securedMs[i] = send(tlsClient, securedGet);
+        issuedMs[i] = send(tlsClient, issuedGet);
+        certMs[i] = send(certClient, certGet);
       }
 
       Path launcher = repo.resolve("bin/berth-cli");
@@ -97,12 +131,17 @@ public final class ApiCredentialsBenchmark {
       Results results = new Results("api-credentials");
       results.record("api: GET /v1/containers, HTTPS + bearer token, kept-alive connection", "ms", Results.median(securedMs),
           Results.percentile(securedMs, 99), "plain HTTP, no token", Results.median(plainMs));
+      results.record("api: GET /v1/containers, HTTPS + a token issued in the access log, kept-alive connection", "ms", Results.median(issuedMs),
+          Results.percentile(issuedMs, 99), "plain HTTP, no token", Results.median(plainMs));
+      results.record("api: GET /v1/containers, HTTPS + a registered client certificate, kept-alive connection", "ms", Results.median(certMs),
+          Results.percentile(certMs, 99), "plain HTTP, no token", Results.median(plainMs));
       results.record("cli: berth ct list, HTTPS + bearer token (bin/berth-cli)", "ms", Results.median(cliSecured),
           Results.percentile(cliSecured, 99), "plain HTTP, no token", Results.median(cliPlain));
       System.out.printf("berth ct list with credentials: median %.1f ms (target 300 ms): %s%n", Results.median(cliSecured),
           Results.median(cliSecured) <= 300 ? "met" : "NOT met");
       plain.terminate(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS);
       secured.terminate(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+      certified.terminate(Duration.ofSeconds(2)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
@@ -110,6 +149,18 @@ public final class ApiCredentialsBenchmark {
         for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
       }
     }
+  }
+
+  /** An access log as the access singleton would hold it: one operator token and one registered certificate. */
+  private static AccessState accessLog(String token, X509Certificate certificate) throws Exception {
+    AccessState s = AccessState.EMPTY;
+    CommandContext admin = new CommandContext("bench", "benchmark", "bench-1");
+    String fingerprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
+    s = s.apply(new AccessEvent.TokenIssued(admin.meta(Instant.now(), s.lastEventHash()), "bench-issued",
+        Credential.token(ApiTokens.hashOf(token).substring("sha256:".length())), Role.OPERATOR, Optional.empty(), Optional.empty()));
+    s = s.apply(new AccessEvent.TokenIssued(admin.meta(Instant.now(), s.lastEventHash()), "bench-client", Credential.certificate(fingerprint),
+        Role.OPERATOR, Optional.empty(), Optional.empty()));
+    return s;
   }
 
   private static double send(HttpClient client, HttpRequest request) throws IOException, InterruptedException {

@@ -143,9 +143,11 @@ final class ListOnlyOperations implements BerthOperations {
 
   @Override
   public CompletionStage<io.berth.protocol.access.AccessState> accessTokens() {
-    // The benchmark's tokens are in its tokens file; an empty access log is what a fresh cluster has.
-    return CompletableFuture.completedFuture(io.berth.protocol.access.AccessState.EMPTY);
+    return CompletableFuture.completedFuture(access);
   }
+
+  /** The access log the API reads: empty, as on a fresh cluster, unless a benchmark registers tokens in it. */
+  volatile io.berth.protocol.access.AccessState access = io.berth.protocol.access.AccessState.EMPTY;
 
   @Override
   public CompletionStage<io.berth.protocol.access.AccessReply> issueToken(String name, io.berth.protocol.access.Credential credential, io.berth.protocol.access.Role role,
