@@ -31,11 +31,11 @@ final class AccessRules {
     Role need = needs(e.method(), e.template());
     String call = e.method() + " " + e.template();
     if (!who.role().allows(need)) {
-      return BerthRoutes.problem(BerthRoutes.forbidden(call + " needs the role " + need.wireName() + " or above; token " + who.name()
+      return BerthRoutes.problem(BerthRoutes.forbidden(call + " needs the role " + need.wireName() + " or above; " + who.described()
           + " has the role " + who.role().wireName(), "role", "must be " + need.wireName() + " or above"));
     }
     if (who.scope().isPresent() && !scopedMayUse(e.method(), e.template())) {
-      return BerthRoutes.problem(BerthRoutes.forbidden("token " + who.name() + " is scoped to " + who.scope().get() + ": it may use the container "
+      return BerthRoutes.problem(BerthRoutes.forbidden(who.described() + " is scoped to " + who.scope().get() + ": it may use the container "
           + "routes but migrations and recover, and GET /v1/templates, not " + call, "scope", "must be a token without a scope"));
     }
     return null;

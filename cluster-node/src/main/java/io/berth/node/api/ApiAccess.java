@@ -33,7 +33,12 @@ final class ApiAccess {
   static final long WAIT_NANOS = 2_000_000_000L;
 
   /** An authenticated caller: the principal its requests record, its role, its scope, where its token is kept. */
-  record Identity(String name, Role role, Optional<TokenScope> scope, String source) {}
+  record Identity(String name, Role role, Optional<TokenScope> scope, String source, Credential.Kind credential) {
+    /** How a refusal names the caller: {@code token ci}, {@code certificate ops-alice}. */
+    String described() {
+      return credential.wireName() + " " + name;
+    }
+  }
 
   /** The identity, or why the token is refused (401). */
   record Verdict(Identity identity, String refusal) {}
@@ -59,7 +64,7 @@ final class ApiAccess {
 
   CompletionStage<Verdict> authenticate(String token) {
     Optional<String> fromFile = file.flatMap(f -> f.nameOf(token));
-    if (fromFile.isPresent()) return CompletableFuture.completedFuture(new Verdict(new Identity(fromFile.get(), Role.ADMIN, Optional.empty(), "file"), null));
+    if (fromFile.isPresent()) return CompletableFuture.completedFuture(new Verdict(new Identity(fromFile.get(), Role.ADMIN, Optional.empty(), "file", Credential.Kind.TOKEN), null));
     return lookUp(Credential.Kind.TOKEN, ApiTokens.sha256(token), "the bearer token is not one of this cluster's");
   }
 
@@ -188,7 +193,7 @@ final class ApiAccess {
     IssuedToken t = found.get();
     Instant now = clock.instant();
     if (t.expiredAt(now)) return new Verdict(null, t.credential().kind().wireName() + " " + t.name() + " expired at " + t.expiresAt().get());
-    return new Verdict(new Identity(t.name(), t.role(), t.scope(), "log"), null);
+    return new Verdict(new Identity(t.name(), t.role(), t.scope(), "log", t.credential().kind()), null);
   }
 
   /**

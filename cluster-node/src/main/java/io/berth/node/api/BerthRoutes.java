@@ -233,12 +233,12 @@ public final class BerthRoutes extends AllDirectives {
     ContainerSpec spec = Validation.spec(body);
     Optional<TokenScope> scope = c.scope();
     if (scope.isPresent() && !scope.get().admits(spec.labels())) {
-      throw new ProblemException(forbidden("token " + c.context().principal() + " is scoped to " + scope.get()
+      throw new ProblemException(forbidden(c.described() + " is scoped to " + scope.get()
           + ": a container it creates must carry the label " + scope.get(), "labels", "must include " + scope.get()));
     }
     if (spec.privileged() && !c.role().allows(Role.ADMIN)) {
       // Root in a privileged container is root on the host: that is the host's administrator's call.
-      throw new ProblemException(forbidden("a privileged container needs the role admin; token " + c.context().principal()
+      throw new ProblemException(forbidden("a privileged container needs the role admin; " + c.described()
           + " has the role " + c.role().wireName(), "privileged", "must be false below the role admin"));
     }
     boolean start = body.start() != null && body.start();

@@ -41,6 +41,11 @@ final class Call {
     return identity == null ? Optional.empty() : identity.scope();
   }
 
+  /** How a refusal names the caller: {@code token ci}, {@code certificate ops-alice}, or its principal without credentials. */
+  String described() {
+    return identity == null ? "principal " + context().principal() : identity.described();
+  }
+
   /** The caller's role: admin when the API takes no credentials (whoever reaches it may do anything). */
   Role role() {
     return identity == null ? Role.ADMIN : identity.role();
