@@ -1,6 +1,5 @@
 package io.berth.cli;
 
-import io.berth.protocol.access.Credential;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.berth.node.api.ApiTestServer;
 import io.berth.node.api.ApiTokens;
 import io.berth.protocol.access.AccessEvent;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.event.CommandContext;
 import java.nio.file.Files;

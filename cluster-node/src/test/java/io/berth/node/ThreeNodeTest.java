@@ -1,22 +1,22 @@
 package io.berth.node;
 
-import io.berth.protocol.access.Credential;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.node.container.ContainerEntity;
+import io.berth.node.ops.BerthOperations.HostView;
+import io.berth.node.ops.ClusterOperations;
 import io.berth.persistence.audit.AuditEntry;
 import io.berth.persistence.audit.AuditService;
 import io.berth.persistence.audit.ChainReport;
 import io.berth.protocol.access.AccessEvent;
 import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.IssuedToken;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
-import io.berth.node.ops.BerthOperations.HostView;
-import io.berth.node.ops.ClusterOperations;
 import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
@@ -43,10 +43,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
 import org.apache.pekko.cluster.sharding.ShardRegion.ShardState;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

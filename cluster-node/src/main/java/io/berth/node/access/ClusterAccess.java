@@ -1,9 +1,9 @@
 package io.berth.node.access;
 
-import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.AccessCommand;
 import io.berth.protocol.access.AccessReply;
 import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.event.CommandContext;

@@ -5,6 +5,7 @@ import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.IssuedToken;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -32,8 +33,8 @@ final class ApiAccess {
   /** How long a request waits for a read of the access log before what was read last decides. */
   static final long WAIT_NANOS = 2_000_000_000L;
 
-  /** An authenticated caller: the principal its requests record, its role, its scope, where its token is kept. */
-  record Identity(String name, Role role, Optional<TokenScope> scope, String source, Credential.Kind credential) {
+  /** An authenticated caller: the principal its requests record, its role, its scope, how it proved itself. */
+  record Identity(String name, Role role, Optional<TokenScope> scope, Credential.Kind credential) {
     /** How a refusal names the caller: {@code token ci}, {@code certificate ops-alice}. */
     String described() {
       return credential.wireName() + " " + name;
@@ -64,7 +65,7 @@ final class ApiAccess {
 
   CompletionStage<Verdict> authenticate(String token) {
     Optional<String> fromFile = file.flatMap(f -> f.nameOf(token));
-    if (fromFile.isPresent()) return CompletableFuture.completedFuture(new Verdict(new Identity(fromFile.get(), Role.ADMIN, Optional.empty(), "file", Credential.Kind.TOKEN), null));
+    if (fromFile.isPresent()) return CompletableFuture.completedFuture(new Verdict(new Identity(fromFile.get(), Role.ADMIN, Optional.empty(), Credential.Kind.TOKEN), null));
     return lookUp(Credential.Kind.TOKEN, ApiTokens.sha256(token), "the bearer token is not one of this cluster's");
   }
 
@@ -95,7 +96,7 @@ final class ApiAccess {
     // before the client sent it, on whichever node it was issued. While the access log moves to another node (its
     // node died), a read waits for the ask's timeout; a request waits WAIT_NANOS at most, then what was read last
     // decides for a token it holds, and a token it does not hold is answered 503: it may have been issued meanwhile.
-    return readStartedAfter(arrived).copy().orTimeout(WAIT_NANOS, TimeUnit.NANOSECONDS).handle((fresh, error) -> {
+    return boundedRead(arrived).handle((fresh, error) -> {
       if (error == null) return verdict(find(fresh.state(), kind, hash), unknown);
       Optional<IssuedToken> found = lastRead().flatMap(last -> find(last, kind, hash));
       if (found.isPresent()) return verdict(found, unknown);
@@ -103,15 +104,17 @@ final class ApiAccess {
     });
   }
 
-  /** The access log's tokens: as last read when that is fresh, else read now (the last read when that fails). */
-  CompletionStage<AccessState> current(boolean readNow) {
-    long asked = System.nanoTime();
-    Held h = held;
-    if (!readNow && h != null && asked - h.readAtNanos() < FRESH_NANOS) return CompletableFuture.completedFuture(h.state());
-    return readStartedAfter(asked).copy().orTimeout(WAIT_NANOS, TimeUnit.NANOSECONDS).handle((fresh, error) -> {
+  /** The access log's tokens, read now (what was read last when it does not answer in time). */
+  CompletionStage<AccessState> readNow() {
+    return boundedRead(System.nanoTime()).handle((fresh, error) -> {
       if (error == null) return fresh.state();
       return lastRead().orElseThrow(() -> unavailable(error));
     });
+  }
+
+  /** A read begun at or after {@code notBefore}, failed after WAIT_NANOS (its own copy: the shared read goes on). */
+  private CompletableFuture<Held> boundedRead(long notBefore) {
+    return readStartedAfter(notBefore).copy().orTimeout(WAIT_NANOS, TimeUnit.NANOSECONDS);
   }
 
   /** Reads the access log once now, so a node whose first requests come while it cannot be read has tokens to check. */
@@ -133,10 +136,23 @@ final class ApiAccess {
         "try again after Retry-After (the tokens file's tokens work meanwhile)"));
   }
 
-  /** Forgets what was read, so the next request reads again (after this node issued or revoked a token). */
+  /** Ages what was read, so the next request reads the access log again. */
   void invalidate() {
     Held h = held;
     if (h != null) held = new Held(h.state(), h.readAtNanos() - FRESH_NANOS);
+  }
+
+  /**
+   * The access log's state as its answer to this node's issue or revoke gave it: held from now, so this node refuses a
+   * token it revoked at once, and a read begun before (which may not have seen it) does not replace it.
+   */
+  void learned(AccessState state) {
+    keep(new Held(state, System.nanoTime()));
+  }
+
+  /** Holds {@code h} unless what is held is newer. */
+  private synchronized void keep(Held h) {
+    if (held == null || h.readAtNanos() >= held.readAtNanos()) held = h;
   }
 
   /**
@@ -164,7 +180,7 @@ final class ApiAccess {
   private void finish(Reading r, AccessState state, Throwable error) {
     if (error == null) {
       Held fresh = new Held(state, r.startedAt());
-      held = fresh;
+      keep(fresh);
       r.done().complete(fresh);
     } else {
       Held last = held;
@@ -193,7 +209,7 @@ final class ApiAccess {
     IssuedToken t = found.get();
     Instant now = clock.instant();
     if (t.expiredAt(now)) return new Verdict(null, t.credential().kind().wireName() + " " + t.name() + " expired at " + t.expiresAt().get());
-    return new Verdict(new Identity(t.name(), t.role(), t.scope(), "log", t.credential().kind()), null);
+    return new Verdict(new Identity(t.name(), t.role(), t.scope(), t.credential().kind()), null);
   }
 
   /**
@@ -201,9 +217,10 @@ final class ApiAccess {
    * its kind: a certificate's fingerprint is public, so it must never pass for a token's hash.
    */
   private static Optional<IssuedToken> find(AccessState state, Credential.Kind kind, byte[] hash) {
+    byte[] wanted = HexFormat.of().formatHex(hash).getBytes(StandardCharsets.US_ASCII);
     Optional<IssuedToken> found = Optional.empty();
     for (IssuedToken t : state.tokens().values()) {
-      boolean same = MessageDigest.isEqual(HexFormat.of().parseHex(t.credential().sha256()), hash);
+      boolean same = MessageDigest.isEqual(t.credential().sha256().getBytes(StandardCharsets.US_ASCII), wanted);
       if (same && t.credential().kind() == kind && found.isEmpty()) found = Optional.of(t);
     }
     return found;

@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiTokens {
   private static final Logger log = LoggerFactory.getLogger(ApiTokens.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
   static final String FIELD = "berth.api.tokens-file";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
   private static final Pattern LINE = Pattern.compile("(\\S+)\\s+sha256:([0-9a-f]{64})");
@@ -58,7 +61,7 @@ public final class ApiTokens {
   }
 
   /** The names of the file's tokens, in file order. */
-  public java.util.List<String> names() {
+  public List<String> names() {
     return snapshot().entries().stream().map(Entry::name).toList();
   }
 
@@ -111,10 +114,8 @@ public final class ApiTokens {
   public static String newToken() {
     byte[] bits = new byte[32];
     RANDOM.nextBytes(bits);
-    return "berth_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+    return "berth_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
   }
-
-  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
   /** The line a token gets in the file: {@code sha256:HEX}. */
   public static String hashOf(String token) {

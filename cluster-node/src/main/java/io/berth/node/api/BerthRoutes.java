@@ -1,14 +1,14 @@
 package io.berth.node.api;
 
-import io.berth.protocol.access.AccessReply;
-import io.berth.protocol.access.Credential;
-import io.berth.protocol.access.Role;
-import io.berth.protocol.access.TokenScope;
-import io.berth.protocol.access.IssuedToken;
 import io.berth.node.ops.BerthOperations;
 import io.berth.node.ops.BerthOperations.EntityRef;
 import io.berth.node.ops.BerthOperations.HostView;
 import io.berth.protocol.InvalidFieldException;
+import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.Credential;
+import io.berth.protocol.access.IssuedToken;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
 import io.berth.protocol.event.EventMeta;
@@ -395,7 +395,7 @@ public final class BerthRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> listTokens(Call c) {
     ApiAccess a = credentialsOn();
     Instant now = clock.instant();
-    return fromOps(a.current(true)).thenApply(state -> {
+    return fromOps(a.readNow()).thenApply(state -> {
       List<Views.TokenJson> items = new ArrayList<>();
       a.file().ifPresent(f -> f.names().forEach(n -> items.add(Views.TokenJson.ofFile(n))));
       state.tokens().values().forEach(t -> items.add(Views.TokenJson.of(t, now, null, null)));
@@ -416,7 +416,7 @@ public final class BerthRoutes extends AllDirectives {
     var role = Role.parse("role", body.role());
     var scope = TokenScope.parse("scope", body.scope());
     Optional<Instant> expires = Validation.tokenExpiry(body.expires()).map(d -> clock.instant().plus(d));
-    if (a.file().map(f -> f.names().contains(name)).orElse(false)) {
+    if (inTokensFile(a, name)) {
       throw new ProblemException(Problem.of("already-exists", "Already exists", 409, "a token named " + name + " is in " + ApiTokens.FIELD
           + ": choose another name", "name", "must not be a name of the tokens file"));
     }
@@ -436,9 +436,9 @@ public final class BerthRoutes extends AllDirectives {
     var context = c.context();
     Optional<Instant> expiresAt = expires;
     return fromOps(ops.issueToken(name, credential, role, scope, expiresAt, context)).thenApply(reply -> {
-      a.invalidate();
       if (reply instanceof AccessReply.Refused r) return problem(Problem.of(r.rejection()));
       var done = (AccessReply.Done) reply;
+      a.learned(done.state());
       return json(201, Views.TokenJson.of(done.token(), clock.instant(), token, null));
     });
   }
@@ -446,18 +446,22 @@ public final class BerthRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> revokeToken(Call c) {
     ApiAccess a = credentialsOn();
     String name = IssuedToken.checkName("name", c.param("id"));
-    if (a.file().map(f -> f.names().contains(name)).orElse(false)) {
+    if (inTokensFile(a, name)) {
       throw new ProblemException(Problem.of("in-tokens-file", "Conflict", 409, "token " + name + " is in " + ApiTokens.FIELD
           + ": remove its line there to revoke it", "name", "must be a token issued through the API"));
     }
     var context = c.context();
     return fromOps(ops.revokeToken(name, context)).thenApply(reply -> {
-      a.invalidate();
       if (reply instanceof AccessReply.Refused r) return problem(Problem.of(r.rejection()));
       var done = (AccessReply.Done) reply;
+      a.learned(done.state());
       Instant now = clock.instant();
       return json(200, Views.TokenJson.of(done.token(), now, null, now));
     });
+  }
+
+  private static boolean inTokensFile(ApiAccess a, String name) {
+    return a.file().map(f -> f.names().contains(name)).orElse(false);
   }
 
   /** Tokens only mean something where they are checked: without a tokens file this API takes no credentials. */

@@ -1,8 +1,8 @@
 package io.berth.node.api;
 
+import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
-import io.berth.protocol.InvalidFieldException;
 import io.berth.protocol.event.CommandContext;
 import java.util.Map;
 import java.util.Optional;

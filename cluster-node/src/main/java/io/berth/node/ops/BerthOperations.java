@@ -1,8 +1,8 @@
 package io.berth.node.ops;
 
-import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.AccessReply;
 import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.container.ContainerReply;

@@ -1,10 +1,5 @@
 package io.berth.node.ops;
 
-import io.berth.protocol.access.Credential;
-import io.berth.protocol.access.AccessState;
-import io.berth.protocol.access.AccessReply;
-import io.berth.protocol.access.Role;
-import io.berth.protocol.access.TokenScope;
 import io.berth.node.container.ContainerEntity;
 import io.berth.node.directory.Directory;
 import io.berth.node.host.HostEntity;
@@ -12,6 +7,11 @@ import io.berth.node.saga.SagaSettings;
 import io.berth.persistence.JournalHealth;
 import io.berth.persistence.audit.AuditService;
 import io.berth.persistence.audit.ChainReport;
+import io.berth.protocol.access.AccessReply;
+import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Credential;
+import io.berth.protocol.access.Role;
+import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.container.ContainerCommand;
 import io.berth.protocol.container.ContainerReply;
 import io.berth.protocol.container.ContainerState;
@@ -317,7 +317,7 @@ public final class ClusterOperations implements BerthOperations {
     return later;
   }
 
-  // --- templates ----------------------------------------------------------------------------------
+  // --- access -------------------------------------------------------------------------------------
 
   @Override
   public CompletionStage<AccessState> accessTokens() {
@@ -334,6 +334,8 @@ public final class ClusterOperations implements BerthOperations {
   public CompletionStage<AccessReply> revokeToken(String name, CommandContext context) {
     return access.revoke(name, context);
   }
+
+  // --- templates ----------------------------------------------------------------------------------
 
   @Override
   public CompletionStage<List<TemplateView>> templates() {

@@ -1,6 +1,5 @@
 package io.berth.node.api;
 
-import io.berth.protocol.access.Credential;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.protocol.access.AccessEvent;
 import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.event.CommandContext;
 import java.time.Clock;

@@ -1,10 +1,10 @@
 package io.berth.node.api;
 
-import io.berth.protocol.access.Credential;
 import io.berth.node.ops.BerthOperations;
 import io.berth.protocol.access.AccessEvent;
 import io.berth.protocol.access.AccessReply;
 import io.berth.protocol.access.AccessState;
+import io.berth.protocol.access.Credential;
 import io.berth.protocol.access.Role;
 import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.container.ContainerData;
