@@ -145,7 +145,10 @@ class LocalClusterFailoverTest {
     // Refused as busy, as no longer lost, or (the two straddled the moment the fence's bound passed) as too early.
     assertTrue(other.stderr().contains("is being") || other.stderr().contains("recover needs a lost container")
         || other.stderr().contains("recover after that"), other.toString());
-    await("loc-2 runs on a survivor", Duration.ofSeconds(30), () -> "running".equals(show("loc-2").path("phase").asText()));
+    // 60 s, not 30: when the recovered container's shard moves to its new host right after the directory confirmed
+    // the recovery, the hand-off can drop the message that starts it, and it starts when asked again 30 s later
+    // (seen once in CI; a known latency bug in the closing note, not a copy too many or too few).
+    await("loc-2 runs on a survivor", Duration.ofSeconds(60), () -> "running".equals(show("loc-2").path("phase").asText()));
     assertNotEquals("node-1", show("loc-2").path("host").asText());
     assertEquals(List.of(show("loc-2").path("host").asText()), hostsRunning("loc-2"));
   }
