@@ -141,6 +141,25 @@ class ApiRolesTest {
   }
 
   @Test
+  void aScopedTokensEventsAndTimelineHoldItsContainersEventsOnly() {
+    // The scripted audit's events are all web-1's (StartRequested, ContainerStarted, LimitsChanged); web-1 is acme's.
+    String acme = issue("--name", "acme-audit", "--role", "viewer", "--scope", "owner=acme");
+    String globex = issue("--name", "globex-audit", "--role", "viewer", "--scope", "owner=globex");
+    assertEquals(0, berth(ADMIN, "ct", "create", "web-1", "--template", "busybox", "--label", "owner=acme").code());
+
+    for (String[] read : List.of(new String[] {"events"}, new String[] {"events", "--from", "o0"})) {
+      CliRun own = berth(acme, read);
+      assertEquals(0, own.code(), own.toString());
+      assertTrue(own.out().contains("StartRequested") && own.out().contains("ContainerStarted") && own.out().contains("LimitsChanged"), own.out());
+      CliRun other = berth(globex, read);
+      assertEquals(0, other.code(), other.toString());
+      assertFalse(other.out().contains("web-1"), "another tenant's container's events: " + other.out());
+    }
+    assertEquals(0, berth(ADMIN, "ct", "destroy", "web-1").code());
+    assertFalse(berth(acme, "events").out().contains("web-1"), "a name no one holds is no tenant's");
+  }
+
+  @Test
   void aRevokedTokenIsRefusedAndItsNameMayBeIssuedAgain() {
     String first = issue("--name", "deploy", "--role", "operator");
     assertEquals(0, berth(first, "ct", "list").code());

@@ -7,8 +7,9 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  * Which role each route needs, and which routes a scoped token may use. Roles: {@code viewer} reads (every GET, and
  * verifying the audit chains, which changes nothing); {@code operator} also acts on containers; {@code admin} also on
  * hosts, templates and tokens (and reads the tokens). A scoped token is a tenant's: it may use the container routes
- * (for the containers its scope admits, but not to migrate or recover one, which chooses hosts) and read the templates
- * it creates from, nothing that shows the cluster's hosts, other tenants' events or the audit of the whole cluster.
+ * (for the containers its scope admits, but not to migrate or recover one, which chooses hosts), read the templates
+ * it creates from, and read the event stream and the audit timeline, which show it its own containers' events only
+ * ({@link TenantEvents}); nothing that shows the cluster's hosts or tokens, nor the verify of every chain.
  */
 final class AccessRules {
   private AccessRules() {}
@@ -23,7 +24,8 @@ final class AccessRules {
   static boolean scopedMayUse(String method, String template) {
     // Moving a container and recovering it on another host choose hosts: the provider's call, not a tenant's.
     if (template.equals("/v1/containers/{id}/migrations") || template.equals("/v1/containers/{id}/recover")) return false;
-    return template.startsWith("/v1/containers") || method.equals("GET") && template.equals("/v1/templates");
+    if (template.startsWith("/v1/containers")) return true;
+    return method.equals("GET") && (template.equals("/v1/templates") || template.equals("/v1/events") || template.equals("/v1/audit/timeline"));
   }
 
   /** The 403 for a call the identity's role or scope does not allow, or null when it may make it. */
@@ -36,7 +38,7 @@ final class AccessRules {
     }
     if (who.scope().isPresent() && !scopedMayUse(e.method(), e.template())) {
       return BerthRoutes.problem(BerthRoutes.forbidden(who.described() + " is scoped to " + who.scope().get() + ": it may use the container "
-          + "routes but migrations and recover, and GET /v1/templates, not " + call, "scope", "must be a token without a scope"));
+          + "routes but migrations and recover, and GET /v1/templates, /v1/events and /v1/audit/timeline (its containers' events), not " + call, "scope", "must be a token without a scope"));
     }
     return null;
   }

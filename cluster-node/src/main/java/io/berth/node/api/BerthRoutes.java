@@ -332,15 +332,21 @@ public final class BerthRoutes extends AllDirectives {
     long from = Validation.fromSeqNr(c.query("from"));
     int limit = Validation.pageSize(c.query("limit"));
     boolean lines = jsonLines(c);
-    return fromOps(ops.history(entity, from, limit)).thenApply(entries -> {
+    return fromOps(ops.history(entity, from, limit)).thenCompose(page -> tenantsOnly(c, page).thenApply(entries -> {
       List<Views.AuditJson> items = entries.stream().map(Views.AuditJson::of).toList();
-      Long next = entries.size() == limit ? entries.get(entries.size() - 1).sequenceNr() + 1 : null;
+      Long next = page.size() == limit ? page.get(page.size() - 1).sequenceNr() + 1 : null;
       if (lines) {
         HttpResponse r = jsonLinesResponse(items);
         return next == null ? r : r.addHeader(RawHeader.create("X-Next-From", Long.toString(next)));
       }
       return json(200, new Views.HistoryJson(items, next));
-    });
+    }));
+  }
+
+  /** A scoped caller's part of a read of the audit: its containers' events, by incarnation ({@link TenantEvents}). */
+  private CompletionStage<List<BerthOperations.AuditEntry>> tenantsOnly(Call c, List<BerthOperations.AuditEntry> page) {
+    return c.scope().map(scope -> new TenantEvents(scope, ops::containerBefore).filter(page))
+        .orElseGet(() -> CompletableFuture.completedFuture(page));
   }
 
   private CompletionStage<HttpResponse> timeline(Call c) {
@@ -350,7 +356,7 @@ public final class BerthRoutes extends AllDirectives {
     if (!until.isAfter(since)) throw new InvalidFieldException("until", "must be after since (" + since + ")", until.toString());
     int limit = Validation.pageSize(c.query("limit"));
     boolean lines = jsonLines(c);
-    return fromOps(ops.timeline(since, until, limit)).thenApply(entries -> {
+    return fromOps(ops.timeline(since, until, limit)).thenCompose(page -> tenantsOnly(c, page)).thenApply(entries -> {
       List<Views.AuditJson> items = entries.stream().map(Views.AuditJson::of).toList();
       return lines ? jsonLinesResponse(items) : json(200, new Views.Items<>(items));
     });
@@ -374,7 +380,9 @@ public final class BerthRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> events(Call c) {
     Optional<String> offset = c.header("Last-Event-ID").or(() -> c.query("offset")).filter(s -> !s.isEmpty())
         .map(Validation::offset);
-    var source = ops.events(offset).map(BerthRoutes::sse)
+    var all = ops.events(offset);
+    var visible = c.scope().map(scope -> new TenantEvents(scope, ops::containerBefore).filter(all)).orElse(all);
+    var source = visible.map(BerthRoutes::sse)
         .keepAlive(SSE_HEARTBEAT, () -> ByteString.fromString(":\n\n"));
     return done(HttpResponse.create()
         .withEntity(HttpEntities.createChunked(ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM), source))

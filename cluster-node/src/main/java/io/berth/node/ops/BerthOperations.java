@@ -146,6 +146,9 @@ public interface BerthOperations {
   /** The container's state at {@code at}: the fold of its events up to then. */
   CompletionStage<ContainerState> containerAt(ContainerId id, Instant at);
 
+  /** The container's state just before its event {@code sequenceNr}: which incarnation that event belongs to. */
+  CompletionStage<ContainerState> containerBefore(ContainerId id, long sequenceNr);
+
   /** Recomputes every entity's hash chain (or one's) and reports the first broken link of each. */
   CompletionStage<VerifyReport> verify(Optional<EntityRef> entity);
 

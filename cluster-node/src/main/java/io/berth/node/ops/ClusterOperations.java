@@ -372,6 +372,11 @@ public final class ClusterOperations implements BerthOperations {
   }
 
   @Override
+  public CompletionStage<ContainerState> containerBefore(ContainerId id, long sequenceNr) {
+    return guarded(() -> audit.containerStateBefore(id, sequenceNr));
+  }
+
+  @Override
   public CompletionStage<VerifyReport> verify(Optional<EntityRef> entity) {
     if (entity.isPresent()) {
       return audit.verify(entity.get().persistenceId()).thenApply(report -> {

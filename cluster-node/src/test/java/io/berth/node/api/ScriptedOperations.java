@@ -382,6 +382,14 @@ public final class ScriptedOperations implements BerthOperations {
     return CompletableFuture.completedFuture(s == null || at.isBefore(T0) ? ContainerState.empty(id) : s);
   }
 
+  /** The container as it is now, whatever the event: the scripted entries follow no incarnation of their own. */
+  @Override
+  public CompletionStage<ContainerState> containerBefore(ContainerId id, long sequenceNr) {
+    record("containerBefore " + id + " " + sequenceNr, null);
+    ContainerState s = containers.get(id);
+    return CompletableFuture.completedFuture(s == null ? ContainerState.empty(id) : s);
+  }
+
   @Override
   public CompletionStage<VerifyReport> verify(Optional<EntityRef> entity) {
     record("verify " + entity.map(EntityRef::persistenceId).orElse("all"), null);

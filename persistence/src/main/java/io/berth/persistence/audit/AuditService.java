@@ -173,6 +173,16 @@ public final class AuditService {
         .runWith(Sink.fold(ContainerState.empty(id), (state, e) -> state.apply((ContainerEvent) e)), system);
   }
 
+  /**
+   * The container's state just before its event {@code sequenceNr}: the fold of its events 1 to {@code sequenceNr - 1}
+   * (which incarnation an event belongs to, and with what labels, whatever became of the name since).
+   */
+  public CompletionStage<ContainerState> containerStateBefore(ContainerId id, long sequenceNr) {
+    if (sequenceNr < 1) throw new IllegalArgumentException("sequenceNr: must be at least 1, was " + sequenceNr);
+    return history(persistenceId(id), 1).takeWhile(e -> e.sequenceNr() < sequenceNr).map(AuditEntry::event)
+        .runWith(Sink.fold(ContainerState.empty(id), (state, e) -> state.apply((ContainerEvent) e)), system);
+  }
+
   /** The host's state after every event decided at or before {@code at}. */
   public CompletionStage<HostState> hostStateAt(HostId id, Instant at) {
     return eventsUpTo(persistenceId(id), at)
