@@ -10,6 +10,7 @@ import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * What the CLI presents and trusts: a bearer token ({@code --token FILE}, {@code $BERTH_TOKEN}, or the local cluster's
@@ -87,7 +88,8 @@ record Credentials(String token, SSLSocketFactory tls, boolean certificate) {
     TrustManager[] trust = null;
     if (pem != null) {
       try {
-        trust = PemFiles.trustManagers(PemFiles.certificates(pem));
+        X509TrustManager pkix = (X509TrustManager) PemFiles.trustManagers(PemFiles.certificates(pem))[0];
+        trust = new TrustManager[] {new ClusterCaTrust(pkix)};
       } catch (PemFiles.BadPem e) {
         throw CliFailure.usage(source + ": the CA file " + pem + " " + e.getMessage());
       }

@@ -130,6 +130,11 @@ class ApiCredentialsTest {
     otherCa.put("BERTH_CA", dir.resolve("other/ca.pem").toString());
     CliRun o = berth(otherCa, "ct", "list");
     assertEquals(69, o.code(), o.toString());
+    // The CA's certificate, but for another address: node-1's names are node-1 and 127.0.0.1, not localhost.
+    CliRun otherName = berth(Map.of("BERTH_API", server.url.replace("127.0.0.1", "localhost"), "BERTH_CA", dir.resolve("tls/ca.pem").toString(),
+        "BERTH_TOKEN", TOKEN), "ct", "list");
+    assertEquals(69, otherName.code(), otherName.toString());
+    assertTrue(otherName.err().contains("is not for localhost"), "names the address it is not for: " + otherName.err());
     CliRun plain = berth(Map.of("BERTH_API", server.url.replace("https:", "http:"), "BERTH_TOKEN", TOKEN), "ct", "list");
     assertTrue(plain.code() != 0, "plain HTTP to the HTTPS port gets no answer: " + plain);
   }
