@@ -128,6 +128,9 @@ class ApiRolesTest {
     assertEquals(none.err().replace("nosuch-1", "X"), other.err().replace("globex-1", "X"));
     assertEquals(3, berth(acme, "ct", "stop", "globex-1").code());
     assertEquals(3, berth(acme, "ct", "destroy", "globex-1").code());
+    assertEquals(3, berth(acme, "ct", "exec", "globex-1", "--", "/bin/true").code());
+    CliRun audit = berth(acme, "audit", "globex-1");
+    assertEquals(3, audit.code(), "its history answers as a name that does not exist: " + audit);
     assertTrue(server.ops.calls.stream().noneMatch(call -> call.startsWith("stop globex") || call.startsWith("destroy")),
         "only reads reached Berth: " + server.ops.calls);
     assertTrue(server.ops.containers.keySet().stream().anyMatch(id -> id.value().equals("globex-1")), "globex-1 is still there");
