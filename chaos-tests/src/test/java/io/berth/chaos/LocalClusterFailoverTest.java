@@ -216,8 +216,9 @@ class LocalClusterFailoverTest {
     assertEquals("fenced", hostJson("node-2").path("phase").asText());
     bringBack("node-2");
     // Cut off, it could not write to the log; back, it reported what it did: its watchdog (no majority, not fed)
-    // or its node (downed) killed ha-p, whichever came first.
-    await("node-2's report of its fence is in its log", Duration.ofSeconds(30), () -> berth.hostEvents("node-2").stream()
+    // or its node (downed) killed ha-p, whichever came first. Its first ask, right after the restart, can time out
+    // (CI saw it, the JVM stood still 35 s); it asks again 5 s later, then 10 s, 20 s.
+    await("node-2's report of its fence is in its log", Duration.ofSeconds(60), () -> berth.hostEvents("node-2").stream()
         .anyMatch(e -> "HostSelfFenced".equals(e.path("type").asText()) && e.path("details").path("containers").toString().contains("ha-p")));
     assertEquals(List.of(show("ha-p").path("host").asText()), hostsRunning("ha-p"), "one copy after node-2 came back");
   }

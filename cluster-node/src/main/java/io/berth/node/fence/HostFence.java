@@ -115,7 +115,8 @@ public final class HostFence {
     if (!stood.isZero()) {
       log.warn("this node's JVM stood still for {} ms (longer than berth.fencing.ha-deadline {} and a feed): it acts on no container until it"
           + " knows it is still a member", stood.toMillis(), settings.haDeadline());
-    }    if (!healthy) {
+    }
+    if (!healthy) {
       if (feeding) log.warn("not feeding the watchdog any more: {}; it fences this host's containers within {}", why, lastDeadline);
       feeding = false;
       return;
