@@ -805,10 +805,18 @@ public final class ContainerEntity extends EventSourcedBehavior<Object, Containe
     return Effect().persist(events.events()).thenRun(this::startIfDueHere).thenReply(c.replyTo(), Done::new);
   }
 
-  /** After a failover or recovery: the start it left pending runs now if the entity is on the new host already. */
+  /**
+   * After a failover or recovery: the start it left pending runs now if the entity is on the new host already, else
+   * where the entity next recovers, on the new host, once its shard has moved there (the next rebalance). Sharding
+   * starts it there only when a message reaches it, and one that comes while the shard is handed off can be dropped
+   * (CI saw a recovered container start only when asked again 30 s later): so it is woken a few times meanwhile.
+   */
   private void startIfDueHere(ContainerState state) {
-    if (state instanceof Live l && onOwnHost(l) && l.data().pending().map(p -> p.operation() == Operation.START).orElse(false)) {
+    if (!(state instanceof Live l) || !l.data().pending().map(p -> p.operation() == Operation.START).orElse(false)) return;
+    if (onOwnHost(l)) {
       runStart(l.data());
+    } else {
+      deps.migration().wake(id);
     }
   }
 

@@ -585,6 +585,26 @@ class ContainerEntityTest {
     testKit.stop(there);
   }
 
+  @Test
+  void aRecoveryConfirmedWhereTheEntityIsNotOnTheNewHostWakesItThereInsteadOfStartingIt() {
+    define(RestartPolicy.NEVER);
+    start();
+    // The entity answers on node-3 while the recovery puts the container on node-2: the start waits for the shard's
+    // move, and a message must reach the entity there (one sent during the hand-off can be dropped).
+    HostId elsewhere = HostId.of("node-3");
+    ScriptedMigration migration = new ScriptedMigration(runtime, testKit.createTestProbe());
+    ActorRef<ContainerCommand> onNode3 = testKit.spawn(ContainerEntity.create(ID.value(), new ContainerEntity.Deps(elsewhere, runtime, blocking,
+        execs, Clock.systemUTC(), e -> Set.of("berth"), migration, migration, io.berth.node.migration.MigrationSettings.DEFAULT)));
+    onNode3.tell(new ContainerCommand.MarkLost(HOST, "host node-1 was fenced", ALICE, probe.ref()));
+    assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    int before = runtime.calls.size();
+    onNode3.tell(new ContainerCommand.Recover(HostId.of("node-2"), true, "ct recover --empty", 2, ALICE, probe.ref()));
+    assertInstanceOf(ContainerReply.Done.class, probe.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals(List.of("wake " + ID), migration.calls, "woken where its shard goes");
+    assertEquals(before, runtime.calls.size(), "nothing started on node-3: " + runtime.calls);
+    testKit.stop(onNode3);
+  }
+
   private <S extends ContainerState> S awaitState(Class<S> type) {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (System.nanoTime() < deadline) {
