@@ -50,27 +50,6 @@ import org.slf4j.LoggerFactory;
  * {@link #REPLY_TIMEOUT} for the reply.
  */
 public final class Watchdog implements AutoCloseable {
-  /**
-   * Runs the launcher. An exec can fail with ETXTBSY ("Text file busy") while another thread of this JVM forks at the
-   * moment the binary was just written (the child holds the write descriptor until it execs): seen in CI. It is run
-   * again a few times, 50 ms apart; nothing was started by a failed exec.
-   */
-  private static Commands.Result launch(List<String> argv) {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return Commands.run(argv, null, LAUNCH_TIMEOUT);
-      } catch (java.io.UncheckedIOException e) {
-        if (attempt >= 5 || !String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage()).contains("Text file busy")) throw e;
-        try {
-          Thread.sleep(50);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
-    }
-  }
-
   private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
   /** Where the Maven build puts the compiled watchdog inside the module's jar. */
   public static final String RESOURCE = "/io/berth/isolation/native/berth-watchdog";
@@ -127,7 +106,7 @@ public final class Watchdog implements AutoCloseable {
     CgroupFiles host = CgroupFiles.host();
     List<String> argv = List.of(binary.toString(), dataRoot.toString(), CgroupFiles.SYS_FS_CGROUP.toString(), config.cgroupRoot(),
         host.version() == CgroupVersion.V1 ? "v1" : "v2", Long.toString(ms));
-    Commands.Result r = launch(argv);
+    Commands.Result r = Commands.run(argv, null, LAUNCH_TIMEOUT);
     String line = r.stdout().strip();
     if (r.ok() && line.startsWith("ok ")) {
       int pid = Integer.parseInt(line.substring(3).strip());

@@ -70,13 +70,7 @@ public final class Commands {
   }
 
   public static Running start(List<String> argv, byte[] stdin, Duration timeout, int maxOutput) {
-    ProcessBuilder pb = new ProcessBuilder(argv);
-    Process p;
-    try {
-      p = pb.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("start " + argv.get(0), e);
-    }
+    Process p = exec(new ProcessBuilder(argv));
     try (OutputStream in = p.getOutputStream()) {
       if (stdin != null) in.write(stdin);
     } catch (IOException e) {
@@ -84,6 +78,33 @@ public final class Commands {
     }
     return new Running(List.copyOf(argv), p, maxOutput, System.nanoTime() + timeout.toNanos());
   }
+
+  /**
+   * Starts the process. An exec can fail with ETXTBSY ("Text file busy") when the binary was written just before and
+   * another thread of this JVM forked meanwhile: the child holds the write descriptor until it execs (seen in CI, with
+   * the helpers Berth installs at start). Nothing was started by a failed exec, so it is tried again, up to 5 times
+   * 50 ms apart.
+   */
+  private static Process exec(ProcessBuilder pb) {
+    String program = pb.command().get(0);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return pb.start();
+      } catch (IOException e) {
+        if (attempt >= TEXT_BUSY_ATTEMPTS || !String.valueOf(e.getMessage()).contains("Text file busy")) {
+          throw new UncheckedIOException("start " + program, e);
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new UncheckedIOException("start " + program, new java.io.InterruptedIOException("interrupted while the binary was busy"));
+      }
+    }
+  }
+
+  private static final int TEXT_BUSY_ATTEMPTS = 5;
 
   /** A tool started by {@link #start}: await it once (an undo may await it too: the second call answers the same). */
   public static final class Running {

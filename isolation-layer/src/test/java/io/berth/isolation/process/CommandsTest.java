@@ -3,11 +3,17 @@ package io.berth.isolation.process;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.berth.isolation.nativ.Syscalls;
+import java.io.FileOutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -54,6 +60,43 @@ class CommandsTest {
     assertFalse(r.timedOut());
     assertFalse(r.truncated());
     assertEquals("/bin/sh -c cat; echo oops >&2; exit 3 exited 3: oops", r.describe());
+  }
+
+  /**
+   * A binary still open for writing cannot be executed (ETXTBSY): as when another thread forked just after it was
+   * written and the child still holds the descriptor. The exec is tried again and runs once the writer has closed it;
+   * held open for good, it fails after the tries, saying so.
+   */
+  @Test
+  void aBinaryStillOpenForWritingRunsOnceClosedAndFailsSayingSoWhenItStaysOpen() throws Exception {
+    Path dir = Files.createTempDirectory("commands-busy");
+    Path echo = dir.resolve("echo");
+    try {
+      Files.copy(Path.of("/bin/echo"), echo);
+      Files.setPosixFilePermissions(echo, PosixFilePermissions.fromString("rwxr-xr-x"));
+      FileOutputStream writer = new FileOutputStream(echo.toFile(), true);
+      Thread closer = new Thread(() -> {
+        try {
+          Thread.sleep(80);
+          writer.close();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      closer.start();
+      Commands.Result r = Commands.run(List.of(echo.toString(), "ran"), null, BOUND);
+      closer.join(BOUND.toMillis());
+      assertEquals("ran\n", r.stdout(), r.describe());
+
+      try (FileOutputStream held = new FileOutputStream(echo.toFile(), true)) {
+        UncheckedIOException e = assertThrows(UncheckedIOException.class,
+            () -> Commands.run(List.of(echo.toString(), "never"), null, BOUND));
+        assertTrue(e.getCause().getMessage().contains("Text file busy"), e.getCause().getMessage());
+      }
+    } finally {
+      Files.deleteIfExists(echo);
+      Files.deleteIfExists(dir);
+    }
   }
 
   @Test
