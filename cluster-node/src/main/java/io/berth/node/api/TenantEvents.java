@@ -1,5 +1,7 @@
 package io.berth.node.api;
 
+import static io.berth.persistence.audit.AuditService.CONTAINER_PREFIX;
+
 import io.berth.node.ops.BerthOperations.AuditEntry;
 import io.berth.protocol.access.TokenScope;
 import io.berth.protocol.container.ContainerEvent;
@@ -59,10 +61,10 @@ final class TenantEvents {
 
   /** Whether the caller may read {@code entry}; call in the read's order, one at a time. */
   CompletionStage<Boolean> admits(AuditEntry entry) {
-    if (!entry.persistenceId().startsWith("container|") || !(entry.event() instanceof ContainerEvent event)) {
+    if (!entry.persistenceId().startsWith(CONTAINER_PREFIX) || !(entry.event() instanceof ContainerEvent event)) {
       return CompletableFuture.completedFuture(false);
     }
-    ContainerId id = ContainerId.of(entry.persistenceId().substring("container|".length()));
+    ContainerId id = ContainerId.of(entry.persistenceId().substring(CONTAINER_PREFIX.length()));
     Followed before = followed.get(entry.persistenceId());
     CompletionStage<ContainerState> state = before != null && before.sequenceNr() == entry.sequenceNr() - 1
         ? CompletableFuture.completedFuture(before.state()) : stateBefore.apply(id, entry.sequenceNr());
