@@ -67,6 +67,7 @@ public final class BerthRoutes extends AllDirectives {
   static final ContentType JSON_LINES = ContentTypes.create(MediaTypes.applicationWithFixedCharset("jsonl",
       org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8));
   private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BerthRoutes.class);
   private static final Pattern PRINCIPAL = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
 
   /** What a 503 asks the client to wait before trying again: about the journal's health probe and its reconnect. */
@@ -702,9 +703,27 @@ public final class BerthRoutes extends AllDirectives {
         throw new CompletionException(new ProblemException(Problem.of("journal-unavailable", "Journal unavailable", 503, cause.getMessage(),
             "journal", "must answer: try again after Retry-After")));
       }
+      if (cause instanceof java.util.concurrent.TimeoutException) {
+        LOG.warn("a request was answered 503: {}", cause.getMessage());
+        throw new CompletionException(new ProblemException(Problem.of("unavailable", "Unavailable", 503, noAnswer(cause), "", "")));
+      }
       throw new CompletionException(new ProblemException(Problem.of("unavailable", "Unavailable", 503,
           "Berth could not complete the request: " + cause.getMessage(), "", "")));
     });
+  }
+
+  private static final Pattern ASKED_FOR = Pattern.compile("after \\[(\\d+) ms\\]");
+
+  /**
+   * What a timed-out ask means to the caller. Pekko's text names actor paths and message classes (kept in the node's
+   * log): an entity that did not answer is one that is starting, recovering its log, or moving with its shard.
+   */
+  static String noAnswer(Throwable timeout) {
+    java.util.regex.Matcher m = ASKED_FOR.matcher(String.valueOf(timeout.getMessage()));
+    long ms = m.find() ? Long.parseLong(m.group(1)) : -1;
+    String within = ms < 0 ? " in time" : ms % 1000 == 0 ? " within " + ms / 1000 + " s" : " within " + ms + " ms";
+    return "Berth could not complete the request: the part of the cluster that holds it did not answer" + within
+        + " (it may be starting, recovering its log, or moving to another host); try again";
   }
 
   static Problem toProblem(Throwable t) {

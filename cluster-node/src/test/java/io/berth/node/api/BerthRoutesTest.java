@@ -240,10 +240,15 @@ class BerthRoutesTest {
   }
 
   @Test
-  void aFailedFutureIs503() throws Exception {
-    ops.override.set(CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("ask timed out after 5 s")));
+  void aFailedFutureIs503AndATimedOutAskSaysWhatItMeans() throws Exception {
+    ops.override.set(CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("Ask timed out on [EntityRef(EntityTypeKey"
+        + "[io.berth.protocol.container.ContainerCommand](container), web-1)] after [5000 ms]. Message of type [x.Create].")));
     JsonNode p = problem(send("POST", "/v1/containers", "{\"name\":\"web-1\",\"template\":\"busybox\"}"), 503, "unavailable", "");
-    assertTrue(p.get("detail").asText().contains("ask timed out"), p.toString());
+    assertEquals("Berth could not complete the request: the part of the cluster that holds it did not answer within 5 s (it may be"
+        + " starting, recovering its log, or moving to another host); try again", p.get("detail").asText());
+    ops.override.set(CompletableFuture.failedFuture(new IllegalStateException("host node-2 has no migration agent")));
+    JsonNode other = problem(send("POST", "/v1/containers", "{\"name\":\"web-2\",\"template\":\"busybox\"}"), 503, "unavailable", "");
+    assertEquals("Berth could not complete the request: host node-2 has no migration agent", other.get("detail").asText());
   }
 
   @Test
