@@ -774,12 +774,23 @@ public final class IsolationLayer implements AutoCloseable {
     // cgroup file holds it); the cgroup holds the rest.
     Limits limits = null;
     if (cgroups.exists(id.value())) {
-      Limits kernel = cgroups.read(id.value());
-      limits = kernel.withDiskBytes(r.limits().diskBytes()).withCpuGuaranteeMillis(Math.min(r.limits().cpuGuaranteeMillis(), kernel.cpuMillis()));
+      try {
+        Limits kernel = cgroups.read(id.value());
+        limits = kernel.withDiskBytes(r.limits().diskBytes()).withCpuGuaranteeMillis(Math.min(r.limits().cpuGuaranteeMillis(), kernel.cpuMillis()));
+      } catch (io.berth.isolation.cgroup.CgroupException e) {
+        // Destroyed meanwhile (its cgroup went between the check and the read): no limits, as for one without a cgroup.
+        // A cgroup still there that cannot be read is a real failure.
+        if (cgroups.exists(id.value())) throw e;
+      }
     }
     return new ContainerInfo(id, running ? ContainerStatus.RUNNING : ContainerStatus.STOPPED, running ? r.initPid() : 0,
         r.hostname(), r.command(), r.templateDigest(), limits, r.network(), r.veth().filter(network::linkExists),
         store.rootfs(id), cgroups.path(id.value()), r.mac());
+  }
+
+  /** The containers with a directory under this data root, not inspected (a cheap listing). */
+  public List<ContainerId> ids() {
+    return List.copyOf(store.ids());
   }
 
   /** Every container with a directory under this data root, inspected. */

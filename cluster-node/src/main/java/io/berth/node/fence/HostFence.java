@@ -1,6 +1,5 @@
 package io.berth.node.fence;
 
-import io.berth.isolation.ContainerInfo;
 import io.berth.isolation.IsolationLayer;
 import io.berth.isolation.fence.FenceRecord;
 import io.berth.isolation.fence.Watchdog;
@@ -226,14 +225,26 @@ public final class HostFence {
     return holdsShared ? settings.haDeadline() : settings.localDeadline();
   }
 
-  /** Reads from the layer whether any container this host holds has its disk image on the shared root. */
+  /**
+   * Reads from the layer whether any container this host holds has its disk image on the shared root. When it cannot
+   * tell (a container destroyed while listed, a store it cannot read), the short deadline is the safe answer; it never
+   * throws, as it runs on every tick (CI saw a listing that met a half-destroyed container end the ticks for good).
+   */
   private void recheckShared() {
     sharedCheckedAt = System.nanoTime();
     holdsShared = false;
     if (sharedRoot.isEmpty()) return;
-    for (ContainerInfo c : layer.list()) {
+    List<ContainerId> ids;
+    try {
+      ids = layer.ids();
+    } catch (RuntimeException e) {
+      log.warn("cannot list this host's containers to choose the watchdog's deadline (the short one holds): {}", e.getMessage());
+      holdsShared = true;
+      return;
+    }
+    for (ContainerId id : ids) {
       try {
-        if (layer.diskImage(c.id()).startsWith(sharedRoot.get())) holdsShared = true;
+        if (layer.diskImage(id).startsWith(sharedRoot.get())) holdsShared = true;
       } catch (RuntimeException e) {
         holdsShared = true; // cannot tell: the short deadline is the safe one
       }
