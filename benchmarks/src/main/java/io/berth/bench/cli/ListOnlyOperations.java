@@ -191,6 +191,11 @@ final class ListOnlyOperations implements BerthOperations {
   }
 
   @Override
+  public CompletionStage<ContainerState> containerBefore(ContainerId id, long sequenceNr) {
+    return notHere();
+  }
+
+  @Override
   public CompletionStage<VerifyReport> verify(Optional<EntityRef> entity) {
     return notHere();
   }
