@@ -34,6 +34,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -719,7 +720,7 @@ public final class BerthRoutes extends AllDirectives {
    * log): an entity that did not answer is one that is starting, recovering its log, or moving with its shard.
    */
   static String noAnswer(Throwable timeout) {
-    java.util.regex.Matcher m = ASKED_FOR.matcher(String.valueOf(timeout.getMessage()));
+    Matcher m = ASKED_FOR.matcher(String.valueOf(timeout.getMessage()));
     long ms = m.find() ? Long.parseLong(m.group(1)) : -1;
     String within = ms < 0 ? " in time" : ms % 1000 == 0 ? " within " + ms / 1000 + " s" : " within " + ms + " ms";
     return "Berth could not complete the request: the part of the cluster that holds it did not answer" + within

@@ -62,7 +62,8 @@ public final class FenceReports {
           log.warn("could not record in the log what the {} fenced at {} (attempt {}, record {} kept, asked again in {}): {}", r.by(),
               r.fencedAt(), attempt, r.file().getFileName(), pause, error != null ? error.toString() : reply);
           try {
-            Duration next = pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : pause.multipliedBy(2);
+            Duration doubled = pause.multipliedBy(2);
+            Duration next = doubled.compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : doubled;
             system.scheduler().scheduleOnce(pause, () -> attempt(r, attempt + 1, next, recorded), system.executionContext());
           } catch (IllegalStateException stopping) {
             log.warn("the node is stopping: what the {} fenced at {} is reported at its next start (record {})", r.by(), r.fencedAt(),
