@@ -153,6 +153,11 @@ public final class BerthNode implements AutoCloseable {
     return services.apiPort();
   }
 
+  /** This host's isolation layer (what its kernel holds). */
+  public IsolationLayer layer() {
+    return layer;
+  }
+
   /**
    * The JVM exits. When Pekko's coordinated shutdown for another reason than the JVM's exit is what exits it (this
    * node was downed, and {@code exit-jvm} is on), it calls System.exit from the actor system's termination and

@@ -215,6 +215,46 @@ class ThreeNodeTest {
     }
   }
 
+  /**
+   * A copy a host's kernel holds while the log places the container on another host (CI's chaos run found one a
+   * move's restore left running) is removed there by that host's sweep, two sweeps after it is first seen; the
+   * container's own copy on its host runs on, untouched.
+   */
+  @Test
+  void aCopyTheLogPlacesOnAnotherHostIsRemovedByThatHostsSweep() throws Exception {
+    ClusterOperations ops = nodes.get(0).node().services().operations();
+    awaitAllHosts(ops);
+    String name = nodes.get(0).unique("twin");
+    ContainerId id = ContainerId.of(name);
+    HostId home = HostId.of(nodes.get(1).hostId());
+    TestNode other = nodes.get(2);
+    io.berth.isolation.IsolationLayer otherKernel = other.node().layer();
+    try {
+      ContainerState.Running running = createdRunning(ops, pinned(name, home));
+      var s = other.node().settings();
+      otherKernel.prepare(running.data().spec(), new io.berth.isolation.NetworkAttachment(running.data().address(), running.data().prefixLength(),
+          s.bridgeAddress(), s.bridge()));
+      long strayPid = otherKernel.start(id);
+      Path strayProcs = other.cgroupFile("pids", name, "cgroup.procs");
+      assertTrue(Files.readAllLines(strayProcs).contains(String.valueOf(strayPid)), "precondition: " + other.hostId() + " runs a copy as " + strayPid);
+
+      HostRequirements.await(other.hostId() + "'s sweep removes the copy its log places on " + home + " (pid " + strayPid + ", " + strayProcs
+          + ")", Duration.ofSeconds(75), () -> otherKernel.inspect(id).status() == io.berth.isolation.ContainerStatus.ABSENT);
+      assertFalse(Files.exists(strayProcs.getParent()), "its cgroup is gone: " + strayProcs.getParent());
+      assertFalse(Files.exists(Path.of("/proc/" + strayPid)), "its init " + strayPid + " is gone");
+
+      Path homeProcs = nodeOf(home).cgroupFile("pids", name, "cgroup.procs");
+      assertTrue(Files.readAllLines(homeProcs).contains(String.valueOf(running.pid())), "the copy on its host " + home + " runs on as "
+          + running.pid());
+      ContainerState shown = await(ops.get(id));
+      assertInstanceOf(ContainerState.Running.class, shown, "the log still says it runs on " + home + ": " + shown);
+      assertFalse(other.mountsMention(name), "no mount of " + name + " is left on " + other.hostId());
+    } finally {
+      if (otherKernel.inspect(id).status() != io.berth.isolation.ContainerStatus.ABSENT) otherKernel.destroy(id);
+      await(ops.destroy(id, OPS));
+    }
+  }
+
   private static ContainerSpec pinned(String name, HostId host) {
     return new ContainerSpec(ContainerId.of(name), TemplateRef.of("busybox"), null, List.of("/bin/sleep", "3600"),
         Limits.DEFAULT.withMemoryBytes(16L << 20).withCpuMillis(100).withPids(32), RestartPolicy.NEVER, null,

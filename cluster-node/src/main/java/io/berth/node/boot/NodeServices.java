@@ -135,7 +135,7 @@ public final class NodeServices {
     system.systemActorOf(TemplateAgent.create(s.hostId(), layer, blocking,
         io.berth.node.template.BuildNetwork.fromConfig(system.settings().config())), "templates", org.apache.pekko.actor.typed.Props.empty());
     system.systemActorOf(io.berth.node.migration.MigrationAgent.create(s.hostId(), layer, s.bridge(), s.bridgeAddress(), s.clusterAddress(),
-        s.migration(), directory, blocking, source), "migrations", org.apache.pekko.actor.typed.Props.empty());
+        s.migration(), directory, blocking, source, s.sharedRoot()), "migrations", org.apache.pekko.actor.typed.Props.empty());
     ClusterOperations operations = new ClusterOperations(system, directory, audit, new ClusterTemplates(system), s.sagas(), s.fencing(),
         new io.berth.node.checkpoint.StoreCheckpoints(layer.checkpoints()), io.berth.node.access.ClusterAccess.start(system, clock));
     system.systemActorOf(io.berth.node.drain.DrainDriver.create(operations), "drains", org.apache.pekko.actor.typed.Props.empty());

@@ -39,10 +39,7 @@ public final class HostReturn {
       }
       String why = placed.map(h -> "the log places it on " + h + " now").orElse("the log holds no such container any more");
       try {
-        boolean shared = sharedRoot.isPresent() && layer.diskImage(id).startsWith(sharedRoot.get());
-        if (shared) layer.forget(id);
-        else layer.destroy(id);
-        removed.add(id + ": " + why + (shared ? " (its shared disk image left to it)" : " (its local disk deleted)"));
+        removed.add(id + ": " + why + " (" + removeCopy(layer, id, sharedRoot) + ")");
       } catch (RuntimeException e) {
         log.error("container {}: cannot remove the stale copy on this returning host ({}): {}", id, why, e.getMessage());
         throw new IllegalStateException("host " + me + " came back fenced but cannot remove its stale copy of container " + id + ": "
@@ -51,5 +48,16 @@ public final class HostReturn {
     }
     if (!removed.isEmpty()) log.warn("host {} came back fenced: removed {} stale copies: {}", me, removed.size(), removed);
     return removed;
+  }
+
+  /**
+   * Removes this host's copy of a container the log places elsewhere: a shared disk image stays (the container's
+   * host may be writing it), a local one is deleted (the container runs on another disk). Says which.
+   */
+  static String removeCopy(IsolationLayer layer, ContainerId id, Optional<Path> sharedRoot) {
+    boolean shared = sharedRoot.isPresent() && layer.diskImage(id).startsWith(sharedRoot.get());
+    if (shared) layer.forget(id);
+    else layer.destroy(id);
+    return shared ? "its shared disk image left to it" : "its local disk deleted";
   }
 }

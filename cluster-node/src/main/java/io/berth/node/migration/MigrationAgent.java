@@ -98,7 +98,7 @@ public final class MigrationAgent {
    * @param transferHost the address this node's receivers listen on (its cluster address: the other nodes reach it)
    */
   public static Behavior<MigrationCommand> create(HostId host, IsolationLayer layer, String bridge, String gateway, String transferHost,
-      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking, SourceRuntime source) {
+      MigrationSettings settings, ActorRef<DirectoryCommand> directory, Executor blocking, SourceRuntime source, Optional<Path> sharedRoot) {
     return Behaviors.setup(ctx -> {
       removeReceivedDisks(layer, ctx.getLog());
       for (long pid : io.berth.isolation.PageServer.endLeftovers(settings.workDir().resolve(host.value()))) {
@@ -106,6 +106,7 @@ public final class MigrationAgent {
       }
       ctx.getSystem().receptionist().tell(Receptionist.register(keyFor(host), ctx.getSelf()));
       MigrationAgent agent = new MigrationAgent(ctx.getSystem(), host, layer, bridge, gateway, transferHost, settings, directory, blocking, source);
+      agent.sweepStrays(new io.berth.node.fence.StrayCopies(layer, host, sharedRoot, agent::readDirectory, agent::entityState, agent::movingHere));
       return Behaviors.receiveMessage(message -> {
         agent.handle(message);
         return Behaviors.same();
@@ -212,17 +213,33 @@ public final class MigrationAgent {
         postCopyRefusal);
   }
 
-  /** Runs the container from what arrived: restored (live), or set up on its disk and started (cold). */
+  /**
+   * Runs the container from what arrived: restored (live), or set up on its disk and started (cold). The restore
+   * claims the container first ({@code restoring}: a status asked meanwhile answers that it restores, a discard
+   * waits) and then takes the migration's receiver for its own ({@code incoming}), so a discard that came first
+   * leaves it nothing to run from: a restore and a discard of one move never both go ahead. CI's chaos run saw a
+   * status answered "nothing here" while a restore was about to begin, the move undone, and the restore then run a
+   * copy the log placed nowhere.
+   */
   private MigrationReply restore(MigrationCommand.Restore c) {
+    ContainerId id = c.container();
+    if (!restoring.add(id)) return new MigrationReply.Holds(c.migrationId(), host, Holding.RESTORING, 0, 0, "");
+    try {
+      return restoreClaimed(c);
+    } finally {
+      restoring.remove(id);
+    }
+  }
+
+  private MigrationReply restoreClaimed(MigrationCommand.Restore c) {
     ContainerId id = c.container();
     ContainerInfo info = layer.inspect(id);
     if (info.status() == ContainerStatus.RUNNING) return new MigrationReply.Holds(c.migrationId(), host, Holding.RUNNING, info.initPid(), 0, lostMemory(c.migrationId()));
-    Incoming in = incoming.get(c.migrationId());
+    Incoming in = incoming.remove(c.migrationId());
     if (in == null) {
       throw new IllegalStateException("host " + host + " has no receiver for migration " + c.migrationId()
-          + " (its node restarted since the preflight): nothing to run it from");
+          + " (its node restarted since the preflight, or the move was discarded): nothing to run it from");
     }
-    if (!restoring.add(id)) return new MigrationReply.Holds(c.migrationId(), host, Holding.RESTORING, 0, 0, "");
     in.receiver().close();
     MigrationCommand.Prepare p = in.prepare();
     long start = System.nanoTime();
@@ -263,11 +280,9 @@ public final class MigrationAgent {
       }
       throw e;
     } finally {
-      incoming.remove(c.migrationId());
       if (in.pageServer() != null) in.pageServer().close();
       // Post-copy's daemon works in the images directory until its end (finishPostCopy removes it then).
       if (!postCopies.containsKey(c.migrationId())) IsolationSource.deleteTree(in.imagesDir().getParent());
-      restoring.remove(id);
     }
   }
 
@@ -356,13 +371,7 @@ public final class MigrationAgent {
     Optional<HostId> placed = await(AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, r -> new DirectoryCommand.Locate(c.container(), r),
         settings.stepTimeout(), system.scheduler()), "ask the directory where container " + c.container() + " belongs")
         instanceof DirectoryReply.Located l ? l.host() : Optional.empty();
-    if (restoring.contains(c.container())) {
-      throw new IllegalStateException("the restore of container " + c.container() + " runs on host " + host + " now: ask again once it ended");
-    }
-    if (placed.map(host::equals).orElse(false)) {
-      throw new IllegalStateException("the directory places container " + c.container() + " on host " + host + ": it is not a leftover of migration "
-          + c.migrationId() + ", nothing was removed");
-    }
+    // The receiver first: a restore that has not taken it yet finds none and runs nothing (see restore).
     Incoming in = incoming.remove(c.migrationId());
     if (in != null) {
       in.receiver().close();
@@ -374,9 +383,64 @@ public final class MigrationAgent {
         throw new java.io.UncheckedIOException("remove the received disk image " + in.diskImage(), e);
       }
     }
+    if (restoring.contains(c.container())) {
+      throw new IllegalStateException("the restore of container " + c.container() + " runs on host " + host + " now: ask again once it ended");
+    }
+    if (placed.map(host::equals).orElse(false)) {
+      throw new IllegalStateException("the directory places container " + c.container() + " on host " + host + ": it is not a leftover of migration "
+          + c.migrationId() + ", nothing was removed");
+    }
     if (layer.inspect(c.container()).status() != ContainerStatus.ABSENT) layer.destroy(c.container());
     log.info("migration {}: host {} discarded what it held of container {}", c.migrationId(), host, c.container());
     return new MigrationReply.Holds(c.migrationId(), host, Holding.NOTHING, 0, 0, "");
+  }
+
+  // --- stray copies --------------------------------------------------------------------------------
+
+  /**
+   * Every {@link io.berth.node.fence.StrayCopies#SWEEP_EVERY}, on the blocking executor, one sweep at a time: the
+   * copies of moves that ended without them (and any other the log places elsewhere) are found and removed here,
+   * where what a move to this host holds is known.
+   */
+  private void sweepStrays(io.berth.node.fence.StrayCopies strays) {
+    java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
+    Duration every = io.berth.node.fence.StrayCopies.SWEEP_EVERY;
+    var timer = system.scheduler().scheduleWithFixedDelay(every, every, () -> {
+      if (!running.compareAndSet(false, true)) return;
+      CompletableFuture.runAsync(strays::sweep, blocking).whenComplete((done, error) -> {
+        running.set(false);
+        if (error != null) log.warn("host {}: the sweep for stray copies failed: {}", host, error.toString());
+      });
+    }, system.executionContext());
+    system.getWhenTerminated().thenRun(timer::cancel);
+  }
+
+  /** Whether a move to this host holds the container here now: its receiver is open, or its restore runs. */
+  private boolean movingHere(ContainerId id) {
+    return restoring.contains(id) || incoming.values().stream().anyMatch(in -> in.prepare().spec().id().equals(id));
+  }
+
+  private Optional<io.berth.protocol.directory.DirectoryState> readDirectory() {
+    try {
+      DirectoryReply reply = await(AskPattern.<DirectoryCommand, DirectoryReply>ask(directory, DirectoryCommand.Read::new, settings.stepTimeout(),
+          system.scheduler()), "read the directory");
+      return reply instanceof DirectoryReply.Snapshot snapshot ? Optional.of(snapshot.state()) : Optional.empty();
+    } catch (IllegalStateException e) {
+      log.debug("host {}: the sweep for stray copies cannot read the directory: {}", host, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private Optional<io.berth.protocol.container.ContainerState> entityState(ContainerId id) {
+    try {
+      var reply = await(org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(system)
+          .entityRefFor(io.berth.node.container.ContainerEntity.TYPE_KEY, id.value())
+          .ask(io.berth.protocol.container.ContainerCommand.Get::new, settings.stepTimeout()), "ask container " + id + "'s entity");
+      return reply instanceof io.berth.protocol.container.ContainerReply.Done done ? Optional.of(done.state()) : Optional.empty();
+    } catch (IllegalStateException e) {
+      log.debug("host {}: the sweep for stray copies had no answer from container {}'s entity: {}", host, id, e.getMessage());
+      return Optional.empty();
+    }
   }
 
   // --- helpers -----------------------------------------------------------------------------------
