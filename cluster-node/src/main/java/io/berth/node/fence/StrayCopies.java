@@ -108,6 +108,7 @@ public final class StrayCopies {
 
   static Optional<String> strayBecause(ContainerState state, HostId me) {
     if (!(state instanceof ContainerState.Live live) || state instanceof ContainerState.Migrating) return Optional.empty();
+    if (live.data().pending().isPresent()) return Optional.empty(); // an operation under way (a destroy tearing it down) decides
     if (state instanceof ContainerState.Destroyed) return Optional.of("its log says it was destroyed");
     Optional<HostId> host = live.data().host();
     if (host.isEmpty() || host.get().equals(me)) return Optional.empty();

@@ -30,6 +30,15 @@ class StrayCopiesTest {
   }
 
   @Test
+  void anOperationUnderWayDecidesItself() {
+    ContainerData d = data(OTHER);
+    ContainerData destroying = new ContainerData(d.spec(), d.host(), d.address(), d.prefixLength(),
+        Optional.of(new io.berth.protocol.container.Pending(io.berth.protocol.container.Operation.DESTROY, "c-1", Instant.EPOCH)), d.lastExit(),
+        d.lastError(), d.restartAttempts(), d.lastReservation(), d.lastEventHash(), d.updatedAt(), d.lastMigration());
+    assertTrue(StrayCopies.strayBecause(new ContainerState.Destroyed(destroying), ME).isEmpty(), "a destroy still tearing it down");
+  }
+
+  @Test
   void aNameTheLogHoldsNothingOfDecidesNothing() {
     assertTrue(StrayCopies.strayBecause(new ContainerState.Empty(ContainerId.of("ch-3"), 0, ""), ME).isEmpty(),
         "a log that holds nothing of the name may be one that failed to read: the copy stays");
