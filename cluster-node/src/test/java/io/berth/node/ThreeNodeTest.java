@@ -249,6 +249,17 @@ class ThreeNodeTest {
       ContainerState shown = await(ops.get(id));
       assertInstanceOf(ContainerState.Running.class, shown, "the log still says it runs on " + home + ": " + shown);
       assertFalse(other.mountsMention(name), "no mount of " + name + " is left on " + other.hostId());
+      // The host's log says what ran there and why it went: what ran where stays answerable.
+      AuditService audit = new AuditService(other.node().system());
+      HostRequirements.await(other.hostId() + "'s log records the removal of its copy of " + name, Duration.ofSeconds(30), () -> {
+        try {
+          return await(audit.history(AuditService.persistenceId(HostId.of(other.hostId())), 1, 10_000)).entries().stream()
+              .anyMatch(e -> e.event() instanceof io.berth.protocol.host.HostEvent.StrayCopyRemoved r && r.container().equals(id)
+                  && r.found().equals("sweep") && !r.diskKept() && r.why().contains(home.value()));
+        } catch (Exception e) {
+          return false;
+        }
+      });
     } finally {
       if (otherKernel.inspect(id).status() != io.berth.isolation.ContainerStatus.ABSENT) otherKernel.destroy(id);
       await(ops.destroy(id, OPS));

@@ -106,7 +106,9 @@ public final class NodeServices {
           fenced.by(), fenced.evidence());
       DirectoryState dir = ((DirectoryReply.Snapshot) await("read the directory", AskPattern.<DirectoryCommand, DirectoryReply>ask(directory,
           DirectoryCommand.Read::new, Duration.ofSeconds(30), system.scheduler()), timeout)).state();
-      io.berth.node.fence.HostReturn.removeStaleCopies(layer, dir, s.hostId(), s.sharedRoot());
+      var removed = io.berth.node.fence.HostReturn.removeStaleCopies(layer, dir, s.hostId(), s.sharedRoot());
+      var reports = new io.berth.node.fence.StrayReports(system, s.hostId());
+      removed.forEach(copy -> reports.report(copy, "return"));
       rejoin(sharding, s, timeout);
       reply = register(sharding, s, capacity, incarnation, timeout);
       if (reply instanceof HostReply.Refused refused) {

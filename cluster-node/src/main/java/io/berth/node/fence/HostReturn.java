@@ -25,9 +25,9 @@ public final class HostReturn {
 
   private HostReturn() {}
 
-  /** Returns the containers removed, each "name: why". */
-  public static List<String> removeStaleCopies(IsolationLayer layer, DirectoryState directory, HostId me, Optional<Path> sharedRoot) {
-    List<String> removed = new ArrayList<>();
+  /** Returns the copies removed. */
+  public static List<RemovedCopy> removeStaleCopies(IsolationLayer layer, DirectoryState directory, HostId me, Optional<Path> sharedRoot) {
+    List<RemovedCopy> removed = new ArrayList<>();
     for (ContainerInfo c : layer.list()) {
       ContainerId id = c.id();
       Optional<HostId> placed = directory.hostOf(id);
@@ -39,7 +39,7 @@ public final class HostReturn {
       }
       String why = placed.map(h -> "the log places it on " + h + " now").orElse("the log holds no such container any more");
       try {
-        removed.add(id + ": " + why + " (" + removeCopy(layer, id, sharedRoot) + ")");
+        removed.add(new RemovedCopy(id, why, removeCopy(layer, id, sharedRoot)));
       } catch (RuntimeException e) {
         log.error("container {}: cannot remove the stale copy on this returning host ({}): {}", id, why, e.getMessage());
         throw new IllegalStateException("host " + me + " came back fenced but cannot remove its stale copy of container " + id + ": "
@@ -52,12 +52,12 @@ public final class HostReturn {
 
   /**
    * Removes this host's copy of a container the log places elsewhere: a shared disk image stays (the container's
-   * host may be writing it), a local one is deleted (the container runs on another disk). Says which.
+   * host may be writing it), a local one is deleted (the container runs on another disk). Returns whether the disk stayed.
    */
-  static String removeCopy(IsolationLayer layer, ContainerId id, Optional<Path> sharedRoot) {
+  static boolean removeCopy(IsolationLayer layer, ContainerId id, Optional<Path> sharedRoot) {
     boolean shared = sharedRoot.isPresent() && layer.diskImage(id).startsWith(sharedRoot.get());
     if (shared) layer.forget(id);
     else layer.destroy(id);
-    return shared ? "its shared disk image left to it" : "its local disk deleted";
+    return shared;
   }
 }

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * host and no move (or says it was destroyed); and no move to this host holds it here ({@code movingHere}). A log
  * that holds nothing of the name, an entity that does not answer, or a directory that cannot be read decide nothing:
  * the copy stays until a later sweep can tell. A shared disk image stays where it is (its container's host may be
- * writing it); a local one is deleted with the copy (the container runs on another disk).
+ * writing it); a local one is deleted with the copy (the container runs on another disk). Each removal goes in the
+ * host's log ({@code StrayCopyRemoved}, through {@link StrayReports}).
  */
 public final class StrayCopies {
   private static final Logger log = LoggerFactory.getLogger(StrayCopies.class);
@@ -45,6 +46,7 @@ public final class StrayCopies {
   private final Supplier<Optional<DirectoryState>> directory;
   private final Function<ContainerId, Optional<ContainerState>> entity;
   private final Predicate<ContainerId> movingHere;
+  private final java.util.function.Consumer<RemovedCopy> report;
   /** The copies found stray by the last sweep, with why: removed if the next one finds them stray again. */
   private Map<ContainerId, String> strayBefore = Map.of();
 
@@ -52,19 +54,21 @@ public final class StrayCopies {
    * @param directory  the directory now, or empty when it cannot be read
    * @param entity     the container's state as its entity answers, or empty when it does not answer
    * @param movingHere whether a move to this host holds the container here now (its receiver or its restore)
+   * @param report     puts a removal in the host's log (StrayReports)
    */
   public StrayCopies(IsolationLayer layer, HostId me, Optional<Path> sharedRoot, Supplier<Optional<DirectoryState>> directory,
-      Function<ContainerId, Optional<ContainerState>> entity, Predicate<ContainerId> movingHere) {
+      Function<ContainerId, Optional<ContainerState>> entity, Predicate<ContainerId> movingHere, java.util.function.Consumer<RemovedCopy> report) {
     this.layer = layer;
     this.me = me;
     this.sharedRoot = sharedRoot;
     this.directory = directory;
     this.entity = entity;
     this.movingHere = movingHere;
+    this.report = report;
   }
 
-  /** One sweep; not thread-safe (one runs at a time). Returns the copies removed, each "name: why". */
-  public List<String> sweep() {
+  /** One sweep; not thread-safe (one runs at a time). Returns the copies removed. */
+  public List<RemovedCopy> sweep() {
     List<ContainerId> here = layer.ids();
     if (here.isEmpty()) {
       strayBefore = Map.of();
@@ -73,7 +77,7 @@ public final class StrayCopies {
     Optional<DirectoryState> dir = directory.get();
     if (dir.isEmpty()) return List.of(); // nothing decided: the strays seen before stay candidates
     Map<ContainerId, String> strayNow = new HashMap<>();
-    List<String> removed = new ArrayList<>();
+    List<RemovedCopy> removed = new ArrayList<>();
     for (ContainerId id : here) {
       if (!placedElsewhere(dir.get(), id) || movingHere.test(id)) continue;
       Optional<String> why = entity.apply(id).flatMap(this::strayBecause);
@@ -85,8 +89,10 @@ public final class StrayCopies {
       }
       if (movingHere.test(id)) continue; // a move began since: its saga decides
       try {
-        removed.add(id + ": " + why.get() + " (" + HostReturn.removeCopy(layer, id, sharedRoot) + ")");
+        RemovedCopy copy = new RemovedCopy(id, why.get(), HostReturn.removeCopy(layer, id, sharedRoot));
+        removed.add(copy);
         strayNow.remove(id);
+        report.accept(copy);
       } catch (RuntimeException e) {
         log.error("container {}: cannot remove this host's stray copy ({}): {}", id, why.get(), e.getMessage());
       }

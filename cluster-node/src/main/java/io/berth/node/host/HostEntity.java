@@ -93,12 +93,14 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
         .onCommand(HostCommand.MarkFenced.class, (state, c) -> Effect().reply(c.replyTo(), new HostReply.Done(state)))
         .onCommand(HostCommand.MarkRejoined.class, (state, c) -> persist(state, c.context(), c.replyTo(), HostRejoined::new))
         .onCommand(HostCommand.ReportSelfFence.class, this::reportSelfFence)
+        .onCommand(HostCommand.ReportStrayCopy.class, this::reportStrayCopy)
         .onCommand(HostCommand.class, (state, c) -> wrongPhase(state, verb(c), "ready, cordoned or draining", c.replyTo()));
     b.forStateType(Active.class)
         .onCommand(HostCommand.MarkFenced.class, this::fence)
         // Already back (an earlier ask, answered too late for its node, rejoined it): answered as it is.
         .onCommand(HostCommand.MarkRejoined.class, (a, c) -> Effect().reply(c.replyTo(), new HostReply.Done(a)))
         .onCommand(HostCommand.ReportSelfFence.class, this::reportSelfFence)
+        .onCommand(HostCommand.ReportStrayCopy.class, this::reportStrayCopy)
         .onCommand(HostCommand.Cordon.class, (a, c) -> a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
             : persist(a, c.context(), c.replyTo(), HostCordoned::new))
         .onCommand(HostCommand.Uncordon.class, (a, c) -> !a.cordoned() ? Effect().reply(c.replyTo(), new HostReply.Done(a))
@@ -153,6 +155,11 @@ public final class HostEntity extends EventSourcedBehavior<HostCommand, HostEven
   private Effect<HostEvent, HostState> reportSelfFence(HostState state, HostCommand.ReportSelfFence c) {
     return persist(state, c.context(), c.replyTo(), m -> new HostSelfFenced(m, c.by(), c.fencedAt(), c.lastFedAt(), c.deadlineMillis(),
         c.containers(), c.complete(), c.tookMillis()));
+  }
+
+  /** A copy the host's node removed because the log places its container elsewhere; recorded as told. */
+  private Effect<HostEvent, HostState> reportStrayCopy(HostState state, HostCommand.ReportStrayCopy c) {
+    return persist(state, c.context(), c.replyTo(), m -> new HostEvent.StrayCopyRemoved(m, c.container(), c.why(), c.found(), c.diskKept()));
   }
 
   private Effect<HostEvent, HostState> persist(HostState state, CommandContext context, ActorRef<HostReply> replyTo,

@@ -106,7 +106,9 @@ public final class MigrationAgent {
       }
       ctx.getSystem().receptionist().tell(Receptionist.register(keyFor(host), ctx.getSelf()));
       MigrationAgent agent = new MigrationAgent(ctx.getSystem(), host, layer, bridge, gateway, transferHost, settings, directory, blocking, source);
-      agent.sweepStrays(new io.berth.node.fence.StrayCopies(layer, host, sharedRoot, agent::readDirectory, agent::entityState, agent::movingHere));
+      var reports = new io.berth.node.fence.StrayReports(ctx.getSystem(), host);
+      agent.sweepStrays(new io.berth.node.fence.StrayCopies(layer, host, sharedRoot, agent::readDirectory, agent::entityState, agent::movingHere,
+          copy -> reports.report(copy, "sweep")));
       return Behaviors.receiveMessage(message -> {
         agent.handle(message);
         return Behaviors.same();

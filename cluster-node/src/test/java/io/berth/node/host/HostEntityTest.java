@@ -79,6 +79,25 @@ class HostEntityTest {
   }
 
   @Test
+  void aStrayCopyItsNodeRemovedIsRecordedOnAReadyOrFencedHostAndChangesNoPhase() {
+    register(7);
+    var r = kit.<HostReply>runCommand(reply -> new HostCommand.ReportStrayCopy(io.berth.protocol.ids.ContainerId.of("ch-3"),
+        "its log says stopped on host node-1", "sweep", true, SYSTEM, reply));
+    assertInstanceOf(HostReply.Done.class, r.reply());
+    var e = (HostEvent.StrayCopyRemoved) r.event();
+    assertEquals("ch-3", e.container().value());
+    assertEquals("its log says stopped on host node-1", e.why());
+    assertEquals("sweep", e.found());
+    assertEquals(true, e.diskKept());
+    assertEquals("ready", r.state().phase());
+    kit.<HostReply>runCommand(reply -> new HostCommand.MarkFenced("node-2", "unreachable from node-2 since 03:00:01Z", 7, SYSTEM, reply));
+    var back = kit.<HostReply>runCommand(reply -> new HostCommand.ReportStrayCopy(io.berth.protocol.ids.ContainerId.of("web-1"),
+        "the log places it on node-3 now", "return", false, SYSTEM, reply));
+    assertInstanceOf(HostReply.Done.class, back.reply());
+    assertEquals("fenced", back.state().phase(), "a returning host reports what it removed before it rejoins");
+  }
+
+  @Test
   void aReportOnAReadyHostIsRecordedAndItStaysReady() {
     register(3);
     var r = kit.<HostReply>runCommand(reply -> report("node", List.of(), reply));

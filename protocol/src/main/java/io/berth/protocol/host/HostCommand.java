@@ -47,5 +47,9 @@ public sealed interface HostCommand extends BerthMessage {
   record ReportSelfFence(String by, java.time.Instant fencedAt, java.time.Instant lastFedAt, long deadlineMillis, java.util.List<String> containers,
       boolean complete, long tookMillis, CommandContext context, ActorRef<HostReply> replyTo) implements HostCommand {}
 
+  /** Records a copy the host's node removed because the log places its container elsewhere ({@link HostEvent.StrayCopyRemoved}). */
+  record ReportStrayCopy(io.berth.protocol.ids.ContainerId container, String why, String found, boolean diskKept, CommandContext context,
+      ActorRef<HostReply> replyTo) implements HostCommand {}
+
   record Get(ActorRef<HostReply> replyTo) implements HostCommand {}
 }

@@ -77,4 +77,14 @@ public sealed interface HostEvent extends BerthEvent {
 
   /** A fenced host came back, empty, and may take containers again. */
   record HostRejoined(EventMeta meta) implements HostEvent {}
+
+  /**
+   * The host's node removed a copy of {@code container} its kernel held although the log placed the container
+   * elsewhere ({@code why}), found by the sweep of the running node ({@code found} "sweep") or by the host's return
+   * after it was fenced ("return"); {@code diskKept}: the copy's disk image was on shared storage and stays, its
+   * container's host's; otherwise it was a local disk and went with the copy. A report of the past, like
+   * {@link HostSelfFenced}: the host's phase does not change.
+   */
+  record StrayCopyRemoved(EventMeta meta, io.berth.protocol.ids.ContainerId container, String why, String found, boolean diskKept)
+      implements HostEvent {}
 }

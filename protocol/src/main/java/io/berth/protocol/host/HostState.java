@@ -87,7 +87,7 @@ public sealed interface HostState extends io.berth.protocol.BerthMessage {
     String hash = EventHashes.hashOf(event);
     Instant at = event.meta().at();
     // A report of the past: the host's phase is what it is now.
-    if (event instanceof HostSelfFenced) return withHash(hash);
+    if (event instanceof HostSelfFenced || event instanceof StrayCopyRemoved) return withHash(hash);
     if (event instanceof HostRegistered e) {
       HostInfo info = new HostInfo(id(), e.capacity(), e.labels(), e.address(), at, e.incarnation(), e.overcommit());
       if (this instanceof Active a) return new Active(info, a.cordoned(), a.draining(), a.drain(), a.lastDrainLeft(), hash);

@@ -101,8 +101,20 @@ final class HostEventFormats {
         return new HostSelfFenced(meta, by, fencedAt, lastFedAt, deadline, containers, Wire.readBoolean(in, "complete"), Wire.readLong(in, "tookMillis"));
       });
 
+  static final EventFormat<StrayCopyRemoved> STRAY_COPY_REMOVED = EventFormat.of(StrayCopyRemoved.class, 1,
+      (out, e) -> {
+        writeMeta(out, e.meta());
+        ValueCodecs.writeContainerId(out, e.container(), "container");
+        writeString(out, e.why());
+        writeString(out, e.found());
+        Wire.writeBoolean(out, e.diskKept());
+      },
+      in -> new StrayCopyRemoved(readMeta(in), ValueCodecs.readContainerId(in, "container"), readString(in, "why"), readString(in, "found"),
+          Wire.readBoolean(in, "diskKept")));
+
   static final List<EventFormat<?>> ALL = List.of(
-      HOST_REGISTERED, HOST_CORDONED, HOST_UNCORDONED, DRAIN_REQUESTED, HOST_DRAINED, HOST_FENCED, HOST_REJOINED, HOST_SELF_FENCED);
+      HOST_REGISTERED, HOST_CORDONED, HOST_UNCORDONED, DRAIN_REQUESTED, HOST_DRAINED, HOST_FENCED, HOST_REJOINED, HOST_SELF_FENCED,
+      STRAY_COPY_REMOVED);
 
   static io.berth.protocol.host.Overcommit readOvercommit(Input in) {
     long cpu = Wire.readLong(in, "overcommit.cpu");

@@ -134,6 +134,7 @@ public final class KryoRegistry {
     event(305, HostEventFormats.HOST_FENCED);
     event(306, HostEventFormats.HOST_REJOINED);
     event(307, HostEventFormats.HOST_SELF_FENCED);
+    event(308, HostEventFormats.STRAY_COPY_REMOVED);
 
     event(350, DirectoryEventFormats.CONTAINER_ALLOCATED);
     event(351, DirectoryEventFormats.ALLOCATION_RESIZED);
@@ -174,6 +175,7 @@ public final class KryoRegistry {
     record(457, HostCommand.Get.class);
     record(458, HostCommand.ReportSelfFence.class);
     record(459, HostCommand.ReportUsage.class);
+    record(460, HostCommand.ReportStrayCopy.class);
 
     record(472, DirectoryCommand.Release.class);
     record(473, DirectoryCommand.Read.class);

@@ -44,6 +44,11 @@ class HostFoldTest {
     assertTrue(s.schedulable());
     s = s.apply(new HostSelfFenced(meta(9), "node", meta(8).at(), meta(8).at(), 60000, java.util.List.of(), true, 3));
     assertEquals("ready", s.phase());
+    // So does a stray copy its node removed.
+    String before = s.lastEventHash();
+    s = s.apply(new StrayCopyRemoved(meta(10), io.berth.protocol.ids.ContainerId.of("web-1"), "its log says stopped on host node-1", "sweep", false));
+    assertEquals("ready", s.phase());
+    assertTrue(!before.equals(s.lastEventHash()), "the report is linked into the host's chain");
     assertEquals(64, s.lastEventHash().length());
   }
 }

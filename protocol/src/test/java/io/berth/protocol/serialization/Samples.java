@@ -164,6 +164,7 @@ public final class Samples {
         new HostRejoined(m),
         new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "watchdog", Instant.parse("2026-12-02T03:00:04.018Z"),
             Instant.parse("2026-12-02T03:00:01.016Z"), 3000, List.of("web-1", "db-1"), true, 41),
+        new io.berth.protocol.host.HostEvent.StrayCopyRemoved(m, CT, "its log says stopped on host host-a", "sweep", true),
         new ContainerAllocated(m, CT, H1, LIMITS, "web", "198.18.0.17"),
         new AllocationResized(m, CT, RESIZED),
         new AllocationMoved(m, CT, H2),
@@ -191,6 +192,7 @@ public final class Samples {
         new HostRegistered(m, new HostCapacity(1, 1, 1), Map.of(), ""),
         new HostFenced(m, ""),
         new io.berth.protocol.host.HostEvent.HostSelfFenced(m, "", Instant.EPOCH, Instant.EPOCH, 0, List.of(), false, 0),
+        new io.berth.protocol.host.HostEvent.StrayCopyRemoved(m, CT, "", "", false),
         new io.berth.protocol.access.AccessEvent.TokenIssued(m, "a", io.berth.protocol.access.Credential.certificate(HASH), io.berth.protocol.access.Role.VIEWER, Optional.empty(), Optional.empty()));
   }
 
