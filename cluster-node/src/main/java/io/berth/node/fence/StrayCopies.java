@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -46,7 +47,7 @@ public final class StrayCopies {
   private final Supplier<Optional<DirectoryState>> directory;
   private final Function<ContainerId, Optional<ContainerState>> entity;
   private final Predicate<ContainerId> movingHere;
-  private final java.util.function.Consumer<RemovedCopy> report;
+  private final Consumer<RemovedCopy> report;
   /** The copies found stray by the last sweep, with why: removed if the next one finds them stray again. */
   private Map<ContainerId, String> strayBefore = Map.of();
 
@@ -57,7 +58,7 @@ public final class StrayCopies {
    * @param report     puts a removal in the host's log (StrayReports)
    */
   public StrayCopies(IsolationLayer layer, HostId me, Optional<Path> sharedRoot, Supplier<Optional<DirectoryState>> directory,
-      Function<ContainerId, Optional<ContainerState>> entity, Predicate<ContainerId> movingHere, java.util.function.Consumer<RemovedCopy> report) {
+      Function<ContainerId, Optional<ContainerState>> entity, Predicate<ContainerId> movingHere, Consumer<RemovedCopy> report) {
     this.layer = layer;
     this.me = me;
     this.sharedRoot = sharedRoot;
@@ -80,7 +81,7 @@ public final class StrayCopies {
     List<RemovedCopy> removed = new ArrayList<>();
     for (ContainerId id : here) {
       if (!placedElsewhere(dir.get(), id) || movingHere.test(id)) continue;
-      Optional<String> why = entity.apply(id).flatMap(this::strayBecause);
+      Optional<String> why = entity.apply(id).flatMap(state -> strayBecause(state, me));
       if (why.isEmpty()) continue;
       strayNow.put(id, why.get());
       if (!strayBefore.containsKey(id)) {
@@ -107,11 +108,7 @@ public final class StrayCopies {
     return !dir.hostOf(id).map(me::equals).orElse(false) && !dir.reservations().containsKey(id);
   }
 
-  /** Why the entity's state makes this host's copy stray, or empty when it may belong here (or cannot tell). */
-  Optional<String> strayBecause(ContainerState state) {
-    return strayBecause(state, me);
-  }
-
+  /** Why the entity's state makes {@code me}'s copy stray, or empty when it may belong here (or cannot tell). */
   static Optional<String> strayBecause(ContainerState state, HostId me) {
     if (!(state instanceof ContainerState.Live live) || state instanceof ContainerState.Migrating) return Optional.empty();
     if (live.data().pending().isPresent()) return Optional.empty(); // an operation under way (a destroy tearing it down) decides
